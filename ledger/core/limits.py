@@ -1,0 +1,34 @@
+"""Limits on everything (TigerBeetle style). Units last in names."""
+
+from __future__ import annotations
+
+POSTINGS_PER_TRANSACTION_MIN = 2
+POSTINGS_PER_TRANSACTION_MAX = 64
+TAGS_PER_TRANSACTION_MAX = 16
+LINKS_PER_TRANSACTION_MAX = 16
+META_ENTRIES_PER_TRANSACTION_MAX = 32
+
+NARRATION_LENGTH_MAX = 1_000
+PAYEE_LENGTH_MAX = 200
+META_VALUE_LENGTH_MAX = 1_000
+META_KEY_LENGTH_MAX = 64
+TAG_LENGTH_MAX = 64
+ACCOUNT_NAME_LENGTH_MAX = 200
+ACCOUNT_COMPONENTS_MAX = 10
+BOOK_NAME_LENGTH_MAX = 200
+COMMODITY_NAME_LENGTH_MAX = 100
+
+# An amount's text, before it is parsed: keeps hostile 10_000-digit strings out of Decimal.
+AMOUNT_TEXT_LENGTH_MAX = 40
+# |units| of one posting, in the commodity's smallest unit (10^15 riel, 10^13 dollars).
+POSTING_UNITS_ABS_MAX = 10**15
+# |balance| of one account in one commodity: stays far inside a signed 64-bit integer.
+BALANCE_UNITS_ABS_MAX = 10**18
+# A per-unit price: significant digits, and its magnitude.
+PRICE_DIGITS_MAX = 20
+PRICE_ABS_MAX = 10**12
+
+COMMODITY_PRECISION_MAX = 8
+
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 1_000

@@ -1,0 +1,265 @@
+"""Books, commodities, accounts and lock dates: the frame the journal posts into.
+
+Each function takes an open `Connection` (the caller owns the unit of work) and raises
+`LedgerRejected` with errors as data when a request cannot be honoured.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from ledger.core.account import validate_account_name
+from ledger.core.amount import Commodity, validate_commodity
+from ledger.core.book import validate_book
+from ledger.core.errors import LedgerRejected, conflict, invalid, not_found, reject_if
+from ledger.store.tables import accounts, balances, books, commodities, postings
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    id: int
+    code: str
+    name: str
+    kind: str
+    operating_currency: str
+    lock_date: datetime.date | None
+    created_at: datetime.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    book_id: int
+    name: str
+    open_date: datetime.date
+    close_date: datetime.date | None
+    currencies: tuple[str, ...]
+    non_negative: bool
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+# -- commodities ---------------------------------------------------------------------------
+
+
+def list_commodities(conn: Connection) -> list[Commodity]:
+    rows = conn.execute(select(commodities).order_by(commodities.c.code))
+    return [Commodity(r.code, r.precision, r.name) for r in rows]
+
+
+def commodity_precisions(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(commodities.c.code, commodities.c.precision))
+    return {code: precision for code, precision in rows}
+
+
+def create_commodity(conn: Connection, commodity: Commodity) -> Commodity:
+    reject_if(validate_commodity(commodity.code, commodity.precision, commodity.name))
+    exists = conn.execute(
+        select(commodities.c.code).where(commodities.c.code == commodity.code)
+    ).first()
+    if exists:
+        raise LedgerRejected(
+            [conflict("commodity_exists", "This commodity exists already.", "code")]
+        )
+    conn.execute(
+        insert(commodities).values(
+            code=commodity.code, precision=commodity.precision, name=commodity.name
+        )
+    )
+    return commodity
+
+
+# -- books ---------------------------------------------------------------------------------
+
+
+def _book_from_row(row: object) -> Book:
+    return Book(
+        id=row.id,  # type: ignore[attr-defined]
+        code=row.code,  # type: ignore[attr-defined]
+        name=row.name,  # type: ignore[attr-defined]
+        kind=row.kind,  # type: ignore[attr-defined]
+        operating_currency=row.operating_currency,  # type: ignore[attr-defined]
+        lock_date=row.lock_date,  # type: ignore[attr-defined]
+        created_at=row.created_at,  # type: ignore[attr-defined]
+    )
+
+
+def get_book(conn: Connection, code: str) -> Book:
+    row = conn.execute(select(books).where(books.c.code == code)).first()
+    if row is None:
+        raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
+    return _book_from_row(row)
+
+
+def list_books(conn: Connection) -> list[Book]:
+    return [_book_from_row(r) for r in conn.execute(select(books).order_by(books.c.code))]
+
+
+def create_book(conn: Connection, code: str, name: str, kind: str, operating_currency: str) -> Book:
+    errors = list(validate_book(code, name, kind))
+    if operating_currency not in commodity_precisions(conn):
+        errors.append(
+            invalid("commodity_unknown", "This commodity is not defined.", "operating_currency")
+        )
+    reject_if(errors)
+    if conn.execute(select(books.c.id).where(books.c.code == code)).first():
+        raise LedgerRejected([conflict("book_exists", "A book with this code exists.", "code")])
+    conn.execute(
+        insert(books).values(
+            code=code,
+            name=name,
+            kind=kind,
+            operating_currency=operating_currency,
+            lock_date=None,
+            created_at=utc_now(),
+        )
+    )
+    return get_book(conn, code)
+
+
+def set_lock_date(conn: Connection, book_code: str, lock_date: datetime.date) -> Book:
+    """Move the book's lock date forward: nothing may be posted on or before it.
+
+    The lock date never moves back: a closed period stays closed, so what an auditor has
+    seen cannot change underneath them.
+    """
+    book = get_book(conn, book_code)
+    if book.lock_date is not None and lock_date < book.lock_date:
+        raise LedgerRejected(
+            [conflict("lock_date_backwards", "The lock date can only move forward.", "lock_date")]
+        )
+    conn.execute(update(books).where(books.c.id == book.id).values(lock_date=lock_date))
+    return get_book(conn, book_code)
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+
+def _account_from_row(row: object) -> Account:
+    currencies: str = row.currencies  # type: ignore[attr-defined]
+    return Account(
+        id=row.id,  # type: ignore[attr-defined]
+        book_id=row.book_id,  # type: ignore[attr-defined]
+        name=row.name,  # type: ignore[attr-defined]
+        open_date=row.open_date,  # type: ignore[attr-defined]
+        close_date=row.close_date,  # type: ignore[attr-defined]
+        currencies=tuple(currencies.split()) if currencies else (),
+        non_negative=bool(row.non_negative),  # type: ignore[attr-defined]
+    )
+
+
+def list_accounts(conn: Connection, book_code: str) -> list[Account]:
+    book = get_book(conn, book_code)
+    rows = conn.execute(
+        select(accounts).where(accounts.c.book_id == book.id).order_by(accounts.c.name)
+    )
+    return [_account_from_row(r) for r in rows]
+
+
+def get_account(conn: Connection, book_code: str, account_id: int) -> Account:
+    book = get_book(conn, book_code)
+    row = conn.execute(
+        select(accounts).where(and_(accounts.c.book_id == book.id, accounts.c.id == account_id))
+    ).first()
+    if row is None:
+        raise LedgerRejected([not_found("account_not_found", "No such account in this book.")])
+    return _account_from_row(row)
+
+
+def open_account(
+    conn: Connection,
+    book_code: str,
+    name: str,
+    open_date: datetime.date,
+    currencies: Sequence[str] = (),
+    non_negative: bool = False,
+) -> Account:
+    book = get_book(conn, book_code)
+    errors = []
+    name_error = validate_account_name(name, "name")
+    if name_error:
+        errors.append(name_error)
+    known = commodity_precisions(conn)
+    for index, code in enumerate(currencies):
+        if code not in known:
+            errors.append(
+                invalid(
+                    "commodity_unknown", "This commodity is not defined.", f"currencies[{index}]"
+                )
+            )
+    if len(set(currencies)) != len(currencies):
+        errors.append(invalid("currencies_repeated", "A currency is listed twice.", "currencies"))
+    if book.lock_date is not None and open_date <= book.lock_date:
+        errors.append(
+            conflict("period_locked", "The book is locked on or before this date.", "open_date")
+        )
+    reject_if(errors)
+    taken = conn.execute(
+        select(accounts.c.id).where(and_(accounts.c.book_id == book.id, accounts.c.name == name))
+    ).first()
+    if taken:
+        raise LedgerRejected([conflict("account_exists", "This account is open already.", "name")])
+    result = conn.execute(
+        insert(accounts)
+        .values(
+            book_id=book.id,
+            name=name,
+            open_date=open_date,
+            close_date=None,
+            currencies=" ".join(currencies),
+            non_negative=non_negative,
+            created_at=utc_now(),
+        )
+        .returning(accounts.c.id)
+    )
+    return get_account(conn, book_code, result.scalar_one())
+
+
+def close_account(
+    conn: Connection, book_code: str, account_id: int, close_date: datetime.date
+) -> Account:
+    """Close an empty account: nothing may be posted to it after `close_date`."""
+    account = get_account(conn, book_code, account_id)
+    book = get_book(conn, book_code)
+    if account.close_date is not None:
+        raise LedgerRejected([conflict("account_closed", "The account is closed already.")])
+    if close_date < account.open_date:
+        raise LedgerRejected(
+            [invalid("close_before_open", "An account closes on or after it opens.", "date")]
+        )
+    if book.lock_date is not None and close_date <= book.lock_date:
+        raise LedgerRejected(
+            [conflict("period_locked", "The book is locked on or before this date.", "date")]
+        )
+    later = conn.execute(
+        select(func.count())
+        .select_from(postings)
+        .where(and_(postings.c.account_id == account.id, postings.c.date > close_date))
+    ).scalar_one()
+    if later:
+        raise LedgerRejected(
+            [
+                conflict(
+                    "account_has_later_postings",
+                    "The account has postings after this date.",
+                    "date",
+                )
+            ]
+        )
+    nonzero = conn.execute(
+        select(func.count())
+        .select_from(balances)
+        .where(and_(balances.c.account_id == account.id, balances.c.units != 0))
+    ).scalar_one()
+    if nonzero:
+        raise LedgerRejected(
+            [conflict("account_not_empty", "Only an account with a zero balance can be closed.")]
+        )
+    conn.execute(update(accounts).where(accounts.c.id == account.id).values(close_date=close_date))
+    return get_account(conn, book_code, account_id)

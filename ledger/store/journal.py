@@ -1,0 +1,625 @@
+"""The journal: the only code that writes transactions, postings and balances.
+
+`post` checks the design's invariants 2-7 before and while it writes:
+
+2. balanced: `validate_transaction` in pure code, then a read-back of the stored weights in
+   the same database transaction (`check_stored_balanced`), which a test proves can fail;
+3. exact money: integers in smallest units, precision checked by the core;
+4. append-only: rows are only inserted (database triggers refuse UPDATE and DELETE), a
+   reversal undoes a transaction once, and nothing is posted on or before the lock date;
+5. idempotency is handled one level up, in `ledger.store.idempotency`, in the same unit;
+6. balances are upserted in the same database transaction as the postings;
+7. concurrency: balance rows are changed by atomic upserts in a fixed (account, commodity)
+   order, and a non-negative account is checked on the value the upsert returns, so two
+   writers can neither lose an update nor overdraw a cash box.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ledger.core import limits
+from ledger.core.errors import (
+    LedgerError,
+    LedgerRejected,
+    conflict,
+    invalid,
+    not_found,
+    reject_if,
+)
+from ledger.core.transaction import (
+    Posting,
+    Price,
+    Transaction,
+    TransactionDraft,
+    build_transaction,
+    reversal_of,
+    validate_transaction,
+    weight,
+)
+from ledger.store.books import commodity_precisions, get_book, utc_now
+from ledger.store.tables import (
+    accounts,
+    balance_assertions,
+    balances,
+    books,
+    postings,
+    transaction_links,
+    transaction_meta,
+    transaction_tags,
+    transactions,
+)
+
+
+class StoredTransactionUnbalancedError(RuntimeError):
+    """The read-back found stored postings that do not sum to zero: a bug, never user error."""
+
+
+@dataclass(frozen=True, slots=True)
+class _AccountForPosting:
+    id: int
+    open_date: datetime.date
+    close_date: datetime.date | None
+    currencies: tuple[str, ...]
+    non_negative: bool
+    asserted_until: datetime.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class _BookForPosting:
+    id: int
+    lock_date: datetime.date | None
+
+
+def post_draft(
+    conn: Connection, book_code: str, draft: TransactionDraft, created_by: str | None = None
+) -> int:
+    """Parse and post a transaction as a client sent it. Returns the new transaction's id."""
+    precisions = commodity_precisions(conn)
+    built = build_transaction(draft, precisions)
+    if isinstance(built, tuple):
+        raise LedgerRejected(built)
+    return post(conn, book_code, built, created_by=created_by, precisions=precisions)
+
+
+def post(
+    conn: Connection,
+    book_code: str,
+    txn: Transaction,
+    *,
+    created_by: str | None = None,
+    precisions: Mapping[str, int] | None = None,
+    reverses_id: int | None = None,
+) -> int:
+    """Check `txn` against the pure rules and the book's state, then write it.
+
+    Returns the transaction id. Raises `LedgerRejected` and writes nothing when any check
+    fails (the caller's unit of work rolls back).
+    """
+    return post_many(
+        conn,
+        book_code,
+        [txn],
+        created_by=created_by,
+        precisions=precisions,
+        reverses_id=reverses_id,
+    )[0]
+
+
+def post_many(
+    conn: Connection,
+    book_code: str,
+    txns: Sequence[Transaction],
+    *,
+    created_by: str | None = None,
+    precisions: Mapping[str, int] | None = None,
+    reverses_id: int | None = None,
+) -> list[int]:
+    """Post several transactions into one book in the caller's database transaction.
+
+    All of them land or none does. This is the bulk-import path: accounts are looked up once,
+    postings are inserted in one batch and balances are upserted once per (account, commodity).
+    """
+    assert reverses_id is None or len(txns) == 1
+    if not txns:
+        return []
+    precisions = precisions if precisions is not None else commodity_precisions(conn)
+    book = _book_for_posting(conn, book_code)
+    names = sorted({p.account for txn in txns for p in txn.postings})
+    found = _accounts_for_posting(conn, book.id, names)
+    errors: list[LedgerError] = []
+    for txn in txns:
+        errors.extend(validate_transaction(txn, precisions))
+        errors.extend(_check_against_book(txn, book, found))
+        if errors:
+            break
+    reject_if(errors)
+
+    ids = _insert_transactions(conn, book.id, txns, created_by, reverses_id)
+    deltas = _insert_postings(conn, book.id, ids, txns, found, precisions)
+    _apply_balance_deltas(conn, book.id, deltas, found)
+    check_stored_balanced(conn, ids[0], ids[-1])
+    return ids
+
+
+def reverse(
+    conn: Connection,
+    book_code: str,
+    transaction_id: int,
+    date: datetime.date,
+    narration: str | None = None,
+    created_by: str | None = None,
+) -> int:
+    """Post the reversal of a transaction (once), dated `date`. Returns the reversal's id."""
+    original = load_transaction(conn, book_code, transaction_id)
+    if original.reverses_id is not None:
+        raise LedgerRejected(
+            [conflict("reversal_not_reversible", "A reversal cannot itself be reversed.")]
+        )
+    if original.reversed_by is not None:
+        raise LedgerRejected(
+            [conflict("already_reversed", "This transaction has been reversed already.")]
+        )
+    if date < original.txn.date:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "reversal_before_original",
+                    "A reversal is dated on or after its original.",
+                    "date",
+                )
+            ]
+        )
+    text = narration or f"Reversal of transaction {transaction_id}: {original.txn.narration}"
+    reversal = reversal_of(original.txn, date, text[: limits.NARRATION_LENGTH_MAX])
+    return post(conn, book_code, reversal, created_by=created_by, reverses_id=transaction_id)
+
+
+def assert_balance(
+    conn: Connection,
+    book_code: str,
+    account_name: str,
+    commodity: str,
+    date: datetime.date,
+    units: int,
+) -> int:
+    """Record that `account_name` held `units` of `commodity` at the end of `date`.
+
+    Refused when the ledger disagrees. Afterwards nothing more may be posted to the account
+    on or before `date`, so the checked balance stays true (and Beancount agrees).
+    """
+    book = _book_for_posting(conn, book_code)
+    if book.lock_date is not None and date <= book.lock_date:
+        raise LedgerRejected(
+            [conflict("period_locked", "The book is locked on or before this date.", "date")]
+        )
+    found = _accounts_for_posting(conn, book.id, [account_name])
+    account = found.get(account_name)
+    if account is None:
+        raise LedgerRejected(
+            [invalid("account_unknown", "No such account in this book.", "account")]
+        )
+    if date < account.open_date:
+        raise LedgerRejected(
+            [invalid("account_not_open", "The account is not open on this date.", "date")]
+        )
+    ledger_units = _balance_at(conn, account.id, commodity, date)
+    if ledger_units != units:
+        raise LedgerRejected(
+            [
+                conflict(
+                    "balance_assertion_failed",
+                    f"The ledger holds {ledger_units} smallest units, not {units}.",
+                    "amount",
+                )
+            ]
+        )
+    duplicate = conn.execute(
+        select(balance_assertions.c.id).where(
+            and_(
+                balance_assertions.c.account_id == account.id,
+                balance_assertions.c.commodity == commodity,
+                balance_assertions.c.date == date,
+            )
+        )
+    ).first()
+    if duplicate:
+        return int(duplicate.id)
+    result = conn.execute(
+        insert(balance_assertions)
+        .values(
+            book_id=book.id,
+            account_id=account.id,
+            commodity=commodity,
+            date=date,
+            units=units,
+            created_at=utc_now(),
+        )
+        .returning(balance_assertions.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def check_stored_balanced(conn: Connection, first_id: int, last_id: int) -> None:
+    """Read back the weights of transactions first_id..last_id; raise if any does not sum to 0."""
+    off = conn.execute(
+        select(postings.c.transaction_id, postings.c.weight_commodity, func.sum(postings.c.weight))
+        .where(postings.c.transaction_id.between(first_id, last_id))
+        .group_by(postings.c.transaction_id, postings.c.weight_commodity)
+        .having(func.sum(postings.c.weight) != 0)
+        .limit(1)
+    ).first()
+    if off is not None:
+        raise StoredTransactionUnbalancedError(
+            f"transaction {off[0]} is stored unbalanced in {off[1]} by {off[2]}"
+        )
+
+
+# -- reading one transaction back (reversals need it) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTransaction:
+    id: int
+    book_id: int
+    txn: Transaction
+    reverses_id: int | None
+    reversed_by: int | None
+    created_at: datetime.datetime
+    created_by: str | None
+
+
+def load_transaction(conn: Connection, book_code: str, transaction_id: int) -> StoredTransaction:
+    book = get_book(conn, book_code)
+    loaded = load_transactions(conn, book.id, [transaction_id])
+    if not loaded:
+        raise LedgerRejected(
+            [not_found("transaction_not_found", "No such transaction in this book.")]
+        )
+    return loaded[0]
+
+
+def load_transactions(
+    conn: Connection, book_id: int, ids: Sequence[int]
+) -> list[StoredTransaction]:
+    """The transactions with these ids in this book, in the order of `ids`."""
+    if not ids:
+        return []
+    reversal = transactions.alias("reversal")
+    rows = conn.execute(
+        select(transactions, reversal.c.id.label("reversed_by"))
+        .outerjoin(reversal, reversal.c.reverses_id == transactions.c.id)
+        .where(and_(transactions.c.book_id == book_id, transactions.c.id.in_(ids)))
+    ).all()
+    if not rows:
+        return []
+    present = [r.id for r in rows]
+    posting_rows = conn.execute(
+        select(
+            postings.c.transaction_id,
+            accounts.c.name,
+            postings.c.units,
+            postings.c.commodity,
+            postings.c.price_commodity,
+            postings.c.price_per_unit,
+            postings.c.price_total,
+        )
+        .join(accounts, accounts.c.id == postings.c.account_id)
+        .where(postings.c.transaction_id.in_(present))
+        .order_by(postings.c.transaction_id, postings.c.position)
+    )
+    by_txn: dict[int, list[Posting]] = defaultdict(list)
+    for p in posting_rows:
+        by_txn[p.transaction_id].append(Posting(p.name, p.units, p.commodity, _price_from_row(p)))
+    tags = _labels(conn, transaction_tags, transaction_tags.c.tag, present)
+    links = _labels(conn, transaction_links, transaction_links.c.link, present)
+    meta: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for m in conn.execute(
+        select(transaction_meta)
+        .where(transaction_meta.c.transaction_id.in_(present))
+        .order_by(transaction_meta.c.transaction_id, transaction_meta.c.key)
+    ):
+        meta[m.transaction_id].append((m.key, m.value))
+    loaded = {
+        r.id: StoredTransaction(
+            id=r.id,
+            book_id=r.book_id,
+            txn=Transaction(
+                date=r.date,
+                narration=r.narration,
+                payee=r.payee,
+                tags=tuple(tags.get(r.id, ())),
+                links=tuple(links.get(r.id, ())),
+                meta=tuple(meta.get(r.id, ())),
+                postings=tuple(by_txn[r.id]),
+            ),
+            reverses_id=r.reverses_id,
+            reversed_by=r.reversed_by,
+            created_at=r.created_at,
+            created_by=r.created_by,
+        )
+        for r in rows
+    }
+    return [loaded[i] for i in ids if i in loaded]
+
+
+def _labels(
+    conn: Connection, table: object, column: object, ids: Sequence[int]
+) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = defaultdict(list)
+    for txn_id, label in conn.execute(
+        select(table.c.transaction_id, column)  # type: ignore[attr-defined]
+        .where(table.c.transaction_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(table.c.transaction_id, column)  # type: ignore[attr-defined]
+    ):
+        found[txn_id].append(label)
+    return found
+
+
+def _price_from_row(row: object) -> Price | None:
+    commodity = row.price_commodity  # type: ignore[attr-defined]
+    if commodity is None:
+        return None
+    per_unit = row.price_per_unit  # type: ignore[attr-defined]
+    if per_unit is not None:
+        return Price(commodity, per_unit=Decimal(per_unit))
+    return Price(commodity, total=row.price_total)  # type: ignore[attr-defined]
+
+
+# -- the steps of post_many --------------------------------------------------------------------
+
+
+def _book_for_posting(conn: Connection, book_code: str) -> _BookForPosting:
+    row = conn.execute(
+        select(books.c.id, books.c.lock_date).where(books.c.code == book_code)
+    ).first()
+    if row is None:
+        raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
+    return _BookForPosting(id=row.id, lock_date=row.lock_date)
+
+
+def _accounts_for_posting(
+    conn: Connection, book_id: int, names: Sequence[str]
+) -> dict[str, _AccountForPosting]:
+    asserted_until = (
+        select(func.max(balance_assertions.c.date))
+        .where(balance_assertions.c.account_id == accounts.c.id)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(
+            accounts.c.id,
+            accounts.c.name,
+            accounts.c.open_date,
+            accounts.c.close_date,
+            accounts.c.currencies,
+            accounts.c.non_negative,
+            asserted_until.label("asserted_until"),
+        ).where(and_(accounts.c.book_id == book_id, accounts.c.name.in_(names)))
+    )
+    return {
+        r.name: _AccountForPosting(
+            id=r.id,
+            open_date=r.open_date,
+            close_date=r.close_date,
+            currencies=tuple(r.currencies.split()) if r.currencies else (),
+            non_negative=bool(r.non_negative),
+            asserted_until=r.asserted_until,
+        )
+        for r in rows
+    }
+
+
+def _check_against_book(
+    txn: Transaction, book: _BookForPosting, found: Mapping[str, _AccountForPosting]
+) -> list[LedgerError]:
+    errors: list[LedgerError] = []
+    if book.lock_date is not None and txn.date <= book.lock_date:
+        errors.append(
+            conflict(
+                "period_locked",
+                f"The book is locked up to and including {book.lock_date.isoformat()}.",
+                "date",
+            )
+        )
+    for index, posting in enumerate(txn.postings):
+        field = f"postings[{index}].account"
+        account = found.get(posting.account)
+        if account is None:
+            errors.append(invalid("account_unknown", "No such account in this book.", field))
+            continue
+        if txn.date < account.open_date:
+            errors.append(invalid("account_not_open", "The account opens after this date.", field))
+        if account.close_date is not None:
+            errors.append(conflict("account_closed", "The account is closed.", field))
+        if account.currencies and posting.commodity not in account.currencies:
+            errors.append(
+                invalid(
+                    "currency_not_allowed",
+                    "The account does not hold this commodity.",
+                    f"postings[{index}].currency",
+                )
+            )
+        if account.asserted_until is not None and txn.date <= account.asserted_until:
+            errors.append(
+                conflict(
+                    "balance_asserted",
+                    "The account's balance was checked on or after this date.",
+                    field,
+                )
+            )
+    return errors
+
+
+def _insert_transactions(
+    conn: Connection,
+    book_id: int,
+    txns: Sequence[Transaction],
+    created_by: str | None,
+    reverses_id: int | None,
+) -> list[int]:
+    now = utc_now()
+    rows = [
+        {
+            "book_id": book_id,
+            "date": txn.date,
+            "payee": txn.payee,
+            "narration": txn.narration,
+            "reverses_id": reverses_id,
+            "created_at": now,
+            "created_by": created_by,
+        }
+        for txn in txns
+    ]
+    if len(rows) == 1:
+        result = conn.execute(insert(transactions).returning(transactions.c.id), rows[0])
+        ids = [int(result.scalar_one())]
+    else:
+        result = conn.execute(
+            insert(transactions).returning(transactions.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = [int(i) for i in result.scalars()]
+    assert len(ids) == len(txns)
+    labels = [
+        (
+            transaction_tags,
+            "tag",
+            [(i, t) for i, txn in zip(ids, txns, strict=True) for t in set(txn.tags)],
+        ),
+        (
+            transaction_links,
+            "link",
+            [(i, k) for i, txn in zip(ids, txns, strict=True) for k in set(txn.links)],
+        ),
+    ]
+    for table, column, pairs in labels:
+        if pairs:
+            conn.execute(
+                insert(table),
+                [{"transaction_id": i, column: v, "book_id": book_id} for i, v in pairs],
+            )
+    meta_rows = [
+        {"transaction_id": i, "key": k, "value": v, "book_id": book_id}
+        for i, txn in zip(ids, txns, strict=True)
+        for k, v in dict(txn.meta).items()
+    ]
+    if meta_rows:
+        conn.execute(insert(transaction_meta), meta_rows)
+    return ids
+
+
+def _insert_postings(
+    conn: Connection,
+    book_id: int,
+    ids: Sequence[int],
+    txns: Sequence[Transaction],
+    found: Mapping[str, _AccountForPosting],
+    precisions: Mapping[str, int],
+) -> dict[tuple[int, str], int]:
+    """Insert every posting; return the change in balance per (account id, commodity)."""
+    rows = []
+    deltas: dict[tuple[int, str], int] = defaultdict(int)
+    for txn_id, txn in zip(ids, txns, strict=True):
+        for position, posting in enumerate(txn.postings):
+            weighed = weight(posting, precisions)
+            assert weighed is not None
+            account_id = found[posting.account].id
+            price = posting.price
+            rows.append(
+                {
+                    "transaction_id": txn_id,
+                    "book_id": book_id,
+                    "account_id": account_id,
+                    "date": txn.date,
+                    "position": position,
+                    "commodity": posting.commodity,
+                    "units": posting.units,
+                    "price_commodity": price.commodity if price else None,
+                    "price_per_unit": str(price.per_unit)
+                    if price and price.per_unit is not None
+                    else None,
+                    "price_total": price.total if price else None,
+                    "weight_commodity": weighed[0],
+                    "weight": weighed[1],
+                }
+            )
+            deltas[(account_id, posting.commodity)] += posting.units
+    conn.execute(insert(postings), rows)
+    return deltas
+
+
+def _apply_balance_deltas(
+    conn: Connection,
+    book_id: int,
+    deltas: Mapping[tuple[int, str], int],
+    found: Mapping[str, _AccountForPosting],
+) -> None:
+    """Upsert balances in (account, commodity) order; check limits on the values returned.
+
+    The fixed order means two writers touching the same accounts take their row locks in the
+    same order on PostgreSQL and cannot deadlock each other.
+    """
+    non_negative = {a.id for a in found.values() if a.non_negative}
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    for (account_id, commodity), delta in sorted(deltas.items()):
+        if delta == 0:
+            continue
+        if abs(delta) > limits.BALANCE_UNITS_ABS_MAX:
+            raise LedgerRejected(
+                [
+                    conflict(
+                        "balance_too_large",
+                        "The account's balance would exceed the limit.",
+                        "postings",
+                    )
+                ]
+            )
+        statement = upsert(balances).values(
+            account_id=account_id, commodity=commodity, book_id=book_id, units=delta
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[balances.c.account_id, balances.c.commodity],
+            set_={"units": balances.c.units + statement.excluded.units},
+        ).returning(balances.c.units)
+        units = int(conn.execute(statement).scalar_one())
+        if account_id in non_negative and units < 0:
+            raise LedgerRejected(
+                [
+                    conflict(
+                        "account_overdrawn",
+                        "This account may not go below zero (for example a cash box).",
+                        "postings",
+                    )
+                ]
+            )
+        if abs(units) > limits.BALANCE_UNITS_ABS_MAX:
+            raise LedgerRejected(
+                [
+                    conflict(
+                        "balance_too_large",
+                        "The account's balance would exceed the limit.",
+                        "postings",
+                    )
+                ]
+            )
+
+
+def _balance_at(conn: Connection, account_id: int, commodity: str, date: datetime.date) -> int:
+    total = conn.execute(
+        select(func.coalesce(func.sum(postings.c.units), 0)).where(
+            and_(
+                postings.c.account_id == account_id,
+                postings.c.commodity == commodity,
+                postings.c.date <= date,
+            )
+        )
+    ).scalar_one()
+    return int(total)

@@ -1,0 +1,177 @@
+"""The ledger's tables (SQLAlchemy Core). Alembic migrations create them; tests compare both.
+
+Money columns are BigInteger counts of a commodity's smallest unit. `book_id` is on every
+ledger table: it is the sharding key. Transactions, postings and their labels are append-only
+(database triggers enforce it, see migrations/versions/0001_spine.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+commodities = Table(
+    "commodities",
+    metadata,
+    Column("code", String(24), primary_key=True),
+    Column("precision", SmallInteger, nullable=False),
+    Column("name", String(100), nullable=False, server_default=""),
+    CheckConstraint("precision >= 0 AND precision <= 8", name="precision_range"),
+)
+
+books = Table(
+    "books",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("operating_currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("lock_date", Date, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("kind IN ('organisation', 'savings_group', 'household')", name="kind"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("open_date", Date, nullable=False),
+    Column("close_date", Date, nullable=True),
+    # Space-separated commodity codes the account may hold; empty means any.
+    Column("currencies", String(250), nullable=False, server_default=""),
+    Column("non_negative", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("book_id", "name", name="uq_accounts_book_name"),
+)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("payee", String(200), nullable=True),
+    Column("narration", Text, nullable=False),
+    # A reversal points at its original; UNIQUE makes "reversible once" a database fact.
+    Column("reverses_id", Integer, ForeignKey("transactions.id"), nullable=True, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=True),
+    Index("ix_transactions_book_date_id", "book_id", "date", "id"),
+)
+
+transaction_tags = Table(
+    "transaction_tags",
+    metadata,
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), primary_key=True),
+    Column("tag", String(64), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Index("ix_transaction_tags_book_tag", "book_id", "tag"),
+)
+
+transaction_links = Table(
+    "transaction_links",
+    metadata,
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), primary_key=True),
+    Column("link", String(64), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Index("ix_transaction_links_book_link", "book_id", "link"),
+)
+
+transaction_meta = Table(
+    "transaction_meta",
+    metadata,
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("book_id", Integer, nullable=False),
+    Index("ix_transaction_meta_book_key", "book_id", "key"),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("date", Date, nullable=False),  # the transaction's, copied for as-of queries
+    Column("position", SmallInteger, nullable=False),
+    Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("price_commodity", String(24), nullable=True),
+    Column("price_per_unit", String(40), nullable=True),  # exact decimal text
+    Column("price_total", BigInteger, nullable=True),  # smallest units of price_commodity
+    Column("weight_commodity", String(24), nullable=False),
+    Column("weight", BigInteger, nullable=False),
+    Index("ix_postings_transaction", "transaction_id"),
+    Index("ix_postings_account_commodity_date", "account_id", "commodity", "date"),
+    Index("ix_postings_book_date", "book_id", "date"),
+)
+
+# Current balance per (account, commodity), maintained in the same database transaction as
+# the postings. `verify` recomputes it from the postings.
+balances = Table(
+    "balances",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("commodity", String(24), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Index("ix_balances_book", "book_id"),
+)
+
+# A balance the ledger has checked (a cash count, a bank statement): exported as a
+# Beancount `balance` directive. `date` is the end of the day checked.
+balance_assertions = Table(
+    "balance_assertions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("account_id", "commodity", "date", name="uq_balance_assertions_point"),
+    Index("ix_balance_assertions_book_date", "book_id", "date"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(300), primary_key=True),  # method and path
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of the request
+    Column("status_code", SmallInteger, nullable=False),
+    Column("response_body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
