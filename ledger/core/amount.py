@@ -70,7 +70,7 @@ def parse_units(text: str, precision: int, field: str) -> int | LedgerError:
             f"This commodity allows at most {precision} digits after the decimal point.",
             field,
         )
-    magnitude = int(whole) * 10**precision + int(fraction.ljust(precision, "0") or "0")
+    magnitude: int = int(whole) * 10**precision + int(fraction.ljust(precision, "0") or "0")
     if magnitude > limits.POSTING_UNITS_ABS_MAX:
         return invalid("amount_too_large", "The amount is larger than the ledger allows.", field)
     return -magnitude if text.startswith("-") else magnitude
@@ -97,8 +97,7 @@ def parse_price(text: str, field: str) -> Decimal | LedgerError:
             "price_invalid", 'A price is a positive decimal string such as "4100".', field
         )
     number = Decimal(text)
-    digits = len(number.as_tuple().digits)
-    if number <= 0 or number >= limits.PRICE_ABS_MAX or digits > limits.PRICE_DIGITS_MAX:
+    if not price_within_limits(number):
         return invalid(
             "price_invalid",
             f"A price is positive, below {limits.PRICE_ABS_MAX} and has at most "
@@ -106,6 +105,15 @@ def parse_price(text: str, field: str) -> Decimal | LedgerError:
             field,
         )
     return number
+
+
+def price_within_limits(number: Decimal) -> bool:
+    """True when `number` can be a per-unit price: finite, positive, within the limits."""
+    return (
+        number.is_finite()
+        and 0 < number < limits.PRICE_ABS_MAX
+        and len(number.as_tuple().digits) <= limits.PRICE_DIGITS_MAX
+    )
 
 
 def weight_of_unit_price(

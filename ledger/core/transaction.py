@@ -16,16 +16,22 @@ from decimal import Decimal
 
 from ledger.core import limits
 from ledger.core.account import validate_account_name
-from ledger.core.amount import parse_price, parse_units, weight_of_unit_price
+from ledger.core.amount import (
+    parse_price,
+    parse_units,
+    price_within_limits,
+    weight_of_unit_price,
+)
 from ledger.core.errors import LedgerError, invalid
 
 TAG_RE = re.compile(r"[A-Za-z0-9_/.-]{1,64}")
 META_KEY_RE = re.compile(r"[a-z][a-zA-Z0-9_-]{0,63}")
 # Keys the export writes itself, or that Beancount's loader attaches to every entry.
 META_KEYS_RESERVED = frozenset({"id", "reverses", "filename", "lineno", "created-by"})
-# Control characters other than newline and tab: PostgreSQL text cannot hold NUL, and the
-# others are invisible on a printed receipt. Rejected with a clear code rather than dropped.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters (C0, DEL and C1) other than newline, carriage return and tab: PostgreSQL
+# text cannot hold NUL, and the others are invisible on a printed receipt. Rejected with a
+# clear code rather than dropped.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +161,15 @@ def _validate_labels(txn: Transaction) -> list[LedgerError]:
             )
     if len(txn.meta) > limits.META_ENTRIES_PER_TRANSACTION_MAX:
         errors.append(invalid("too_many_meta", "Too many metadata entries.", "meta"))
+    seen_keys: set[str] = set()
     for key, value in txn.meta:
+        if key in seen_keys:
+            # Stored metadata holds one value per key: a second would silently replace the first.
+            errors.append(
+                invalid("meta_key_repeated", "A metadata key is given twice.", f"meta.{key[:64]}")
+            )
+            continue
+        seen_keys.add(key)
         if not META_KEY_RE.fullmatch(key) or key in META_KEYS_RESERVED:
             errors.append(
                 invalid(
@@ -204,15 +218,35 @@ def _validate_posting(
         errors.append(
             invalid("price_invalid", "A total price is positive and within limits.", field)
         )
-    elif weight(posting, precisions) is None:
+    elif price.per_unit is not None and not price_within_limits(price.per_unit):
+        # Posting rules build prices in code, so the limits parse_price applies are checked here
+        # too: a negative price would make an unbalanced entry look balanced.
         errors.append(
             invalid(
-                "price_weight_inexact",
-                "Amount times this unit price does not land on the price commodity's precision;"
-                " give a total_price instead.",
-                f"{field}.price",
+                "price_invalid", "A unit price is positive and within limits.", f"{field}.price"
             )
         )
+    else:
+        weighed = weight(posting, precisions)
+        if weighed is None:
+            errors.append(
+                invalid(
+                    "price_weight_inexact",
+                    "Amount times this unit price does not land on the price commodity's"
+                    " precision; give a total_price instead.",
+                    f"{field}.price",
+                )
+            )
+        elif abs(weighed[1]) > limits.POSTING_UNITS_ABS_MAX:
+            # Each side of a swap may be within limits while its weight is not (and would not
+            # fit the database's 64-bit weight column).
+            errors.append(
+                invalid(
+                    "amount_too_large",
+                    "The amount at this unit price weighs more than the ledger allows.",
+                    f"{field}.price",
+                )
+            )
     return errors
 
 
