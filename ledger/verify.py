@@ -1,0 +1,190 @@
+"""The `verify` command's logic: are a book's balances what its postings and Beancount say?
+
+Design invariants 6 and 9. For one book, `verify_book`
+
+1. recomputes every balance from the postings (sum of units per account and commodity) and
+   compares it with the `balances` table the journal maintains;
+2. exports the book, loads the text with Beancount, reports every error Beancount finds
+   (a failed balance assertion among them), and compares the balance Beancount computes per
+   account and currency with the ledger's trial balance.
+
+Differences are reported as text naming accounts, commodities and amounts in decimal: never
+narrations, payees or metadata, which may hold personal data.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from beancount import loader
+from beancount.core import data
+from sqlalchemy import Connection, func, select
+
+from ledger.core.amount import format_units, units_to_decimal
+from ledger.export.beancount import export_book
+from ledger.store import queries
+from ledger.store.books import commodity_precisions, get_book, list_books
+from ledger.store.database import Database
+from ledger.store.tables import accounts, balances, postings
+
+# A Beancount error message is cut to this many characters (and to its first line).
+ERROR_MESSAGE_LENGTH_MAX = 300
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What `verify` found in one book: nothing when `ok`."""
+
+    book: str
+    differences: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+@contextmanager
+def _snapshot(db: Database) -> Iterator[Connection]:
+    """One consistent view of the database for every query of a verification.
+
+    SQLite gives it to any read transaction (WAL). PostgreSQL's default READ COMMITTED takes a
+    new snapshot per statement, and a write landing between two of our queries would show as
+    a difference: REPEATABLE READ keeps one snapshot for the whole transaction.
+    """
+    if db.is_sqlite:
+        with db.read() as conn:
+            yield conn
+        return
+    with db.engine.connect() as raw:
+        conn = raw.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            yield conn
+
+
+def _amount(units: int, commodity: str, precisions: Mapping[str, int]) -> str:
+    precision = precisions.get(commodity)
+    if precision is None:
+        return f"{units} (smallest units)"
+    return format_units(units, precision)
+
+
+def stored_balance_differences(conn: Connection, book_code: str) -> list[str]:
+    """Each (account, commodity) whose stored balance is not the sum of its postings."""
+    book = get_book(conn, book_code)
+    precisions = commodity_precisions(conn)
+    names: dict[int, str] = {
+        account_id: name
+        for account_id, name in conn.execute(
+            select(accounts.c.id, accounts.c.name).where(accounts.c.book_id == book.id)
+        )
+    }
+    stored: dict[tuple[int, str], int] = defaultdict(int)
+    for account_id, commodity, units in conn.execute(
+        select(balances.c.account_id, balances.c.commodity, balances.c.units).where(
+            balances.c.book_id == book.id
+        )
+    ):
+        stored[(account_id, commodity)] += int(units)
+    recomputed: dict[tuple[int, str], int] = defaultdict(int)
+    for account_id, commodity, units in conn.execute(
+        select(postings.c.account_id, postings.c.commodity, func.sum(postings.c.units))
+        .where(postings.c.book_id == book.id)
+        .group_by(postings.c.account_id, postings.c.commodity)
+    ):
+        recomputed[(account_id, commodity)] += int(units)
+    differences = []
+    keys = sorted(stored.keys() | recomputed.keys(), key=lambda k: (names.get(k[0], ""), k[1]))
+    for account_id, commodity in keys:
+        held, summed = stored[(account_id, commodity)], recomputed[(account_id, commodity)]
+        if held != summed:
+            account = names.get(account_id, f"account id {account_id} (not in this book)")
+            differences.append(
+                f"balance of {account} in {commodity}: stored"
+                f" {_amount(held, commodity, precisions)}, recomputed from postings"
+                f" {_amount(summed, commodity, precisions)}"
+            )
+    return differences
+
+
+def _describe_error(error: Any) -> str:
+    source = getattr(error, "source", None) or {}
+    lineno = source.get("lineno") if isinstance(source, dict) else None
+    lines = str(getattr(error, "message", error)).strip().splitlines() or [""]
+    message = lines[0][:ERROR_MESSAGE_LENGTH_MAX]
+    where = f" line {lineno}" if lineno is not None else ""
+    return f"beancount{where}: {message}"
+
+
+def beancount_balances(entries: list[Any]) -> dict[tuple[str, str], Decimal]:
+    """Sum of posting units per (account, currency) over every transaction, leaving out zeros."""
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        if isinstance(entry, data.Transaction):
+            for posting in entry.postings:
+                units = posting.units
+                # The loader interpolates every amount it loads without an error.
+                if units is None or not isinstance(units.number, Decimal):
+                    continue
+                totals[(posting.account, units.currency)] += units.number
+    return {key: number for key, number in totals.items() if number != 0}
+
+
+def beancount_differences(
+    entries: list[Any],
+    errors: list[Any],
+    ledger: Mapping[tuple[str, str], int],
+    precisions: Mapping[str, int],
+) -> list[str]:
+    """Every Beancount error, then each (account, currency) where Beancount and we disagree."""
+    differences = [_describe_error(error) for error in errors]
+    theirs = beancount_balances(entries)
+    for account, commodity in sorted(theirs.keys() | ledger.keys()):
+        ours = ledger.get((account, commodity), 0)
+        number = theirs.get((account, commodity), Decimal(0))
+        precision = precisions.get(commodity)
+        if precision is not None and number == units_to_decimal(ours, precision):
+            continue
+        beancount_text = format(number, "f")
+        differences.append(
+            f"balance of {account} in {commodity}: ledger {_amount(ours, commodity, precisions)},"
+            f" Beancount {beancount_text}"
+        )
+    return differences
+
+
+def verify_book(db: Database, book_code: str) -> VerifyReport:
+    """Recompute the book's balances from its postings and from its Beancount export.
+
+    Raises `LedgerRejected` (book_not_found) for an unknown book.
+    """
+    with tempfile.TemporaryDirectory(prefix="ledger-verify-") as directory:
+        path = Path(directory) / f"{book_code}.beancount"
+        with _snapshot(db) as conn:
+            differences = stored_balance_differences(conn, book_code)
+            precisions = commodity_precisions(conn)
+            ledger = {
+                (row.account, row.commodity): row.units
+                for row in queries.trial_balance(conn, book_code)
+            }
+            # newline="" keeps a carriage return in a narration as it is.
+            with path.open("w", encoding="utf-8", newline="") as file:
+                for chunk in export_book(conn, book_code):
+                    file.write(chunk)
+        # Beancount parses outside the database transaction: it may take a while.
+        entries, errors, _options = loader.load_file(str(path))
+    differences.extend(beancount_differences(entries, errors, ledger, precisions))
+    return VerifyReport(book=book_code, differences=tuple(differences))
+
+
+def verify_all(db: Database) -> list[VerifyReport]:
+    """`verify_book` for every book, by book code."""
+    with db.read() as conn:
+        codes = [book.code for book in list_books(conn)]
+    return [verify_book(db, code) for code in codes]

@@ -1,0 +1,134 @@
+"""`verify` recomputes balances from the postings and from Beancount, and reports differences.
+
+The book: a grant received, riel bought with dollars, a cash count, and a savings group's
+book beside it:
+
+    2018-11-01 Bank  +5,000.00 USD  / Income  -5,000.00 USD
+    2018-11-04 Bank    -100.00 USD  / Cash Bavet +410,000 KHR @@ 100.00 USD
+    2018-11-04 cash count: Bavet holds 410,000 KHR at the end of the day
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from sqlalchemy import Connection, text
+
+from ledger.core.errors import LedgerRejected
+from ledger.core.transaction import PostingDraft, PriceDraft, TransactionDraft
+from ledger.store import books, journal
+from ledger.store.database import Database
+from ledger.verify import VerifyReport, verify_all, verify_book
+
+D = datetime.date
+
+
+@pytest.fixture
+def funded(db: Database, org_book: str) -> str:
+    for txn in (
+        TransactionDraft(
+            date=D(2018, 11, 1),
+            narration="CTIP grant, first tranche",
+            postings=(
+                PostingDraft("Assets:Bank:Operating-USD", "5000.00", "USD"),
+                PostingDraft("Income:Grants:CTIP-2018", "-5000.00", "USD"),
+            ),
+        ),
+        TransactionDraft(
+            date=D(2018, 11, 4),
+            narration="Exchange for cash disbursements",
+            payee='Money changer "Sok"',
+            postings=(
+                PostingDraft("Assets:Bank:Operating-USD", "-100.00", "USD"),
+                PostingDraft(
+                    "Assets:Cash:Bavet-KHR",
+                    "410000",
+                    "KHR",
+                    total_price=PriceDraft("100.00", "USD"),
+                ),
+            ),
+        ),
+    ):
+        post(db, org_book, txn)
+    db.write(
+        lambda c: journal.assert_balance(
+            c, org_book, "Assets:Cash:Bavet-KHR", "KHR", D(2018, 11, 4), 410000
+        )
+    )
+    return org_book
+
+
+def post(db: Database, book: str, txn: TransactionDraft) -> int:
+    return db.write(lambda c: journal.post_draft(c, book, txn))
+
+
+def tamper(db: Database, sql: str, **params: object) -> None:
+    """Change a row behind the journal's back, as a bug or a hand-edit of the database would."""
+
+    def run(conn: Connection) -> None:
+        conn.execute(text(sql), params)
+
+    db.write(run)
+
+
+def test_a_good_book_verifies(db: Database, funded: str) -> None:
+    assert verify_book(db, funded) == VerifyReport(book=funded, differences=())
+    assert verify_book(db, funded).ok
+
+
+def test_a_tampered_balance_is_reported_exactly(db: Database, funded: str) -> None:
+    tamper(
+        db,
+        "UPDATE balances SET units = units + 1 WHERE account_id ="
+        " (SELECT id FROM accounts WHERE name = :name) AND commodity = 'USD'",
+        name="Assets:Bank:Operating-USD",
+    )
+    report = verify_book(db, funded)
+    assert not report.ok
+    assert report.differences == (
+        "balance of Assets:Bank:Operating-USD in USD: stored 4900.01,"
+        " recomputed from postings 4900.00",
+        # Beancount reads the postings, the trial balance reads the balances table.
+        "balance of Assets:Bank:Operating-USD in USD: ledger 4900.01, Beancount 4900.00",
+    )
+
+
+def test_a_missing_balance_row_is_reported(db: Database, funded: str) -> None:
+    tamper(db, "DELETE FROM balances WHERE commodity = 'KHR'")
+    report = verify_book(db, funded)
+    assert report.differences == (
+        "balance of Assets:Cash:Bavet-KHR in KHR: stored 0, recomputed from postings 410000",
+        "balance of Assets:Cash:Bavet-KHR in KHR: ledger 0, Beancount 410000",
+    )
+
+
+def test_a_tampered_assertion_fails_in_beancount(db: Database, funded: str) -> None:
+    tamper(db, "UPDATE balance_assertions SET units = 400000")
+    report = verify_book(db, funded)
+    assert len(report.differences) == 1
+    (difference,) = report.differences
+    assert difference.startswith("beancount line ")
+    assert "Balance failed for 'Assets:Cash:Bavet-KHR'" in difference
+
+
+def test_differences_never_show_narrations_or_payees(db: Database, funded: str) -> None:
+    tamper(db, "UPDATE balances SET units = 0")
+    report = verify_book(db, funded)
+    assert len(report.differences) == 6
+    for difference in report.differences:
+        assert "Sok" not in difference
+        assert "tranche" not in difference
+
+
+def test_verify_all_reports_every_book(db: Database, funded: str) -> None:
+    db.write(lambda c: books.create_book(c, "sg-kt-001", "Kampong Thom 1", "savings_group", "KHR"))
+    tamper(db, "UPDATE balances SET units = units - 1 WHERE commodity = 'KHR'")
+    reports = verify_all(db)
+    assert [(r.book, r.ok) for r in reports] == [(funded, False), ("sg-kt-001", True)]
+
+
+def test_verify_of_an_unknown_book_is_rejected(db: Database) -> None:
+    with pytest.raises(LedgerRejected) as rejected:
+        verify_book(db, "no-such-book")
+    assert rejected.value.first.code == "book_not_found"
