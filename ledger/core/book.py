@@ -11,6 +11,9 @@ from ledger.core.errors import LedgerError, invalid
 BookKind = Literal["organisation", "savings_group", "household"]
 BOOK_KINDS: tuple[str, ...] = get_args(BookKind)
 BOOK_CODE_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+# A book's name is one line (a title on exports and printed statements): no control
+# characters at all, not even newline or tab.
+_NAME_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def validate_book(code: str, name: str, kind: str) -> tuple[LedgerError, ...]:
@@ -23,9 +26,11 @@ def validate_book(code: str, name: str, kind: str) -> tuple[LedgerError, ...]:
                 "code",
             )
         )
-    if not name.strip() or len(name) > limits.BOOK_NAME_LENGTH_MAX or "\x00" in name:
+    if not name.strip() or len(name) > limits.BOOK_NAME_LENGTH_MAX or _NAME_CONTROL_RE.search(name):
         errors.append(
-            invalid("book_name_invalid", "A book has a name of 1 to 200 characters.", "name")
+            invalid(
+                "book_name_invalid", "A book has a one-line name of 1 to 200 characters.", "name"
+            )
         )
     if kind not in BOOK_KINDS:
         errors.append(
