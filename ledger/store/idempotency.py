@@ -21,6 +21,8 @@ from ledger.store.database import Database
 from ledger.store.tables import idempotency_keys
 
 KEY_LENGTH_MAX = 200
+# The scope is "METHOD path" and the path is the client's: bounded like the column that holds it.
+SCOPE_LENGTH_MAX = 300
 CLAIM_ATTEMPTS_MAX = 3
 
 
@@ -57,6 +59,17 @@ def run_idempotent(
                     "idempotency_key_invalid",
                     "Idempotency-Key has 1 to 200 printable characters.",
                     "Idempotency-Key",
+                )
+            ]
+        )
+    if not 1 <= len(scope) <= SCOPE_LENGTH_MAX:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "idempotency_scope_invalid",
+                    f"A request made idempotent has a path of at most {SCOPE_LENGTH_MAX}"
+                    " characters.",
+                    "path",
                 )
             ]
         )
