@@ -38,7 +38,8 @@ def _worker_id() -> str:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database for this worker: a template SQLite file, or a PostgreSQL database."""
     if TEST_DATABASE == "postgresql":
-        name = f"ledger_test_{_worker_id()}"
+        # Unique per process: two pytest runs at once must not drop each other's database.
+        name = f"ledger_test_{_worker_id()}_{os.getpid()}"
         admin = create_engine(TEST_POSTGRES_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -66,12 +65,12 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-@dataclass
 class Database:
     """One engine and the rules for using it. Create with `Database.connect(url)`."""
 
-    engine: Engine
-    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._write_lock = threading.Lock()
 
     @classmethod
     def connect(cls, url: str | None = None, **engine_options: Any) -> Database:
@@ -137,6 +136,11 @@ class Database:
             return isinstance(error, OperationalError) and "locked" in str(error.orig)
         sqlstate = getattr(error.orig, "sqlstate", None)
         return sqlstate in _RETRY_SQLSTATES
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        with self.read() as connection:
+            connection.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
         self.engine.dispose()

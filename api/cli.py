@@ -1,0 +1,128 @@
+"""`livelihood-ledger`: serve, migrate, demo, export, verify.
+
+The database comes from `DATABASE_URL` (default: a SQLite file under ./var/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ledger.core.errors import LedgerRejected
+from ledger.demo import load_demo
+from ledger.export.beancount import export_book
+from ledger.store import books
+from ledger.store.database import Database
+from ledger.store.migrate import upgrade
+from ledger.verify import verify_all, verify_book
+
+
+def _database() -> Database:
+    db = Database.connect()
+    upgrade(db.engine)
+    return db
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    db = _database()  # migrate before binding the port, so a broken database fails loudly
+    url = db.engine.url.render_as_string(hide_password=True)
+    db.dispose()
+    print(f"livelihood-ledger: database {url}; http://{args.host}:{args.port}/schema", flush=True)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    db = _database()
+    print(f"migrated {db.engine.url.render_as_string(hide_password=True)}")
+    db.dispose()
+    return 0
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    db = _database()
+    try:
+        loaded = load_demo(db)
+    finally:
+        db.dispose()
+    print("\n".join(loaded))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    db = _database()
+    try:
+        with db.read() as conn:
+            books.get_book(conn, args.book)
+            if args.output:
+                with Path(args.output).open("w", encoding="utf-8", newline="\n") as out:
+                    for chunk in export_book(conn, args.book):
+                        out.write(chunk)
+            else:
+                for chunk in export_book(conn, args.book):
+                    sys.stdout.write(chunk)
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    db = _database()
+    try:
+        reports = [verify_book(db, args.book)] if args.book else verify_all(db)
+    finally:
+        db.dispose()
+    failed = 0
+    for report in reports:
+        if report.ok:
+            print(f"{report.book}: ok")
+            continue
+        failed += 1
+        print(f"{report.book}: {len(report.differences)} difference(s)")
+        for difference in report.differences:
+            print(f"  {difference}")
+    if not reports:
+        print("no books to verify")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livelihood-ledger", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate, then run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=cmd_serve)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    commands.add_parser("demo", help="load the demo organisation book").set_defaults(run=cmd_demo)
+    export = commands.add_parser("export", help="write a book as Beancount text")
+    export.add_argument("book")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.set_defaults(run=cmd_export)
+    verify = commands.add_parser(
+        "verify", help="recompute balances and check the Beancount export against them"
+    )
+    verify.add_argument("book", nargs="?")
+    verify.set_defaults(run=cmd_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except LedgerRejected as rejected:
+        for error in rejected.errors:
+            print(f"error: {error.code}: {error.message}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import msgspec
+from litestar import get
+from litestar.di import NamedDependency
+
+from ledger.store.database import Database
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str
+
+
+@get("/health", sync_to_thread=True, tags=["health"], summary="Liveness and database check")
+def health(db: NamedDependency[Database]) -> Health:
+    db.ping()
+    return Health(status="ok", database=db.engine.dialect.name)

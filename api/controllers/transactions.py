@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import Connection
+
+from api.idempotency import idempotent_write
+from api.schemas.transactions import (
+    EXAMPLE_EXCHANGE,
+    ReverseCreate,
+    Transaction,
+    TransactionCreate,
+    TransactionPage,
+)
+from ledger.core import limits
+from ledger.store import books, journal, queries
+from ledger.store.database import Database
+
+
+def _transaction(
+    conn: Connection, book: FromPath[str], transaction_id: FromPath[int]
+) -> Transaction:
+    stored = journal.load_transaction(conn, book, transaction_id)
+    return Transaction.of(book, stored, books.commodity_precisions(conn))
+
+
+class TransactionController(Controller):
+    path = "/api/books/{book:str}/transactions"
+    tags = ["transactions"]
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Post a balanced transaction",
+        description="Amounts are decimal strings with at most the commodity's precision. "
+        "`price` is per unit, `total_price` the total. Send an `Idempotency-Key` to retry safely.",
+    )
+    def post_transaction(
+        self,
+        db: NamedDependency[Database],
+        request: Request[Any, Any, Any],
+        book: FromPath[str],
+        data: Annotated[
+            TransactionCreate,
+            Body(examples=[Example(summary="Exchange dollars into riel", value=EXAMPLE_EXCHANGE)]),
+        ],
+    ) -> Response[Transaction]:
+        draft = data.to_draft()
+
+        def unit(conn: Connection) -> Transaction:
+            transaction_id = journal.post_draft(conn, book, draft)
+            return _transaction(conn, book, transaction_id)
+
+        return idempotent_write(db, request, data, HTTP_201_CREATED, unit)
+
+    @get("/", sync_to_thread=True, summary="List transactions in date order, filtered, paginated")
+    def list_transactions(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        date_from: FromQuery[datetime.date | None] = None,
+        date_to: FromQuery[datetime.date | None] = None,
+        account: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        link: FromQuery[str | None] = None,
+        meta_key: FromQuery[str | None] = None,
+        meta_value: FromQuery[str | None] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(description="next_cursor of the previous page")
+        ] = None,
+        limit: Annotated[
+            int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
+        ] = limits.PAGE_SIZE_DEFAULT,
+    ) -> TransactionPage:
+        where = queries.TransactionFilter(
+            date_from=date_from,
+            date_to=date_to,
+            account=account,
+            tag=tag,
+            link=link,
+            meta_key=meta_key,
+            meta_value=meta_value,
+        )
+        with db.read() as conn:
+            page = queries.list_transactions(conn, book, where, cursor, limit)
+            precisions = books.commodity_precisions(conn)
+        return TransactionPage(
+            items=[Transaction.of(book, t, precisions) for t in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    @get("/{transaction_id:int}", sync_to_thread=True, summary="One transaction")
+    def get_transaction(
+        self, db: NamedDependency[Database], book: FromPath[str], transaction_id: FromPath[int]
+    ) -> Transaction:
+        with db.read() as conn:
+            return _transaction(conn, book, transaction_id)
+
+    @post(
+        "/{transaction_id:int}/reverse",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Reverse a transaction (once)",
+    )
+    def reverse_transaction(
+        self,
+        db: NamedDependency[Database],
+        request: Request[Any, Any, Any],
+        book: FromPath[str],
+        transaction_id: FromPath[int],
+        data: JSONBody[ReverseCreate | None] = None,
+    ) -> Response[Transaction]:
+        request_data = data or ReverseCreate()
+        date = request_data.date or datetime.datetime.now(datetime.UTC).date()
+
+        def unit(conn: Connection) -> Transaction:
+            reversal_id = journal.reverse(conn, book, transaction_id, date, request_data.narration)
+            return _transaction(conn, book, reversal_id)
+
+        return idempotent_write(db, request, request_data, HTTP_201_CREATED, unit)

@@ -1,0 +1,149 @@
+"""Map domain errors and framework errors to RFC 9457 problem+json responses.
+
+Only this module knows HTTP statuses. Every problem carries a stable snake_case `code`;
+messages never echo request values, so no personal data reaches a response or a log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    ValidationException,
+)
+from litestar.status_codes import (
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+from litestar.types import ExceptionHandlersMap
+
+from ledger.core.errors import LedgerError, LedgerRejected
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+STATUS_BY_KIND = {
+    "invalid": HTTP_422_UNPROCESSABLE_ENTITY,
+    "conflict": HTTP_409_CONFLICT,
+    "not_found": HTTP_404_NOT_FOUND,
+}
+_log = logging.getLogger("api.errors")
+
+
+class ProblemError(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details, extended with the domain `code` and every error found."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    instance: str | None = None
+    field: str | None = None
+    errors: list[ProblemError] = msgspec.field(default_factory=list)
+
+
+def problem_type(code: str) -> str:
+    return f"urn:livelihood-ledger:error:{code}"
+
+
+def problem_response(
+    request: Request[Any, Any, Any], status: int, errors: list[LedgerError], title: str
+) -> Response[Problem]:
+    first = errors[0]
+    body = Problem(
+        type=problem_type(first.code),
+        title=title,
+        status=status,
+        code=first.code,
+        detail=first.message,
+        instance=request.url.path,
+        field=first.field,
+        errors=[ProblemError(e.code, e.message, e.field) for e in errors],
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def on_ledger_rejected(request: Request[Any, Any, Any], error: LedgerRejected) -> Response[Problem]:
+    status = STATUS_BY_KIND[error.first.kind]
+    titles = {422: "Invalid request", 409: "Conflict", 404: "Not found"}
+    return problem_response(request, status, list(error.errors), titles[status])
+
+
+def on_validation(request: Request[Any, Any, Any], error: ValidationException) -> Response[Problem]:
+    """Malformed JSON or a field of the wrong type (a float where a string amount belongs)."""
+    extra = error.extra if isinstance(error.extra, list) else []
+    errors = [
+        LedgerError(
+            code="request_invalid",
+            message=str(item.get("message", "Invalid value."))[:300],
+            field=str(item.get("key")) if item.get("key") else None,
+        )
+        for item in extra
+        if isinstance(item, dict)
+    ] or [
+        LedgerError(
+            code="request_invalid", message="The request body is not valid JSON for this endpoint."
+        )
+    ]
+    return problem_response(request, HTTP_422_UNPROCESSABLE_ENTITY, errors, "Invalid request")
+
+
+def on_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[Problem]:
+    status = error.status_code
+    codes = {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "request_too_large",
+        415: "unsupported_media_type",
+        429: "too_many_requests",
+    }
+    code = codes.get(status, "http_error")
+    message = error.detail if status < 500 else "Internal error."
+    response = problem_response(request, status, [LedgerError(code, message)], message)
+    if isinstance(error, MethodNotAllowedException) and error.headers:
+        response.headers.update(error.headers)
+    return response
+
+
+def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    """A 500 is a bug: log the type and where it happened, never the request's data."""
+    _log.error(
+        "unhandled %s on %s %s",
+        type(error).__name__,
+        request.method,
+        request.url.path,
+        exc_info=error,
+    )
+    return problem_response(
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        [LedgerError("internal_error", "Internal error. It has been logged.")],
+        "Internal error",
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    LedgerRejected: on_ledger_rejected,
+    ValidationException: on_validation,
+    NotFoundException: on_http_exception,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_MEDIA_TYPE", "MediaType", "Problem"]

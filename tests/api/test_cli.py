@@ -1,0 +1,43 @@
+"""The console script: demo, verify, export, on a database chosen by DATABASE_URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from ledger.store.database import Database
+
+
+def test_demo_then_verify_then_export(
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    assert main(["migrate"]) == 0
+    assert main(["demo"]) == 0
+    assert "book 'org'" in capsys.readouterr().out
+    assert main(["demo"]) == 0  # a second run loads nothing and says so
+    assert "exists already" in capsys.readouterr().out
+    assert main(["verify"]) == 0
+    assert "org: ok" in capsys.readouterr().out
+    out = tmp_path / "org.beancount"
+    assert main(["export", "org", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Winrock International" in text
+    assert "balance Assets:Cash:Bavet-KHR" in text
+    assert main(["export", "nowhere"]) == 2
+
+
+def test_verify_fails_loudly_on_a_tampered_balance(
+    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    assert main(["demo"]) == 0
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE balances SET units = units + 1 WHERE commodity = 'THB'")
+    assert main(["verify", "org"]) == 1
+    assert "Assets:Cash:Poipet-THB" in capsys.readouterr().out
