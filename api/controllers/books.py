@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, MediaType, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
@@ -144,7 +144,7 @@ class BookController(Controller):
         "/{book:str}/export.beancount",
         sync_to_thread=True,
         summary="The book as a Beancount file (streamed)",
-        media_type="text/plain; charset=utf-8",
+        media_type=MediaType.TEXT,
     )
     def export(self, db: NamedDependency[Database], book: FromPath[str]) -> Stream:
         with db.read() as conn:
@@ -157,6 +157,6 @@ class BookController(Controller):
 
         return Stream(
             chunks(),
-            media_type="text/plain; charset=utf-8",
+            media_type=MediaType.TEXT,
             headers={"Content-Disposition": f'attachment; filename="{book}.beancount"'},
         )

@@ -7,6 +7,8 @@ ledger table: it is the sharding key. Transactions, postings and their labels ar
 
 from __future__ import annotations
 
+import datetime
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -26,6 +28,34 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime.datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, so a naive value read back is UTC by construction (we only write
+    UTC); PostgreSQL's timestamptz comes back aware already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime.datetime | None, dialect: Dialect
+    ) -> datetime.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value
+
+    def process_result_value(
+        self, value: datetime.datetime | None, dialect: Dialect
+    ) -> datetime.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=datetime.UTC)
+        return value
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,7 +84,7 @@ books = Table(
     Column("kind", String(20), nullable=False),
     Column("operating_currency", String(24), ForeignKey("commodities.code"), nullable=False),
     Column("lock_date", Date, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     CheckConstraint("kind IN ('organisation', 'savings_group', 'household')", name="kind"),
 )
 
@@ -69,7 +99,7 @@ accounts = Table(
     # Space-separated commodity codes the account may hold; empty means any.
     Column("currencies", String(250), nullable=False, server_default=""),
     Column("non_negative", Boolean, nullable=False, server_default=false()),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("book_id", "name", name="uq_accounts_book_name"),
 )
 
@@ -83,7 +113,7 @@ transactions = Table(
     Column("narration", Text, nullable=False),
     # A reversal points at its original; UNIQUE makes "reversible once" a database fact.
     Column("reverses_id", Integer, ForeignKey("transactions.id"), nullable=True, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     Column("created_by", String(100), nullable=True),
     Index("ix_transactions_book_date_id", "book_id", "date", "id"),
 )
@@ -160,7 +190,7 @@ balance_assertions = Table(
     Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),
     Column("date", Date, nullable=False),
     Column("units", BigInteger, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("account_id", "commodity", "date", name="uq_balance_assertions_point"),
     Index("ix_balance_assertions_book_date", "book_id", "date"),
 )
@@ -173,5 +203,5 @@ idempotency_keys = Table(
     Column("fingerprint", String(64), nullable=False),  # sha256 of the request
     Column("status_code", SmallInteger, nullable=False),
     Column("response_body", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
