@@ -1,0 +1,166 @@
+"""The Alembic migrations build exactly the schema `ledger/store/tables.py` describes.
+
+Each test starts from an empty database of its own (a new SQLite file, or a new PostgreSQL
+database), because an upgrade from nothing is what a new field office's server does.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from ledger.store.database import Database
+from ledger.store.migrate import alembic_config, upgrade
+from ledger.store.tables import metadata
+
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
+TEST_POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+APPEND_ONLY_TABLES = {
+    "transactions",
+    "postings",
+    "transaction_tags",
+    "transaction_links",
+    "transaction_meta",
+}
+SEEDED = {
+    "KHR": 0,
+    "USD": 2,
+    "THB": 2,
+    "PIG": 0,
+    "CHICKEN": 0,
+    "DUCK": 0,
+    "COW": 0,
+    "BUFFALO": 0,
+    "GOAT": 0,
+}
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Iterator[Database]:
+    """A database with nothing in it."""
+    if TEST_DATABASE != "postgresql":
+        database = Database.connect(f"sqlite:///{tmp_path / 'new-office.sqlite3'}")
+        yield database
+        database.dispose()
+        return
+    name = f"ledger_migration_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(TEST_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database = Database.connect(TEST_POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def differences(engine: Engine, target: MetaData = metadata) -> list[object]:
+    with engine.connect() as conn:
+        # Server defaults are compared on PostgreSQL only: SQLite reflects '' as "('')", which
+        # autogenerate reports as a difference where there is none.
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": True,
+                "compare_server_default": engine.dialect.name == "postgresql",
+            },
+        )
+        return list(compare_metadata(context, target))
+
+
+def append_only_triggers(engine: Engine) -> set[str]:
+    """The tables that have a trigger refusing changes."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            rows = conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE NOT t.tgisinternal"
+                )
+            )
+        else:
+            rows = conn.execute(text("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'"))
+        return {r[0] for r in rows}
+
+
+def test_an_upgrade_from_nothing_builds_exactly_the_described_schema(empty: Database) -> None:
+    upgrade(empty.engine)
+    assert table_names(empty.engine) == set(metadata.tables) | {"alembic_version"}
+    assert differences(empty.engine) == []
+
+
+def test_the_comparison_would_see_a_column_the_migrations_lack(empty: Database) -> None:
+    upgrade(empty.engine)
+    drifted = MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
+        table.to_metadata(drifted)
+    Table("postings", drifted, Column("cost_basis", Integer), extend_existing=True)
+    found = differences(empty.engine, drifted)
+    assert [(d[0], d[2], d[3].name) for d in found] == [  # type: ignore[index]
+        ("add_column", "postings", "cost_basis")
+    ]
+
+
+def test_the_standard_commodities_are_seeded(empty: Database) -> None:
+    upgrade(empty.engine)
+    with empty.read() as conn:
+        rows = conn.execute(text("SELECT code, precision FROM commodities")).all()
+    assert {code: precision for code, precision in rows} == SEEDED
+
+
+def test_every_journal_table_is_append_only_from_the_start(empty: Database) -> None:
+    upgrade(empty.engine)
+    assert append_only_triggers(empty.engine) == APPEND_ONLY_TABLES
+    # Even with no rows written by the journal, an UPDATE statement is refused by the trigger
+    # once a row exists.
+    with empty.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO books (code, name, kind, operating_currency, created_at) "
+                "VALUES ('org', 'Org', 'organisation', 'USD', CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO transactions (book_id, date, narration, created_at) "
+                "VALUES (1, '2018-11-02', 'Grant', CURRENT_TIMESTAMP)"
+            )
+        )
+    with pytest.raises(DBAPIError, match="append-only"), empty.engine.begin() as conn:
+        conn.execute(text("UPDATE transactions SET narration = 'Changed'"))
+
+
+def test_upgrading_twice_changes_nothing(empty: Database) -> None:
+    upgrade(empty.engine)
+    upgrade(empty.engine)
+    assert differences(empty.engine) == []
+    with empty.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM commodities")).scalar_one() == len(SEEDED)
+
+
+def test_a_downgrade_removes_everything_and_an_upgrade_restores_it(empty: Database) -> None:
+    upgrade(empty.engine)
+    command.downgrade(alembic_config(empty.engine), "base")
+    assert table_names(empty.engine) <= {"alembic_version"}
+    assert append_only_triggers(empty.engine) == set()
+    upgrade(empty.engine)
+    assert differences(empty.engine) == []
+    assert append_only_triggers(empty.engine) == APPEND_ONLY_TABLES
