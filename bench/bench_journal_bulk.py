@@ -248,9 +248,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 verdict,
             )
         )
-    print_table(
-        ["contender", "txns/s", "postings/s", "us/txn", "vs raw", "target", "result"], rows
-    )
+    print_table(["contender", "txns/s", "postings/s", "us/txn", "vs raw", "target", "result"], rows)
 
 
 if __name__ == "__main__":

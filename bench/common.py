@@ -51,7 +51,7 @@ def postgres_version() -> str:
         with psycopg.connect(dsn, connect_timeout=2) as conn:
             row = conn.execute("SHOW server_version").fetchone()
             return str(row[0]) if row else "unknown"
-    except Exception as error:  # noqa: BLE001 - a report, not control flow
+    except Exception as error:  # a report, not control flow
         return f"unreachable ({type(error).__name__})"
 
 
@@ -83,7 +83,9 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in text_rows:
-        cells = [c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(row, widths, strict=True)]
+        cells = [
+            c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(row, widths, strict=True)
+        ]
         print("| " + " | ".join(cells) + " |")
     print()
 
@@ -252,8 +254,17 @@ def raw_rows(
         for position, p in enumerate(txn.postings):
             account_id = account_ids[p.account]
             posting_rows.append(
-                (txn_id, book_id, account_id, day, position, p.commodity, p.units, p.commodity,
-                 p.units)
+                (
+                    txn_id,
+                    book_id,
+                    account_id,
+                    day,
+                    position,
+                    p.commodity,
+                    p.units,
+                    p.commodity,
+                    p.units,
+                )
             )
             key = (account_id, p.commodity)
             deltas[key] = deltas.get(key, 0) + p.units

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import Column, Connection, and_, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import ReturningInsert
 
 from ledger.core import limits
 from ledger.core.errors import (
@@ -132,21 +134,14 @@ def post_many(
     if not txns:
         return []
     precisions = precisions if precisions is not None else commodity_precisions(conn)
-    book = _book_for_posting(conn, book_code)
     names = sorted({p.account for txn in txns for p in txn.postings})
-    found = _accounts_for_posting(conn, book.id, names)
-    errors: list[LedgerError] = []
-    for txn in txns:
-        errors.extend(validate_transaction(txn, precisions))
-        errors.extend(_check_against_book(txn, book, found))
-        if errors:
-            break
-    reject_if(errors)
+    book, found = _book_and_accounts(conn, book_code, names)
+    reject_if(_first_errors(txns, book, found, precisions))
 
     ids = _insert_transactions(conn, book.id, txns, created_by, reverses_id)
     deltas = _insert_postings(conn, book.id, ids, txns, found, precisions)
     _apply_balance_deltas(conn, book.id, deltas, found)
-    check_stored_balanced(conn, ids[0], ids[-1])
+    check_stored_balanced(conn, min(ids), max(ids))
     return ids
 
 
@@ -250,17 +245,20 @@ def assert_balance(
 
 def check_stored_balanced(conn: Connection, first_id: int, last_id: int) -> None:
     """Read back the weights of transactions first_id..last_id; raise if any does not sum to 0."""
-    off = conn.execute(
-        select(postings.c.transaction_id, postings.c.weight_commodity, func.sum(postings.c.weight))
-        .where(postings.c.transaction_id.between(first_id, last_id))
-        .group_by(postings.c.transaction_id, postings.c.weight_commodity)
-        .having(func.sum(postings.c.weight) != 0)
-        .limit(1)
-    ).first()
+    off = conn.execute(_UNBALANCED_IN_RANGE, {"first_id": first_id, "last_id": last_id}).first()
     if off is not None:
         raise StoredTransactionUnbalancedError(
             f"transaction {off[0]} is stored unbalanced in {off[1]} by {off[2]}"
         )
+
+
+_UNBALANCED_IN_RANGE = (
+    select(postings.c.transaction_id, postings.c.weight_commodity, func.sum(postings.c.weight))
+    .where(postings.c.transaction_id.between(bindparam("first_id"), bindparam("last_id")))
+    .group_by(postings.c.transaction_id, postings.c.weight_commodity)
+    .having(func.sum(postings.c.weight) != 0)
+    .limit(1)
+)
 
 
 # -- reading one transaction back (reversals need it) ------------------------------------------
@@ -375,47 +373,125 @@ def _price_from_row(row: object) -> Price | None:
 
 
 # -- the steps of post_many --------------------------------------------------------------------
+#
+# The hot path stays on SQLAlchemy Core and keeps the statements per call few: one query for the
+# book and its accounts, one INSERT for the transactions, one executemany for the postings, one
+# upsert per (account, commodity) touched and the read-back. Statements are built once at import
+# (they are dialect-free values). On SQLite, where the per-row parameter processing of a Core
+# executemany costs more than SQLite's own work, rows go to the driver's executemany through
+# `Connection.exec_driver_sql` as plain tuples, with SQL text compiled once from the same Core
+# tables and values converted by the dialect's own bind processors (so the stored text is exactly
+# what Core would store). Nothing read from the database is cached across calls: books, lock
+# dates and accounts change, and another process may change them.
+
+_ASSERTED_UNTIL = (
+    select(func.max(balance_assertions.c.date))
+    .where(balance_assertions.c.account_id == accounts.c.id)
+    .scalar_subquery()
+)
+_ACCOUNT_COLUMNS = (
+    accounts.c.id,
+    accounts.c.name,
+    accounts.c.open_date,
+    accounts.c.close_date,
+    accounts.c.currencies,
+    accounts.c.non_negative,
+    _ASSERTED_UNTIL.label("asserted_until"),
+)
+_ACCOUNTS_BY_NAME = select(*_ACCOUNT_COLUMNS).where(
+    and_(
+        accounts.c.book_id == bindparam("book_id"),
+        accounts.c.name.in_(bindparam("names", expanding=True)),
+    )
+)
+# The book and the accounts named in one round trip: one row per account found, or one row
+# with NULL account columns when none is (and no row at all when the book does not exist).
+_BOOK_AND_ACCOUNTS = (
+    select(books.c.id.label("book_id"), books.c.lock_date, *_ACCOUNT_COLUMNS)
+    .select_from(
+        books.outerjoin(
+            accounts,
+            and_(
+                accounts.c.book_id == books.c.id,
+                accounts.c.name.in_(bindparam("names", expanding=True)),
+            ),
+        )
+    )
+    .where(books.c.code == bindparam("code"))
+)
+_BOOK_BY_CODE = select(books.c.id, books.c.lock_date).where(books.c.code == bindparam("code"))
+_MAX_TRANSACTION_ID = select(func.coalesce(func.max(transactions.c.id), 0))
 
 
 def _book_for_posting(conn: Connection, book_code: str) -> _BookForPosting:
-    row = conn.execute(
-        select(books.c.id, books.c.lock_date).where(books.c.code == book_code)
-    ).first()
+    row = conn.execute(_BOOK_BY_CODE, {"code": book_code}).first()
     if row is None:
         raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
     return _BookForPosting(id=row.id, lock_date=row.lock_date)
 
 
+def _account_from_row(row: object) -> _AccountForPosting:
+    currencies: str = row.currencies  # type: ignore[attr-defined]
+    return _AccountForPosting(
+        id=row.id,  # type: ignore[attr-defined]
+        open_date=row.open_date,  # type: ignore[attr-defined]
+        close_date=row.close_date,  # type: ignore[attr-defined]
+        currencies=tuple(currencies.split()) if currencies else (),
+        non_negative=bool(row.non_negative),  # type: ignore[attr-defined]
+        asserted_until=row.asserted_until,  # type: ignore[attr-defined]
+    )
+
+
 def _accounts_for_posting(
     conn: Connection, book_id: int, names: Sequence[str]
 ) -> dict[str, _AccountForPosting]:
-    asserted_until = (
-        select(func.max(balance_assertions.c.date))
-        .where(balance_assertions.c.account_id == accounts.c.id)
-        .scalar_subquery()
-    )
-    rows = conn.execute(
-        select(
-            accounts.c.id,
-            accounts.c.name,
-            accounts.c.open_date,
-            accounts.c.close_date,
-            accounts.c.currencies,
-            accounts.c.non_negative,
-            asserted_until.label("asserted_until"),
-        ).where(and_(accounts.c.book_id == book_id, accounts.c.name.in_(names)))
-    )
-    return {
-        r.name: _AccountForPosting(
-            id=r.id,
-            open_date=r.open_date,
-            close_date=r.close_date,
-            currencies=tuple(r.currencies.split()) if r.currencies else (),
-            non_negative=bool(r.non_negative),
-            asserted_until=r.asserted_until,
-        )
-        for r in rows
-    }
+    rows = conn.execute(_ACCOUNTS_BY_NAME, {"book_id": book_id, "names": list(names)})
+    return {r.name: _account_from_row(r) for r in rows}
+
+
+def _book_and_accounts(
+    conn: Connection, book_code: str, names: Sequence[str]
+) -> tuple[_BookForPosting, dict[str, _AccountForPosting]]:
+    """`_book_for_posting` and `_accounts_for_posting` in one query."""
+    rows = conn.execute(_BOOK_AND_ACCOUNTS, {"code": book_code, "names": list(names)}).all()
+    if not rows:
+        raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
+    book = _BookForPosting(id=rows[0].book_id, lock_date=rows[0].lock_date)
+    return book, {r.name: _account_from_row(r) for r in rows if r.id is not None}
+
+
+def _first_errors(
+    txns: Sequence[Transaction],
+    book: _BookForPosting,
+    found: Mapping[str, _AccountForPosting],
+    precisions: Mapping[str, int],
+) -> list[LedgerError]:
+    """The errors of the first transaction that has any (pure rules, then the book's state)."""
+    for txn in txns:
+        errors = validate_transaction(txn, precisions)
+        if errors or not _fits_book(txn, book, found):
+            return [*errors, *_check_against_book(txn, book, found)]
+    return []
+
+
+def _fits_book(
+    txn: Transaction, book: _BookForPosting, found: Mapping[str, _AccountForPosting]
+) -> bool:
+    """True when `_check_against_book` would find nothing (its fast, allocation-free twin)."""
+    date = txn.date
+    if book.lock_date is not None and date <= book.lock_date:
+        return False
+    for posting in txn.postings:
+        account = found.get(posting.account)
+        if (
+            account is None
+            or date < account.open_date
+            or account.close_date is not None
+            or (account.currencies and posting.commodity not in account.currencies)
+            or (account.asserted_until is not None and date <= account.asserted_until)
+        ):
+            return False
+    return True
 
 
 def _check_against_book(
@@ -459,6 +535,113 @@ def _check_against_book(
     return errors
 
 
+# -- SQLite: plain tuples to the driver --------------------------------------------------------
+
+_TRANSACTION_COLUMNS = (
+    "book_id",
+    "date",
+    "payee",
+    "narration",
+    "reverses_id",
+    "created_at",
+    "created_by",
+)
+_POSTING_COLUMNS = (
+    "transaction_id",
+    "book_id",
+    "account_id",
+    "date",
+    "position",
+    "commodity",
+    "units",
+    "price_commodity",
+    "price_per_unit",
+    "price_total",
+    "weight_commodity",
+    "weight",
+)
+_BALANCE_COLUMNS = ("account_id", "commodity", "book_id", "units")
+
+
+def _balance_upsert(dialect_name: str) -> ReturningInsert[Any]:
+    upsert = pg_insert if dialect_name == "postgresql" else sqlite_insert
+    statement = upsert(balances).values(
+        account_id=bindparam("account_id"),
+        commodity=bindparam("commodity"),
+        book_id=bindparam("book_id"),
+        units=bindparam("units"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[balances.c.account_id, balances.c.commodity],
+        set_={"units": balances.c.units + statement.excluded.units},
+    ).returning(balances.c.units)
+
+
+_BALANCE_UPSERT = {name: _balance_upsert(name) for name in ("sqlite", "postgresql")}
+
+
+@dataclass(frozen=True, slots=True)
+class _SqliteStatements:
+    """SQL text compiled from the Core tables, and the SQLite type's value converters."""
+
+    insert_transaction_returning_id: str
+    insert_transactions_with_id: str
+    insert_postings: str
+    upsert_balance: str
+    date_text: Callable[[Any], str]
+    datetime_text: Callable[[Any], str]
+
+
+_sqlite_statements: _SqliteStatements | None = None
+
+
+def _compile_positional(conn: Connection, statement: object, columns: Sequence[str]) -> str:
+    compiled = statement.compile(dialect=conn.dialect)  # type: ignore[attr-defined]
+    if tuple(compiled.positiontup or ()) != tuple(columns):
+        raise RuntimeError(f"unexpected parameter order {compiled.positiontup} for {columns}")
+    return str(compiled)
+
+
+def _bind_processor(conn: Connection, column: Column[Any]) -> Callable[[Any], str]:
+    """How the dialect turns a Python value for `column` into what the driver stores."""
+    processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if processor is None:
+        raise RuntimeError(f"no bind processor for {column}")
+    return processor
+
+
+def _sqlite(conn: Connection) -> _SqliteStatements:
+    """Compiled once per process: it depends only on the tables and the SQLite dialect."""
+    global _sqlite_statements
+    if _sqlite_statements is None:
+        with_id = ("id", *_TRANSACTION_COLUMNS)
+        _sqlite_statements = _SqliteStatements(
+            insert_transaction_returning_id=_compile_positional(
+                conn,
+                insert(transactions)
+                .values({c: bindparam(c) for c in _TRANSACTION_COLUMNS})
+                .returning(transactions.c.id),
+                _TRANSACTION_COLUMNS,
+            ),
+            insert_transactions_with_id=_compile_positional(
+                conn, insert(transactions).values({c: bindparam(c) for c in with_id}), with_id
+            ),
+            insert_postings=_compile_positional(
+                conn,
+                insert(postings).values({c: bindparam(c) for c in _POSTING_COLUMNS}),
+                _POSTING_COLUMNS,
+            ),
+            upsert_balance=_compile_positional(conn, _BALANCE_UPSERT["sqlite"], _BALANCE_COLUMNS),
+            date_text=_bind_processor(conn, transactions.c.date),
+            datetime_text=_bind_processor(conn, transactions.c.created_at),
+        )
+    return _sqlite_statements
+
+
+def _date_texts(sqlite: _SqliteStatements, txns: Sequence[Transaction]) -> dict[datetime.date, str]:
+    return {d: sqlite.date_text(d) for d in {txn.date for txn in txns}}
+
+
 def _insert_transactions(
     conn: Connection,
     book_id: int,
@@ -467,6 +650,66 @@ def _insert_transactions(
     reverses_id: int | None,
 ) -> list[int]:
     now = utc_now()
+    if conn.dialect.name == "sqlite":
+        ids = _insert_transaction_rows_sqlite(conn, book_id, txns, created_by, reverses_id, now)
+    else:
+        ids = _insert_transaction_rows_core(conn, book_id, txns, created_by, reverses_id, now)
+    assert len(ids) == len(txns)
+    _insert_labels(conn, book_id, ids, txns)
+    return ids
+
+
+def _insert_transaction_rows_sqlite(
+    conn: Connection,
+    book_id: int,
+    txns: Sequence[Transaction],
+    created_by: str | None,
+    reverses_id: int | None,
+    now: datetime.datetime,
+) -> list[int]:
+    sqlite = _sqlite(conn)
+    created_at = sqlite.datetime_text(now)
+    days = _date_texts(sqlite, txns)
+    if len(txns) == 1:
+        txn = txns[0]
+        row = (
+            book_id,
+            days[txn.date],
+            txn.payee,
+            txn.narration,
+            reverses_id,
+            created_at,
+            created_by,
+        )
+        return [int(conn.exec_driver_sql(sqlite.insert_transaction_returning_id, row).scalar_one())]
+    # The write transaction holds SQLite's single write lock from here to COMMIT (and a stale
+    # snapshot cannot take it), so the ids after the current maximum are ours alone.
+    first_id = int(conn.execute(_MAX_TRANSACTION_ID).scalar_one()) + 1
+    rows = [
+        (
+            first_id + offset,
+            book_id,
+            days[txn.date],
+            txn.payee,
+            txn.narration,
+            reverses_id,
+            created_at,
+            created_by,
+        )
+        for offset, txn in enumerate(txns)
+    ]
+    conn.exec_driver_sql(sqlite.insert_transactions_with_id, rows)
+    return list(range(first_id, first_id + len(txns)))
+
+
+def _insert_transaction_rows_core(
+    conn: Connection,
+    book_id: int,
+    txns: Sequence[Transaction],
+    created_by: str | None,
+    reverses_id: int | None,
+    now: datetime.datetime,
+) -> list[int]:
     rows = [
         {
             "book_id": book_id,
@@ -481,13 +724,16 @@ def _insert_transactions(
     ]
     if len(rows) == 1:
         result = conn.execute(insert(transactions).returning(transactions.c.id), rows[0])
-        ids = [int(result.scalar_one())]
-    else:
-        result = conn.execute(
-            insert(transactions).returning(transactions.c.id, sort_by_parameter_order=True), rows
-        )
-        ids = [int(i) for i in result.scalars()]
-    assert len(ids) == len(txns)
+        return [int(result.scalar_one())]
+    result = conn.execute(
+        insert(transactions).returning(transactions.c.id, sort_by_parameter_order=True), rows
+    )
+    return [int(i) for i in result.scalars()]
+
+
+def _insert_labels(
+    conn: Connection, book_id: int, ids: Sequence[int], txns: Sequence[Transaction]
+) -> None:
     labels = [
         (
             transaction_tags,
@@ -513,7 +759,6 @@ def _insert_transactions(
     ]
     if meta_rows:
         conn.execute(insert(transaction_meta), meta_rows)
-    return ids
 
 
 def _insert_postings(
@@ -525,34 +770,60 @@ def _insert_postings(
     precisions: Mapping[str, int],
 ) -> dict[tuple[int, str], int]:
     """Insert every posting; return the change in balance per (account id, commodity)."""
-    rows = []
-    deltas: dict[tuple[int, str], int] = defaultdict(int)
+    sqlite = _sqlite(conn) if conn.dialect.name == "sqlite" else None
+    days = _date_texts(sqlite, txns) if sqlite else None
+    account_ids = {name: account.id for name, account in found.items()}
+    rows: list[tuple[object, ...]] = []
+    deltas: dict[tuple[int, str], int] = {}
     for txn_id, txn in zip(ids, txns, strict=True):
+        day = days[txn.date] if days else txn.date
         for position, posting in enumerate(txn.postings):
-            weighed = weight(posting, precisions)
-            assert weighed is not None
-            account_id = found[posting.account].id
+            account_id = account_ids[posting.account]
+            commodity = posting.commodity
+            units = posting.units
             price = posting.price
-            rows.append(
-                {
-                    "transaction_id": txn_id,
-                    "book_id": book_id,
-                    "account_id": account_id,
-                    "date": txn.date,
-                    "position": position,
-                    "commodity": posting.commodity,
-                    "units": posting.units,
-                    "price_commodity": price.commodity if price else None,
-                    "price_per_unit": str(price.per_unit)
-                    if price and price.per_unit is not None
-                    else None,
-                    "price_total": price.total if price else None,
-                    "weight_commodity": weighed[0],
-                    "weight": weighed[1],
-                }
-            )
-            deltas[(account_id, posting.commodity)] += posting.units
-    conn.execute(insert(postings), rows)
+            if price is None:
+                rows.append(
+                    (
+                        txn_id,
+                        book_id,
+                        account_id,
+                        day,
+                        position,
+                        commodity,
+                        units,
+                        None,
+                        None,
+                        None,
+                        commodity,
+                        units,
+                    )
+                )
+            else:
+                weighed = weight(posting, precisions)
+                assert weighed is not None
+                rows.append(
+                    (
+                        txn_id,
+                        book_id,
+                        account_id,
+                        day,
+                        position,
+                        commodity,
+                        units,
+                        price.commodity,
+                        str(price.per_unit) if price.per_unit is not None else None,
+                        price.total,
+                        weighed[0],
+                        weighed[1],
+                    )
+                )
+            key = (account_id, commodity)
+            deltas[key] = deltas.get(key, 0) + units
+    if sqlite:
+        conn.exec_driver_sql(sqlite.insert_postings, rows)
+    else:
+        conn.execute(insert(postings), [dict(zip(_POSTING_COLUMNS, r, strict=True)) for r in rows])
     return deltas
 
 
@@ -568,7 +839,8 @@ def _apply_balance_deltas(
     same order on PostgreSQL and cannot deadlock each other.
     """
     non_negative = {a.id for a in found.values() if a.non_negative}
-    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    sqlite = _sqlite(conn) if conn.dialect.name == "sqlite" else None
+    statement = _BALANCE_UPSERT["postgresql"]
     for (account_id, commodity), delta in sorted(deltas.items()):
         if delta == 0:
             continue
@@ -582,14 +854,21 @@ def _apply_balance_deltas(
                     )
                 ]
             )
-        statement = upsert(balances).values(
-            account_id=account_id, commodity=commodity, book_id=book_id, units=delta
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[balances.c.account_id, balances.c.commodity],
-            set_={"units": balances.c.units + statement.excluded.units},
-        ).returning(balances.c.units)
-        units = int(conn.execute(statement).scalar_one())
+        if sqlite:
+            result = conn.exec_driver_sql(
+                sqlite.upsert_balance, (account_id, commodity, book_id, delta)
+            )
+        else:
+            result = conn.execute(
+                statement,
+                {
+                    "account_id": account_id,
+                    "commodity": commodity,
+                    "book_id": book_id,
+                    "units": delta,
+                },
+            )
+        units = int(result.scalar_one())
         if account_id in non_negative and units < 0:
             raise LedgerRejected(
                 [
