@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, func, or_, select
+from sqlalchemy import Connection, Row, Select, and_, func, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from ledger.core.amount import format_units, units_to_decimal
@@ -176,6 +176,21 @@ def format_price(date: datetime.date, commodity: str, rate: Decimal, price_commo
     return f"{date.isoformat()} price {commodity} {format_decimal(rate)} {price_commodity}\n"
 
 
+def format_tolerance_options(precisions: Mapping[str, int]) -> str:
+    """Half a smallest unit of tolerance for every commodity, as Beancount infers for decimals.
+
+    Beancount reads `@@ total` as a per-unit price rounded to 28 digits, so the weight it
+    recomputes is off by a hair (1e-26 PIG). It forgives that with a tolerance inferred from
+    the digits after the point, but infers none from whole numbers: a transaction weighed
+    only in riel or in head of livestock would fail. A one-unit error is still caught.
+    """
+    return "".join(
+        f'option "inferred_tolerance_default" '
+        f'"{code}:{format_decimal(Decimal(5).scaleb(-(precision + 1)))}"\n'
+        for code, precision in sorted(precisions.items())
+    )
+
+
 def format_open(open_date: datetime.date, account: str, currencies: Sequence[str]) -> str:
     suffix = f" {','.join(currencies)}" if currencies else ""
     return f"{open_date.isoformat()} open {account}{suffix}\n"
@@ -245,7 +260,8 @@ def _keyset_batches(
     while True:
         query = statement
         if after is not None:
-            query = query.where(or_(first > after[0], and_(first == after[0], second > after[1])))
+            # A row-value comparison: both dialects range-scan an index on (.., first, second).
+            query = query.where(tuple_(first, second) > tuple_(*after))
         rows = conn.execute(query.order_by(first, second).limit(batch_size)).all()
         if rows:
             yield rows
@@ -496,7 +512,8 @@ def export_book(
     yield (
         f"; Beancount export of the book {book_code} by livelihood-ledger.\n"
         f'option "title" {quote(book.name)}\n'
-        f'option "operating_currency" "{book.operating_currency}"\n\n'
+        f'option "operating_currency" "{book.operating_currency}"\n'
+        f"{format_tolerance_options(precisions)}\n"
     )
     yield _commodity_directives(conn, book.id) + "\n"
     yield from _open_directives(conn, book.id, batch_size)
