@@ -10,7 +10,9 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.core.account import validate_account_name
 from ledger.core.amount import Commodity, validate_commodity
@@ -45,6 +47,22 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def _insert_new(
+    conn: Connection, table: Table, unique: list[str], values: dict[str, object]
+) -> int | str | None:
+    """Insert a row unless one with the same `unique` columns exists; its key, or None.
+
+    The callers look first and report the conflict as data; this catches the race the look
+    cannot: on PostgreSQL a second request that looked before the first committed would
+    otherwise fail on the unique index with an IntegrityError (a 500) instead of a 409.
+    """
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    key = next(iter(table.primary_key.columns))
+    statement = upsert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
+    inserted: int | str | None = conn.execute(statement.returning(key)).scalar_one_or_none()
+    return inserted
+
+
 # -- commodities ---------------------------------------------------------------------------
 
 
@@ -67,11 +85,16 @@ def create_commodity(conn: Connection, commodity: Commodity) -> Commodity:
         raise LedgerRejected(
             [conflict("commodity_exists", "This commodity exists already.", "code")]
         )
-    conn.execute(
-        insert(commodities).values(
-            code=commodity.code, precision=commodity.precision, name=commodity.name
-        )
+    inserted = _insert_new(
+        conn,
+        commodities,
+        ["code"],
+        {"code": commodity.code, "precision": commodity.precision, "name": commodity.name},
     )
+    if inserted is None:
+        raise LedgerRejected(
+            [conflict("commodity_exists", "This commodity exists already.", "code")]
+        )
     return commodity
 
 
@@ -110,16 +133,21 @@ def create_book(conn: Connection, code: str, name: str, kind: str, operating_cur
     reject_if(errors)
     if conn.execute(select(books.c.id).where(books.c.code == code)).first():
         raise LedgerRejected([conflict("book_exists", "A book with this code exists.", "code")])
-    conn.execute(
-        insert(books).values(
-            code=code,
-            name=name,
-            kind=kind,
-            operating_currency=operating_currency,
-            lock_date=None,
-            created_at=utc_now(),
-        )
+    inserted = _insert_new(
+        conn,
+        books,
+        ["code"],
+        {
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "operating_currency": operating_currency,
+            "lock_date": None,
+            "created_at": utc_now(),
+        },
     )
+    if inserted is None:
+        raise LedgerRejected([conflict("book_exists", "A book with this code exists.", "code")])
     return get_book(conn, code)
 
 
@@ -205,20 +233,23 @@ def open_account(
     ).first()
     if taken:
         raise LedgerRejected([conflict("account_exists", "This account is open already.", "name")])
-    result = conn.execute(
-        insert(accounts)
-        .values(
-            book_id=book.id,
-            name=name,
-            open_date=open_date,
-            close_date=None,
-            currencies=" ".join(currencies),
-            non_negative=non_negative,
-            created_at=utc_now(),
-        )
-        .returning(accounts.c.id)
+    account_id = _insert_new(
+        conn,
+        accounts,
+        ["book_id", "name"],
+        {
+            "book_id": book.id,
+            "name": name,
+            "open_date": open_date,
+            "close_date": None,
+            "currencies": " ".join(currencies),
+            "non_negative": non_negative,
+            "created_at": utc_now(),
+        },
     )
-    return get_account(conn, book_code, result.scalar_one())
+    if account_id is None:
+        raise LedgerRejected([conflict("account_exists", "This account is open already.", "name")])
+    return get_account(conn, book_code, int(account_id))
 
 
 def close_account(
