@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Connection, func, select, text
 
+from ledger.core.amount import Commodity
 from ledger.core.errors import LedgerRejected
 from ledger.core.transaction import PostingDraft, TransactionDraft
 from ledger.store import books, journal, queries
@@ -336,3 +337,29 @@ def test_a_back_dated_withdrawal_racing_a_cash_count(db: Database, org_book: str
         held = queries.account_balance(conn, "org", bavet, D(2018, 11, 30)).get("KHR", 0)
     assert counted == [held], raced
     assert (raced.first, raced.second) == ("ok", "balance_asserted")
+
+
+CREATE_TWICE: dict[str, tuple[Callable[[Connection], object], str]] = {
+    "book": (
+        lambda c: books.create_book(c, "sg-kt-001", "Kampong Trach group", "savings_group", "KHR"),
+        "book_exists",
+    ),
+    "account": (
+        lambda c: books.open_account(c, "org", KAMPOT, D(2018, 1, 1), ["KHR"], True),
+        "account_exists",
+    ),
+    "commodity": (
+        lambda c: books.create_commodity(c, Commodity("RICE-KG", 0, "Rice, kilograms")),
+        "commodity_exists",
+    ),
+}
+
+
+@pytest.mark.parametrize("thing", sorted(CREATE_TWICE))
+def test_two_officers_creating_the_same_thing_at_once(
+    db: Database, org_book: str, thing: str
+) -> None:
+    # Without an Idempotency-Key, a phone's retry is a second request racing the first.
+    create, exists = CREATE_TWICE[thing]
+    raced = interleave(db, create, create)
+    assert (raced.first, raced.second) == ("ok", exists)
