@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, and_, func, select, update
+from sqlalchemy import Connection, Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -158,11 +158,25 @@ def set_lock_date(conn: Connection, book_code: str, lock_date: datetime.date) ->
     seen cannot change underneath them.
     """
     book = get_book(conn, book_code)
+    backwards = LedgerRejected(
+        [conflict("lock_date_backwards", "The lock date can only move forward.", "lock_date")]
+    )
     if book.lock_date is not None and lock_date < book.lock_date:
-        raise LedgerRejected(
-            [conflict("lock_date_backwards", "The lock date can only move forward.", "lock_date")]
+        raise backwards
+    # The condition is checked again by the UPDATE itself: on PostgreSQL a concurrent move
+    # that committed after our read is seen there, and must not be undone.
+    moved = conn.execute(
+        update(books)
+        .where(
+            and_(
+                books.c.id == book.id,
+                or_(books.c.lock_date.is_(None), books.c.lock_date <= lock_date),
+            )
         )
-    conn.execute(update(books).where(books.c.id == book.id).values(lock_date=lock_date))
+        .values(lock_date=lock_date)
+    )
+    if moved.rowcount != 1:
+        raise backwards
     return get_book(conn, book_code)
 
 
@@ -258,8 +272,9 @@ def close_account(
     """Close an empty account: nothing may be posted to it after `close_date`."""
     account = get_account(conn, book_code, account_id)
     book = get_book(conn, book_code)
+    closed_already = LedgerRejected([conflict("account_closed", "The account is closed already.")])
     if account.close_date is not None:
-        raise LedgerRejected([conflict("account_closed", "The account is closed already.")])
+        raise closed_already
     if close_date < account.open_date:
         raise LedgerRejected(
             [invalid("close_before_open", "An account closes on or after it opens.", "date")]
@@ -292,5 +307,13 @@ def close_account(
         raise LedgerRejected(
             [conflict("account_not_empty", "Only an account with a zero balance can be closed.")]
         )
-    conn.execute(update(accounts).where(accounts.c.id == account.id).values(close_date=close_date))
+    # Checked again by the UPDATE: on PostgreSQL a concurrent close that committed after our
+    # read is seen there, and its date must not be overwritten.
+    closed = conn.execute(
+        update(accounts)
+        .where(and_(accounts.c.id == account.id, accounts.c.close_date.is_(None)))
+        .values(close_date=close_date)
+    )
+    if closed.rowcount != 1:
+        raise closed_already
     return get_account(conn, book_code, account_id)
