@@ -363,3 +363,30 @@ def test_two_officers_creating_the_same_thing_at_once(
     create, exists = CREATE_TWICE[thing]
     raced = interleave(db, create, create)
     assert (raced.first, raced.second) == ("ok", exists)
+
+
+def test_two_racing_lock_dates_never_move_the_lock_back(db: Database, org_book: str) -> None:
+    # The finance team closes the year while an officer's stale screen closes November.
+    raced = interleave(
+        db,
+        lambda c: books.set_lock_date(c, "org", D(2018, 12, 31)),
+        lambda c: books.set_lock_date(c, "org", D(2018, 11, 30)),
+    )
+    assert (raced.first, raced.second) == ("ok", "lock_date_backwards")
+    with db.read() as conn:
+        assert books.get_book(conn, "org").lock_date == D(2018, 12, 31)
+
+
+def test_two_racing_closes_of_one_account_close_it_once(db: Database, org_book: str) -> None:
+    def open_kampot(conn: Connection) -> int:
+        return books.open_account(conn, "org", KAMPOT, D(2018, 1, 1), ["KHR"]).id
+
+    kampot = db.write(open_kampot)
+    raced = interleave(
+        db,
+        lambda c: books.close_account(c, "org", kampot, D(2018, 11, 30)),
+        lambda c: books.close_account(c, "org", kampot, D(2018, 12, 31)),
+    )
+    assert (raced.first, raced.second) == ("ok", "account_closed")
+    with db.read() as conn:
+        assert books.get_account(conn, "org", kampot).close_date == D(2018, 11, 30)
