@@ -273,3 +273,25 @@ def raw_rows(
 
 def next_transaction_id(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM transactions").fetchone()[0])
+
+
+def postgres_database(name: str) -> tuple[Database, str, Callable[[], None]]:
+    """A new, migrated PostgreSQL database `name` (dropped first if it exists).
+
+    Returns the handle, a description for the conditions and a function that drops it.
+    """
+    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    db = Database.connect(url)
+    upgrade(db.engine)
+
+    def drop() -> None:
+        db.dispose()
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return db, f"PostgreSQL {postgres_version()}, database {name}", drop
