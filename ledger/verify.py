@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -48,24 +47,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.differences
-
-
-@contextmanager
-def _snapshot(db: Database) -> Iterator[Connection]:
-    """One consistent view of the database for every query of a verification.
-
-    SQLite gives it to any read transaction (WAL). PostgreSQL's default READ COMMITTED takes a
-    new snapshot per statement, and a write landing between two of our queries would show as
-    a difference: REPEATABLE READ keeps one snapshot for the whole transaction.
-    """
-    if db.is_sqlite:
-        with db.read() as conn:
-            yield conn
-        return
-    with db.engine.connect() as raw:
-        conn = raw.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        with conn.begin():
-            yield conn
 
 
 def _amount(units: int, commodity: str, precisions: Mapping[str, int]) -> str:
@@ -166,7 +147,7 @@ def verify_book(db: Database, book_code: str) -> VerifyReport:
     """
     with tempfile.TemporaryDirectory(prefix="ledger-verify-") as directory:
         path = Path(directory) / f"{book_code}.beancount"
-        with _snapshot(db) as conn:
+        with db.read() as conn:
             differences = stored_balance_differences(conn, book_code)
             precisions = commodity_precisions(conn)
             ledger = {

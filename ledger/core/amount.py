@@ -14,9 +14,12 @@ from decimal import Decimal, localcontext
 
 from ledger.core import limits
 from ledger.core.errors import LedgerError, invalid
+from ledger.core.text import validate_text
 
 # Beancount's own currency syntax: 2 to 24 characters, ends with a letter or digit.
 COMMODITY_CODE_RE = re.compile(r"[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]")
+# Beancount's lexer reads these as values, not currencies.
+COMMODITY_CODES_RESERVED = frozenset({"TRUE", "FALSE", "NULL"})
 _AMOUNT_RE = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 _PRICE_RE = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
 
@@ -32,7 +35,7 @@ class Commodity:
 
 def validate_commodity(code: str, precision: int, name: str = "") -> tuple[LedgerError, ...]:
     errors: list[LedgerError] = []
-    if not COMMODITY_CODE_RE.fullmatch(code):
+    if not COMMODITY_CODE_RE.fullmatch(code) or code in COMMODITY_CODES_RESERVED:
         errors.append(
             invalid(
                 "commodity_code_invalid",
@@ -49,8 +52,9 @@ def validate_commodity(code: str, precision: int, name: str = "") -> tuple[Ledge
                 "precision",
             )
         )
-    if len(name) > limits.COMMODITY_NAME_LENGTH_MAX:
-        errors.append(invalid("text_too_long", "The commodity name is too long.", "name"))
+    name_error = validate_text(name, limits.COMMODITY_NAME_LENGTH_MAX, "name")
+    if name_error:
+        errors.append(name_error)
     return tuple(errors)
 
 

@@ -7,13 +7,11 @@ from typing import Literal, get_args
 
 from ledger.core import limits
 from ledger.core.errors import LedgerError, invalid
+from ledger.core.text import has_forbidden_character
 
 BookKind = Literal["organisation", "savings_group", "household"]
 BOOK_KINDS: tuple[str, ...] = get_args(BookKind)
 BOOK_CODE_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
-# A book's name is one line (a title on exports and printed statements): no control
-# characters at all, not even newline or tab.
-_NAME_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def validate_book(code: str, name: str, kind: str) -> tuple[LedgerError, ...]:
@@ -26,7 +24,11 @@ def validate_book(code: str, name: str, kind: str) -> tuple[LedgerError, ...]:
                 "code",
             )
         )
-    if not name.strip() or len(name) > limits.BOOK_NAME_LENGTH_MAX or _NAME_CONTROL_RE.search(name):
+    if (
+        not name.strip()
+        or len(name) > limits.BOOK_NAME_LENGTH_MAX
+        or has_forbidden_character(name, one_line=True)
+    ):
         errors.append(
             invalid(
                 "book_name_invalid", "A book has a one-line name of 1 to 200 characters.", "name"

@@ -23,15 +23,13 @@ from ledger.core.amount import (
     weight_of_unit_price,
 )
 from ledger.core.errors import LedgerError, invalid
+from ledger.core.text import validate_text
 
 TAG_RE = re.compile(r"[A-Za-z0-9_/.-]{1,64}")
-META_KEY_RE = re.compile(r"[a-z][a-zA-Z0-9_-]{0,63}")
+# Beancount reads a metadata key of two characters or more.
+META_KEY_RE = re.compile(r"[a-z][a-zA-Z0-9_-]{1,63}")
 # Keys the export writes itself, or that Beancount's loader attaches to every entry.
 META_KEYS_RESERVED = frozenset({"id", "reverses", "filename", "lineno", "created-by"})
-# Control characters (C0, DEL and C1) other than newline, carriage return and tab: PostgreSQL
-# text cannot hold NUL, and the others are invisible on a printed receipt. Rejected with a
-# clear code rather than dropped.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +120,6 @@ def residuals(txn: Transaction, precisions: Mapping[str, int]) -> dict[str, int]
         assert weighed is not None, "call validate_transaction first"
         sums[weighed[0]] += weighed[1]
     return {commodity: total for commodity, total in sums.items() if total != 0}
-
-
-def validate_text(value: str, length_max: int, field: str) -> LedgerError | None:
-    if len(value) > length_max:
-        return invalid("text_too_long", f"At most {length_max} characters.", field)
-    if _CONTROL_RE.search(value):
-        return invalid(
-            "text_control_character",
-            "Text may contain newlines, carriage returns and tabs but no other control"
-            " characters (such as NUL).",
-            field,
-        )
-    return None
 
 
 def _validate_labels(txn: Transaction) -> list[LedgerError]:

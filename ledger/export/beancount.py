@@ -55,8 +55,6 @@ EXPORT_BATCH_SIZE_MAX = 10_000
 PRICE_RATE_DIGITS = 12
 # Commodities are declared on this date, or on the book's earliest open date if earlier.
 COMMODITY_DATE_DEFAULT = datetime.date(1970, 1, 1)
-# Beancount's lexer reads a metadata key only with two characters or more.
-BEANCOUNT_META_KEY_LENGTH_MIN = 2
 REVERSAL_LINK_PREFIX = "reversal-"
 
 
@@ -100,20 +98,6 @@ def quote(s: str) -> str:
 def format_decimal(number: Decimal) -> str:
     """Plain positional text, never exponent notation ("1E-7" -> "0.0000001")."""
     return format(number, "f")
-
-
-def beancount_meta_key(key: str, taken: Sequence[str]) -> str:
-    """`key` as Beancount can read it.
-
-    The ledger accepts one-letter keys but Beancount's lexer needs two characters: such a
-    key gets `_` appended (more if that spelling is taken in the same transaction).
-    """
-    candidate = key
-    while len(candidate) < BEANCOUNT_META_KEY_LENGTH_MIN or (
-        candidate != key and candidate in taken
-    ):
-        candidate += "_"
-    return candidate
 
 
 def price_rate(posting: ExportPosting, precisions: Mapping[str, int]) -> Decimal | None:
@@ -164,9 +148,8 @@ def format_transaction(txn: ExportTransaction, precisions: Mapping[str, int]) ->
         lines.append(f"  created-by: {quote(txn.created_by)}")
     if txn.reverses_id is not None:
         lines.append(f'  reverses: "{txn.reverses_id}"')
-    keys = [key for key, _ in txn.meta]
-    for key, value in sorted(txn.meta):
-        lines.append(f"  {beancount_meta_key(key, keys)}: {quote(value)}")
+    # Keys are valid Beancount keys already (ledger.core.transaction.META_KEY_RE).
+    lines.extend(f"  {key}: {quote(value)}" for key, value in sorted(txn.meta))
     lines.extend(format_posting(p, precisions) for p in txn.postings)
     lines.append("")
     return "\n".join(lines) + "\n"

@@ -98,9 +98,20 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only unit of work with one consistent snapshot (where the dialect gives it)."""
-        with self.engine.connect() as connection, connection.begin():
-            yield connection
+        """A read-only unit of work that sees one consistent snapshot.
+
+        SQLite gives it with BEGIN (WAL readers see the database as of their first read).
+        PostgreSQL needs REPEATABLE READ: at READ COMMITTED an export or an as-of trial
+        balance would mix several snapshots.
+        """
+        with self.engine.connect() as raw:
+            connection = raw
+            if not self.is_sqlite:
+                connection = raw.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            with connection.begin():
+                yield connection
 
     def write(self, unit: Callable[[Connection], T]) -> T:
         """Run `unit` in one write transaction; commit if it returns, roll back if it raises.

@@ -28,11 +28,8 @@ from sqlalchemy import Connection
 from ledger.core.errors import LedgerRejected
 from ledger.core.transaction import PostingDraft, PriceDraft, TransactionDraft
 from ledger.export.beancount import (
-    ExportPosting,
-    ExportTransaction,
     escape_string,
     export_book,
-    format_transaction,
 )
 from ledger.store import books, journal, queries
 from ledger.store.database import Database
@@ -420,28 +417,6 @@ def test_assertion_on_the_closing_day_is_kept_as_a_comment(
     )
     path = write_ledger(tmp_path, text)
     assert bean_check(path).returncode == 0
-
-
-def test_one_letter_metadata_key_still_loads() -> None:
-    """Beancount reads keys of two characters or more; the core has allowed one letter."""
-    txn = ExportTransaction(
-        id=7,
-        date=D(2018, 11, 9),
-        narration="Receipt",
-        postings=(
-            ExportPosting("Expenses:Training:Livestock", 100, "USD"),
-            ExportPosting("Assets:Bank:Operating-USD", -100, "USD"),
-        ),
-        meta=(("r", "R-1"), ("r_", "taken")),
-    )
-    text = (
-        "2018-01-01 open Expenses:Training:Livestock\n"
-        "2018-01-01 open Assets:Bank:Operating-USD\n" + format_transaction(txn, {"USD": 2})
-    )
-    entries, errors, _ = loader.load_string(text)
-    assert errors == []
-    (loaded,) = [e for e in entries if isinstance(e, data.Transaction)]
-    assert (loaded.meta["r_"], loaded.meta["r__"]) == ("taken", "R-1")
 
 
 def test_unknown_book_is_rejected(db: Database) -> None:
