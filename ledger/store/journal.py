@@ -23,7 +23,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, and_, bindparam, func, insert, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Row,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import ReturningInsert
@@ -276,13 +290,15 @@ class StoredTransaction:
 
 
 def load_transaction(conn: Connection, book_code: str, transaction_id: int) -> StoredTransaction:
-    book = get_book(conn, book_code)
-    loaded = load_transactions(conn, book.id, [transaction_id])
-    if not loaded:
+    rows = conn.execute(
+        _TRANSACTION_IN_BOOK, {"code": book_code, "transaction_id": transaction_id}
+    ).all()
+    if not rows:
+        get_book(conn, book_code)  # book_not_found comes first, as the caller would expect
         raise LedgerRejected(
             [not_found("transaction_not_found", "No such transaction in this book.")]
         )
-    return loaded[0]
+    return _assemble(conn, rows)[0]
 
 
 def load_transactions(
@@ -291,43 +307,84 @@ def load_transactions(
     """The transactions with these ids in this book, in the order of `ids`."""
     if not ids:
         return []
-    reversal = transactions.alias("reversal")
-    rows = conn.execute(
-        select(transactions, reversal.c.id.label("reversed_by"))
-        .outerjoin(reversal, reversal.c.reverses_id == transactions.c.id)
-        .where(and_(transactions.c.book_id == book_id, transactions.c.id.in_(ids)))
-    ).all()
+    rows = conn.execute(_TRANSACTIONS_BY_ID, {"book_id": book_id, "ids": list(ids)}).all()
     if not rows:
         return []
-    present = [r.id for r in rows]
-    posting_rows = conn.execute(
-        select(
-            postings.c.transaction_id,
-            accounts.c.name,
-            postings.c.units,
-            postings.c.commodity,
-            postings.c.price_commodity,
-            postings.c.price_per_unit,
-            postings.c.price_total,
-        )
-        .join(accounts, accounts.c.id == postings.c.account_id)
-        .where(postings.c.transaction_id.in_(present))
-        .order_by(postings.c.transaction_id, postings.c.position)
+    loaded = {stored.id: stored for stored in _assemble(conn, rows)}
+    return [loaded[i] for i in ids if i in loaded]
+
+
+# Reading back is three statements whatever the number of transactions: their rows (with the
+# id of any reversal), their postings, and their tags, links and metadata in one UNION ALL.
+# The statements are built once; SQLAlchemy caches their compiled form per dialect.
+_REVERSAL = transactions.alias("reversal")
+_TRANSACTION_ROWS = select(transactions, _REVERSAL.c.id.label("reversed_by")).outerjoin(
+    _REVERSAL, _REVERSAL.c.reverses_id == transactions.c.id
+)
+_TRANSACTIONS_BY_ID = _TRANSACTION_ROWS.where(
+    and_(
+        transactions.c.book_id == bindparam("book_id"),
+        transactions.c.id.in_(bindparam("ids", expanding=True)),
     )
+)
+_TRANSACTION_IN_BOOK = _TRANSACTION_ROWS.join(books, books.c.id == transactions.c.book_id).where(
+    and_(books.c.code == bindparam("code"), transactions.c.id == bindparam("transaction_id"))
+)
+_POSTINGS_OF = (
+    select(
+        postings.c.transaction_id,
+        accounts.c.name,
+        postings.c.units,
+        postings.c.commodity,
+        postings.c.price_commodity,
+        postings.c.price_per_unit,
+        postings.c.price_total,
+    )
+    .join(accounts, accounts.c.id == postings.c.account_id)
+    .where(postings.c.transaction_id.in_(bindparam("ids", expanding=True)))
+    .order_by(postings.c.transaction_id, postings.c.position)
+)
+_LABELS_OF = union_all(
+    select(
+        literal_column("1").label("kind"),
+        transaction_tags.c.transaction_id,
+        transaction_tags.c.tag.label("label"),
+        cast(null(), Text).label("value"),
+    ).where(transaction_tags.c.transaction_id.in_(bindparam("ids", expanding=True))),
+    select(
+        literal_column("2"),
+        transaction_links.c.transaction_id,
+        transaction_links.c.link,
+        cast(null(), Text),
+    ).where(transaction_links.c.transaction_id.in_(bindparam("ids", expanding=True))),
+    select(
+        literal_column("3"),
+        transaction_meta.c.transaction_id,
+        transaction_meta.c.key,
+        transaction_meta.c.value,
+    ).where(transaction_meta.c.transaction_id.in_(bindparam("ids", expanding=True))),
+).order_by("kind", "transaction_id", "label")
+_TAG, _LINK, _META = 1, 2, 3
+
+
+def _assemble(conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredTransaction]:
+    """StoredTransactions for these transaction rows, in their order."""
+    present = [r.id for r in rows]
     by_txn: dict[int, list[Posting]] = defaultdict(list)
-    for p in posting_rows:
+    for p in conn.execute(_POSTINGS_OF, {"ids": present}):
         by_txn[p.transaction_id].append(Posting(p.name, p.units, p.commodity, _price_from_row(p)))
-    tags = _labels(conn, transaction_tags, transaction_tags.c.tag, present)
-    links = _labels(conn, transaction_links, transaction_links.c.link, present)
+    tags: dict[int, list[str]] = defaultdict(list)
+    links: dict[int, list[str]] = defaultdict(list)
     meta: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for m in conn.execute(
-        select(transaction_meta)
-        .where(transaction_meta.c.transaction_id.in_(present))
-        .order_by(transaction_meta.c.transaction_id, transaction_meta.c.key)
-    ):
-        meta[m.transaction_id].append((m.key, m.value))
-    loaded = {
-        r.id: StoredTransaction(
+    for kind, txn_id, label, value in conn.execute(_LABELS_OF, {"ids": present}):
+        if kind == _TAG:
+            tags[txn_id].append(label)
+        elif kind == _LINK:
+            links[txn_id].append(label)
+        else:
+            meta[txn_id].append((label, value))
+    return [
+        StoredTransaction(
             id=r.id,
             book_id=r.book_id,
             txn=Transaction(
@@ -345,21 +402,7 @@ def load_transactions(
             created_by=r.created_by,
         )
         for r in rows
-    }
-    return [loaded[i] for i in ids if i in loaded]
-
-
-def _labels(
-    conn: Connection, table: object, column: object, ids: Sequence[int]
-) -> dict[int, list[str]]:
-    found: dict[int, list[str]] = defaultdict(list)
-    for txn_id, label in conn.execute(
-        select(table.c.transaction_id, column)  # type: ignore[attr-defined]
-        .where(table.c.transaction_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(table.c.transaction_id, column)  # type: ignore[attr-defined]
-    ):
-        found[txn_id].append(label)
-    return found
+    ]
 
 
 def _price_from_row(row: object) -> Price | None:

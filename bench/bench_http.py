@@ -1,0 +1,380 @@
+"""Posting over HTTP, one transaction per request, against raw `sqlite3` committing the same rows
+one transaction at a time with the same durability, in one run.
+
+- server: `uvicorn --factory api.app:create_app`, one worker process, on a fresh SQLite file
+  (WAL, synchronous=FULL: every 201 is a durable commit). The book has a bank account and
+  `--accounts` grant lines; each request posts a two-posting transaction
+  (`POST /api/books/bench/transactions`), the grant line and amount varying per request.
+- load: `wrk` (C, one thread, keep-alive) with a Lua script, at 1 and at several concurrent
+  connections; optionally with a unique `Idempotency-Key` per request, as field clients send.
+- baseline: one thread with a plain `sqlite3` connection and the same pragmas committing
+  BEGIN IMMEDIATE; INSERT transaction; INSERT 2 postings; 2 balance upserts; COMMIT, over and
+  over, on its own fresh file in the same directory.
+
+Each configuration runs `--duration` seconds, `--runs` times, interleaved with the baseline;
+medians are reported, with the CPU the server and wrk used per request.
+
+    .venv/bin/python -m bench.bench_http                      # 4 s per run, 3 runs
+    .venv/bin/python -m bench.bench_http --duration 15        # longer runs
+
+Target (from the issue): HTTP at least 40% of the raw sqlite3 durable commit rate.
+Needs `wrk` (Debian: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import (
+    BANK,
+    BOOK_CODE,
+    RAW_INSERT_POSTING,
+    RAW_INSERT_TRANSACTION,
+    RAW_UPSERT_BALANCE,
+    account_names,
+    filesystem_of,
+    make_transactions,
+    median,
+    migrated_sqlite,
+    next_transaction_id,
+    open_book,
+    print_conditions,
+    print_table,
+    raw_ids,
+    raw_rows,
+    raw_sqlite,
+    scratch_dir,
+)
+
+TARGET_RATIO = 0.40
+PATH = f"/api/books/{BOOK_CODE}/transactions"
+
+LUA = """
+counter = 0
+prefix = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
+lines = %(lines)d
+with_key = %(with_key)s
+request = function()
+  counter = counter + 1
+  local cents = 100 + counter %% 5000
+  local amount = string.format("%%d.%%02d", math.floor(cents / 100), cents %% 100)
+  local line = string.format("Expenses:Grants:Cash:G-%%04d", counter %% lines)
+  local body = '{"date":"2018-11-04","narration":"Cash grant ' .. counter .. '",'
+    .. '"postings":[{"account":"%(bank)s","amount":"-' .. amount .. '","currency":"USD"},'
+    .. '{"account":"' .. line .. '","amount":"' .. amount .. '","currency":"USD"}]}'
+  local headers = {["Content-Type"] = "application/json"}
+  if with_key then headers["Idempotency-Key"] = prefix .. "-" .. counter end
+  return wrk.format("POST", "%(path)s", headers, body)
+end
+"""
+
+
+@dataclass
+class HttpResult:
+    rate: float
+    requests: int
+    errors: int
+    server_cpu_us: float  # server CPU microseconds per request
+    wrk_cpu_us: float
+    latency_ms: float  # wrk's average latency
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its threads so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def request_json(port: int, method: str, path: str, body: object | None = None) -> object:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+class Server:
+    """uvicorn with the API factory on `database`, one worker, no access log."""
+
+    def __init__(self, database: Path, log: Path) -> None:
+        self.port = free_port()
+        env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}")
+        self.log = log.open("w")
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("uvicorn")),
+                "--factory",
+                "api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                request_json(self.port, "GET", "/health")
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the server did not start; see {log}") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def set_up_book(port: int, accounts_n: int) -> None:
+    request_json(
+        port,
+        "POST",
+        "/api/books",
+        {
+            "code": BOOK_CODE,
+            "name": "Benchmark programme",
+            "kind": "organisation",
+            "operating_currency": "USD",
+        },
+    )
+    for name in account_names(accounts_n):
+        request_json(
+            port,
+            "POST",
+            f"/api/books/{BOOK_CODE}/accounts",
+            {"name": name, "open_date": "2018-01-01", "currencies": ["USD"]},
+        )
+
+
+def run_wrk(
+    port: int, script: Path, connections: int, seconds: float, server_pid: int
+) -> HttpResult:
+    before = cpu_seconds(server_pid)
+    children_before = _children_cpu()
+    done = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}{PATH}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    server_cpu = cpu_seconds(server_pid) - before
+    wrk_cpu = _children_cpu() - children_before
+    out = done.stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    errors = int(errors_match.group(1)) if errors_match else 0
+    if socket_errors:
+        errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    latency = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    latency_ms = float(latency.group(1)) * scale[latency.group(2)] if latency else float("nan")
+    return HttpResult(
+        rate=rate,
+        requests=requests,
+        errors=errors,
+        server_cpu_us=server_cpu / max(requests, 1) * 1e6,
+        wrk_cpu_us=wrk_cpu / max(requests, 1) * 1e6,
+        latency_ms=latency_ms,
+    )
+
+
+def _children_cpu() -> float:
+    """CPU seconds used so far by child processes that have been waited for (wrk)."""
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
+def raw_commits(path: Path, seconds: float, accounts_n: int) -> float:
+    """Durable commits per second of raw sqlite3 writing the same rows one transaction each."""
+    conn = raw_sqlite(path)
+    book_id, account_ids = raw_ids(conn)
+    txns = make_transactions(0, 50_000, account_names(accounts_n))
+    count = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        txn = txns[count % len(txns)]
+        conn.execute("BEGIN IMMEDIATE")
+        first_id = next_transaction_id(conn)
+        txn_rows, posting_rows, deltas = raw_rows([txn], first_id, book_id, account_ids)
+        conn.execute(RAW_INSERT_TRANSACTION, txn_rows[0])
+        conn.executemany(RAW_INSERT_POSTING, posting_rows)
+        for (account_id, commodity), units in sorted(deltas.items()):
+            conn.execute(RAW_UPSERT_BALANCE, (account_id, commodity, book_id, units))
+        conn.execute("COMMIT")
+        count += 1
+    rate = count / (time.perf_counter() - started)
+    conn.close()
+    return rate
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", default="1,4,16", help="concurrent connections")
+    parser.add_argument("--accounts", type=int, default=50, help="grant lines in the book")
+    parser.add_argument(
+        "--no-idempotency-run", action="store_true", help="skip the run with Idempotency-Key"
+    )
+    parser.add_argument("--dir", help="keep the files here (default: a temp dir)")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    levels = [int(c) for c in args.connections.split(",")]
+
+    with scratch_dir(args.dir) as directory:
+        raw_path = directory / "raw.sqlite3"
+        raw_db = migrated_sqlite(raw_path)
+        open_book(raw_db, args.accounts)
+        raw_db.dispose()
+        server = Server(directory / "api.sqlite3", directory / "server.log")
+        try:
+            set_up_book(server.port, args.accounts)
+            scripts = {}
+            for with_key in (False, True):
+                script = directory / f"post-{with_key}.lua"
+                script.write_text(
+                    LUA
+                    % {
+                        "lines": args.accounts,
+                        "with_key": "true" if with_key else "false",
+                        "bank": BANK,
+                        "path": PATH,
+                    }
+                )
+                scripts[with_key] = script
+            configs = [(f"HTTP, {c} connection{'s' if c > 1 else ''}", c, False) for c in levels]
+            if not args.no_idempotency_run:
+                c = levels[min(1, len(levels) - 1)]
+                configs.append((f"HTTP, {c} connections, Idempotency-Key", c, True))
+            print_conditions(
+                "HTTP posting vs raw sqlite3 durable commits",
+                {
+                    "files": f"{directory} on {filesystem_of(directory)}",
+                    "durability": "WAL, synchronous=FULL (both); one commit per transaction",
+                    "rows per transaction": "1 transaction + 2 postings + 2 balance upserts",
+                    "server": "uvicorn --factory api.app:create_app, 1 worker, no access log",
+                    "load": "wrk -t1 (one thread, keep-alive), Lua-generated bodies",
+                    "book": f"1 bank account + {args.accounts} grant lines",
+                    "runs": f"{args.runs} x {args.duration:g} s per configuration, interleaved;"
+                    " medians",
+                },
+            )
+            run_wrk(server.port, scripts[False], 1, 2, server.process.pid)  # warm up
+            raw_rates: list[float] = []
+            http: dict[str, list[HttpResult]] = {label: [] for label, _, _ in configs}
+            for run in range(args.runs):
+                raw_rates.append(raw_commits(raw_path, args.duration, args.accounts))
+                line = [f"raw {raw_rates[-1]:,.0f}/s"]
+                for label, connections, with_key in configs:
+                    result = run_wrk(
+                        server.port,
+                        scripts[with_key],
+                        connections,
+                        args.duration,
+                        server.process.pid,
+                    )
+                    http[label].append(result)
+                    line.append(f"{label} {result.rate:,.0f}/s")
+                print(f"  run {run + 1}: " + ", ".join(line))
+            stored = count_transactions(directory / "api.sqlite3")
+        finally:
+            server.stop()
+    print()
+    raw = median(raw_rates)
+    rows: list[Sequence[object]] = [
+        ("raw sqlite3, 1 writer", round(raw), "", "", "", "1.00x", "", "", "")
+    ]
+    for label, results in http.items():
+        rate = median([r.rate for r in results])
+        ratio = rate / raw
+        rows.append(
+            (
+                label,
+                round(rate),
+                f"{median([r.latency_ms for r in results]):.2f}",
+                f"{median([r.server_cpu_us for r in results]):,.0f}",
+                f"{median([r.wrk_cpu_us for r in results]):,.0f}",
+                f"{ratio:.2f}x",
+                f">= {TARGET_RATIO:.2f}x",
+                "PASS" if ratio >= TARGET_RATIO else "FAIL",
+                sum(r.errors for r in results),
+            )
+        )
+    print_table(
+        [
+            "configuration",
+            "txns/s",
+            "avg latency ms",
+            "server CPU us/req",
+            "wrk CPU us/req",
+            "vs raw",
+            "target",
+            "result",
+            "errors",
+        ],
+        rows,
+    )
+    print(f"transactions stored by the server: {stored:,} (every 201 is one)")
+
+
+def count_transactions(path: Path) -> int:
+    conn = raw_sqlite(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM transactions").fetchone()[0])
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()
