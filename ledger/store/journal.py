@@ -61,12 +61,13 @@ from ledger.core.transaction import (
     validate_transaction,
     weight,
 )
-from ledger.store.books import commodity_precisions, get_book, utc_now
+from ledger.store.books import get_book, utc_now
 from ledger.store.tables import (
     accounts,
     balance_assertions,
     balances,
     books,
+    commodities,
     postings,
     transaction_links,
     transaction_meta,
@@ -99,7 +100,7 @@ def post_draft(
     conn: Connection, book_code: str, draft: TransactionDraft, created_by: str | None = None
 ) -> int:
     """Parse and post a transaction as a client sent it. Returns the new transaction's id."""
-    precisions = commodity_precisions(conn)
+    precisions = _commodity_precisions(conn)
     built = build_transaction(draft, precisions)
     if isinstance(built, tuple):
         raise LedgerRejected(built)
@@ -147,7 +148,7 @@ def post_many(
     assert reverses_id is None or len(txns) == 1
     if not txns:
         return []
-    precisions = precisions if precisions is not None else commodity_precisions(conn)
+    precisions = precisions if precisions is not None else _commodity_precisions(conn)
     names = sorted({p.account for txn in txns for p in txn.postings})
     book, found = _book_and_accounts(conn, book_code, names)
     reject_if(_first_errors(txns, book, found, precisions))
@@ -259,7 +260,12 @@ def assert_balance(
 
 def check_stored_balanced(conn: Connection, first_id: int, last_id: int) -> None:
     """Read back the weights of transactions first_id..last_id; raise if any does not sum to 0."""
-    off = conn.execute(_UNBALANCED_IN_RANGE, {"first_id": first_id, "last_id": last_id}).first()
+    parameters = {"first_id": first_id, "last_id": last_id}
+    if conn.dialect.name == "sqlite":
+        unbalanced = _sqlite(conn).unbalanced_in_range
+        off = conn.exec_driver_sql(unbalanced.sql, unbalanced.parameters(parameters)).first()
+    else:
+        off = conn.execute(_UNBALANCED_IN_RANGE, parameters).first()
     if off is not None:
         raise StoredTransactionUnbalancedError(
             f"transaction {off[0]} is stored unbalanced in {off[1]} by {off[2]}"
@@ -464,6 +470,12 @@ _BOOK_AND_ACCOUNTS = (
 )
 _BOOK_BY_CODE = select(books.c.id, books.c.lock_date).where(books.c.code == bindparam("code"))
 _MAX_TRANSACTION_ID = select(func.coalesce(func.max(transactions.c.id), 0))
+_COMMODITY_PRECISIONS = select(commodities.c.code, commodities.c.precision)
+
+
+def _commodity_precisions(conn: Connection) -> dict[str, int]:
+    """`books.commodity_precisions` from a statement built once: every post reads them."""
+    return {code: precision for code, precision in conn.execute(_COMMODITY_PRECISIONS)}
 
 
 def _book_for_posting(conn: Connection, book_code: str) -> _BookForPosting:
@@ -624,6 +636,25 @@ _BALANCE_UPSERT = {name: _balance_upsert(name) for name in ("sqlite", "postgresq
 
 
 @dataclass(frozen=True, slots=True)
+class _Positional:
+    """A Core statement compiled for SQLite: its SQL text and its parameters in order."""
+
+    sql: str
+    names: tuple[str, ...]
+    constants: Mapping[str, Any]  # values of the binds the statement itself carries
+
+    @classmethod
+    def of(cls, conn: Connection, statement: Any) -> _Positional:
+        compiled = statement.compile(dialect=conn.dialect)
+        names = tuple(compiled.positiontup or ())
+        constants = {n: b.effective_value for n, b in compiled.binds.items() if not b.required}
+        return cls(str(compiled), names, constants)
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(values[n] if n in values else self.constants[n] for n in self.names)
+
+
+@dataclass(frozen=True, slots=True)
 class _SqliteStatements:
     """SQL text compiled from the Core tables, and the SQLite type's value converters."""
 
@@ -631,6 +662,7 @@ class _SqliteStatements:
     insert_transactions_with_id: str
     insert_postings: str
     upsert_balance: str
+    unbalanced_in_range: _Positional
     date_text: Callable[[Any], str]
     datetime_text: Callable[[Any], str]
 
@@ -675,6 +707,7 @@ def _sqlite(conn: Connection) -> _SqliteStatements:
                 _POSTING_COLUMNS,
             ),
             upsert_balance=_compile_positional(conn, _BALANCE_UPSERT["sqlite"], _BALANCE_COLUMNS),
+            unbalanced_in_range=_Positional.of(conn, _UNBALANCED_IN_RANGE),
             date_text=_bind_processor(conn, transactions.c.date),
             datetime_text=_bind_processor(conn, transactions.c.created_at),
         )
