@@ -84,6 +84,8 @@ books = Table(
     Column("kind", String(20), nullable=False),
     Column("operating_currency", String(24), ForeignKey("commodities.code"), nullable=False),
     Column("lock_date", Date, nullable=True),
+    # Where the book's people live (savings groups, household books): officers' scope.
+    Column("province", String(100), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     CheckConstraint("kind IN ('organisation', 'savings_group', 'household')", name="kind"),
 )
@@ -204,4 +206,84 @@ idempotency_keys = Table(
     Column("status_code", SmallInteger, nullable=False),
     Column("response_body", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# -- access: users, their scopes, API tokens, the audit trail, personal data -----------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("disabled_at", UTCDateTime(), nullable=True),
+    # Consecutive failed sign-ins, and the moment a lock-out ends.
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    CheckConstraint(
+        "role IN ('admin', 'finance', 'officer', 'treasurer', 'auditor')", name="role"
+    ),
+)
+
+user_scopes = Table(
+    "user_scopes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("kind", String(20), primary_key=True),  # 'book' or 'province'
+    Column("value", String(100), primary_key=True),
+    CheckConstraint("kind IN ('book', 'province')", name="kind"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the secret
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+# Append-only (a trigger refuses UPDATE and DELETE). Never holds personal data: objects are
+# named by id or case code.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("user_id", Integer, nullable=True),
+    Column("username", String(64), nullable=True),
+    Column("token", String(80), nullable=True),  # "api:<id>" or "jwt:<jti>"
+    Column("request_id", String(64), nullable=True),
+    Column("method", String(10), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("outcome", String(20), nullable=False),  # 'ok', 'refused' (sign-in)
+    Column("book", String(40), nullable=True),
+    Column("object_type", String(40), nullable=True),
+    Column("object_id", String(80), nullable=True),
+    Column("detail", Text, nullable=False, server_default=""),
+    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_user", "user_id", "at"),
+    Index("ix_audit_events_book", "book", "at"),
+)
+
+# The one place for names, phone numbers and exact addresses of household members.
+# Everything else identifies a household by its case code (e.g. DV-009).
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("case_code", String(20), primary_key=True),
+    Column("province", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("phone", String(40), nullable=False, server_default=""),
+    Column("address", Text, nullable=False, server_default=""),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(64), nullable=True),
+    Index("ix_contacts_province", "province"),
 )

@@ -1,0 +1,136 @@
+"""The audit trail: who changed what, when, from which token, on which request.
+
+Recorded in the same database transaction as the change itself (a change without its audit
+event cannot commit). Append-only: a database trigger refuses UPDATE and DELETE. Objects are
+named by id or case code; no personal data is ever written here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, insert, select
+
+from ledger.access.policy import Principal
+from ledger.core import limits
+from ledger.core.errors import LedgerRejected, invalid
+from ledger.store.books import utc_now
+from ledger.store.tables import audit_events
+
+DETAIL_LENGTH_MAX = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    """Where a change came from: the HTTP request (or the command line)."""
+
+    method: str
+    path: str
+    request_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: int
+    at: datetime.datetime
+    user_id: int | None
+    username: str | None
+    token: str | None
+    request_id: str | None
+    method: str
+    path: str
+    action: str
+    outcome: str
+    book: str | None
+    object_type: str | None
+    object_id: str | None
+    detail: str
+
+
+def record_event(
+    conn: Connection,
+    principal: Principal | None,
+    request: RequestFacts,
+    action: str,
+    *,
+    outcome: str = "ok",
+    username: str | None = None,
+    book: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: str = "",
+) -> None:
+    conn.execute(
+        insert(audit_events).values(
+            at=utc_now(),
+            user_id=principal.user_id if principal else None,
+            username=principal.username if principal else username,
+            token=principal.token if principal else None,
+            request_id=request.request_id,
+            method=request.method[:10],
+            path=request.path[:300],
+            action=action,
+            outcome=outcome,
+            book=book,
+            object_type=object_type,
+            object_id=object_id,
+            detail=detail[:DETAIL_LENGTH_MAX],
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    username: str | None = None
+    action: str | None = None
+    book: str | None = None
+    since: datetime.datetime | None = None
+    until: datetime.datetime | None = None
+
+
+def list_events(
+    conn: Connection,
+    where: AuditFilter,
+    after_id: int | None = None,
+    limit: int = limits.PAGE_SIZE_DEFAULT,
+) -> list[AuditEvent]:
+    """Events in the order they happened, filtered; page with the last id seen."""
+    if not 1 <= limit <= limits.PAGE_SIZE_MAX:
+        raise LedgerRejected(
+            [invalid("limit_invalid", f"limit is between 1 and {limits.PAGE_SIZE_MAX}.", "limit")]
+        )
+    t = audit_events
+    conditions = []
+    if where.username is not None:
+        conditions.append(t.c.username == where.username)
+    if where.action is not None:
+        conditions.append(t.c.action == where.action)
+    if where.book is not None:
+        conditions.append(t.c.book == where.book)
+    if where.since is not None:
+        conditions.append(t.c.at >= where.since)
+    if where.until is not None:
+        conditions.append(t.c.at < where.until)
+    if after_id is not None:
+        conditions.append(t.c.id > after_id)
+    rows = conn.execute(select(t).where(and_(True, *conditions)).order_by(t.c.id).limit(limit))
+    return [
+        AuditEvent(
+            id=r.id,
+            at=r.at,
+            user_id=r.user_id,
+            username=r.username,
+            token=r.token,
+            request_id=r.request_id,
+            method=r.method,
+            path=r.path,
+            action=r.action,
+            outcome=r.outcome,
+            book=r.book,
+            object_type=r.object_type,
+            object_id=r.object_id,
+            detail=r.detail,
+        )
+        for r in rows
+    ]

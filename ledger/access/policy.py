@@ -1,0 +1,121 @@
+"""Deny by default: every route names one `Action`; `decide` says allow, forbid or hide.
+
+`hidden` answers an object outside the user's scope: the API says 404, exactly as for an
+object that does not exist, so a treasurer of one group cannot learn that another group's
+book exists. `forbidden` answers a role that may never do the action anywhere (403).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, get_args
+
+Role = Literal["admin", "finance", "officer", "treasurer", "auditor"]
+ROLES: tuple[str, ...] = get_args(Role)
+ScopeKind = Literal["book", "province"]
+SCOPE_RE = re.compile(r"(book|province):(.{1,100})")
+
+
+class Action(StrEnum):
+    BOOKS_CREATE = "books.create"
+    BOOKS_READ = "books.read"
+    COMMODITIES_CREATE = "commodities.create"
+    COMMODITIES_READ = "commodities.read"
+    ACCOUNTS_WRITE = "accounts.write"
+    JOURNAL_READ = "journal.read"
+    JOURNAL_WRITE = "journal.write"
+    LOCK_DATE_WRITE = "lock_date.write"
+    AUDIT_READ = "audit.read"
+    USERS_MANAGE = "users.manage"
+    TOKENS_OWN = "tokens.own"
+    CONTACTS_READ = "contacts.read"
+    CONTACTS_WRITE = "contacts.write"
+
+
+# How far a role reaches for an action: every book, the books (or provinces) in its scope,
+# or its own objects only (tokens). A role absent from an action's row may not do it.
+Reach = Literal["all", "scope", "own"]
+
+POLICY: dict[Action, dict[str, Reach]] = {
+    Action.BOOKS_CREATE: {"admin": "all"},
+    Action.BOOKS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+        "treasurer": "scope",
+    },
+    Action.COMMODITIES_CREATE: {"admin": "all", "finance": "all"},
+    Action.COMMODITIES_READ: {r: "all" for r in ROLES},
+    Action.ACCOUNTS_WRITE: {"admin": "all", "finance": "all", "treasurer": "scope"},
+    Action.JOURNAL_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+        "treasurer": "scope",
+    },
+    Action.JOURNAL_WRITE: {"finance": "all", "treasurer": "scope"},
+    Action.LOCK_DATE_WRITE: {"finance": "all"},
+    Action.AUDIT_READ: {"admin": "all", "auditor": "all"},
+    Action.USERS_MANAGE: {"admin": "all"},
+    Action.TOKENS_OWN: {r: "own" for r in ROLES},
+    # Personal data: admin everywhere, officers in their provinces; never auditors.
+    Action.CONTACTS_READ: {"admin": "all", "officer": "scope"},
+    Action.CONTACTS_WRITE: {"admin": "all", "officer": "scope"},
+}
+
+Decision = Literal["allow", "forbidden", "hidden"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user as the ledger sees them on one request."""
+
+    user_id: int
+    username: str
+    role: str
+    books: frozenset[str] = frozenset()
+    provinces: frozenset[str] = frozenset()
+    token: str | None = None  # "api:<id>" or "jwt:<jti>", for the audit trail
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an action is applied to: a book (by code and province) or a province."""
+
+    book: str | None = None
+    province: str | None = None
+
+
+def can_ever(role: str, action: Action) -> bool:
+    return role in POLICY[action]
+
+
+def decide(principal: Principal, action: Action, target: Target | None = None) -> Decision:
+    """May `principal` do `action` on `target`? Pure; no database."""
+    reach = POLICY[action].get(principal.role)
+    if reach is None:
+        return "forbidden"
+    if reach in ("all", "own") or target is None:
+        return "allow"
+    if in_scope(principal, target):
+        return "allow"
+    return "hidden"
+
+
+def in_scope(principal: Principal, target: Target) -> bool:
+    """A book named in the user's scope, or a book or object in one of their provinces."""
+    if target.book is not None and target.book in principal.books:
+        return True
+    return target.province is not None and target.province in principal.provinces
+
+
+def parse_scope(text: str) -> tuple[str, str] | None:
+    """`book:sg-kt-001` or `province:Svay Rieng` -> (kind, value); None if malformed."""
+    match = SCOPE_RE.fullmatch(text)
+    if match is None or match.group(2).strip() != match.group(2):
+        return None
+    return match.group(1), match.group(2)

@@ -1,0 +1,339 @@
+"""Users, their scopes, sign-in with lock-out, and API tokens (the access area's records).
+
+Passwords are hashed with argon2 (pwdlib). A wrong password counts against the user; after
+`failures_max` in a row the account is locked for `lockout_seconds`, even for the right
+password, then recovers by itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ledger.access.policy import ROLES, Principal, parse_scope
+from ledger.access.tokens import hash_api_token, is_api_token, new_api_token
+from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, not_found, reject_if
+from ledger.store.books import utc_now
+from ledger.store.tables import api_tokens, user_scopes, users
+
+USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+PASSWORD_LENGTH_MIN = 10
+PASSWORD_LENGTH_MAX = 256
+SCOPES_PER_USER_MAX = 50
+TOKEN_NAME_LENGTH_MAX = 100
+API_TOKEN_DAYS_MAX = 366
+LOGIN_FAILURES_MAX = 10
+LOCKOUT_SECONDS = 15 * 60
+FIRST_ADMIN_USERNAME = "admin"
+
+_hasher = PasswordHash((Argon2Hasher(),))
+# Verified when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    role: str
+    scopes: tuple[str, ...]
+    created_at: datetime.datetime
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime.datetime
+    expires_at: datetime.datetime | None
+    revoked_at: datetime.datetime | None
+
+
+LoginRefusal = Literal["invalid_credentials", "login_locked"]
+
+
+def validate_new_user(
+    username: str, password: str, role: str, scopes: Sequence[str]
+) -> list[LedgerError]:
+    errors: list[LedgerError] = []
+    if not USERNAME_RE.fullmatch(username):
+        errors.append(
+            invalid(
+                "username_invalid",
+                "A username has 3 to 64 lowercase letters, digits, '.', '_' or '-'.",
+                "username",
+            )
+        )
+    if not PASSWORD_LENGTH_MIN <= len(password) <= PASSWORD_LENGTH_MAX:
+        errors.append(
+            invalid(
+                "password_invalid",
+                f"A password has {PASSWORD_LENGTH_MIN} to {PASSWORD_LENGTH_MAX} characters.",
+                "password",
+            )
+        )
+    if role not in ROLES:
+        errors.append(invalid("role_invalid", f"role is one of {', '.join(ROLES)}.", "role"))
+    if len(scopes) > SCOPES_PER_USER_MAX:
+        errors.append(invalid("too_many_scopes", "Too many scopes.", "scopes"))
+    for index, scope in enumerate(scopes):
+        if parse_scope(scope) is None:
+            errors.append(
+                invalid(
+                    "scope_invalid",
+                    "A scope is book:CODE or province:NAME.",
+                    f"scopes[{index}]",
+                )
+            )
+    return errors
+
+
+def create_user(
+    conn: Connection, username: str, password: str, role: str, scopes: Sequence[str] = ()
+) -> User:
+    reject_if(validate_new_user(username, password, role, scopes))
+    if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+        raise LedgerRejected([conflict("user_exists", "This username is taken.", "username")])
+    try:
+        user_id = conn.execute(
+            insert(users)
+            .values(
+                username=username,
+                password_hash=_hasher.hash(password),
+                role=role,
+                created_at=utc_now(),
+                failed_logins=0,
+            )
+            .returning(users.c.id)
+        ).scalar_one()
+    except IntegrityError as race:
+        raise LedgerRejected(
+            [conflict("user_exists", "This username is taken.", "username")]
+        ) from race
+    pairs = sorted({pair for pair in map(parse_scope, scopes) if pair is not None})
+    if pairs:
+        conn.execute(
+            insert(user_scopes),
+            [{"user_id": user_id, "kind": kind, "value": value} for kind, value in pairs],
+        )
+    return get_user(conn, int(user_id))
+
+
+def get_user(conn: Connection, user_id: int) -> User:
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    if row is None:
+        raise LedgerRejected([not_found("user_not_found", "No such user.")])
+    scopes = tuple(
+        f"{kind}:{value}"
+        for kind, value in conn.execute(
+            select(user_scopes.c.kind, user_scopes.c.value)
+            .where(user_scopes.c.user_id == user_id)
+            .order_by(user_scopes.c.kind, user_scopes.c.value)
+        )
+    )
+    return User(
+        id=row.id,
+        username=row.username,
+        role=row.role,
+        scopes=scopes,
+        created_at=row.created_at,
+        disabled=row.disabled_at is not None,
+    )
+
+
+def list_users(conn: Connection) -> list[User]:
+    ids = conn.execute(select(users.c.id).order_by(users.c.username)).scalars().all()
+    return [get_user(conn, int(i)) for i in ids]
+
+
+def count_users(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+def load_principal(conn: Connection, user_id: int, token: str | None) -> Principal | None:
+    """The user as a Principal, or None when they no longer exist or are disabled."""
+    row = conn.execute(
+        select(users.c.id, users.c.username, users.c.role, users.c.disabled_at).where(
+            users.c.id == user_id
+        )
+    ).first()
+    if row is None or row.disabled_at is not None:
+        return None
+    book_scopes: set[str] = set()
+    province_scopes: set[str] = set()
+    for kind, value in conn.execute(
+        select(user_scopes.c.kind, user_scopes.c.value).where(user_scopes.c.user_id == user_id)
+    ):
+        (book_scopes if kind == "book" else province_scopes).add(value)
+    return Principal(
+        user_id=row.id,
+        username=row.username,
+        role=row.role,
+        books=frozenset(book_scopes),
+        provinces=frozenset(province_scopes),
+        token=token,
+    )
+
+
+def authenticate(
+    conn: Connection,
+    username: str,
+    password: str,
+    now: datetime.datetime,
+    failures_max: int = LOGIN_FAILURES_MAX,
+    lockout_seconds: int = LOCKOUT_SECONDS,
+) -> User | LoginRefusal:
+    """The user for a right password, else why not. Counts failures; commit either way."""
+    row = None
+    if USERNAME_RE.fullmatch(username) and len(password) <= PASSWORD_LENGTH_MAX:
+        row = conn.execute(select(users).where(users.c.username == username)).first()
+    if row is None or row.disabled_at is not None:
+        _hasher.verify(password[:PASSWORD_LENGTH_MAX], _DUMMY_HASH)
+        return "invalid_credentials"
+    if row.locked_until is not None and row.locked_until > now:
+        return "login_locked"
+    if not _hasher.verify(password, row.password_hash):
+        failures = row.failed_logins + 1
+        values: dict[str, object] = {"failed_logins": failures}
+        if failures >= failures_max:
+            values = {
+                "failed_logins": 0,
+                "locked_until": now + datetime.timedelta(seconds=lockout_seconds),
+            }
+        conn.execute(update(users).where(users.c.id == row.id).values(**values))
+        return "login_locked" if failures >= failures_max else "invalid_credentials"
+    if row.failed_logins or row.locked_until is not None:
+        conn.execute(
+            update(users).where(users.c.id == row.id).values(failed_logins=0, locked_until=None)
+        )
+    return get_user(conn, row.id)
+
+
+def ensure_first_admin(conn: Connection, password: str | None) -> str | None:
+    """On an empty database, create `admin`. Returns the generated one-time password, if any."""
+    if count_users(conn):
+        return None
+    generated = None
+    if password is None:
+        generated = secrets.token_urlsafe(15)
+        password = generated
+    create_user(conn, FIRST_ADMIN_USERNAME, password, "admin")
+    return generated
+
+
+def change_password(conn: Connection, user_id: int, current: str, new: str) -> None:
+    row = conn.execute(select(users.c.password_hash).where(users.c.id == user_id)).first()
+    if row is None or not _hasher.verify(current, row.password_hash):
+        raise LedgerRejected(
+            [invalid("invalid_credentials", "The current password is wrong.", "current_password")]
+        )
+    if not PASSWORD_LENGTH_MIN <= len(new) <= PASSWORD_LENGTH_MAX:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "password_invalid",
+                    f"A password has {PASSWORD_LENGTH_MIN} to {PASSWORD_LENGTH_MAX} characters.",
+                    "new_password",
+                )
+            ]
+        )
+    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=_hasher.hash(new)))
+
+
+# -- API tokens for field devices -----------------------------------------------------------
+
+
+def _token_from_row(row: object) -> ApiToken:
+    return ApiToken(
+        id=row.id,  # type: ignore[attr-defined]
+        user_id=row.user_id,  # type: ignore[attr-defined]
+        name=row.name,  # type: ignore[attr-defined]
+        created_at=row.created_at,  # type: ignore[attr-defined]
+        expires_at=row.expires_at,  # type: ignore[attr-defined]
+        revoked_at=row.revoked_at,  # type: ignore[attr-defined]
+    )
+
+
+def create_api_token(
+    conn: Connection, user_id: int, name: str, days: int, now: datetime.datetime
+) -> tuple[ApiToken, str]:
+    """A new token and its secret (shown once; only its hash is kept)."""
+    errors: list[LedgerError] = []
+    if not name.strip() or len(name) > TOKEN_NAME_LENGTH_MAX or not name.isprintable():
+        errors.append(
+            invalid(
+                "token_name_invalid", "A token has a one-line name of 1 to 100 characters.", "name"
+            )
+        )
+    if not 1 <= days <= API_TOKEN_DAYS_MAX:
+        errors.append(
+            invalid("token_days_invalid", f"A token lives 1 to {API_TOKEN_DAYS_MAX} days.", "days")
+        )
+    reject_if(errors)
+    secret, digest = new_api_token()
+    token_id = conn.execute(
+        insert(api_tokens)
+        .values(
+            user_id=user_id,
+            name=name,
+            token_hash=digest,
+            created_at=now,
+            expires_at=now + datetime.timedelta(days=days),
+            revoked_at=None,
+        )
+        .returning(api_tokens.c.id)
+    ).scalar_one()
+    row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).one()
+    return _token_from_row(row), secret
+
+
+def list_api_tokens(conn: Connection, user_id: int) -> list[ApiToken]:
+    rows = conn.execute(
+        select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
+    )
+    return [_token_from_row(r) for r in rows]
+
+
+def revoke_api_token(
+    conn: Connection, user_id: int, token_id: int, now: datetime.datetime
+) -> ApiToken:
+    """Revoke one of the user's own tokens (another user's is 'not found')."""
+    row = conn.execute(
+        select(api_tokens).where(and_(api_tokens.c.id == token_id, api_tokens.c.user_id == user_id))
+    ).first()
+    if row is None:
+        raise LedgerRejected([not_found("token_not_found", "No such token.")])
+    if row.revoked_at is None:
+        conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=now))
+    return _token_from_row(
+        conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).one()
+    )
+
+
+def principal_for_api_token(
+    conn: Connection, secret: str, now: datetime.datetime
+) -> Principal | None:
+    """The owner of a live (unrevoked, unexpired) API token, or None."""
+    if not is_api_token(secret):
+        return None
+    row = conn.execute(
+        select(
+            api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.revoked_at
+        ).where(api_tokens.c.token_hash == hash_api_token(secret))
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    return load_principal(conn, row.user_id, f"api:{row.id}")

@@ -1,0 +1,104 @@
+"""Contact details of a household, keyed by its case code (e.g. DV-009)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select, update
+
+from ledger.core.errors import LedgerError, LedgerRejected, invalid, not_found, reject_if
+from ledger.core.text import validate_text
+from ledger.store.books import utc_now
+from ledger.store.tables import contacts
+
+CASE_CODE_RE = re.compile(r"[A-Z]{1,6}-[0-9]{1,6}")
+NAME_LENGTH_MAX = 200
+PHONE_RE = re.compile(r"\+?[0-9 ()-]{0,40}")
+ADDRESS_LENGTH_MAX = 1_000
+PROVINCE_LENGTH_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    case_code: str
+    province: str
+    name: str
+    phone: str
+    address: str
+    updated_at: datetime.datetime
+    updated_by: str | None
+
+
+def validate_case_code(case_code: str) -> LedgerError | None:
+    if CASE_CODE_RE.fullmatch(case_code):
+        return None
+    return invalid("case_code_invalid", "A case code looks like DV-009.", "case_code")
+
+
+def province_of(conn: Connection, case_code: str) -> str | None:
+    """The province on file for a case code (what scopes an officer's access), or None."""
+    row = conn.execute(select(contacts.c.province).where(contacts.c.case_code == case_code)).first()
+    return None if row is None else str(row.province)
+
+
+def get_contact(conn: Connection, case_code: str) -> Contact:
+    row = conn.execute(select(contacts).where(contacts.c.case_code == case_code)).first()
+    if row is None:
+        raise LedgerRejected([not_found("contact_not_found", "No contact details for this case.")])
+    return Contact(
+        case_code=row.case_code,
+        province=row.province,
+        name=row.name,
+        phone=row.phone,
+        address=row.address,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def put_contact(
+    conn: Connection,
+    case_code: str,
+    province: str,
+    name: str,
+    phone: str,
+    address: str,
+    updated_by: str | None,
+) -> Contact:
+    """Create or replace the contact details of one household."""
+    errors: list[LedgerError] = []
+    case_error = validate_case_code(case_code)
+    if case_error:
+        errors.append(case_error)
+    for field, value, length_max in (
+        ("province", province, PROVINCE_LENGTH_MAX),
+        ("name", name, NAME_LENGTH_MAX),
+        ("address", address, ADDRESS_LENGTH_MAX),
+    ):
+        text_error = validate_text(value, length_max, field)
+        if text_error:
+            errors.append(text_error)
+    if not province.strip():
+        errors.append(invalid("province_invalid", "A province is required.", "province"))
+    if not name.strip():
+        errors.append(invalid("name_invalid", "A name is required.", "name"))
+    if not PHONE_RE.fullmatch(phone):
+        errors.append(
+            invalid("phone_invalid", "A phone number has digits, spaces, + ( ) -.", "phone")
+        )
+    reject_if(errors)
+    values = {
+        "province": province,
+        "name": name,
+        "phone": phone,
+        "address": address,
+        "updated_at": utc_now(),
+        "updated_by": updated_by,
+    }
+    if province_of(conn, case_code) is None:
+        conn.execute(insert(contacts).values(case_code=case_code, **values))
+    else:
+        conn.execute(update(contacts).where(contacts.c.case_code == case_code).values(**values))
+    return get_contact(conn, case_code)
