@@ -615,24 +615,6 @@ _POSTING_COLUMNS = (
     "weight_commodity",
     "weight",
 )
-_BALANCE_COLUMNS = ("account_id", "commodity", "book_id", "units")
-
-
-def _balance_upsert(dialect_name: str) -> ReturningInsert[Any]:
-    upsert = pg_insert if dialect_name == "postgresql" else sqlite_insert
-    statement = upsert(balances).values(
-        account_id=bindparam("account_id"),
-        commodity=bindparam("commodity"),
-        book_id=bindparam("book_id"),
-        units=bindparam("units"),
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[balances.c.account_id, balances.c.commodity],
-        set_={"units": balances.c.units + statement.excluded.units},
-    ).returning(balances.c.units)
-
-
-_BALANCE_UPSERT = {name: _balance_upsert(name) for name in ("sqlite", "postgresql")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -661,7 +643,6 @@ class _SqliteStatements:
     insert_transaction_returning_id: str
     insert_transactions_with_id: str
     insert_postings: str
-    upsert_balance: str
     unbalanced_in_range: _Positional
     date_text: Callable[[Any], str]
     datetime_text: Callable[[Any], str]
@@ -706,7 +687,6 @@ def _sqlite(conn: Connection) -> _SqliteStatements:
                 insert(postings).values({c: bindparam(c) for c in _POSTING_COLUMNS}),
                 _POSTING_COLUMNS,
             ),
-            upsert_balance=_compile_positional(conn, _BALANCE_UPSERT["sqlite"], _BALANCE_COLUMNS),
             unbalanced_in_range=_Positional.of(conn, _UNBALANCED_IN_RANGE),
             date_text=_bind_processor(conn, transactions.c.date),
             datetime_text=_bind_processor(conn, transactions.c.created_at),
@@ -903,6 +883,80 @@ def _insert_postings(
     return deltas
 
 
+def _balance_upsert(dialect_name: str, rows: int) -> ReturningInsert[Any]:
+    """Upsert `rows` balance rows in one statement, returning each row's new units."""
+    upsert = pg_insert if dialect_name == "postgresql" else sqlite_insert
+    statement = upsert(balances).values(
+        [
+            {
+                "account_id": bindparam(f"account_id_{i}"),
+                "commodity": bindparam(f"commodity_{i}"),
+                "book_id": bindparam(f"book_id_{i}"),
+                "units": bindparam(f"units_{i}"),
+            }
+            for i in range(rows)
+        ]
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[balances.c.account_id, balances.c.commodity],
+        set_={"units": balances.c.units + statement.excluded.units},
+    ).returning(balances.c.account_id, balances.c.commodity, balances.c.units)
+
+
+# Balance rows per upsert statement: far inside SQLite's 32,766 parameters.
+_UPSERT_ROWS_MAX = 256
+# Built (and on SQLite compiled) once per dialect and row count.
+_balance_upserts: dict[tuple[str, int], ReturningInsert[Any]] = {}
+_sqlite_balance_upserts: dict[int, str] = {}
+
+
+def _upsert_balances(
+    conn: Connection, book_id: int, changes: Sequence[tuple[tuple[int, str], int]]
+) -> dict[tuple[int, str], int]:
+    """Add each delta to its balance row (created if missing); the new units per key.
+
+    One statement per `_UPSERT_ROWS_MAX` rows. Rows are written in the order given (sorted by
+    the caller), so row locks on PostgreSQL are taken in that order.
+    """
+    dialect_name = conn.dialect.name
+    found: dict[tuple[int, str], int] = {}
+    for start in range(0, len(changes), _UPSERT_ROWS_MAX):
+        part = changes[start : start + _UPSERT_ROWS_MAX]
+        key = (dialect_name, len(part))
+        statement = _balance_upserts.get(key)
+        if statement is None:
+            statement = _balance_upserts[key] = _balance_upsert(dialect_name, len(part))
+        if dialect_name == "sqlite":
+            sql = _sqlite_balance_upserts.get(len(part))
+            if sql is None:
+                names = [
+                    f"{column}_{i}"
+                    for i in range(len(part))
+                    for column in ("account_id", "commodity", "book_id", "units")
+                ]
+                sql = _compile_positional(conn, statement, names)
+                _sqlite_balance_upserts[len(part)] = sql
+            flat = [v for (a, c), d in part for v in (a, c, book_id, d)]
+            result = conn.exec_driver_sql(sql, tuple(flat))
+        else:
+            parameters: dict[str, Any] = {}
+            for i, ((account_id, commodity), delta) in enumerate(part):
+                parameters[f"account_id_{i}"] = account_id
+                parameters[f"commodity_{i}"] = commodity
+                parameters[f"book_id_{i}"] = book_id
+                parameters[f"units_{i}"] = delta
+            result = conn.execute(statement, parameters)
+        for account_id, commodity, units in result:
+            found[(account_id, commodity)] = int(units)
+    return found
+
+
+def _balance_too_large() -> LedgerRejected:
+    return LedgerRejected(
+        [conflict("balance_too_large", "The account's balance would exceed the limit.", "postings")]
+    )
+
+
 def _apply_balance_deltas(
     conn: Connection,
     book_id: int,
@@ -912,40 +966,20 @@ def _apply_balance_deltas(
     """Upsert balances in (account, commodity) order; check limits on the values returned.
 
     The fixed order means two writers touching the same accounts take their row locks in the
-    same order on PostgreSQL and cannot deadlock each other.
+    same order on PostgreSQL and cannot deadlock each other. The rows go in as few statements
+    as possible; the first error is the one a row-by-row upsert in that order would meet.
     """
     non_negative = {a.id for a in found.values() if a.non_negative}
-    sqlite = _sqlite(conn) if conn.dialect.name == "sqlite" else None
-    statement = _BALANCE_UPSERT["postgresql"]
-    for (account_id, commodity), delta in sorted(deltas.items()):
-        if delta == 0:
-            continue
-        if abs(delta) > limits.BALANCE_UNITS_ABS_MAX:
-            raise LedgerRejected(
-                [
-                    conflict(
-                        "balance_too_large",
-                        "The account's balance would exceed the limit.",
-                        "postings",
-                    )
-                ]
-            )
-        if sqlite:
-            result = conn.exec_driver_sql(
-                sqlite.upsert_balance, (account_id, commodity, book_id, delta)
-            )
-        else:
-            result = conn.execute(
-                statement,
-                {
-                    "account_id": account_id,
-                    "commodity": commodity,
-                    "book_id": book_id,
-                    "units": delta,
-                },
-            )
-        units = int(result.scalar_one())
-        if account_id in non_negative and units < 0:
+    changes = [(key, delta) for key, delta in sorted(deltas.items()) if delta != 0]
+    too_large_at = next(
+        (i for i, (_, delta) in enumerate(changes) if abs(delta) > limits.BALANCE_UNITS_ABS_MAX),
+        None,
+    )
+    before = changes if too_large_at is None else changes[:too_large_at]
+    new_units = _upsert_balances(conn, book_id, before) if before else {}
+    for key, _delta in before:
+        units = new_units[key]
+        if key[0] in non_negative and units < 0:
             raise LedgerRejected(
                 [
                     conflict(
@@ -956,15 +990,9 @@ def _apply_balance_deltas(
                 ]
             )
         if abs(units) > limits.BALANCE_UNITS_ABS_MAX:
-            raise LedgerRejected(
-                [
-                    conflict(
-                        "balance_too_large",
-                        "The account's balance would exceed the limit.",
-                        "postings",
-                    )
-                ]
-            )
+            raise _balance_too_large()
+    if too_large_at is not None:
+        raise _balance_too_large()
 
 
 def _balance_at(conn: Connection, account_id: int, commodity: str, date: datetime.date) -> int:
