@@ -27,6 +27,7 @@ import datetime
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -58,7 +59,7 @@ def load_until(db: Database, names: Sequence[str], have: int, want: int) -> floa
     start = time.perf_counter()
     for first in range(have, want, LOAD_CHUNK):
         chunk = make_transactions(first, min(LOAD_CHUNK, want - first), names)
-        db.write(lambda conn, chunk=chunk: journal.post_many(conn, BOOK_CODE, chunk))
+        db.write(partial(journal.post_many, book_code=BOOK_CODE, txns=chunk))
     return time.perf_counter() - start
 
 

@@ -27,6 +27,7 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from bench.common import (
@@ -51,7 +52,7 @@ LOAD_CHUNK = 10_000
 def build(db: Database, names: Sequence[str], have: int, want: int) -> None:
     for first in range(have, want, LOAD_CHUNK):
         chunk = make_transactions(first, min(LOAD_CHUNK, want - first), names)
-        db.write(lambda conn, chunk=chunk: journal.post_many(conn, BOOK_CODE, chunk))
+        db.write(partial(journal.post_many, book_code=BOOK_CODE, txns=chunk))
 
 
 def export_to(db: Database, path: Path) -> float:

@@ -24,6 +24,7 @@ Needs `wrk` (Debian: apt-get install wrk).
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -37,6 +38,8 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from bench.common import (
     BANK,
@@ -58,6 +61,9 @@ from bench.common import (
     raw_sqlite,
     scratch_dir,
 )
+from ledger.core.transaction import PostingDraft, TransactionDraft
+from ledger.store import journal
+from ledger.store.database import Database
 
 TARGET_RATIO = 0.40
 PATH = f"/api/books/{BOOK_CODE}/transactions"
@@ -184,8 +190,14 @@ def set_up_book(port: int, accounts_n: int) -> None:
 
 
 def run_wrk(
-    port: int, script: Path, connections: int, seconds: float, server_pid: int
+    port: int,
+    script: Path | None,
+    connections: int,
+    seconds: float,
+    server_pid: int,
+    path: str = PATH,
 ) -> HttpResult:
+    """wrk against the server: POSTs from `script`, or plain GETs of `path` without one."""
     before = cpu_seconds(server_pid)
     children_before = _children_cpu()
     done = subprocess.run(
@@ -196,9 +208,8 @@ def run_wrk(
             f"-d{max(1, round(seconds))}s",
             "--timeout",
             "10s",
-            "-s",
-            str(script),
-            f"http://127.0.0.1:{port}{PATH}",
+            *(["-s", str(script)] if script else []),
+            f"http://127.0.0.1:{port}{path}",
         ],
         capture_output=True,
         text=True,
@@ -257,6 +268,43 @@ def raw_commits(path: Path, seconds: float, accounts_n: int) -> float:
     return rate
 
 
+def journal_commits(path: Path, seconds: float, accounts_n: int) -> tuple[float, float]:
+    """What the POST handler's unit of work costs without HTTP: `journal.post_draft` and
+    `journal.load_transaction` (the response) in one `db.write` per transaction.
+
+    Returns transactions per second and CPU microseconds per transaction.
+    """
+    db = Database.connect(f"sqlite:///{path}")
+    names = account_names(accounts_n)
+    count = 0
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        cents = 100 + count % 5000
+        amount = f"{cents // 100}.{cents % 100:02d}"
+        draft = TransactionDraft(
+            date=datetime.date(2018, 11, 4),
+            narration=f"Cash grant {count}",
+            postings=(
+                PostingDraft(BANK, f"-{amount}", "USD"),
+                PostingDraft(names[1 + count % accounts_n], amount, "USD"),
+            ),
+        )
+
+        def unit(conn: Connection, draft: TransactionDraft = draft) -> object:
+            return journal.load_transaction(
+                conn, BOOK_CODE, journal.post_draft(conn, BOOK_CODE, draft)
+            )
+
+        db.write(unit)
+        count += 1
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    db.dispose()
+    return count / wall, cpu / count * 1e6
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=4.0, help="seconds per run")
@@ -274,9 +322,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     with scratch_dir(args.dir) as directory:
         raw_path = directory / "raw.sqlite3"
-        raw_db = migrated_sqlite(raw_path)
-        open_book(raw_db, args.accounts)
-        raw_db.dispose()
+        journal_path = directory / "journal.sqlite3"
+        for path in (raw_path, journal_path):
+            fresh = migrated_sqlite(path)
+            open_book(fresh, args.accounts)
+            fresh.dispose()
         server = Server(directory / "api.sqlite3", directory / "server.log")
         try:
             set_up_book(server.port, args.accounts)
@@ -312,10 +362,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             run_wrk(server.port, scripts[False], 1, 2, server.process.pid)  # warm up
             raw_rates: list[float] = []
+            in_process: list[tuple[float, float]] = []
+            health: list[HttpResult] = []
             http: dict[str, list[HttpResult]] = {label: [] for label, _, _ in configs}
             for run in range(args.runs):
                 raw_rates.append(raw_commits(raw_path, args.duration, args.accounts))
-                line = [f"raw {raw_rates[-1]:,.0f}/s"]
+                in_process.append(journal_commits(journal_path, args.duration, args.accounts))
+                health.append(
+                    run_wrk(server.port, None, 1, args.duration, server.process.pid, "/health")
+                )
+                line = [
+                    f"raw {raw_rates[-1]:,.0f}/s",
+                    f"journal in-process {in_process[-1][0]:,.0f}/s",
+                    f"GET /health {health[-1].rate:,.0f}/s",
+                ]
                 for label, connections, with_key in configs:
                     result = run_wrk(
                         server.port,
@@ -351,6 +411,34 @@ def main(argv: Sequence[str] | None = None) -> None:
                 sum(r.errors for r in results),
             )
         )
+    journal_rate = median([r for r, _ in in_process])
+    rows.append(
+        (
+            "(reference) journal post_draft + load_transaction in-process, 1 commit each",
+            round(journal_rate),
+            "",
+            f"{median([c for _, c in in_process]):,.0f}",
+            "",
+            f"{journal_rate / raw:.2f}x",
+            "",
+            "",
+            "",
+        )
+    )
+    health_rate = median([r.rate for r in health])
+    rows.append(
+        (
+            "(reference) GET /health over HTTP, 1 connection (no write)",
+            round(health_rate),
+            f"{median([r.latency_ms for r in health]):.2f}",
+            f"{median([r.server_cpu_us for r in health]):,.0f}",
+            f"{median([r.wrk_cpu_us for r in health]):,.0f}",
+            f"{health_rate / raw:.2f}x",
+            "",
+            "",
+            sum(r.errors for r in health),
+        )
+    )
     print_table(
         [
             "configuration",

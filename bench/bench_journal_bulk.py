@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Connection, insert
@@ -153,7 +154,7 @@ def load_core(db: Database, chunks: Chunks) -> float:
 
     def run() -> None:
         for chunk in chunks:
-            db.write(lambda conn, chunk=chunk: write_chunk(conn, chunk))
+            db.write(partial(write_chunk, chunk=chunk))
 
     return time_call(run)
 
@@ -163,7 +164,7 @@ def load_journal(db: Database, chunks: Chunks) -> float:
 
     def run() -> None:
         for chunk in chunks:
-            db.write(lambda conn, chunk=chunk: journal.post_many(conn, BOOK_CODE, chunk))
+            db.write(partial(journal.post_many, book_code=BOOK_CODE, txns=chunk))
 
     return time_call(run)
 

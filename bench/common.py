@@ -242,10 +242,11 @@ def raw_ids(conn: sqlite3.Connection, code: str = BOOK_CODE) -> tuple[int, dict[
 
 def raw_rows(
     txns: Sequence[Transaction], first_id: int, book_id: int, account_ids: dict[str, int]
-) -> tuple[list[tuple], list[tuple], dict[tuple[int, str], int]]:
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[tuple[int, str], int]]:
     """The same rows the journal writes: transactions, postings and balance deltas."""
     now = datetime.datetime.now(datetime.UTC).isoformat(sep=" ")
-    txn_rows, posting_rows = [], []
+    txn_rows: list[tuple[Any, ...]] = []
+    posting_rows: list[tuple[Any, ...]] = []
     deltas: dict[tuple[int, str], int] = {}
     for offset, txn in enumerate(txns):
         txn_id = first_id + offset
