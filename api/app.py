@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 
+from api.auth import PUBLIC, AuthSettings, authorize, current_principal
 from api.controllers.accounts import AccountController
+from api.controllers.auth import AuthController
 from api.controllers.books import BookController
 from api.controllers.commodities import CommodityController
+from api.controllers.contacts import ContactController
 from api.controllers.health import health
 from api.controllers.transactions import TransactionController
+from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
+from api.ratelimit import SlidingWindowLimiter
+from api.requests import request_context_middleware
+from ledger.access import users
+from ledger.access.secrets import load_secret_key
 from ledger.store.database import Database
 from ledger.store.migrate import upgrade
 
 REQUEST_BODY_BYTES_MAX = 1024 * 1024
+SCHEMA_PATH = "/schema"
+ADMIN_PASSWORD_ENV = "LEDGER_ADMIN_PASSWORD"  # noqa: S105 - the name of a variable
+
+_log = logging.getLogger("api")
 
 
 def _provide_db(state: State) -> Database:
@@ -27,31 +42,65 @@ def _provide_db(state: State) -> Database:
     return database
 
 
-def create_app(database_url: str | None = None, *, migrate: bool = True) -> Litestar:
+def create_first_admin(db: Database) -> None:
+    """On an empty database, create `admin` and print its one-time password once.
+
+    `LEDGER_ADMIN_PASSWORD` sets the password instead (and then nothing is printed).
+    """
+    generated = db.write(
+        lambda conn: users.ensure_first_admin(conn, os.environ.get(ADMIN_PASSWORD_ENV))
+    )
+    if generated is not None:
+        # Printed to the console on purpose, once; never logged.
+        print(
+            "\n  First start: created user 'admin' with one-time password:\n"
+            f"    {generated}\n"
+            "  Sign in with POST /api/auth/login, then change it with POST /api/auth/password.\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    migrate: bool = True,
+    auth: AuthSettings | None = None,
+) -> Litestar:
     """The API on `database_url` (default: `DATABASE_URL`, else the SQLite file under ./var/).
 
-    With `migrate`, the schema is brought up to date before the first request.
+    With `migrate`, the schema is brought up to date and a first admin is created before the
+    first request.
     """
     db = Database.connect(database_url)
+    settings = auth or AuthSettings(secret_key=load_secret_key())
 
     def on_startup(app: Litestar) -> None:
         if migrate:
             upgrade(db.engine)
-        app.state.db = db
+            create_first_admin(db)
 
     def on_shutdown(app: Litestar) -> None:
         db.dispose()
 
-    logging.getLogger("api").setLevel(logging.INFO)
     return Litestar(
         route_handlers=[
             health,
+            AuthController,
+            UserController,
+            AuditController,
             BookController,
             CommodityController,
             AccountController,
             TransactionController,
+            ContactController,
         ],
-        dependencies={"db": Provide(_provide_db, sync_to_thread=False)},
+        guards=[authorize],
+        dependencies={
+            "db": Provide(_provide_db, sync_to_thread=False),
+            "principal": Provide(current_principal, sync_to_thread=False),
+        },
+        middleware=[request_context_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
@@ -60,10 +109,25 @@ def create_app(database_url: str | None = None, *, migrate: bool = True) -> Lite
             title="Livelihood ledger",
             version="0.1.0",
             description="Double-entry books for NGO livelihood programmes: grants, savings "
-            "groups and training outcomes, exported to Beancount. Amounts are decimal strings.",
-            path="/schema",
+            "groups and training outcomes, exported to Beancount. Amounts are decimal strings. "
+            "Sign in with POST /api/auth/login and send `Authorization: Bearer <token>`.",
+            path=SCHEMA_PATH,
             render_plugins=[SwaggerRenderPlugin()],
+            # The schema is public documentation: the guard lets its routes through.
+            openapi_router=Router(path=SCHEMA_PATH, route_handlers=[], opt=PUBLIC),
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"bearer": []}],
         ),
-        state=State({"db": db}),
+        state=State(
+            {
+                "db": db,
+                "auth": settings,
+                "login_limiter": SlidingWindowLimiter(settings.login_attempts_per_minute_max),
+            }
+        ),
         debug=False,
     )

@@ -18,9 +18,11 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import (
+    HTTP_401_UNAUTHORIZED,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
 from litestar.types import ExceptionHandlersMap
@@ -32,6 +34,15 @@ STATUS_BY_KIND = {
     "invalid": HTTP_422_UNPROCESSABLE_ENTITY,
     "conflict": HTTP_409_CONFLICT,
     "not_found": HTTP_404_NOT_FOUND,
+    "unauthenticated": HTTP_401_UNAUTHORIZED,
+    "rate_limited": HTTP_429_TOO_MANY_REQUESTS,
+}
+TITLES = {
+    HTTP_422_UNPROCESSABLE_ENTITY: "Invalid request",
+    HTTP_409_CONFLICT: "Conflict",
+    HTTP_404_NOT_FOUND: "Not found",
+    HTTP_401_UNAUTHORIZED: "Not signed in",
+    HTTP_429_TOO_MANY_REQUESTS: "Too many requests",
 }
 _log = logging.getLogger("api.errors")
 
@@ -78,8 +89,10 @@ def problem_response(
 
 def on_ledger_rejected(request: Request[Any, Any, Any], error: LedgerRejected) -> Response[Problem]:
     status = STATUS_BY_KIND[error.first.kind]
-    titles = {422: "Invalid request", 409: "Conflict", 404: "Not found"}
-    return problem_response(request, status, list(error.errors), titles[status])
+    response = problem_response(request, status, list(error.errors), TITLES[status])
+    if status == HTTP_401_UNAUTHORIZED:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="livelihood-ledger"'
+    return response
 
 
 def on_validation(request: Request[Any, Any, Any], error: ValidationException) -> Response[Problem]:
@@ -116,7 +129,7 @@ def on_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> 
     code = codes.get(status, "http_error")
     message = error.detail if status < 500 else "Internal error."
     response = problem_response(request, status, [LedgerError(code, message)], message)
-    if isinstance(error, MethodNotAllowedException) and error.headers:
+    if error.headers and (isinstance(error, MethodNotAllowedException) or status == 401):
         response.headers.update(error.headers)
     return response
 

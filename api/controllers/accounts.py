@@ -8,8 +8,10 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from api.idempotency import idempotent_write
+from api.auth import policy
 from api.schemas.books import Account, AccountClose, AccountCreate
+from api.writes import audited_write
+from ledger.access.policy import Action, Principal
 from ledger.store import books
 from ledger.store.database import Database
 
@@ -28,27 +30,42 @@ class AccountController(Controller):
     path = "/api/books/{book:str}/accounts"
     tags = ["accounts"]
 
-    @post("/", sync_to_thread=True, status_code=HTTP_201_CREATED, summary="Open an account")
+    @post(
+        "/",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Open an account",
+        opt=policy(Action.ACCOUNTS_WRITE),
+    )
     def open_account(
         self,
         db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         book: FromPath[str],
         data: Annotated[AccountCreate, Body(examples=[CASH_BOX_EXAMPLE])],
     ) -> Response[Account]:
-        return idempotent_write(
+        return audited_write(
             db,
             request,
+            principal,
             data,
             HTTP_201_CREATED,
+            "account.open",
             lambda conn: Account.of(
                 books.open_account(
                     conn, book, data.name, data.open_date, data.currencies, data.non_negative
                 )
             ),
+            book=book,
         )
 
-    @get("/", sync_to_thread=True, summary="The book's chart of accounts")
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="The book's chart of accounts",
+        opt=policy(Action.JOURNAL_READ),
+    )
     def list_accounts(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Account]:
         with db.read() as conn:
             return [Account.of(a) for a in books.list_accounts(conn, book)]
@@ -58,19 +75,24 @@ class AccountController(Controller):
         sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Close an empty account",
+        opt=policy(Action.ACCOUNTS_WRITE),
     )
     def close_account(
         self,
         db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         book: FromPath[str],
         account_id: FromPath[int],
         data: JSONBody[AccountClose],
     ) -> Response[Account]:
-        return idempotent_write(
+        return audited_write(
             db,
             request,
+            principal,
             data,
             HTTP_200_OK,
+            "account.close",
             lambda conn: Account.of(books.close_account(conn, book, account_id, data.date)),
+            book=book,
         )

@@ -1,4 +1,4 @@
-"""Books, their lock dates, balances and Beancount export."""
+"""Books, their lock dates, balances, balance assertions and Beancount export."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy import Connection
 
-from api.idempotency import idempotent_write
+from api.auth import policy
 from api.schemas.books import (
     BalanceAssertion,
     BalanceAssertionCreate,
@@ -23,20 +24,22 @@ from api.schemas.books import (
     BookCreate,
     LockDate,
 )
-from ledger.core.amount import format_units, parse_units
+from api.writes import audited_write
+from ledger.access.policy import Action, Principal, Target, decide
+from ledger.core.amount import format_units
 from ledger.core.balances import CONVERSIONS_ACCOUNT, conversion_lines
-from ledger.core.errors import LedgerError, LedgerRejected
 from ledger.export.beancount import export_book
 from ledger.store import books, journal, queries
 from ledger.store.database import Database
 
 BOOK_EXAMPLE = Example(
-    summary="The organisation's book",
+    summary="A savings group's own book",
     value={
-        "code": "org",
-        "name": "CCPCR livelihood programme",
-        "kind": "organisation",
-        "operating_currency": "USD",
+        "code": "sg-kt-001",
+        "name": "Kampong Thom women's savings group",
+        "kind": "savings_group",
+        "operating_currency": "KHR",
+        "province": "Kampong Thom",
     },
 )
 
@@ -45,43 +48,79 @@ class BookController(Controller):
     path = "/api/books"
     tags = ["books"]
 
-    @post("/", sync_to_thread=True, status_code=HTTP_201_CREATED, summary="Create a book")
+    @post(
+        "/",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Create a book",
+        opt=policy(Action.BOOKS_CREATE),
+    )
     def create_book(
         self,
         db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         data: Annotated[BookCreate, Body(examples=[BOOK_EXAMPLE])],
     ) -> Response[Book]:
-        return idempotent_write(
-            db,
-            request,
-            data,
-            HTTP_201_CREATED,
-            lambda conn: Book.of(
-                books.create_book(conn, data.code, data.name, data.kind, data.operating_currency)
-            ),
+        def unit(conn: Connection) -> Book:
+            created = books.create_book(
+                conn, data.code, data.name, data.kind, data.operating_currency, data.province
+            )
+            return Book.of(created)
+
+        return audited_write(
+            db, request, principal, data, HTTP_201_CREATED, "book.create", unit, book=data.code
         )
 
-    @get("/", sync_to_thread=True, summary="List books")
-    def list_books(self, db: NamedDependency[Database]) -> list[Book]:
+    @get("/", sync_to_thread=True, summary="The books you may see", opt=policy(Action.BOOKS_READ))
+    def list_books(
+        self, db: NamedDependency[Database], principal: NamedDependency[Principal]
+    ) -> list[Book]:
         with db.read() as conn:
-            return [Book.of(b) for b in books.list_books(conn)]
+            visible = [
+                b
+                for b in books.list_books(conn)
+                if decide(principal, Action.BOOKS_READ, Target(b.code, b.province)) == "allow"
+            ]
+        return [Book.of(b) for b in visible]
 
-    @get("/{book:str}", sync_to_thread=True, summary="One book")
+    @get("/{book:str}", sync_to_thread=True, summary="One book", opt=policy(Action.BOOKS_READ))
     def get_book(self, db: NamedDependency[Database], book: FromPath[str]) -> Book:
         with db.read() as conn:
             return Book.of(books.get_book(conn, book))
 
-    @put("/{book:str}/lock-date", sync_to_thread=True, summary="Move the lock date forward")
+    @put(
+        "/{book:str}/lock-date",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Move the lock date forward",
+        opt=policy(Action.LOCK_DATE_WRITE),
+    )
     def set_lock_date(
-        self, db: NamedDependency[Database], book: FromPath[str], data: JSONBody[LockDate]
-    ) -> Book:
-        return db.write(lambda conn: Book.of(books.set_lock_date(conn, book, data.lock_date)))
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        book: FromPath[str],
+        data: JSONBody[LockDate],
+    ) -> Response[Book]:
+        return audited_write(
+            db,
+            request,
+            principal,
+            data,
+            HTTP_200_OK,
+            "book.lock_date",
+            lambda conn: Book.of(books.set_lock_date(conn, book, data.lock_date)),
+            book=book,
+            idempotent=False,  # PUT is idempotent by itself
+        )
 
     @get(
         "/{book:str}/balances",
         sync_to_thread=True,
         summary="Trial balance, current or as of a date",
+        opt=policy(Action.JOURNAL_READ),
     )
     def balances(
         self,
@@ -94,14 +133,13 @@ class BookController(Controller):
         with db.read() as conn:
             rows = queries.trial_balance(conn, book, as_of)
             precisions = books.commodity_precisions(conn)
-        pairs = [(r.commodity, r.units) for r in rows]
         lines = [
             BalanceLine(r.account, r.commodity, format_units(r.units, precisions[r.commodity]))
             for r in rows
         ]
         lines += [
             BalanceLine(CONVERSIONS_ACCOUNT, commodity, format_units(units, precisions[commodity]))
-            for commodity, units in conversion_lines(pairs)
+            for commodity, units in conversion_lines((r.commodity, r.units) for r in rows)
         ]
         return Balances(book=book, as_of=as_of, balances=lines)
 
@@ -110,41 +148,40 @@ class BookController(Controller):
         sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Record a checked balance (a cash count) at the end of a day",
+        opt=policy(Action.JOURNAL_WRITE),
     )
     def assert_balance(
         self,
         db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         book: FromPath[str],
         data: JSONBody[BalanceAssertionCreate],
     ) -> Response[BalanceAssertion]:
-        def unit(conn: Any) -> BalanceAssertion:
-            precisions = books.commodity_precisions(conn)
-            if data.currency not in precisions:
-                raise LedgerRejected(
-                    [LedgerError("commodity_unknown", "This commodity is not defined.", "currency")]
-                )
-            units = parse_units(data.amount, precisions[data.currency], "amount")
-            if isinstance(units, LedgerError):
-                raise LedgerRejected([units])
+        def unit(conn: Connection) -> BalanceAssertion:
+            units = books.parse_amount(conn, data.currency, data.amount)
             assertion_id = journal.assert_balance(
                 conn, book, data.account, data.currency, data.date, units
             )
+            precision = books.commodity_precisions(conn)[data.currency]
             return BalanceAssertion(
-                assertion_id,
-                data.account,
-                data.currency,
-                format_units(units, precisions[data.currency]),
-                data.date,
+                id=assertion_id,
+                account=data.account,
+                currency=data.currency,
+                amount=format_units(units, precision),
+                date=data.date,
             )
 
-        return idempotent_write(db, request, data, HTTP_201_CREATED, unit)
+        return audited_write(
+            db, request, principal, data, HTTP_201_CREATED, "balance.assert", unit, book=book
+        )
 
     @get(
         "/{book:str}/export.beancount",
         sync_to_thread=True,
         summary="The book as a Beancount file (streamed)",
         media_type=MediaType.TEXT,
+        opt=policy(Action.JOURNAL_READ),
     )
     def export(self, db: NamedDependency[Database], book: FromPath[str]) -> Stream:
         with db.read() as conn:

@@ -4,6 +4,7 @@ import msgspec
 from litestar import get
 from litestar.di import NamedDependency
 
+from api.auth import PUBLIC
 from ledger.store.database import Database
 
 
@@ -12,7 +13,13 @@ class Health(msgspec.Struct):
     database: str
 
 
-@get("/health", sync_to_thread=True, tags=["health"], summary="Liveness and database check")
+@get(
+    "/health",
+    sync_to_thread=True,
+    tags=["health"],
+    summary="Liveness and database check",
+    opt=PUBLIC,
+)
 def health(db: NamedDependency[Database]) -> Health:
     db.ping()
     return Health(status="ok", database=db.engine.dialect.name)

@@ -10,7 +10,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
-from api.idempotency import idempotent_write
+from api.auth import policy
 from api.schemas.transactions import (
     EXAMPLE_EXCHANGE,
     ReverseCreate,
@@ -18,6 +18,8 @@ from api.schemas.transactions import (
     TransactionCreate,
     TransactionPage,
 )
+from api.writes import audited_write
+from ledger.access.policy import Action, Principal
 from ledger.core import limits
 from ledger.store import books, journal, queries
 from ledger.store.database import Database
@@ -39,12 +41,14 @@ class TransactionController(Controller):
         sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Post a balanced transaction",
+        opt=policy(Action.JOURNAL_WRITE),
         description="Amounts are decimal strings with at most the commodity's precision. "
         "`price` is per unit, `total_price` the total. Send an `Idempotency-Key` to retry safely.",
     )
     def post_transaction(
         self,
         db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         book: FromPath[str],
         data: Annotated[
@@ -55,12 +59,19 @@ class TransactionController(Controller):
         draft = data.to_draft()
 
         def unit(conn: Connection) -> Transaction:
-            transaction_id = journal.post_draft(conn, book, draft)
+            transaction_id = journal.post_draft(conn, book, draft, principal.username)
             return _transaction(conn, book, transaction_id)
 
-        return idempotent_write(db, request, data, HTTP_201_CREATED, unit)
+        return audited_write(
+            db, request, principal, data, HTTP_201_CREATED, "transaction.post", unit, book=book
+        )
 
-    @get("/", sync_to_thread=True, summary="List transactions in date order, filtered, paginated")
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="List transactions in date order, filtered, paginated",
+        opt=policy(Action.JOURNAL_READ),
+    )
     def list_transactions(
         self,
         db: NamedDependency[Database],
@@ -96,7 +107,12 @@ class TransactionController(Controller):
             next_cursor=page.next_cursor,
         )
 
-    @get("/{transaction_id:int}", sync_to_thread=True, summary="One transaction")
+    @get(
+        "/{transaction_id:int}",
+        sync_to_thread=True,
+        summary="One transaction",
+        opt=policy(Action.JOURNAL_READ),
+    )
     def get_transaction(
         self, db: NamedDependency[Database], book: FromPath[str], transaction_id: FromPath[int]
     ) -> Transaction:
@@ -108,10 +124,12 @@ class TransactionController(Controller):
         sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Reverse a transaction (once)",
+        opt=policy(Action.JOURNAL_WRITE),
     )
     def reverse_transaction(
         self,
         db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
         book: FromPath[str],
         transaction_id: FromPath[int],
@@ -121,7 +139,18 @@ class TransactionController(Controller):
         date = request_data.date or datetime.datetime.now(datetime.UTC).date()
 
         def unit(conn: Connection) -> Transaction:
-            reversal_id = journal.reverse(conn, book, transaction_id, date, request_data.narration)
+            reversal_id = journal.reverse(
+                conn, book, transaction_id, date, request_data.narration, principal.username
+            )
             return _transaction(conn, book, reversal_id)
 
-        return idempotent_write(db, request, request_data, HTTP_201_CREATED, unit)
+        return audited_write(
+            db,
+            request,
+            principal,
+            request_data,
+            HTTP_201_CREATED,
+            "transaction.reverse",
+            unit,
+            book=book,
+        )

@@ -19,6 +19,7 @@ class BookCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(max_length=200)]
     kind: BookKind
     operating_currency: Annotated[str, msgspec.Meta(max_length=24, examples=["USD", "KHR"])]
+    province: Annotated[str, msgspec.Meta(max_length=100, examples=["Svay Rieng"])] | None = None
 
 
 class Book(msgspec.Struct):
@@ -27,6 +28,7 @@ class Book(msgspec.Struct):
     kind: str
     operating_currency: str
     lock_date: datetime.date | None
+    province: str | None
     created_at: datetime.datetime
 
     @classmethod
@@ -37,6 +39,7 @@ class Book(msgspec.Struct):
             kind=book.kind,
             operating_currency=book.operating_currency,
             lock_date=book.lock_date,
+            province=book.province,
             created_at=book.created_at,
         )
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-ErrorKind = Literal["invalid", "conflict", "not_found"]
+ErrorKind = Literal["invalid", "conflict", "not_found", "unauthenticated", "rate_limited"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,14 @@ def conflict(code: str, message: str, field: str | None = None) -> LedgerError:
 
 def not_found(code: str, message: str, field: str | None = None) -> LedgerError:
     return LedgerError(code=code, message=message, field=field, kind="not_found")
+
+
+def unauthenticated(code: str, message: str, field: str | None = None) -> LedgerError:
+    return LedgerError(code=code, message=message, field=field, kind="unauthenticated")
+
+
+def rate_limited(code: str, message: str, field: str | None = None) -> LedgerError:
+    return LedgerError(code=code, message=message, field=field, kind="rate_limited")
 
 
 def reject_if(errors: Iterable[LedgerError]) -> None:

@@ -15,10 +15,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.core.account import validate_account_name
-from ledger.core.amount import Commodity, validate_commodity
+from ledger.core.amount import Commodity, parse_units, validate_commodity
 from ledger.core.book import validate_book
-from ledger.core.errors import LedgerRejected, conflict, invalid, not_found, reject_if
+from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, not_found, reject_if
+from ledger.core.text import has_forbidden_character
 from ledger.store.tables import accounts, balances, books, commodities, postings
+
+PROVINCE_LENGTH_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,7 @@ class Book:
     operating_currency: str
     lock_date: datetime.date | None
     created_at: datetime.datetime
+    province: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,19 @@ def commodity_precisions(conn: Connection) -> dict[str, int]:
     return {code: precision for code, precision in rows}
 
 
+def parse_amount(conn: Connection, currency: str, text: str, field: str = "amount") -> int:
+    """`text` in smallest units of a defined commodity; refused with a code otherwise."""
+    precision = commodity_precisions(conn).get(currency)
+    if precision is None:
+        raise LedgerRejected(
+            [invalid("commodity_unknown", "This commodity is not defined.", "currency")]
+        )
+    units = parse_units(text, precision, field)
+    if isinstance(units, LedgerError):
+        raise LedgerRejected([units])
+    return units
+
+
 def create_commodity(conn: Connection, commodity: Commodity) -> Commodity:
     reject_if(validate_commodity(commodity.code, commodity.precision, commodity.name))
     exists = conn.execute(
@@ -110,6 +127,7 @@ def _book_from_row(row: object) -> Book:
         operating_currency=row.operating_currency,  # type: ignore[attr-defined]
         lock_date=row.lock_date,  # type: ignore[attr-defined]
         created_at=row.created_at,  # type: ignore[attr-defined]
+        province=row.province,  # type: ignore[attr-defined]
     )
 
 
@@ -124,8 +142,22 @@ def list_books(conn: Connection) -> list[Book]:
     return [_book_from_row(r) for r in conn.execute(select(books).order_by(books.c.code))]
 
 
-def create_book(conn: Connection, code: str, name: str, kind: str, operating_currency: str) -> Book:
+def create_book(
+    conn: Connection,
+    code: str,
+    name: str,
+    kind: str,
+    operating_currency: str,
+    province: str | None = None,
+) -> Book:
+    """A new book. `province` is where its people live: it scopes officers' access."""
     errors = list(validate_book(code, name, kind))
+    if province is not None:
+        one_line = not has_forbidden_character(province, one_line=True)
+        if not (province.strip() and len(province) <= PROVINCE_LENGTH_MAX and one_line):
+            errors.append(
+                invalid("province_invalid", "A province is one line of text.", "province")
+            )
     if operating_currency not in commodity_precisions(conn):
         errors.append(
             invalid("commodity_unknown", "This commodity is not defined.", "operating_currency")
@@ -143,6 +175,7 @@ def create_book(conn: Connection, code: str, name: str, kind: str, operating_cur
             "kind": kind,
             "operating_currency": operating_currency,
             "lock_date": None,
+            "province": province,
             "created_at": utc_now(),
         },
     )

@@ -222,9 +222,7 @@ users = Table(
     # Consecutive failed sign-ins, and the moment a lock-out ends.
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", UTCDateTime(), nullable=True),
-    CheckConstraint(
-        "role IN ('admin', 'finance', 'officer', 'treasurer', 'auditor')", name="role"
-    ),
+    CheckConstraint("role IN ('admin', 'finance', 'officer', 'treasurer', 'auditor')", name="role"),
 )
 
 user_scopes = Table(

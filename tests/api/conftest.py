@@ -9,7 +9,13 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from api.auth import AuthSettings
+from ledger.access import users
+from ledger.access.tokens import issue_access_token
 from ledger.store.database import Database
+
+TEST_SECRET_KEY = "test-only-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "correct horse battery staple"
 
 ORG_ACCOUNTS: tuple[dict[str, Any], ...] = (
     {"name": "Assets:Bank:Operating-USD", "open_date": "2018-01-01", "currencies": ["USD"]},
@@ -26,15 +32,36 @@ ORG_ACCOUNTS: tuple[dict[str, Any], ...] = (
 )
 
 
+def bearer(db: Database, username: str, role: str, scopes: tuple[str, ...] = ()) -> dict[str, str]:
+    """Create a user and return the Authorization header of a fresh access token for them."""
+    import datetime
+
+    user = db.write(lambda conn: users.create_user(conn, username, PASSWORD, role, scopes))
+    token, _ = issue_access_token(user.id, TEST_SECRET_KEY, datetime.datetime.now(datetime.UTC))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def make_client(db: Database, **settings: Any) -> TestClient[Any]:
+    url = db.engine.url.render_as_string(hide_password=False)
+    auth = AuthSettings(secret_key=TEST_SECRET_KEY, **settings)
+    return TestClient(create_app(url, migrate=False, auth=auth), raise_server_exceptions=False)
+
+
 @pytest.fixture
 def client(db: Database) -> Iterator[TestClient[Any]]:
-    url = db.engine.url.render_as_string(hide_password=False)
-    with TestClient(create_app(url, migrate=False), raise_server_exceptions=False) as test_client:
+    """Signed in as a finance officer (the role that keeps the organisation's books)."""
+    with make_client(db) as test_client:
+        test_client.headers.update(bearer(db, "sopheap.finance", "finance"))
         yield test_client
 
 
 @pytest.fixture
-def org(client: TestClient[Any]) -> str:
+def admin_headers(db: Database) -> dict[str, str]:
+    return bearer(db, "admin", "admin")
+
+
+@pytest.fixture
+def org(client: TestClient[Any], admin_headers: dict[str, str]) -> str:
     """The organisation's book, funded with 1,000.00 USD, as the API creates it."""
     response = client.post(
         "/api/books",
@@ -44,6 +71,7 @@ def org(client: TestClient[Any]) -> str:
             "kind": "organisation",
             "operating_currency": "USD",
         },
+        headers=admin_headers,
     )
     assert response.status_code == 201, response.text
     for account in ORG_ACCOUNTS:

@@ -244,7 +244,9 @@ def test_not_found_is_404_problem(client: TestClient[Any], org: str, path: str, 
     assert response.json()["code"] == code
 
 
-def test_bad_book_and_account_requests(client: TestClient[Any], org: str) -> None:
+def test_bad_book_and_account_requests(
+    client: TestClient[Any], org: str, admin_headers: dict[str, str]
+) -> None:
     cases: list[tuple[str, dict[str, Any], int, str]] = [
         (
             "/api/books",
@@ -293,7 +295,8 @@ def test_bad_book_and_account_requests(client: TestClient[Any], org: str) -> Non
         ("/api/commodities", {"code": "EUR", "precision": 9}, 422, "request_invalid"),
     ]
     for path, body, status, code in cases:
-        response = client.post(path, json=body)
+        headers = admin_headers if path == "/api/books" else None
+        response = client.post(path, json=body, headers=headers)
         assert (response.status_code, response.json()["code"]) == (status, code), (
             path,
             body,

@@ -1,0 +1,198 @@
+"""Signing in, one's own API tokens and password."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy import Connection
+
+from api.auth import PUBLIC, AuthSettings, policy
+from api.ratelimit import SlidingWindowLimiter
+from api.requests import request_facts
+from api.schemas.access import (
+    AccessToken,
+    ApiToken,
+    ApiTokenCreate,
+    ApiTokenCreated,
+    LoginCreate,
+    Me,
+    PasswordChange,
+    PasswordChanged,
+)
+from api.writes import audited_write
+from ledger.access import users
+from ledger.access.audit import record_event
+from ledger.access.policy import Action, Principal
+from ledger.access.tokens import issue_access_token
+from ledger.core.errors import LedgerRejected, rate_limited, unauthenticated
+from ledger.store.database import Database
+
+LOGIN_EXAMPLE = Example(
+    summary="Sign in", value={"username": "admin", "password": "the one-time password"}
+)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/login", sync_to_thread=True, status_code=HTTP_200_OK, summary="Sign in", opt=PUBLIC)
+    def login(
+        self,
+        db: NamedDependency[Database],
+        request: Request[Any, Any, Any],
+        data: Annotated[LoginCreate, Body(examples=[LOGIN_EXAMPLE])],
+    ) -> AccessToken:
+        settings: AuthSettings = request.app.state.auth
+        limiter: SlidingWindowLimiter = request.app.state.login_limiter
+        client = request.client.host if request.client else "unknown"
+        if not limiter.allow(client):
+            raise LedgerRejected(
+                [rate_limited("too_many_requests", "Too many sign-in attempts; wait a minute.")]
+            )
+        now = _now()
+        facts = request_facts(request)
+        # Only a well-formed username reaches the audit trail (never a typed-in name).
+        named = data.username if users.USERNAME_RE.fullmatch(data.username) else None
+
+        def attempt(conn: Connection) -> users.User | users.LoginRefusal:
+            outcome = users.authenticate(
+                conn,
+                data.username,
+                data.password,
+                now,
+                settings.login_failures_max,
+                settings.lockout_seconds,
+            )
+            record_event(
+                conn,
+                None,
+                facts,
+                "auth.login",
+                outcome="ok" if isinstance(outcome, users.User) else outcome,
+                username=named,
+            )
+            return outcome
+
+        outcome = db.write(attempt)  # commits the failure count even when refused
+        if outcome == "login_locked":
+            raise LedgerRejected(
+                [
+                    rate_limited(
+                        "login_locked",
+                        "Too many wrong passwords: this account is locked for a while.",
+                    )
+                ]
+            )
+        if not isinstance(outcome, users.User):
+            raise LedgerRejected(
+                [unauthenticated("invalid_credentials", "Wrong username or password.")]
+            )
+        token, claims = issue_access_token(outcome.id, settings.secret_key, now)
+        return AccessToken(
+            access_token=token,
+            token_type="bearer",  # noqa: S106 - the scheme name, not a secret
+            expires_in=int((claims.expires_at - now).total_seconds()),
+            expires_at=claims.expires_at,
+        )
+
+    @get("/me", sync_to_thread=False, summary="Who am I", opt=policy(Action.TOKENS_OWN))
+    def me(self, principal: NamedDependency[Principal]) -> Me:
+        return Me(
+            username=principal.username,
+            role=principal.role,
+            books=sorted(principal.books),
+            provinces=sorted(principal.provinces),
+        )
+
+    @post(
+        "/password",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Change your password",
+        opt=policy(Action.TOKENS_OWN),
+    )
+    def change_password(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordChange],
+    ) -> Response[PasswordChanged]:
+        def unit(conn: Connection) -> PasswordChanged:
+            users.change_password(conn, principal.user_id, data.current_password, data.new_password)
+            return PasswordChanged(username=principal.username)
+
+        # Never idempotency-keyed: the stored request fingerprint would cover a password.
+        return audited_write(
+            db, request, principal, None, HTTP_200_OK, "user.password", unit, idempotent=False
+        )
+
+    @post(
+        "/tokens",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Create an API token for a field device (shown once)",
+        opt=policy(Action.TOKENS_OWN),
+    )
+    def create_token(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        data: JSONBody[ApiTokenCreate],
+    ) -> Response[ApiTokenCreated]:
+        def unit(conn: Connection) -> ApiTokenCreated:
+            token, secret = users.create_api_token(
+                conn, principal.user_id, data.name, data.days, _now()
+            )
+            return ApiTokenCreated(token.id, token.name, secret, token.created_at, token.expires_at)
+
+        # Not idempotency-keyed: a stored response would keep the secret in the database.
+        return audited_write(
+            db, request, principal, data, HTTP_201_CREATED, "token.create", unit, idempotent=False
+        )
+
+    @get("/tokens", sync_to_thread=True, summary="Your API tokens", opt=policy(Action.TOKENS_OWN))
+    def list_tokens(
+        self, db: NamedDependency[Database], principal: NamedDependency[Principal]
+    ) -> list[ApiToken]:
+        with db.read() as conn:
+            return [ApiToken.of(t) for t in users.list_api_tokens(conn, principal.user_id)]
+
+    @delete(
+        "/tokens/{token_id:int}",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Revoke one of your API tokens",
+        opt=policy(Action.TOKENS_OWN),
+    )
+    def revoke_token(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        token_id: FromPath[int],
+    ) -> Response[ApiToken]:
+        return audited_write(
+            db,
+            request,
+            principal,
+            None,
+            HTTP_200_OK,
+            "token.revoke",
+            lambda conn: ApiToken.of(
+                users.revoke_api_token(conn, principal.user_id, token_id, _now())
+            ),
+            idempotent=False,
+        )

@@ -1,0 +1,85 @@
+"""The one place for a household's personal contact details (admins, officers in scope)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK
+from sqlalchemy import Connection
+
+from api.auth import ensure_allowed, policy
+from api.schemas.access import Contact, ContactPut
+from api.writes import audited_write
+from ledger.access.policy import Action, Principal, Target
+from ledger.core.errors import LedgerRejected, not_found
+from ledger.people import contacts
+from ledger.store.database import Database
+
+CONTACT_NOT_FOUND = not_found("contact_not_found", "No contact details for this case.")
+
+
+class ContactController(Controller):
+    path = "/api/contacts"
+    tags = ["contacts"]
+
+    @get(
+        "/{case_code:str}",
+        sync_to_thread=True,
+        summary="A household's contact details",
+        opt=policy(Action.CONTACTS_READ),
+    )
+    def get_contact(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        case_code: FromPath[str],
+    ) -> Contact:
+        with db.read() as conn:
+            province = contacts.province_of(conn, case_code)
+            if province is None:
+                raise LedgerRejected([CONTACT_NOT_FOUND])
+            ensure_allowed(
+                principal, Action.CONTACTS_READ, Target(province=province), CONTACT_NOT_FOUND
+            )
+            return Contact.of(contacts.get_contact(conn, case_code))
+
+    @put(
+        "/{case_code:str}",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Create or replace a household's contact details",
+        opt=policy(Action.CONTACTS_WRITE),
+    )
+    def put_contact(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        case_code: FromPath[str],
+        data: JSONBody[ContactPut],
+    ) -> Response[Contact]:
+        def unit(conn: Connection) -> Contact:
+            current = contacts.province_of(conn, case_code)
+            for province in {current, data.province} - {None}:
+                ensure_allowed(
+                    principal, Action.CONTACTS_WRITE, Target(province=province), CONTACT_NOT_FOUND
+                )
+            return Contact.of(
+                contacts.put_contact(
+                    conn,
+                    case_code,
+                    data.province,
+                    data.name,
+                    data.phone,
+                    data.address,
+                    principal.username,
+                )
+            )
+
+        # Never idempotency-keyed: a stored response would copy personal data elsewhere.
+        return audited_write(
+            db, request, principal, None, HTTP_200_OK, "contact.put", unit, idempotent=False
+        )

@@ -1,0 +1,86 @@
+"""Admins manage users; auditors and admins read the audit trail."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import Connection
+
+from api.auth import policy
+from api.schemas.access import AuditEvent, User, UserCreate
+from api.writes import audited_write
+from ledger.access import audit, users
+from ledger.access.policy import Action, Principal
+from ledger.core import limits
+from ledger.store.database import Database
+
+
+class UserController(Controller):
+    path = "/api/users"
+    tags = ["users"]
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Create a user with a role and scopes",
+        opt=policy(Action.USERS_MANAGE),
+    )
+    def create_user(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        data: JSONBody[UserCreate],
+    ) -> Response[User]:
+        def unit(conn: Connection) -> User:
+            return User.of(
+                users.create_user(conn, data.username, data.password, data.role, data.scopes)
+            )
+
+        # Not idempotency-keyed: the request carries a password.
+        return audited_write(
+            db, request, principal, None, HTTP_201_CREATED, "user.create", unit, idempotent=False
+        )
+
+    @get("/", sync_to_thread=True, summary="All users", opt=policy(Action.USERS_MANAGE))
+    def list_users(self, db: NamedDependency[Database]) -> list[User]:
+        with db.read() as conn:
+            return [User.of(u) for u in users.list_users(conn)]
+
+
+class AuditController(Controller):
+    path = "/api/audit"
+    tags = ["audit"]
+
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="The audit trail, oldest first",
+        opt=policy(Action.AUDIT_READ),
+    )
+    def list_events(
+        self,
+        db: NamedDependency[Database],
+        username: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        action: Annotated[str | None, QueryParameter(max_length=60)] = None,
+        book: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        since: Annotated[datetime.datetime | None, QueryParameter()] = None,
+        until: Annotated[datetime.datetime | None, QueryParameter()] = None,
+        after: Annotated[
+            int | None, QueryParameter(ge=0, description="last id of the previous page")
+        ] = None,
+        limit: Annotated[
+            int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
+        ] = limits.PAGE_SIZE_DEFAULT,
+    ) -> list[AuditEvent]:
+        where = audit.AuditFilter(
+            username=username, action=action, book=book, since=since, until=until
+        )
+        with db.read() as conn:
+            return [AuditEvent.of(e) for e in audit.list_events(conn, where, after, limit)]

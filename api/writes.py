@@ -1,0 +1,84 @@
+"""Every change goes through `audited_write`: one database transaction holding the
+Idempotency-Key claim, the change itself and its audit event.
+
+The response is encoded once and stored with the key; a retry with the same key and body
+gets the same bytes back with `Idempotent-Replayed: true`, and records no second event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request, Response
+from sqlalchemy import Connection
+
+from api.requests import request_facts
+from ledger.access.audit import record_event
+from ledger.access.policy import Principal
+from ledger.store.database import Database
+from ledger.store.idempotency import fingerprint, run_idempotent
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+ResultT = TypeVar("ResultT", bound=msgspec.Struct)
+
+
+def object_id_of(result: msgspec.Struct) -> str | None:
+    """The id (or code) of what a write created or changed, for the audit trail."""
+    for name in ("id", "code", "case_code"):
+        value = getattr(result, name, None)
+        if value is not None:
+            return str(value)
+    return None
+
+
+def audited_write(
+    db: Database,
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    data: msgspec.Struct | None,
+    status_code: int,
+    action: str,
+    unit: Callable[[Connection], ResultT],
+    *,
+    book: str | None = None,
+    idempotent: bool = True,
+) -> Response[ResultT]:
+    """Run `unit` once (per Idempotency-Key), audit it, and answer with its result."""
+    scope = f"{request.method} {request.url.path}"
+    body = msgspec.json.encode(data) if data is not None else b""
+    facts = request_facts(request)
+
+    def write(conn: Connection) -> tuple[int, bytes]:
+        result = unit(conn)
+        record_event(
+            conn,
+            principal,
+            facts,
+            action,
+            book=book,
+            object_type=action.split(".", 1)[0],
+            object_id=object_id_of(result),
+        )
+        return status_code, msgspec.json.encode(result)
+
+    key = request.headers.get(IDEMPOTENCY_HEADER) if idempotent else None
+    stored = run_idempotent(
+        db,
+        # A key belongs to one user: another user's retry with the same key is their own.
+        scope=f"{principal.user_id} {scope}",
+        key=key,
+        request_fingerprint=fingerprint(scope.encode(), body),
+        unit=write,
+    )
+    headers = {REPLAYED_HEADER: "true"} if stored.replayed else {}
+    response: Response[Any] = Response(
+        content=stored.body,
+        status_code=stored.status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+    return response
