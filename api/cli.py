@@ -6,10 +6,13 @@ The database comes from `DATABASE_URL` (default: a SQLite file under ./var/).
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ledger.access import users
+from ledger.access.policy import ROLES
 from ledger.core.errors import LedgerRejected
 from ledger.demo import load_demo
 from ledger.export.beancount import export_book
@@ -92,6 +95,30 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _read_password() -> str:
+    """From a prompt (asked twice) on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Password again: "):
+            raise SystemExit("error: the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    password = _read_password()
+    db = _database()
+    try:
+        user = db.write(
+            lambda conn: users.create_user(conn, args.username, password, args.role, args.scope)
+        )
+    finally:
+        db.dispose()
+    scopes = ", ".join(user.scopes) or "no scope"
+    print(f"created user {user.username!r} ({user.role}; {scopes})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livelihood-ledger", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +137,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("book", nargs="?")
     verify.set_defaults(run=cmd_verify)
+    users_parser = commands.add_parser("users", help="manage users")
+    users_commands = users_parser.add_subparsers(dest="users_command", required=True)
+    create = users_commands.add_parser(
+        "create",
+        help="create a user; the password is read from a prompt or standard input",
+    )
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        help="book:CODE or province:NAME (repeat for several)",
+    )
+    create.set_defaults(run=cmd_users_create)
     return parser
 
 

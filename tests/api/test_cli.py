@@ -41,3 +41,33 @@ def test_verify_fails_loudly_on_a_tampered_balance(
         conn.exec_driver_sql("UPDATE balances SET units = units + 1 WHERE commodity = 'THB'")
     assert main(["verify", "org"]) == 1
     assert "Assets:Cash:Poipet-THB" in capsys.readouterr().out
+
+
+def test_users_create_reads_the_password_from_standard_input(
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import io
+
+    monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert (
+        main(
+            [
+                "users",
+                "create",
+                "--username",
+                "dara.treasurer",
+                "--role",
+                "treasurer",
+                "--scope",
+                "book:sg-kt-001",
+            ]
+        )
+        == 0
+    )
+    assert "created user 'dara.treasurer' (treasurer; book:sg-kt-001)" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "create", "--username", "vanna.officer", "--role", "officer"]) == 2
+    assert "password_invalid" in capsys.readouterr().err
