@@ -28,16 +28,19 @@ import datetime
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -73,6 +76,7 @@ counter = 0
 prefix = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
 lines = %(lines)d
 with_key = %(with_key)s
+authorization = "%(authorization)s"
 request = function()
   counter = counter + 1
   local cents = 100 + counter %% 5000
@@ -82,6 +86,7 @@ request = function()
     .. '"postings":[{"account":"%(bank)s","amount":"-' .. amount .. '","currency":"USD"},'
     .. '{"account":"' .. line .. '","amount":"' .. amount .. '","currency":"USD"}]}'
   local headers = {["Content-Type"] = "application/json"}
+  if authorization ~= "" then headers["Authorization"] = authorization end
   if with_key then headers["Idempotency-Key"] = prefix .. "-" .. counter end
   return wrk.format("POST", "%(path)s", headers, body)
 end
@@ -110,13 +115,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def request_json(port: int, method: str, path: str, body: object | None = None) -> object:
+def request_json(
+    port: int, method: str, path: str, body: object | None = None, token: str | None = None
+) -> Any:
     data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"},
+        f"http://127.0.0.1:{port}{path}", data=data, method=method, headers=headers
     )
     with urllib.request.urlopen(req, timeout=10) as response:
         return json.loads(response.read() or b"null")
@@ -127,7 +134,14 @@ class Server:
 
     def __init__(self, database: Path, log: Path) -> None:
         self.port = free_port()
-        env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}")
+        # A throw-away signing key and first admin password, for this server only.
+        self.admin_password = secrets.token_urlsafe(24)
+        env = dict(
+            os.environ,
+            DATABASE_URL=f"sqlite:///{database}",
+            LEDGER_SECRET_KEY=secrets.token_urlsafe(48),
+            LEDGER_ADMIN_PASSWORD=self.admin_password,
+        )
         self.log = log.open("w")
         self.process = subprocess.Popen(
             [
@@ -168,7 +182,39 @@ class Server:
         self.log.close()
 
 
-def set_up_book(port: int, accounts_n: int) -> None:
+def sign_in(port: int, admin_password: str) -> tuple[str | None, str | None]:
+    """Tokens for setting up and for posting, or (None, None) when the API has no sign-in.
+
+    The first admin creates the book and a `finance` user (admins may not post); the finance
+    user signs in and creates an API token, as a finance officer's client would hold, and
+    that token opens the accounts and posts.
+    """
+    try:
+        admin = request_json(
+            port, "POST", "/api/auth/login", {"username": "admin", "password": admin_password}
+        )["access_token"]
+    except urllib.error.HTTPError as error:
+        if error.code in (404, 405):
+            return None, None
+        raise
+    password = secrets.token_urlsafe(24)
+    request_json(
+        port,
+        "POST",
+        "/api/users",
+        {"username": "bench.finance", "password": password, "role": "finance", "scopes": []},
+        token=admin,
+    )
+    finance = request_json(
+        port, "POST", "/api/auth/login", {"username": "bench.finance", "password": password}
+    )["access_token"]
+    created = request_json(
+        port, "POST", "/api/auth/tokens", {"name": "benchmark", "days": 1}, token=finance
+    )
+    return admin, str(created["token"])
+
+
+def set_up_book(port: int, accounts_n: int, admin: str | None, poster: str | None) -> None:
     request_json(
         port,
         "POST",
@@ -179,6 +225,7 @@ def set_up_book(port: int, accounts_n: int) -> None:
             "kind": "organisation",
             "operating_currency": "USD",
         },
+        token=admin,
     )
     for name in account_names(accounts_n):
         request_json(
@@ -186,6 +233,7 @@ def set_up_book(port: int, accounts_n: int) -> None:
             "POST",
             f"/api/books/{BOOK_CODE}/accounts",
             {"name": name, "open_date": "2018-01-01", "currencies": ["USD"]},
+            token=poster,
         )
 
 
@@ -329,7 +377,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             fresh.dispose()
         server = Server(directory / "api.sqlite3", directory / "server.log")
         try:
-            set_up_book(server.port, args.accounts)
+            admin, token = sign_in(server.port, server.admin_password)
+            set_up_book(server.port, args.accounts, admin, token)
             scripts = {}
             for with_key in (False, True):
                 script = directory / f"post-{with_key}.lua"
@@ -340,6 +389,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "with_key": "true" if with_key else "false",
                         "bank": BANK,
                         "path": PATH,
+                        "authorization": f"Bearer {token}" if token else "",
                     }
                 )
                 scripts[with_key] = script
@@ -354,6 +404,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "durability": "WAL, synchronous=FULL (both); one commit per transaction",
                     "rows per transaction": "1 transaction + 2 postings + 2 balance upserts",
                     "server": "uvicorn --factory api.app:create_app, 1 worker, no access log",
+                    "authentication": "Bearer API token of a finance user"
+                    if token
+                    else "none (the API has no sign-in)",
                     "load": "wrk -t1 (one thread, keep-alive), Lua-generated bodies",
                     "book": f"1 bank account + {args.accounts} grant lines",
                     "runs": f"{args.runs} x {args.duration:g} s per configuration, interleaved;"
