@@ -150,6 +150,7 @@ def post_many(
         return []
     precisions = precisions if precisions is not None else _commodity_precisions(conn)
     names = sorted({p.account for txn in txns for p in txn.postings})
+    lock_rows(conn, book_code, names)
     book, found = _book_and_accounts(conn, book_code, names)
     reject_if(_first_errors(txns, book, found, precisions))
 
@@ -169,6 +170,10 @@ def reverse(
     created_by: str | None = None,
 ) -> int:
     """Post the reversal of a transaction (once), dated `date`. Returns the reversal's id."""
+    # Two racing reversals of one transaction queue here; the second then sees the first.
+    conn.execute(
+        select(transactions.c.id).where(transactions.c.id == transaction_id).with_for_update()
+    )
     original = load_transaction(conn, book_code, transaction_id)
     if original.reverses_id is not None:
         raise LedgerRejected(
@@ -206,7 +211,13 @@ def assert_balance(
     Refused when the ledger disagrees. Afterwards nothing more may be posted to the account
     on or before `date`, so the checked balance stays true (and Beancount agrees).
     """
+    # Exclusive: postings to this account wait until the count is recorded, then see it.
+    lock_rows(conn, book_code, [account_name], exclusive=True)
     book = _book_for_posting(conn, book_code)
+    if commodity not in _commodity_precisions(conn):
+        raise LedgerRejected(
+            [invalid("commodity_unknown", "This commodity is not defined.", "currency")]
+        )
     if book.lock_date is not None and date <= book.lock_date:
         raise LedgerRejected(
             [conflict("period_locked", "The book is locked on or before this date.", "date")]
@@ -220,6 +231,16 @@ def assert_balance(
     if date < account.open_date:
         raise LedgerRejected(
             [invalid("account_not_open", "The account is not open on this date.", "date")]
+        )
+    if account.close_date is not None and date > account.close_date:
+        raise LedgerRejected([conflict("account_closed", "The account is closed.", "date")])
+    if account.currencies and commodity not in account.currencies:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "currency_not_allowed", "The account does not hold this commodity.", "currency"
+                )
+            ]
         )
     ledger_units = _balance_at(conn, account.id, commodity, date)
     if ledger_units != units:
@@ -469,8 +490,38 @@ _BOOK_AND_ACCOUNTS = (
     .where(books.c.code == bindparam("code"))
 )
 _BOOK_BY_CODE = select(books.c.id, books.c.lock_date).where(books.c.code == bindparam("code"))
+_LOCK_ROWS = (
+    select(books.c.id, accounts.c.id)
+    .select_from(books.join(accounts, accounts.c.book_id == books.c.id))
+    .where(
+        and_(
+            books.c.code == bindparam("code"),
+            accounts.c.name.in_(bindparam("names", expanding=True)),
+        )
+    )
+    .order_by(accounts.c.id)
+)
+_LOCK_FOR_SHARE = _LOCK_ROWS.with_for_update(read=True)
+_LOCK_FOR_UPDATE = _LOCK_ROWS.with_for_update()
 _MAX_TRANSACTION_ID = select(func.coalesce(func.max(transactions.c.id), 0))
 _COMMODITY_PRECISIONS = select(commodities.c.code, commodities.c.precision)
+
+
+def lock_rows(
+    conn: Connection, book_code: str, account_names: Sequence[str], *, exclusive: bool = False
+) -> None:
+    """Lock the book's row and the named accounts' rows before reading them (PostgreSQL).
+
+    A post takes shared locks, so posts never wait for each other; a lock-date change, an
+    account's close and a balance assertion change or check those rows under an exclusive
+    lock, so they and the posts that depend on them run one after the other, and each reads
+    what the other committed. Rows are locked in account-id order (no deadlock between
+    writers). SQLite needs none of this: its writers are serialised by BEGIN IMMEDIATE.
+    """
+    if conn.dialect.name == "sqlite":
+        return
+    statement = _LOCK_FOR_UPDATE if exclusive else _LOCK_FOR_SHARE
+    conn.execute(statement, {"code": book_code, "names": list(account_names)})
 
 
 def _commodity_precisions(conn: Connection) -> dict[str, int]:

@@ -84,6 +84,7 @@ _ACCOUNT_POSTINGS_UP_TO = (
     select(postings.c.commodity, func.sum(postings.c.units))
     .where(
         and_(
+            postings.c.book_id == bindparam("book_id"),
             postings.c.account_id == bindparam("account_id"),
             postings.c.commodity.in_(_ALL_COMMODITIES),
             postings.c.date <= bindparam("as_of"),
@@ -95,6 +96,7 @@ _ACCOUNT_POSTINGS_AFTER = (
     select(postings.c.commodity, func.sum(postings.c.units))
     .where(
         and_(
+            postings.c.book_id == bindparam("book_id"),
             postings.c.account_id == bindparam("account_id"),
             postings.c.commodity.in_(_ALL_COMMODITIES),
             postings.c.date > bindparam("as_of"),
@@ -190,11 +192,18 @@ def encode_cursor(date: datetime.date, transaction_id: int) -> str:
     return base64.urlsafe_b64encode(f"{date.isoformat()}|{transaction_id}".encode()).decode()
 
 
+# Transaction ids are 64-bit integers in the database; a cursor never names a larger one.
+TRANSACTION_ID_MAX = 2**63 - 1
+
+
 def decode_cursor(cursor: str) -> tuple[datetime.date, int]:
     try:
         text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
         date_text, id_text = text.split("|")
-        return datetime.date.fromisoformat(date_text), int(id_text)
+        transaction_id = int(id_text)
+        if not 0 <= transaction_id <= TRANSACTION_ID_MAX:
+            raise ValueError("transaction id out of range")
+        return datetime.date.fromisoformat(date_text), transaction_id
     except (ValueError, UnicodeError, binascii.Error) as error:
         raise LedgerRejected(
             [invalid("cursor_invalid", "The cursor is not one this API returned.", "cursor")]

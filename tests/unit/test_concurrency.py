@@ -270,13 +270,6 @@ def _wait_until_done_or_blocked(db: Database, thread: threading.Thread) -> None:
             time.sleep(0.02)
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="journal.reverse checks reversed_by without a lock; on PostgreSQL the second of two "
-    "racing reversals hits the UNIQUE(reverses_id) index and raises IntegrityError (a 500), "
-    "not already_reversed",
-)
 def test_two_racing_reversals_reverse_once(db: Database, org_book: str) -> None:
     fill_box(db, 150_000)
     with db.read() as conn:
@@ -290,12 +283,6 @@ def test_two_racing_reversals_reverse_once(db: Database, org_book: str) -> None:
     assert riel_in(db, BAVET) == 0
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="journal.post reads the account's close_date without a lock; on PostgreSQL a "
-    "deposit racing close_account commits and leaves a closed account holding money",
-)
 def test_a_deposit_racing_the_close_of_its_account(db: Database, org_book: str) -> None:
     def open_kampot(conn: Connection) -> int:
         return books.open_account(conn, "org", KAMPOT, D(2018, 1, 1), ["KHR"]).id
@@ -316,13 +303,6 @@ def test_a_deposit_racing_the_close_of_its_account(db: Database, org_book: str) 
     assert raced.second == "account_closed"
 
 
-@pytest.mark.xfail(
-    ON_POSTGRESQL,
-    strict=True,
-    reason="journal.assert_balance reads the balance and journal.post reads asserted_until "
-    "without a lock; on PostgreSQL a back-dated withdrawal racing a cash count commits and "
-    "the recorded count is no longer true",
-)
 def test_a_back_dated_withdrawal_racing_a_cash_count(db: Database, org_book: str) -> None:
     fill_box(db, 410_000)
     raced = interleave(

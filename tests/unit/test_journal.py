@@ -506,11 +506,6 @@ def test_a_cash_count_on_a_wrong_account_or_date_is_refused(db: Database, org_bo
     assert error.code == "period_locked"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="journal.assert_balance does not check the commodity: an unknown one (balance 0) "
-    "reaches the balance_assertions foreign key and crashes with IntegrityError",
-)
 def test_a_cash_count_in_an_unknown_commodity_is_refused_not_crashed(
     db: Database, org_book: str
 ) -> None:

@@ -32,6 +32,7 @@ APPEND_ONLY_TABLES = {
     "transaction_tags",
     "transaction_links",
     "transaction_meta",
+    "audit_events",  # the audit trail (0002) is append-only like the journal
 }
 SEEDED = {
     "KHR": 0,
