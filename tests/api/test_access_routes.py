@@ -1,0 +1,453 @@
+"""Deny by default, proved on the application's own route table.
+
+Every route handler names the one `Action` it performs, and every role gets exactly what
+`ledger.access.policy.POLICY` gives it: 403 where its row has no cell, 404 (the answer for an
+object that does not exist) for a book or household outside its scope, and a working answer
+otherwise. The expectations are derived from POLICY, and docs/SECURITY.md is parsed and
+compared with POLICY and with the route table, so the code, the tests and the docs move
+together.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import Litestar, get
+from litestar.handlers.http_handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.auth import AuthSettings, authorize
+from api.errors import EXCEPTION_HANDLERS
+from api.schemas.transactions import TransactionCreate
+from ledger.access import users
+from ledger.access.policy import POLICY, ROLES, Action
+from ledger.access.tokens import issue_access_token
+from ledger.people import contacts
+from ledger.store import books, journal
+from ledger.store.database import Database
+from tests.api.conftest import PASSWORD, TEST_SECRET_KEY, make_client
+
+SECURITY_MD = Path(__file__).resolve().parents[2] / "docs" / "SECURITY.md"
+PUBLIC_PATHS = ("/health", "/api/auth/login")
+# What each role's user is scoped to: everything in-scope lives in `sg-a` (Kampong Thom).
+SCOPES: dict[str, tuple[str, ...]] = {
+    "admin": (),
+    "finance": (),
+    "officer": ("province:Kampong Thom",),
+    "treasurer": ("book:sg-a",),
+    "auditor": (),
+}
+IN_SCOPE = {"book": "sg-a", "case_code": "DV-009"}
+OUT_OF_SCOPE = {"book": "sg-b", "case_code": "DV-077"}
+HIDDEN_CODE = {"book": "book_not_found", "case_code": "contact_not_found"}
+
+
+def _app(db: Database) -> Litestar:
+    url = db.engine.url.render_as_string(hide_password=False)
+    return create_app(url, migrate=False, auth=AuthSettings(secret_key=TEST_SECRET_KEY))
+
+
+def _is_public_path(path: str) -> bool:
+    return path in PUBLIC_PATHS or path == "/schema" or path.startswith("/schema/")
+
+
+def _is_automatic_options(handler: HTTPRouteHandler) -> bool:
+    """Litestar adds an OPTIONS handler to every path; it declares nothing (and is shut)."""
+    return handler.http_methods == {"OPTIONS"} and handler.handler_name == "options_handler"
+
+
+def _plain(path: str) -> str:
+    """`/api/books/{book:str}` -> `/api/books/{book}` (how the docs write a path)."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    method: str
+    path: str  # as Litestar declares it, with parameter types
+    action: Action | None
+    params: tuple[str, ...]
+
+
+def _endpoints(app: Litestar) -> Iterator[tuple[Endpoint, HTTPRouteHandler]]:
+    for route in app.routes:
+        assert isinstance(route, HTTPRoute), f"unexpected route kind at {route.path}"
+        for handler in route.route_handlers:
+            if _is_automatic_options(handler):
+                continue
+            action = handler.opt.get("action")
+            for method in sorted(handler.http_methods):
+                yield (
+                    Endpoint(
+                        method=method,
+                        path=route.path,
+                        action=action if isinstance(action, Action) else None,
+                        params=tuple(route.path_parameters),
+                    ),
+                    handler,
+                )
+
+
+def _guarded(app: Litestar) -> list[Endpoint]:
+    return [e for e, _ in _endpoints(app) if not _is_public_path(e.path)]
+
+
+# -- the route table -------------------------------------------------------------------------
+
+
+def test_every_route_declares_an_action(db: Database) -> None:
+    app = _app(db)
+    missing = [
+        f"{e.method} {e.path}"
+        for e, handler in _endpoints(app)
+        if not _is_public_path(e.path) and not isinstance(handler.opt.get("action"), Action)
+    ]
+    assert not missing, f"routes without opt=policy(Action.X): {missing}"
+    public = {f"{e.method} {e.path}" for e, h in _endpoints(app) if h.opt.get("public")}
+    assert "GET /health" in public
+    assert "POST /api/auth/login" in public
+    assert all(p.split(" ", 1)[1].startswith(("/schema", *PUBLIC_PATHS)) for p in public), public
+    assert len(_guarded(app)) >= 20  # the walk really saw the API
+
+
+def test_public_routes_answer_without_a_token(db: Database) -> None:
+    with make_client(db) as client:
+        assert client.get("/health").status_code == 200
+        assert client.get("/schema/openapi.json").status_code == 200
+        refused = client.post("/api/auth/login", json={"username": "nobody", "password": "x"})
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "invalid_credentials"
+
+
+def test_automatic_options_handlers_are_shut(db: Database) -> None:
+    """They declare no action, so deny-by-default answers 403 before looking at the token."""
+    with make_client(db) as client:
+        for path in ("/api/users", "/api/contacts/DV-009", "/api/books/org/transactions"):
+            response = client.options(path)
+            assert response.status_code == 403, (path, response.text)
+            assert response.json()["code"] == "forbidden"
+
+
+def test_a_route_without_a_policy_is_shut() -> None:
+    """The guard itself: a handler that forgot `opt=policy(...)` is 403 for everyone."""
+
+    @get("/forgotten", sync_to_thread=False)
+    def forgotten() -> str:
+        return "should never be served"
+
+    @get("/stringly", sync_to_thread=False, opt={"action": "books.read"})
+    def stringly() -> str:
+        return "should never be served"
+
+    app = Litestar(
+        route_handlers=[forgotten, stringly],
+        guards=[authorize],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+    with TestClient(app) as client:
+        for path in ("/forgotten", "/stringly"):
+            response = client.get(path, headers={"Authorization": "Bearer anything"})
+            assert response.status_code == 403, response.text
+            assert response.json()["code"] == "forbidden"
+            assert "never be served" not in response.text
+
+
+def test_every_guarded_route_refuses_a_missing_or_bad_token(db: Database) -> None:
+    with make_client(db) as client:
+        for endpoint in _guarded(client.app):
+            path = _fill(endpoint, IN_SCOPE, {})
+            for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "x"}):
+                response = client.request(endpoint.method, path, headers=headers, json={})
+                assert response.status_code == 401, (endpoint, headers, response.text)
+                assert response.json()["code"] == "unauthorized"
+                assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+# -- the docs cannot drift ---------------------------------------------------------------------
+
+NEVER = "—"
+
+
+def _markdown_rows(text: str, first_cell: str) -> list[list[str]]:
+    rows = []
+    for line in text.splitlines():
+        if not re.match(rf"^\|\s*{first_cell}\s*\|", line):
+            continue
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return rows
+
+
+def _documented_matrix() -> dict[str, dict[str, str]]:
+    text = SECURITY_MD.read_text(encoding="utf-8")
+    headers = _markdown_rows(text, "Action")
+    assert len(headers) == 1, "docs/SECURITY.md has one matrix, headed | Action | roles... |"
+    roles = headers[0][1:]
+    assert sorted(roles) == sorted(ROLES), f"matrix columns {roles} are not the roles {ROLES}"
+    matrix: dict[str, dict[str, str]] = {}
+    for cells in _markdown_rows(text, r"`[a-z_.]+`"):
+        if len(cells) != len(roles) + 1:
+            continue  # another table whose first column is code (the routes table)
+        action = cells[0].strip("`")
+        assert action not in matrix, f"{action} appears twice in the matrix"
+        matrix[action] = dict(zip(roles, cells[1:], strict=True))
+    return matrix
+
+
+def test_security_md_matrix_matches_policy() -> None:
+    documented = _documented_matrix()
+    expected = {
+        action.value: {role: POLICY[action].get(role, NEVER) for role in ROLES} for action in Action
+    }
+    assert set(documented) == set(expected), "actions in docs/SECURITY.md differ from POLICY"
+    differences = [
+        f"{action} / {role}: docs say {documented[action][role]!r}, POLICY says {cell!r}"
+        for action, row in expected.items()
+        for role, cell in row.items()
+        if documented[action][role] != cell
+    ]
+    assert not differences, differences
+
+
+def test_routes_table_matches_app(db: Database) -> None:
+    text = SECURITY_MD.read_text(encoding="utf-8")
+    documented = {
+        (cells[0], cells[1].strip("`"), cells[2].strip("`"))
+        for cells in _markdown_rows(text, "(GET|POST|PUT|PATCH|DELETE)")
+    }
+    actual = {
+        (e.method, _plain(e.path), e.action.value if e.action else "") for e in _guarded(_app(db))
+    }
+    assert documented == actual, (
+        f"docs/SECURITY.md routes table: missing {sorted(actual - documented)}, "
+        f"stale {sorted(documented - actual)}"
+    )
+
+
+# -- every role against every route ----------------------------------------------------------
+
+
+@dataclass
+class World:
+    """What the role-by-route walk needs to exist: users, books, accounts, tokens, contacts."""
+
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    token_ids: dict[str, int] = field(default_factory=dict)
+    closable: dict[str, int] = field(default_factory=dict)
+    reversible: dict[str, int] = field(default_factory=dict)
+    transaction_id: int = 0
+
+
+def _share_purchase(units: str = "20000") -> dict[str, Any]:
+    return {
+        "date": "2018-11-04",
+        "narration": "Share purchase at the monthly meeting",
+        "meta": {"case": "DV-009"},
+        "postings": [
+            {"account": "Assets:Cash:Box-KHR", "amount": units, "currency": "KHR"},
+            {"account": "Equity:Shares", "amount": f"-{units}", "currency": "KHR"},
+        ],
+    }
+
+
+def _build_world(db: Database, roles: tuple[str, ...] = ROLES) -> World:
+    """Three books (org; sg-a in Kampong Thom, in every scope; sg-b in Svay Rieng, in none),
+    a household on file in each province, and one signed-in user per role in `roles`."""
+    world = World()
+    now = datetime.datetime.now(datetime.UTC)
+
+    def setup(conn: Any) -> None:
+        books.create_book(conn, "org", "CCPCR livelihood programme", "organisation", "USD")
+        books.create_book(conn, "sg-a", "Group A", "savings_group", "KHR", "Kampong Thom")
+        books.create_book(conn, "sg-b", "Group B", "savings_group", "KHR", "Svay Rieng")
+        for code in ("sg-a", "sg-b"):
+            books.open_account(
+                conn, code, "Assets:Cash:Box-KHR", datetime.date(2018, 1, 1), ["KHR"], True
+            )
+            books.open_account(
+                conn, code, "Equity:Shares", datetime.date(2018, 1, 1), ["KHR"], False
+            )
+        for role in ROLES:
+            account = books.open_account(
+                conn,
+                "sg-a",
+                f"Assets:Closable:{role.capitalize()}",
+                datetime.date(2018, 1, 1),
+                [],
+                False,
+            )
+            world.closable[role] = account.id
+        draft = msgspec.convert(_share_purchase(), TransactionCreate).to_draft()
+        for role in ROLES:
+            world.reversible[role] = journal.post_draft(conn, "sg-a", draft, "setup")
+        contacts.put_contact(conn, "DV-009", "Kampong Thom", "Test Person A", "", "", None)
+        contacts.put_contact(conn, "DV-077", "Svay Rieng", "Test Person B", "", "", None)
+        for role in roles:
+            user = users.create_user(conn, f"{role}.walk", PASSWORD, role, SCOPES[role])
+            token, _ = issue_access_token(user.id, TEST_SECRET_KEY, now)
+            world.headers[role] = {"Authorization": f"Bearer {token}"}
+            api_token, _secret = users.create_api_token(conn, user.id, "phone", 30, now)
+            world.token_ids[role] = api_token.id
+
+    db.write(setup)
+    world.transaction_id = world.reversible["admin"]
+    return world
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    params: dict[str, Any] = field(default_factory=dict)
+    json: Any = None
+
+
+Sample = Callable[[str, World], Call]
+
+# A sensible request per route and role: what that role would send to do the thing.
+SAMPLES: dict[tuple[str, str], Sample] = {
+    ("GET", "/api/auth/me"): lambda role, w: Call(),
+    ("POST", "/api/auth/password"): lambda role, w: Call(
+        json={"current_password": PASSWORD, "new_password": f"a new password for {role}"}
+    ),
+    ("POST", "/api/auth/tokens"): lambda role, w: Call(json={"name": f"{role} phone", "days": 7}),
+    ("GET", "/api/auth/tokens"): lambda role, w: Call(),
+    ("DELETE", "/api/auth/tokens/{token_id}"): lambda role, w: Call(
+        params={"token_id": w.token_ids[role]}
+    ),
+    ("POST", "/api/users"): lambda role, w: Call(
+        json={"username": f"made.by.{role}", "password": PASSWORD, "role": "auditor"}
+    ),
+    ("GET", "/api/users"): lambda role, w: Call(),
+    ("GET", "/api/audit"): lambda role, w: Call(),
+    ("POST", "/api/books"): lambda role, w: Call(
+        json={
+            "code": f"sg-new-{role}",
+            "name": "A new savings group",
+            "kind": "savings_group",
+            "operating_currency": "KHR",
+            "province": "Kampong Thom",
+        }
+    ),
+    ("GET", "/api/books"): lambda role, w: Call(),
+    ("GET", "/api/books/{book}"): lambda role, w: Call(),
+    ("PUT", "/api/books/{book}/lock-date"): lambda role, w: Call(json={"lock_date": "2018-01-01"}),
+    ("GET", "/api/books/{book}/balances"): lambda role, w: Call(),
+    ("POST", "/api/books/{book}/balance-assertions"): lambda role, w: Call(
+        json={
+            "account": "Assets:Cash:Box-KHR",
+            "currency": "KHR",
+            "amount": "0",
+            "date": f"2018-02-{ROLES.index(role) + 1:02d}",
+        }
+    ),
+    ("GET", "/api/books/{book}/export.beancount"): lambda role, w: Call(),
+    ("POST", "/api/commodities"): lambda role, w: Call(
+        json={"code": f"T{role.upper()}", "precision": 0, "name": "test"}
+    ),
+    ("GET", "/api/commodities"): lambda role, w: Call(),
+    ("POST", "/api/books/{book}/accounts"): lambda role, w: Call(
+        json={"name": f"Assets:Cash:{role.capitalize()}", "open_date": "2018-06-01"}
+    ),
+    ("GET", "/api/books/{book}/accounts"): lambda role, w: Call(),
+    ("POST", "/api/books/{book}/accounts/{account_id}/close"): lambda role, w: Call(
+        params={"account_id": w.closable[role]}, json={"date": "2018-12-31"}
+    ),
+    ("POST", "/api/books/{book}/transactions"): lambda role, w: Call(json=_share_purchase()),
+    ("GET", "/api/books/{book}/transactions"): lambda role, w: Call(),
+    ("GET", "/api/books/{book}/transactions/{transaction_id}"): lambda role, w: Call(
+        params={"transaction_id": w.transaction_id}
+    ),
+    ("POST", "/api/books/{book}/transactions/{transaction_id}/reverse"): lambda role, w: Call(
+        params={"transaction_id": w.reversible[role]}, json={"narration": "Entered twice"}
+    ),
+    ("GET", "/api/contacts/{case_code}"): lambda role, w: Call(),
+    ("PUT", "/api/contacts/{case_code}"): lambda role, w: Call(
+        json={"province": "Kampong Thom", "name": "Test Person A", "phone": "+855 12 000 000"}
+    ),
+}
+
+
+def _fill(endpoint: Endpoint, scoped: dict[str, str], params: dict[str, Any]) -> str:
+    """The endpoint's path with every parameter filled: sample values, else scoped ones, else
+    a harmless default (a route added later is still walked, with a generic request)."""
+
+    def value(match: re.Match[str]) -> str:
+        name, kind = match.group(1), match.group(2)
+        if name in params:
+            return str(params[name])
+        if name in scoped:
+            return scoped[name]
+        return "999999" if kind == "int" else "x"
+
+    return re.sub(r"\{(\w+):(\w+)\}", value, endpoint.path)
+
+
+def test_every_role_against_every_route(db: Database) -> None:
+    """403 exactly where POLICY has no cell for the role; otherwise the route works."""
+    with make_client(db) as client:
+        world = _build_world(db)
+        wrong: list[str] = []
+        walked = 0
+        for endpoint in _guarded(client.app):
+            assert endpoint.action is not None
+            sample = SAMPLES.get((endpoint.method, _plain(endpoint.path)))
+            for role in ROLES:
+                call = sample(role, world) if sample else Call(json={})
+                path = _fill(endpoint, IN_SCOPE, call.params)
+                response = client.request(
+                    endpoint.method, path, json=call.json, headers=world.headers[role]
+                )
+                walked += 1
+                may = role in POLICY[endpoint.action]
+                status = response.status_code
+                where = f"{role} {endpoint.method} {path} ({endpoint.action.value}): {status}"
+                if not may:
+                    if status != 403 or response.json().get("code") != "forbidden":
+                        wrong.append(f"{where}, expected 403 forbidden")
+                elif status in (401, 403) or status >= 500:
+                    wrong.append(f"{where}, expected access: {response.text[:200]}")
+                elif sample is not None and not 200 <= status < 300:
+                    wrong.append(f"{where}, expected success: {response.text[:200]}")
+        assert walked >= 5 * 20
+        assert not wrong, "\n".join(wrong)
+
+
+def _scoped_endpoints(app: Litestar) -> Iterator[tuple[Endpoint, str]]:
+    for endpoint in _guarded(app):
+        assert endpoint.action is not None
+        for role, reach in POLICY[endpoint.action].items():
+            if reach == "scope" and set(endpoint.params) & set(OUT_OF_SCOPE):
+                yield endpoint, role
+
+
+def test_scoped_roles_get_404_outside_their_scope(db: Database) -> None:
+    """A book or household outside the scope answers exactly as one that does not exist."""
+    with make_client(db) as client:
+        scoped_roles = {
+            r for row in POLICY.values() for r, reach in row.items() if reach == "scope"
+        }
+        world = _build_world(db, tuple(sorted(scoped_roles)))
+        wrong: list[str] = []
+        pairs = list(_scoped_endpoints(client.app))
+        assert len(pairs) >= 10
+        for endpoint, role in pairs:
+            sample = SAMPLES.get((endpoint.method, _plain(endpoint.path)))
+            call = sample(role, world) if sample else Call(json={})
+            path = _fill(endpoint, OUT_OF_SCOPE, call.params)
+            response = client.request(
+                endpoint.method, path, json=call.json, headers=world.headers[role]
+            )
+            name = next(p for p in endpoint.params if p in OUT_OF_SCOPE)
+            expected = HIDDEN_CODE[name]
+            if response.status_code != 404 or response.json().get("code") != expected:
+                wrong.append(
+                    f"{role} {endpoint.method} {path}: {response.status_code} "
+                    f"{response.text[:150]}, expected 404 {expected}"
+                )
+        assert not wrong, "\n".join(wrong)
