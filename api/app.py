@@ -23,7 +23,7 @@ from api.controllers.health import health
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
-from api.ratelimit import SlidingWindowLimiter
+from api.ratelimit import SlidingWindowLimiter, UsernameLockout
 from api.requests import request_context_middleware
 from ledger.access import users
 from ledger.access.secrets import load_secret_key
@@ -127,6 +127,9 @@ def create_app(
                 "db": db,
                 "auth": settings,
                 "login_limiter": SlidingWindowLimiter(settings.login_attempts_per_minute_max),
+                "username_lockout": UsernameLockout(
+                    settings.login_failures_max, settings.lockout_seconds
+                ),
             }
         ),
         debug=False,

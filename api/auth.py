@@ -60,7 +60,9 @@ def _principal_for(db: Database, settings: AuthSettings, header: str) -> Princip
         claims = read_access_token(credential, settings.secret_key)
         if claims is None:
             return None
-        return users.load_principal(conn, claims.user_id, f"jwt:{claims.jti}")
+        return users.load_principal(
+            conn, claims.user_id, f"jwt:{claims.jti}", issued_at=claims.issued_at
+        )
 
 
 def _book_province(db: Database, code: str) -> tuple[bool, str | None]:
@@ -90,14 +92,15 @@ async def authorize(
             detail="Sign in: send a valid bearer token.", headers=BEARER_CHALLENGE
         )
     connection.state.principal = principal
-    target = None
+    # The role first: a role that may never do this gets 403 whether or not the book exists,
+    # so the answer tells it nothing about which books there are.
+    ensure_allowed(principal, action, None)
     book_code = connection.path_params.get("book")
     if isinstance(book_code, str):
         exists, province = await anyio.to_thread.run_sync(_book_province, db, book_code)
         if not exists:
-            return  # the controller answers 404 book_not_found, as for anyone
-        target = Target(book=book_code, province=province)
-    ensure_allowed(principal, action, target)
+            raise LedgerRejected([BOOK_NOT_FOUND])
+        ensure_allowed(principal, action, Target(book=book_code, province=province))
 
 
 def ensure_allowed(

@@ -7,6 +7,7 @@ messages never echo request values, so no personal data reaches a response or a 
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 import msgspec
@@ -27,6 +28,7 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from api.requests import request_id_of
 from ledger.core.errors import LedgerError, LedgerRejected
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -80,7 +82,8 @@ def problem_response(
         status=status,
         code=first.code,
         detail=first.message,
-        instance=request.url.path,
+        # The request id, not the path: a path could carry text someone typed.
+        instance=f"urn:request:{request_id_of(request.scope)}",
         field=first.field,
         errors=[ProblemError(e.code, e.message, e.field) for e in errors],
     )
@@ -135,13 +138,15 @@ def on_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> 
 
 
 def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
-    """A 500 is a bug: log the type and where it happened, never the request's data."""
+    """A 500 is a bug: log its type and the frames it passed through, never its message
+    (a database error's message can quote the values of a row, names and phones included)."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
     _log.error(
-        "unhandled %s on %s %s",
+        "unhandled %s on %s (request %s)\n%s",
         type(error).__name__,
         request.method,
-        request.url.path,
-        exc_info=error,
+        request_id_of(request.scope),
+        frames,
     )
     return problem_response(
         request,

@@ -32,3 +32,42 @@ class SlidingWindowLimiter:
             while len(self._attempts) > CLIENTS_TRACKED_MAX:
                 self._attempts.popitem(last=False)
             return allowed
+
+
+class UsernameLockout:
+    """Failed sign-ins per attempted username, in memory, known user or not.
+
+    The database locks a real account after repeated failures; this answers an unknown
+    username the same way at the same moment, so the 429 tells nobody which usernames exist.
+    """
+
+    def __init__(self, failures_max: int, lockout_seconds: float) -> None:
+        if failures_max < 1 or lockout_seconds <= 0:
+            raise ValueError("a lock-out needs at least one failure and a positive window")
+        self.failures_max = failures_max
+        self.lockout_seconds = lockout_seconds
+        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def is_locked(self, username: str, now: float | None = None) -> bool:
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            failures, locked_until = self._failures.get(username, (0, 0.0))
+            return failures >= self.failures_max and moment < locked_until
+
+    def record_failure(self, username: str, now: float | None = None) -> bool:
+        """Count a failure; True when this username is now locked."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            failures, locked_until = self._failures.pop(username, (0, 0.0))
+            if failures >= self.failures_max and moment >= locked_until:
+                failures = 0  # the previous lock-out is over: start counting again
+            failures += 1
+            self._failures[username] = (failures, moment + self.lockout_seconds)
+            while len(self._failures) > CLIENTS_TRACKED_MAX:
+                self._failures.popitem(last=False)
+            return failures >= self.failures_max
+
+    def reset(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(username, None)

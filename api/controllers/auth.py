@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import PUBLIC, AuthSettings, policy
-from api.ratelimit import SlidingWindowLimiter
+from api.ratelimit import SlidingWindowLimiter, UsernameLockout
 from api.requests import request_facts
 from api.schemas.access import (
     AccessToken,
@@ -38,6 +38,11 @@ LOGIN_EXAMPLE = Example(
 )
 
 
+LOGIN_LOCKED = rate_limited(
+    "login_locked", "Too many wrong passwords: this username is locked for a while."
+)
+
+
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
@@ -55,15 +60,23 @@ class AuthController(Controller):
     ) -> AccessToken:
         settings: AuthSettings = request.app.state.auth
         limiter: SlidingWindowLimiter = request.app.state.login_limiter
+        lockout: UsernameLockout = request.app.state.username_lockout
         client = request.client.host if request.client else "unknown"
         if not limiter.allow(client):
             raise LedgerRejected(
                 [rate_limited("too_many_requests", "Too many sign-in attempts; wait a minute.")]
             )
-        now = _now()
         facts = request_facts(request)
         # Only a well-formed username reaches the audit trail (never a typed-in name).
         named = data.username if users.USERNAME_RE.fullmatch(data.username) else None
+        if lockout.is_locked(data.username):
+            db.write(
+                lambda conn: record_event(
+                    conn, None, facts, "auth.login", outcome="login_locked", username=named
+                )
+            )
+            raise LedgerRejected([LOGIN_LOCKED])
+        now = _now()
 
         def attempt(conn: Connection) -> users.User | users.LoginRefusal:
             outcome = users.authenticate(
@@ -85,16 +98,11 @@ class AuthController(Controller):
             return outcome
 
         outcome = db.write(attempt)  # commits the failure count even when refused
-        if outcome == "login_locked":
-            raise LedgerRejected(
-                [
-                    rate_limited(
-                        "login_locked",
-                        "Too many wrong passwords: this account is locked for a while.",
-                    )
-                ]
-            )
-        if not isinstance(outcome, users.User):
+        if isinstance(outcome, users.User):
+            lockout.reset(data.username)
+        elif lockout.record_failure(data.username) or outcome == "login_locked":
+            raise LedgerRejected([LOGIN_LOCKED])
+        else:
             raise LedgerRejected(
                 [unauthenticated("invalid_credentials", "Wrong username or password.")]
             )

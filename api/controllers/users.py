@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
@@ -46,6 +46,30 @@ class UserController(Controller):
         # Not idempotency-keyed: the request carries a password.
         return audited_write(
             db, request, principal, None, HTTP_201_CREATED, "user.create", unit, idempotent=False
+        )
+
+    @post(
+        "/{user_id:int}/disable",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Disable a user (every token of theirs stops working)",
+        opt=policy(Action.USERS_MANAGE),
+    )
+    def disable_user(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        user_id: FromPath[int],
+    ) -> Response[User]:
+        return audited_write(
+            db,
+            request,
+            principal,
+            None,
+            HTTP_200_OK,
+            "user.disable",
+            lambda conn: User.of(users.disable_user(conn, user_id, principal.user_id)),
         )
 
     @get("/", sync_to_thread=True, summary="All users", opt=policy(Action.USERS_MANAGE))

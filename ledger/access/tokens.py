@@ -25,6 +25,7 @@ API_TOKEN_LENGTH_MAX = 100
 class AccessClaims:
     user_id: int
     jti: str
+    issued_at: datetime.datetime
     expires_at: datetime.datetime
 
 
@@ -45,7 +46,8 @@ def issue_access_token(
         secret_key,
         algorithm=SIGNING_ALGORITHM,
     )
-    return token, AccessClaims(user_id=user_id, jti=jti, expires_at=expires_at)
+    issued_at = datetime.datetime.fromtimestamp(int(now.timestamp()), datetime.UTC)
+    return token, AccessClaims(user_id=user_id, jti=jti, issued_at=issued_at, expires_at=expires_at)
 
 
 def read_access_token(token: str, secret_key: str) -> AccessClaims | None:
@@ -64,6 +66,7 @@ def read_access_token(token: str, secret_key: str) -> AccessClaims | None:
     return AccessClaims(
         user_id=int(claims["sub"]),
         jti=str(claims["jti"]),
+        issued_at=datetime.datetime.fromtimestamp(int(claims["iat"]), datetime.UTC),
         expires_at=datetime.datetime.fromtimestamp(int(claims["exp"]), datetime.UTC),
     )
 

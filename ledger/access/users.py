@@ -161,14 +161,32 @@ def count_users(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
 
-def load_principal(conn: Connection, user_id: int, token: str | None) -> Principal | None:
-    """The user as a Principal, or None when they no longer exist or are disabled."""
+def load_principal(
+    conn: Connection,
+    user_id: int,
+    token: str | None,
+    issued_at: datetime.datetime | None = None,
+) -> Principal | None:
+    """The user as a Principal, or None when they no longer exist, are disabled, or the
+    token (issued at `issued_at`) predates their last password change."""
     row = conn.execute(
-        select(users.c.id, users.c.username, users.c.role, users.c.disabled_at).where(
-            users.c.id == user_id
-        )
+        select(
+            users.c.id,
+            users.c.username,
+            users.c.role,
+            users.c.disabled_at,
+            users.c.credentials_changed_at,
+        ).where(users.c.id == user_id)
     ).first()
     if row is None or row.disabled_at is not None:
+        return None
+    changed_at = row.credentials_changed_at
+    # Token times are whole seconds: a token from the second of the change counts as after.
+    if (
+        issued_at is not None
+        and changed_at is not None
+        and issued_at < changed_at.replace(microsecond=0)
+    ):
         return None
     book_scopes: set[str] = set()
     province_scopes: set[str] = set()
@@ -248,7 +266,26 @@ def change_password(conn: Connection, user_id: int, current: str, new: str) -> N
                 )
             ]
         )
-    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=_hasher.hash(new)))
+    conn.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(password_hash=_hasher.hash(new), credentials_changed_at=utc_now())
+    )
+
+
+def disable_user(conn: Connection, user_id: int, by_user_id: int) -> User:
+    """Disable a user: every token of theirs stops working at once. Not oneself."""
+    if user_id == by_user_id:
+        raise LedgerRejected([conflict("cannot_disable_self", "You cannot disable yourself.")])
+    user = get_user(conn, user_id)
+    if not user.disabled:
+        now = utc_now()
+        conn.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(disabled_at=now, credentials_changed_at=now)
+        )
+    return get_user(conn, user_id)
 
 
 # -- API tokens for field devices -----------------------------------------------------------

@@ -6,7 +6,9 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.core.errors import LedgerError, LedgerRejected, invalid, not_found, reject_if
 from ledger.core.text import validate_text
@@ -97,8 +99,10 @@ def put_contact(
         "updated_at": utc_now(),
         "updated_by": updated_by,
     }
-    if province_of(conn, case_code) is None:
-        conn.execute(insert(contacts).values(case_code=case_code, **values))
-    else:
-        conn.execute(update(contacts).where(contacts.c.case_code == case_code).values(**values))
+    # One atomic upsert: two first saves of a case code at once cannot collide on its key.
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(contacts).values(case_code=case_code, **values)
+    conn.execute(
+        statement.on_conflict_do_update(index_elements=[contacts.c.case_code], set_=values)
+    )
     return get_contact(conn, case_code)

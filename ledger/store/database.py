@@ -9,6 +9,7 @@ and a unit of work is retried on serialization failure or deadlock.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -27,6 +28,20 @@ WRITE_ATTEMPTS_MAX = 8
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
 T = TypeVar("T")
+
+
+class _NoRowsInLogs(logging.Filter):
+    """Drop SQLAlchemy's DEBUG log of result rows: rows carry names, phones and addresses.
+
+    Engines already hide statement parameters (`hide_parameters=True`); this covers what they
+    read back, should anyone turn SQL logging up to DEBUG.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoRowsInLogs())
 
 
 def database_url_from_env() -> str:
@@ -66,7 +81,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """One engine and the rules for using it. Create with `Database.connect(url)`."""
+    """One engine and the rules for using it. Create with `Database.connect(url)`.
+
+    Engines hide statement parameters from logs and error messages: parameters carry names,
+    phone numbers and addresses (invariant 8 of the design).
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -81,6 +100,7 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
                 url,
+                hide_parameters=True,
                 connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
                 **engine_options,
             )
@@ -89,7 +109,7 @@ class Database:
             engine_options.setdefault("pool_size", 10)
             engine_options.setdefault("max_overflow", 20)
             engine_options.setdefault("pool_pre_ping", True)
-            engine = create_engine(url, **engine_options)
+            engine = create_engine(url, hide_parameters=True, **engine_options)
         return cls(engine=engine)
 
     @property

@@ -222,6 +222,8 @@ users = Table(
     # Consecutive failed sign-ins, and the moment a lock-out ends.
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", UTCDateTime(), nullable=True),
+    # Access tokens issued before this moment are void (a password change, a disabling).
+    Column("credentials_changed_at", UTCDateTime(), nullable=True),
     CheckConstraint("role IN ('admin', 'finance', 'officer', 'treasurer', 'auditor')", name="role"),
 )
 

@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("credentials_changed_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "role IN ('admin', 'finance', 'officer', 'treasurer', 'auditor')",
             name=op.f("ck_users_role"),
@@ -109,6 +110,16 @@ def upgrade() -> None:
     _refuse_changes_to_audit_events()
 
 
+APPEND_ONLY_TABLES = (
+    "transactions",
+    "postings",
+    "transaction_tags",
+    "transaction_links",
+    "transaction_meta",
+    "audit_events",
+)
+
+
 def _refuse_changes_to_audit_events() -> None:
     if op.get_bind().dialect.name == "postgresql":
         # ledger_refuse_change() was created by 0001.
@@ -116,6 +127,13 @@ def _refuse_changes_to_audit_events() -> None:
             "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
             "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
         )
+        # Row triggers do not see TRUNCATE; a statement trigger refuses it on every
+        # append-only table (SQLite has no TRUNCATE).
+        for table in APPEND_ONLY_TABLES:
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()"
+            )
         return
     for action in ("UPDATE", "DELETE"):
         op.execute(
@@ -125,6 +143,9 @@ def _refuse_changes_to_audit_events() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in APPEND_ONLY_TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
     with op.batch_alter_table("books", schema=None) as batch_op:
         batch_op.drop_column("province")
 

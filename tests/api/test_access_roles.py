@@ -221,13 +221,6 @@ def test_officer_may_not_post_to_the_journal(
     _assert_problem(posted, 403, "forbidden")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/auth.py:98 returns before decide() when the book does not exist, so a role "
-    "that may never do the action gets 404 for a missing book but 403 for an existing one "
-    "outside its scope: an officer can tell which book codes exist (and the handler runs "
-    "for a role the policy forbids)",
-)
 def test_a_forbidden_action_is_403_whether_or_not_the_book_exists(
     db: Database, client: TestClient[Any], groups: dict[str, int]
 ) -> None:

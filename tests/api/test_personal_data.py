@@ -29,7 +29,6 @@ from ledger.export.beancount import export_book
 from ledger.store.database import Database
 from ledger.store.tables import contacts, metadata
 from tests.api.conftest import bearer, exchange, make_client
-from tests.conftest import TEST_DATABASE
 
 # (case code, province, name, phone, address): what only the contacts route may show.
 HOUSEHOLDS = (
@@ -315,13 +314,6 @@ def test_personal_data_appears_only_in_the_contacts_route(
     assert not _leaks(captured.out + captured.err)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger/store/database.py:82,92 create_engine() without hide_parameters=True: "
-    "with SQL logging on (logger sqlalchemy.engine at INFO) every name, phone and address is "
-    "logged as a statement parameter, and any DBAPIError message (logged with exc_info by "
-    "api/errors.py:139) carries them too",
-)
 def test_no_personal_data_in_the_sql_log_either(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -338,14 +330,6 @@ def test_no_personal_data_in_the_sql_log_either(
     assert not leaking, leaking
 
 
-@pytest.mark.xfail(
-    TEST_DATABASE == "postgresql",
-    strict=True,
-    reason="ledger/people/contacts.py:100-101 put_contact reads, then inserts: concurrent first "
-    "PUTs of one case code race on PostgreSQL, the loser's IntegrityError is a 500, and "
-    "api/errors.py:139 logs it with exc_info, whose SQLAlchemy message lists the name, phone "
-    "and address as statement parameters",
-)
 def test_concurrent_first_writes_of_a_household_neither_fail_nor_log_it(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -481,7 +481,7 @@ def test_security_headers_and_the_request_size_limit(
         assert re.fullmatch(r"[A-Za-z0-9._-]{8,64}", response.headers["x-request-id"])
 
     too_big = anonymous.post(
-        "/api/books/org/transactions",
+        "/api/commodities",
         content=b'{"narration": "' + b"x" * (1024 * 1024) + b'"}',
         headers={**headers, "content-type": "application/json"},
     )
