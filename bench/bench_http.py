@@ -244,6 +244,7 @@ def run_wrk(
     seconds: float,
     server_pid: int,
     path: str = PATH,
+    token: str | None = None,
 ) -> HttpResult:
     """wrk against the server: POSTs from `script`, or plain GETs of `path` without one."""
     before = cpu_seconds(server_pid)
@@ -257,6 +258,7 @@ def run_wrk(
             "--timeout",
             "10s",
             *(["-s", str(script)] if script else []),
+            *(["-H", f"Authorization: Bearer {token}"] if token else []),
             f"http://127.0.0.1:{port}{path}",
         ],
         capture_output=True,
@@ -419,12 +421,24 @@ def main(argv: Sequence[str] | None = None) -> None:
             raw_rates: list[float] = []
             in_process: list[tuple[float, float]] = []
             health: list[HttpResult] = []
+            signed_in_read: list[HttpResult] = []
             http: dict[str, list[HttpResult]] = {label: [] for label, _, _ in configs}
             for run in range(args.runs):
                 raw_rates.append(raw_commits(raw_path, args.duration, args.accounts))
                 in_process.append(journal_commits(journal_path, args.duration, args.accounts))
                 health.append(
                     run_wrk(server.port, None, 1, args.duration, server.process.pid, "/health")
+                )
+                signed_in_read.append(
+                    run_wrk(
+                        server.port,
+                        None,
+                        1,
+                        args.duration,
+                        server.process.pid,
+                        f"/api/books/{BOOK_CODE}",
+                        token,
+                    )
                 )
                 line = [
                     f"raw {raw_rates[-1]:,.0f}/s",
@@ -480,20 +494,24 @@ def main(argv: Sequence[str] | None = None) -> None:
             "",
         )
     )
-    health_rate = median([r.rate for r in health])
-    rows.append(
-        (
-            "(reference) GET /health over HTTP, 1 connection (no write)",
-            round(health_rate),
-            f"{median([r.latency_ms for r in health]):.2f}",
-            f"{median([r.server_cpu_us for r in health]):,.0f}",
-            f"{median([r.wrk_cpu_us for r in health]):,.0f}",
-            f"{health_rate / raw:.2f}x",
-            "",
-            "",
-            sum(r.errors for r in health),
+    for label, results in (
+        ("(reference) GET /health over HTTP, 1 connection (no write)", health),
+        (f"(reference) GET /api/books/{BOOK_CODE}, signed in, 1 connection", signed_in_read),
+    ):
+        rate = median([r.rate for r in results])
+        rows.append(
+            (
+                label,
+                round(rate),
+                f"{median([r.latency_ms for r in results]):.2f}",
+                f"{median([r.server_cpu_us for r in results]):,.0f}",
+                f"{median([r.wrk_cpu_us for r in results]):,.0f}",
+                f"{rate / raw:.2f}x",
+                "",
+                "",
+                sum(r.errors for r in results),
+            )
         )
-    )
     print_table(
         [
             "configuration",
