@@ -17,6 +17,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy import Connection
 
 from ledger.access import users
 from ledger.access.policy import Action, Principal, Target, decide
@@ -45,7 +46,7 @@ class AuthSettings:
     login_attempts_per_minute_max: int = 30
 
 
-def _principal_for(db: Database, settings: AuthSettings, header: str) -> Principal | None:
+def _principal_for(conn: Connection, settings: AuthSettings, header: str) -> Principal | None:
     scheme, _, credential = header.partition(" ")
     if (
         scheme.lower() != "bearer"
@@ -53,25 +54,33 @@ def _principal_for(db: Database, settings: AuthSettings, header: str) -> Princip
         or len(header) > AUTHORIZATION_HEADER_LENGTH_MAX
     ):
         return None
-    now = datetime.datetime.now(datetime.UTC)
-    with db.read() as conn:
-        if is_api_token(credential):
-            return users.principal_for_api_token(conn, credential, now)
-        claims = read_access_token(credential, settings.secret_key)
-        if claims is None:
-            return None
-        return users.load_principal(
-            conn, claims.user_id, f"jwt:{claims.jti}", issued_at=claims.issued_at
-        )
+    if is_api_token(credential):
+        return users.principal_for_api_token(conn, credential, datetime.datetime.now(datetime.UTC))
+    claims = read_access_token(credential, settings.secret_key)
+    if claims is None:
+        return None
+    return users.load_principal(
+        conn, claims.user_id, f"jwt:{claims.jti}", issued_at=claims.issued_at
+    )
 
 
-def _book_province(db: Database, code: str) -> tuple[bool, str | None]:
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    principal: Principal | None
+    book_exists: bool = False
+    book_province: str | None = None
+
+
+def _identify(db: Database, settings: AuthSettings, header: str, book_code: str | None) -> _Caller:
+    """Who is calling, and the book the path names, in one read unit of work."""
     with db.read() as conn:
-        try:
-            book = books.get_book(conn, code)
-        except LedgerRejected:
-            return False, None
-        return True, book.province
+        principal = _principal_for(conn, settings, header)
+        if principal is None or book_code is None:
+            return _Caller(principal)
+        found = books.find_book_scope(conn, book_code)
+    if found is None:
+        return _Caller(principal)
+    return _Caller(principal, book_exists=True, book_province=found or None)
 
 
 async def authorize(
@@ -86,7 +95,10 @@ async def authorize(
     db: Database = connection.app.state.db
     settings: AuthSettings = connection.app.state.auth
     header = connection.headers.get("authorization", "")
-    principal = await anyio.to_thread.run_sync(_principal_for, db, settings, header)
+    book_code = connection.path_params.get("book")
+    book_code = book_code if isinstance(book_code, str) else None
+    caller = await anyio.to_thread.run_sync(_identify, db, settings, header, book_code)
+    principal = caller.principal
     if principal is None:
         raise NotAuthorizedException(
             detail="Sign in: send a valid bearer token.", headers=BEARER_CHALLENGE
@@ -95,12 +107,10 @@ async def authorize(
     # The role first: a role that may never do this gets 403 whether or not the book exists,
     # so the answer tells it nothing about which books there are.
     ensure_allowed(principal, action, None)
-    book_code = connection.path_params.get("book")
-    if isinstance(book_code, str):
-        exists, province = await anyio.to_thread.run_sync(_book_province, db, book_code)
-        if not exists:
+    if book_code is not None:
+        if not caller.book_exists:
             raise LedgerRejected([BOOK_NOT_FOUND])
-        ensure_allowed(principal, action, Target(book=book_code, province=province))
+        ensure_allowed(principal, action, Target(book=book_code, province=caller.book_province))
 
 
 def ensure_allowed(

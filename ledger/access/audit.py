@@ -19,6 +19,9 @@ from ledger.store.books import utc_now
 from ledger.store.tables import audit_events
 
 DETAIL_LENGTH_MAX = 2_000
+# Built once: every change writes one event, and a statement rebuilt per call costs more
+# than the insert itself.
+_INSERT_EVENT = insert(audit_events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,21 +65,22 @@ def record_event(
     detail: str = "",
 ) -> None:
     conn.execute(
-        insert(audit_events).values(
-            at=utc_now(),
-            user_id=principal.user_id if principal else None,
-            username=principal.username if principal else username,
-            token=principal.token if principal else None,
-            request_id=request.request_id,
-            method=request.method[:10],
-            path=request.path[:300],
-            action=action,
-            outcome=outcome,
-            book=book,
-            object_type=object_type,
-            object_id=object_id,
-            detail=detail[:DETAIL_LENGTH_MAX],
-        )
+        _INSERT_EVENT,
+        {
+            "at": utc_now(),
+            "user_id": principal.user_id if principal else None,
+            "username": principal.username if principal else username,
+            "token": principal.token if principal else None,
+            "request_id": request.request_id,
+            "method": request.method[:10],
+            "path": request.path[:300],
+            "action": action,
+            "outcome": outcome,
+            "book": book,
+            "object_type": object_type,
+            "object_id": object_id,
+            "detail": detail[:DETAIL_LENGTH_MAX],
+        },
     )
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.access.policy import ROLES, Principal, parse_scope
@@ -161,6 +161,22 @@ def count_users(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
 
+# Every request signs in: these statements are built once.
+_PRINCIPAL_USER = select(
+    users.c.id,
+    users.c.username,
+    users.c.role,
+    users.c.disabled_at,
+    users.c.credentials_changed_at,
+).where(users.c.id == bindparam("user_id"))
+_PRINCIPAL_SCOPES = select(user_scopes.c.kind, user_scopes.c.value).where(
+    user_scopes.c.user_id == bindparam("user_id")
+)
+_API_TOKEN_BY_HASH = select(
+    api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.revoked_at
+).where(api_tokens.c.token_hash == bindparam("token_hash"))
+
+
 def load_principal(
     conn: Connection,
     user_id: int,
@@ -169,15 +185,7 @@ def load_principal(
 ) -> Principal | None:
     """The user as a Principal, or None when they no longer exist, are disabled, or the
     token (issued at `issued_at`) predates their last password change."""
-    row = conn.execute(
-        select(
-            users.c.id,
-            users.c.username,
-            users.c.role,
-            users.c.disabled_at,
-            users.c.credentials_changed_at,
-        ).where(users.c.id == user_id)
-    ).first()
+    row = conn.execute(_PRINCIPAL_USER, {"user_id": user_id}).first()
     if row is None or row.disabled_at is not None:
         return None
     changed_at = row.credentials_changed_at
@@ -190,9 +198,7 @@ def load_principal(
         return None
     book_scopes: set[str] = set()
     province_scopes: set[str] = set()
-    for kind, value in conn.execute(
-        select(user_scopes.c.kind, user_scopes.c.value).where(user_scopes.c.user_id == user_id)
-    ):
+    for kind, value in conn.execute(_PRINCIPAL_SCOPES, {"user_id": user_id}):
         (book_scopes if kind == "book" else province_scopes).add(value)
     return Principal(
         user_id=row.id,
@@ -364,11 +370,7 @@ def principal_for_api_token(
     """The owner of a live (unrevoked, unexpired) API token, or None."""
     if not is_api_token(secret):
         return None
-    row = conn.execute(
-        select(
-            api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.revoked_at
-        ).where(api_tokens.c.token_hash == hash_api_token(secret))
-    ).first()
+    row = conn.execute(_API_TOKEN_BY_HASH, {"token_hash": hash_api_token(secret)}).first()
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= now:

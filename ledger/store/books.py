@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, and_, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -75,9 +75,12 @@ def list_commodities(conn: Connection) -> list[Commodity]:
     return [Commodity(r.code, r.precision, r.name) for r in rows]
 
 
+_COMMODITY_PRECISIONS = select(commodities.c.code, commodities.c.precision)
+
+
 def commodity_precisions(conn: Connection) -> dict[str, int]:
-    rows = conn.execute(select(commodities.c.code, commodities.c.precision))
-    return {code: precision for code, precision in rows}
+    """Every commodity's precision (read per request: another process may add one)."""
+    return {code: precision for code, precision in conn.execute(_COMMODITY_PRECISIONS)}
 
 
 def parse_amount(conn: Connection, currency: str, text: str, field: str = "amount") -> int:
@@ -136,6 +139,20 @@ def get_book(conn: Connection, code: str) -> Book:
     if row is None:
         raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
     return _book_from_row(row)
+
+
+_BOOK_SCOPE = select(books.c.id, books.c.province).where(books.c.code == bindparam("code"))
+
+
+def find_book_scope(conn: Connection, code: str) -> str | None:
+    """The province of an existing book, or None; raises nothing (the guard's question).
+
+    Returns "" for a book with no province, so that None always means "no such book".
+    """
+    row = conn.execute(_BOOK_SCOPE, {"code": code}).first()
+    if row is None:
+        return None
+    return row.province or ""
 
 
 def list_books(conn: Connection) -> list[Book]:

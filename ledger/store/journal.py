@@ -61,13 +61,12 @@ from ledger.core.transaction import (
     validate_transaction,
     weight,
 )
-from ledger.store.books import get_book, utc_now
+from ledger.store.books import commodity_precisions, get_book, utc_now
 from ledger.store.tables import (
     accounts,
     balance_assertions,
     balances,
     books,
-    commodities,
     postings,
     transaction_links,
     transaction_meta,
@@ -100,7 +99,7 @@ def post_draft(
     conn: Connection, book_code: str, draft: TransactionDraft, created_by: str | None = None
 ) -> int:
     """Parse and post a transaction as a client sent it. Returns the new transaction's id."""
-    precisions = _commodity_precisions(conn)
+    precisions = commodity_precisions(conn)
     built = build_transaction(draft, precisions)
     if isinstance(built, tuple):
         raise LedgerRejected(built)
@@ -148,7 +147,7 @@ def post_many(
     assert reverses_id is None or len(txns) == 1
     if not txns:
         return []
-    precisions = precisions if precisions is not None else _commodity_precisions(conn)
+    precisions = precisions if precisions is not None else commodity_precisions(conn)
     names = sorted({p.account for txn in txns for p in txn.postings})
     lock_rows(conn, book_code, names)
     book, found = _book_and_accounts(conn, book_code, names)
@@ -214,7 +213,7 @@ def assert_balance(
     # Exclusive: postings to this account wait until the count is recorded, then see it.
     lock_rows(conn, book_code, [account_name], exclusive=True)
     book = _book_for_posting(conn, book_code)
-    if commodity not in _commodity_precisions(conn):
+    if commodity not in commodity_precisions(conn):
         raise LedgerRejected(
             [invalid("commodity_unknown", "This commodity is not defined.", "currency")]
         )
@@ -504,7 +503,6 @@ _LOCK_ROWS = (
 _LOCK_FOR_SHARE = _LOCK_ROWS.with_for_update(read=True)
 _LOCK_FOR_UPDATE = _LOCK_ROWS.with_for_update()
 _MAX_TRANSACTION_ID = select(func.coalesce(func.max(transactions.c.id), 0))
-_COMMODITY_PRECISIONS = select(commodities.c.code, commodities.c.precision)
 
 
 def lock_rows(
@@ -522,11 +520,6 @@ def lock_rows(
         return
     statement = _LOCK_FOR_UPDATE if exclusive else _LOCK_FOR_SHARE
     conn.execute(statement, {"code": book_code, "names": list(account_names)})
-
-
-def _commodity_precisions(conn: Connection) -> dict[str, int]:
-    """`books.commodity_precisions` from a statement built once: every post reads them."""
-    return {code: precision for code, precision in conn.execute(_COMMODITY_PRECISIONS)}
 
 
 def _book_for_posting(conn: Connection, book_code: str) -> _BookForPosting:
