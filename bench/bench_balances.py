@@ -218,6 +218,9 @@ def queries_to_time(
             c, BOOK_CODE, bank, middle
         ),
         "trial_balance, as of the middle": lambda c: queries.trial_balance(c, BOOK_CODE, middle),
+        "account_balance, one grant line, as of the middle": lambda c: queries.account_balance(
+            c, BOOK_CODE, line, middle
+        ),
         "account_balance, bank, as of week 1": lambda c: queries.account_balance(
             c, BOOK_CODE, bank, early
         ),

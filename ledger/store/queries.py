@@ -78,13 +78,22 @@ _ACCOUNT_BALANCES = select(balances.c.commodity, balances.c.units).where(
     )
 )
 # Naming every commodity lets the (account, commodity, date) index seek straight to the date
-# range of each commodity instead of reading all of the account's postings.
+# range of each commodity instead of reading all of the account's postings. The account must
+# be one of the book's (an account's postings are all in its book): asked as a constant EXISTS
+# rather than as `postings.book_id = ?`, which would lead SQLite to the (book, date) index and
+# so to every posting of the book in the date range.
 _ALL_COMMODITIES = select(commodities.c.code).scalar_subquery()
+_ACCOUNT_IN_BOOK = exists().where(
+    and_(
+        accounts.c.id == bindparam("account_id"),
+        accounts.c.book_id == bindparam("book_id"),
+    )
+)
 _ACCOUNT_POSTINGS_UP_TO = (
     select(postings.c.commodity, func.sum(postings.c.units))
     .where(
         and_(
-            postings.c.book_id == bindparam("book_id"),
+            _ACCOUNT_IN_BOOK,
             postings.c.account_id == bindparam("account_id"),
             postings.c.commodity.in_(_ALL_COMMODITIES),
             postings.c.date <= bindparam("as_of"),
@@ -96,7 +105,7 @@ _ACCOUNT_POSTINGS_AFTER = (
     select(postings.c.commodity, func.sum(postings.c.units))
     .where(
         and_(
-            postings.c.book_id == bindparam("book_id"),
+            _ACCOUNT_IN_BOOK,
             postings.c.account_id == bindparam("account_id"),
             postings.c.commodity.in_(_ALL_COMMODITIES),
             postings.c.date > bindparam("as_of"),
