@@ -25,13 +25,12 @@ Beancount 3.2 itself):
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, func, select, tuple_
+from sqlalchemy import Connection, Row, Select, and_, bindparam, func, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from ledger.core.amount import format_units, units_to_decimal
@@ -303,117 +302,163 @@ def _close_directives(conn: Connection, book_id: int, batch_size: int) -> Iterat
         yield "".join(format_close(r.close_date, r.name) for r in rows)
 
 
-def _transactions_of_batch(conn: Connection, rows: Sequence[Row[Any]]) -> list[ExportTransaction]:
-    ids = [r.id for r in rows]
-    by_txn: dict[int, list[ExportPosting]] = defaultdict(list)
-    for p in conn.execute(
-        select(
-            postings.c.transaction_id,
-            accounts.c.name,
-            postings.c.units,
-            postings.c.commodity,
-            postings.c.price_commodity,
-            postings.c.price_per_unit,
-            postings.c.price_total,
-        )
-        .join(accounts, accounts.c.id == postings.c.account_id)
-        .where(postings.c.transaction_id.in_(ids))
-        .order_by(postings.c.transaction_id, postings.c.position)
-    ):
-        by_txn[p.transaction_id].append(
-            ExportPosting(
-                account=p.name,
-                units=int(p.units),
-                commodity=p.commodity,
-                price_commodity=p.price_commodity,
-                price_per_unit=p.price_per_unit,
-                price_total=None if p.price_total is None else int(p.price_total),
-            )
-        )
-    tags: dict[int, list[str]] = defaultdict(list)
-    for txn_id, tag in conn.execute(
-        select(transaction_tags.c.transaction_id, transaction_tags.c.tag).where(
-            transaction_tags.c.transaction_id.in_(ids)
-        )
-    ):
-        tags[txn_id].append(tag)
-    links: dict[int, list[str]] = defaultdict(list)
-    for txn_id, link in conn.execute(
-        select(transaction_links.c.transaction_id, transaction_links.c.link).where(
-            transaction_links.c.transaction_id.in_(ids)
-        )
-    ):
-        links[txn_id].append(link)
-    meta: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for txn_id, key, value in conn.execute(
-        select(
-            transaction_meta.c.transaction_id, transaction_meta.c.key, transaction_meta.c.value
-        ).where(transaction_meta.c.transaction_id.in_(ids))
-    ):
-        meta[txn_id].append((key, value))
-    reversed_ids = set(
-        conn.execute(
-            select(transactions.c.reverses_id).where(transactions.c.reverses_id.in_(ids))
-        ).scalars()
-    )
-    return [
-        ExportTransaction(
-            id=r.id,
-            date=r.date,
-            narration=r.narration,
-            postings=tuple(by_txn[r.id]),
-            payee=r.payee,
-            created_by=r.created_by,
-            reverses_id=r.reverses_id,
-            reversed=r.id in reversed_ids,
-            tags=tuple(tags[r.id]),
-            links=tuple(links[r.id]),
-            meta=tuple(meta[r.id]),
-        )
-        for r in rows
-    ]
+# Rows fetched per round trip by the streamed queries below (server-side cursor on
+# PostgreSQL): bounds memory however large the book is.
+STREAM_ROWS = 2_000
 
-
-def _transaction_entries(
-    conn: Connection, book_id: int, precisions: Mapping[str, int], batch_size: int
-) -> Iterator[str]:
-    """Transactions in (date, id) order, each followed by the prices it is first to show."""
-    statement = select(
+_reversal = transactions.alias("reversal")
+# Every posting of the book with its transaction, in (date, id, position) order: one
+# streamed query instead of a query per table per batch.
+_POSTING_ROWS = (
+    select(
         transactions.c.id,
         transactions.c.date,
         transactions.c.payee,
         transactions.c.narration,
         transactions.c.reverses_id,
         transactions.c.created_by,
-    ).where(transactions.c.book_id == book_id)
+        _reversal.c.id.label("reversed_by"),
+        accounts.c.name,
+        postings.c.units,
+        postings.c.commodity,
+        postings.c.price_commodity,
+        postings.c.price_per_unit,
+        postings.c.price_total,
+    )
+    .select_from(
+        transactions.join(postings, postings.c.transaction_id == transactions.c.id)
+        .join(accounts, accounts.c.id == postings.c.account_id)
+        .outerjoin(_reversal, _reversal.c.reverses_id == transactions.c.id)
+    )
+    .where(transactions.c.book_id == bindparam("book_id"))
+    .order_by(transactions.c.date, transactions.c.id, postings.c.position)
+)
+
+
+def _label_rows(table: Any, *columns: ColumnElement[Any]) -> Select[Any]:
+    """(date, id, *columns) of a label table for one book, in the main stream's order."""
+    return (
+        select(transactions.c.date, transactions.c.id, *columns)
+        .select_from(table.join(transactions, transactions.c.id == table.c.transaction_id))
+        .where(transactions.c.book_id == bindparam("book_id"))
+        .order_by(transactions.c.date, transactions.c.id, *columns)
+    )
+
+
+_TAG_ROWS = _label_rows(transaction_tags, transaction_tags.c.tag)
+_LINK_ROWS = _label_rows(transaction_links, transaction_links.c.link)
+_META_ROWS = _label_rows(transaction_meta, transaction_meta.c.key, transaction_meta.c.value)
+
+
+class _OrderedLabels:
+    """Walks one label stream alongside the transactions (both in (date, id) order).
+
+    Rows are read by position, (date, id, *values): named access on a Row costs more than
+    everything else the export does with it.
+    """
+
+    def __init__(self, rows: Iterator[Row[Any]]) -> None:
+        self._rows = rows
+        self._next: Row[Any] | None = next(rows, None)
+
+    def take(self, date: datetime.date, transaction_id: int) -> list[tuple[Any, ...]]:
+        taken: list[tuple[Any, ...]] = []
+        while self._next is not None and (self._next[0], self._next[1]) <= (
+            date,
+            transaction_id,
+        ):
+            if self._next[1] == transaction_id:
+                taken.append(tuple(self._next[2:]))
+            self._next = next(self._rows, None)
+        return taken
+
+
+def _stream(conn: Connection, statement: Select[Any], book_id: int) -> Iterator[Row[Any]]:
+    result = conn.execution_options(yield_per=STREAM_ROWS).execute(statement, {"book_id": book_id})
+    return iter(result)
+
+
+def _stored_transactions(conn: Connection, book_id: int) -> Iterator[ExportTransaction]:
+    """Every transaction of the book in (date, id) order, with postings and labels."""
+    tags = _OrderedLabels(_stream(conn, _TAG_ROWS, book_id))
+    links = _OrderedLabels(_stream(conn, _LINK_ROWS, book_id))
+    meta = _OrderedLabels(_stream(conn, _META_ROWS, book_id))
+    head: tuple[Any, ...] | None = None  # the current transaction's columns
+    found: list[ExportPosting] = []
+
+    def finish(head: tuple[Any, ...], found: list[ExportPosting]) -> ExportTransaction:
+        txn_id, date, payee, narration, reverses_id, created_by, reversed_by = head
+        return ExportTransaction(
+            id=txn_id,
+            date=date,
+            narration=narration,
+            postings=tuple(found),
+            payee=payee,
+            created_by=created_by,
+            reverses_id=reverses_id,
+            reversed=reversed_by is not None,
+            tags=tuple(tag for (tag,) in tags.take(date, txn_id)),
+            links=tuple(link for (link,) in links.take(date, txn_id)),
+            meta=tuple((key, value) for key, value in meta.take(date, txn_id)),
+        )
+
+    for row in _stream(conn, _POSTING_ROWS, book_id):
+        (txn_id, date, payee, narration, reverses_id, created_by, reversed_by,
+         name, units, commodity, price_commodity, price_per_unit, price_total) = row  # fmt: skip
+        if head is None or txn_id != head[0]:
+            if head is not None:
+                yield finish(head, found)
+            head = (txn_id, date, payee, narration, reverses_id, created_by, reversed_by)
+            found = []
+        found.append(
+            ExportPosting(
+                name,
+                int(units),
+                commodity,
+                price_commodity,
+                price_per_unit,
+                None if price_total is None else int(price_total),
+            )
+        )
+    if head is not None:
+        yield finish(head, found)
+
+
+def _transaction_entries(
+    conn: Connection, book_id: int, precisions: Mapping[str, int], batch_size: int
+) -> Iterator[str]:
+    """Transactions in (date, id) order, each followed by the prices it is first to show;
+    yielded in chunks of `batch_size` transactions."""
     # Prices are de-duplicated per (date, commodity, currency); transactions come in date
     # order, so remembering the current day's keys is enough (memory stays flat).
     price_day: datetime.date | None = None
     priced_today: set[tuple[str, str]] = set()
-    for rows in _keyset_batches(
-        conn, statement, transactions.c.date, transactions.c.id, batch_size
-    ):
-        chunk: list[str] = []
-        for txn in _transactions_of_batch(conn, rows):
-            assert len(txn.postings) >= 2, "a stored transaction has at least two postings"
-            chunk.append(format_transaction(txn, precisions))
-            if txn.date != price_day:
-                price_day, priced_today = txn.date, set()
-            prices = []
-            for posting in txn.postings:
-                rate = price_rate(posting, precisions)
-                if rate is None:
-                    continue
-                assert posting.price_commodity is not None
-                key = (posting.commodity, posting.price_commodity)
-                if key not in priced_today:
-                    priced_today.add(key)
-                    prices.append(
-                        format_price(txn.date, posting.commodity, rate, posting.price_commodity)
-                    )
-            if prices:
-                chunk.extend(prices)
-                chunk.append("\n")
+    chunk: list[str] = []
+    in_chunk = 0
+    for txn in _stored_transactions(conn, book_id):
+        assert len(txn.postings) >= 2, "a stored transaction has at least two postings"
+        chunk.append(format_transaction(txn, precisions))
+        if txn.date != price_day:
+            price_day, priced_today = txn.date, set()
+        prices = []
+        for posting in txn.postings:
+            if posting.price_commodity is None:
+                continue
+            key = (posting.commodity, posting.price_commodity)
+            if key in priced_today:
+                continue
+            rate = price_rate(posting, precisions)
+            assert rate is not None
+            priced_today.add(key)
+            prices.append(format_price(txn.date, posting.commodity, rate, posting.price_commodity))
+        if prices:
+            chunk.extend(prices)
+            chunk.append("\n")
+        in_chunk += 1
+        if in_chunk == batch_size:
+            yield "".join(chunk)
+            chunk, in_chunk = [], 0
+    if chunk:
         yield "".join(chunk)
 
 
