@@ -106,7 +106,7 @@ class Transaction(msgspec.Struct):
         for p in txn.postings:
             out = PostingOut(p.account, format_units(p.units, precisions[p.commodity]), p.commodity)
             if p.price is not None and p.price.per_unit is not None:
-                out.price = PriceOut(str(p.price.per_unit), p.price.commodity)
+                out.price = PriceOut(format(p.price.per_unit, "f"), p.price.commodity)
             elif p.price is not None and p.price.total is not None:
                 total = format_units(p.price.total, precisions[p.price.commodity])
                 out.total_price = PriceOut(total, p.price.commodity)

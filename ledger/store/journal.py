@@ -883,41 +883,13 @@ def _insert_postings(
             units = posting.units
             price = posting.price
             if price is None:
-                rows.append(
-                    (
-                        txn_id,
-                        book_id,
-                        account_id,
-                        day,
-                        position,
-                        commodity,
-                        units,
-                        None,
-                        None,
-                        None,
-                        commodity,
-                        units,
-                    )
-                )
+                priced: tuple[object, ...] = (None, None, None, commodity, units)
             else:
                 weighed = weight(posting, precisions)
                 assert weighed is not None
-                rows.append(
-                    (
-                        txn_id,
-                        book_id,
-                        account_id,
-                        day,
-                        position,
-                        commodity,
-                        units,
-                        price.commodity,
-                        str(price.per_unit) if price.per_unit is not None else None,
-                        price.total,
-                        weighed[0],
-                        weighed[1],
-                    )
-                )
+                per_unit = None if price.per_unit is None else format(price.per_unit, "f")
+                priced = (price.commodity, per_unit, price.total, weighed[0], weighed[1])
+            rows.append((txn_id, book_id, account_id, day, position, commodity, units, *priced))
             key = (account_id, commodity)
             deltas[key] = deltas.get(key, 0) + units
     if sqlite:
