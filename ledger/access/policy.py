@@ -90,10 +90,6 @@ class Target:
     province: str | None = None
 
 
-def can_ever(role: str, action: Action) -> bool:
-    return role in POLICY[action]
-
-
 def decide(principal: Principal, action: Action, target: Target | None = None) -> Decision:
     """May `principal` do `action` on `target`? Pure; no database."""
     reach = POLICY[action].get(principal.role)

@@ -25,9 +25,9 @@ from ledger.core.amount import (
 from ledger.core.errors import LedgerError, invalid
 from ledger.core.text import validate_text
 
-TAG_RE = re.compile(r"[A-Za-z0-9_/.-]{1,64}")
+TAG_RE = re.compile(rf"[A-Za-z0-9_/.-]{{1,{limits.TAG_LENGTH_MAX}}}")
 # Beancount reads a metadata key of two characters or more.
-META_KEY_RE = re.compile(r"[a-z][a-zA-Z0-9_-]{1,63}")
+META_KEY_RE = re.compile(rf"[a-z][a-zA-Z0-9_-]{{1,{limits.META_KEY_LENGTH_MAX - 1}}}")
 # Keys the export writes itself, or that Beancount's loader attaches to every entry.
 META_KEYS_RESERVED = frozenset({"id", "reverses", "filename", "lineno", "created-by"})
 
