@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api.auth import PUBLIC, AuthSettings, authorize, current_principal
+from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
 from api.controllers.accounts import AccountController
 from api.controllers.auth import AuthController
 from api.controllers.books import BookController
@@ -126,6 +126,7 @@ def create_app(
             {
                 "db": db,
                 "auth": settings,
+                "callers": CallerCache(settings.caller_cache_seconds),
                 "login_limiter": SlidingWindowLimiter(settings.login_attempts_per_minute_max),
                 "username_lockout": UsernameLockout(
                     settings.login_failures_max, settings.lockout_seconds

@@ -9,12 +9,16 @@ exactly like one that does not exist.
 from __future__ import annotations
 
 import datetime
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import Connection
@@ -30,6 +34,7 @@ PUBLIC: dict[str, Any] = {"public": True}
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="livelihood-ledger"'}
 AUTHORIZATION_HEADER_LENGTH_MAX = 4_096
 BOOK_NOT_FOUND = not_found("book_not_found", "No book has this code.", "book")
+CALLERS_REMEMBERED_MAX = 10_000
 
 
 def policy(action: Action) -> dict[str, Any]:
@@ -44,9 +49,14 @@ class AuthSettings:
     lockout_seconds: int = users.LOCKOUT_SECONDS
     # Sign-in attempts from one client address in one minute, before any password check.
     login_attempts_per_minute_max: int = 30
+    # How long a signed-in caller is remembered (`CallerCache`); 0 asks the database each time.
+    caller_cache_seconds: float = 5.0
 
 
-def _principal_for(conn: Connection, settings: AuthSettings, header: str) -> Principal | None:
+def _principal_for(
+    conn: Connection, settings: AuthSettings, header: str
+) -> tuple[Principal, datetime.datetime | None] | None:
+    """The user a bearer header signs in, and when its token expires; None if it does not."""
     scheme, _, credential = header.partition(" ")
     if (
         scheme.lower() != "bearer"
@@ -59,9 +69,10 @@ def _principal_for(conn: Connection, settings: AuthSettings, header: str) -> Pri
     claims = read_access_token(credential, settings.secret_key)
     if claims is None:
         return None
-    return users.load_principal(
+    principal = users.load_principal(
         conn, claims.user_id, f"jwt:{claims.jti}", issued_at=claims.issued_at
     )
+    return None if principal is None else (principal, claims.expires_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,18 +80,88 @@ class _Caller:
     principal: Principal | None
     book_exists: bool = False
     book_province: str | None = None
+    # When the bearer token expires: a remembered caller is never used past it.
+    expires_at: datetime.datetime | None = None
 
 
 def _identify(db: Database, settings: AuthSettings, header: str, book_code: str | None) -> _Caller:
     """Who is calling, and the book the path names, in one read unit of work."""
     with db.read() as conn:
-        principal = _principal_for(conn, settings, header)
-        if principal is None or book_code is None:
-            return _Caller(principal)
+        signed_in = _principal_for(conn, settings, header)
+        if signed_in is None:
+            return _Caller(None)
+        principal, expires_at = signed_in
+        if book_code is None:
+            return _Caller(principal, expires_at=expires_at)
         found = books.find_book_scope(conn, book_code)
     if found is None:
-        return _Caller(principal)
-    return _Caller(principal, book_exists=True, book_province=found or None)
+        return _Caller(principal, expires_at=expires_at)
+    return _Caller(principal, True, found or None, expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    caller: _Caller
+    until: float  # on the cache's clock
+
+
+class CallerCache:
+    """Who a bearer header signs in, and the book its path names, remembered for a few seconds.
+
+    Signing in is a read unit of work on a worker thread; on a write it costs as much as the
+    posting itself, so the guard asks the database once per (header, book) every `seconds`.
+    Only complete answers are kept: a valid token and, when the path names a book, an
+    existing one. An entry is never used after its token expires. `forget_all` drops every
+    entry: `api.writes` calls it after each committed change to users, tokens or books, so in
+    this process a revoked token, a disabled user or a changed password stop working on the
+    next request. A change made by another process (the command line, another server) takes
+    effect within `seconds`.
+    """
+
+    def __init__(
+        self,
+        seconds: float,
+        size_max: int = CALLERS_REMEMBERED_MAX,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.seconds = seconds
+        self.size_max = size_max
+        self._clock = clock
+        self._known: dict[tuple[str, str | None], _Remembered] = {}
+        self._lock = threading.Lock()
+        self.generation = 0  # counts `forget_all` calls
+
+    def get(self, header: str, book_code: str | None) -> _Caller | None:
+        remembered = self._known.get((header, book_code))
+        if remembered is None:
+            return None
+        caller = remembered.caller
+        if remembered.until <= self._clock() or (
+            caller.expires_at is not None
+            and caller.expires_at <= datetime.datetime.now(datetime.UTC)
+        ):
+            self._known.pop((header, book_code), None)
+            return None
+        return caller
+
+    def put(self, header: str, book_code: str | None, caller: _Caller, generation: int) -> None:
+        """Remember `caller`, read while the cache was at `generation`."""
+        if self.seconds <= 0 or caller.principal is None:
+            return
+        if book_code is not None and not caller.book_exists:
+            return
+        with self._lock:
+            # Read before a `forget_all`: it may describe a token revoked since.
+            if generation != self.generation:
+                return
+            if len(self._known) >= self.size_max:
+                self._known.pop(next(iter(self._known)))  # the oldest entry
+            self._known[(header, book_code)] = _Remembered(caller, self._clock() + self.seconds)
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._known.clear()
 
 
 async def authorize(
@@ -92,12 +173,16 @@ async def authorize(
     action = handler.opt.get("action")
     if not isinstance(action, Action):  # deny by default: a route without a policy is shut
         raise PermissionDeniedException(detail="This route has no access policy.")
-    db: Database = connection.app.state.db
-    settings: AuthSettings = connection.app.state.auth
+    state = connection.app.state
     header = connection.headers.get("authorization", "")
     book_code = connection.path_params.get("book")
     book_code = book_code if isinstance(book_code, str) else None
-    caller = await anyio.to_thread.run_sync(_identify, db, settings, header, book_code)
+    callers: CallerCache = state.callers
+    caller = callers.get(header, book_code)
+    if caller is None:
+        generation = callers.generation
+        caller = await anyio.to_thread.run_sync(_identify, state.db, state.auth, header, book_code)
+        callers.put(header, book_code, caller, generation)
     principal = caller.principal
     if principal is None:
         raise NotAuthorizedException(
@@ -111,6 +196,12 @@ async def authorize(
         if not caller.book_exists:
             raise LedgerRejected([BOOK_NOT_FOUND])
         ensure_allowed(principal, action, Target(book=book_code, province=caller.book_province))
+
+
+def forget_callers(state: State) -> None:
+    """After a committed change to users, tokens or books: ask the database again."""
+    callers: CallerCache = state.callers
+    callers.forget_all()
 
 
 def ensure_allowed(

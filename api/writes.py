@@ -14,6 +14,7 @@ import msgspec
 from litestar import Request, Response
 from sqlalchemy import Connection
 
+from api.auth import forget_callers
 from api.requests import request_facts
 from ledger.access.audit import record_event
 from ledger.access.policy import Principal
@@ -24,6 +25,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 ResultT = TypeVar("ResultT", bound=msgspec.Struct)
+# Changes to these objects can change who a bearer token signs in or what book a path names.
+_ACCESS_OBJECT_TYPES = frozenset({"user", "token", "book"})
 
 
 def object_id_of(result: msgspec.Struct) -> str | None:
@@ -52,6 +55,8 @@ def audited_write(
     body = msgspec.json.encode(data) if data is not None else b""
     facts = request_facts(request)
 
+    object_type = action.split(".", 1)[0]
+
     def write(conn: Connection) -> tuple[int, bytes]:
         result = unit(conn)
         record_event(
@@ -60,7 +65,7 @@ def audited_write(
             facts,
             action,
             book=book,
-            object_type=action.split(".", 1)[0],
+            object_type=object_type,
             object_id=object_id_of(result),
         )
         return status_code, msgspec.json.encode(result)
@@ -74,6 +79,8 @@ def audited_write(
         request_fingerprint=fingerprint(scope.encode(), body),
         unit=write,
     )
+    if object_type in _ACCESS_OBJECT_TYPES:
+        forget_callers(request.app.state)
     headers = {REPLAYED_HEADER: "true"} if stored.replayed else {}
     response: Response[Any] = Response(
         content=stored.body,

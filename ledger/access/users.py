@@ -366,8 +366,9 @@ def revoke_api_token(
 
 def principal_for_api_token(
     conn: Connection, secret: str, now: datetime.datetime
-) -> Principal | None:
-    """The owner of a live (unrevoked, unexpired) API token, or None."""
+) -> tuple[Principal, datetime.datetime | None] | None:
+    """The owner of a live (unrevoked, unexpired) API token and when the token expires, or
+    None."""
     if not is_api_token(secret):
         return None
     row = conn.execute(_API_TOKEN_BY_HASH, {"token_hash": hash_api_token(secret)}).first()
@@ -375,4 +376,5 @@ def principal_for_api_token(
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    return load_principal(conn, row.user_id, f"api:{row.id}")
+    principal = load_principal(conn, row.user_id, f"api:{row.id}")
+    return None if principal is None else (principal, row.expires_at)

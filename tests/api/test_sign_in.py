@@ -22,7 +22,7 @@ from litestar.testing import TestClient
 from sqlalchemy import Connection, delete, func, select, update
 
 from api.app import create_app
-from api.auth import AuthSettings
+from api.auth import AuthSettings, CallerCache
 from ledger.access import users
 from ledger.access.tokens import issue_access_token
 from ledger.store.database import Database
@@ -336,6 +336,10 @@ def test_an_expired_api_token_is_401(db: Database, anonymous: TestClient[Any]) -
 def test_a_disabled_or_deleted_users_tokens_stop_working(
     db: Database, anonymous: TestClient[Any]
 ) -> None:
+    """Changed by another process (here: straight in the database), the change takes effect
+    once the guard's memory of the caller has lapsed, `caller_cache_seconds` at most."""
+    clock = [0.0]
+    anonymous.app.state.callers = CallerCache(5.0, clock=lambda: clock[0])
     kept = _user(db, "sopheap.finance")
     gone = _user(db, "dara.treasurer", "treasurer", "book:sg-a")
     tokens: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
@@ -357,6 +361,7 @@ def test_a_disabled_or_deleted_users_tokens_stop_working(
             update(users_table).where(users_table.c.id == kept.id).values(disabled_at=_now())
         )
     )
+    clock[0] += 5.0
     for headers in tokens[kept.id]:
         _assert_unauthorized(anonymous.get("/api/auth/me", headers=headers))
     _assert_unauthorized(_login(anonymous, kept.username), "invalid_credentials")
@@ -367,8 +372,43 @@ def test_a_disabled_or_deleted_users_tokens_stop_working(
         conn.execute(delete(users_table).where(users_table.c.id == gone.id))
 
     db.write(remove)
+    clock[0] += 5.0
     for headers in tokens[gone.id]:
         _assert_unauthorized(anonymous.get("/api/auth/me", headers=headers))
+
+
+def test_through_the_api_a_disabled_user_or_a_changed_password_stops_the_next_request(
+    db: Database, anonymous: TestClient[Any]
+) -> None:
+    """The guard remembers callers for a few seconds, but a change made through this server
+    is seen by the very next request."""
+    assert anonymous.app.state.callers.seconds > 0
+    admin = _auth(
+        issue_access_token(_user(db, "root.admin", "admin").id, TEST_SECRET_KEY, _now())[0]
+    )
+    leaving = _user(db, "sopheap.finance")
+    staying = _user(db, "dara.finance")
+    a_minute_ago = _now() - datetime.timedelta(minutes=1)
+    leaving_token = _auth(issue_access_token(leaving.id, TEST_SECRET_KEY, _now())[0])
+    staying_token = _auth(issue_access_token(staying.id, TEST_SECRET_KEY, a_minute_ago)[0])
+    for headers in (leaving_token, staying_token):
+        assert anonymous.get("/api/auth/me", headers=headers).status_code == 200  # remembered
+
+    disabled = anonymous.post(f"/api/users/{leaving.id}/disable", headers=admin)
+    assert disabled.status_code == 200, disabled.text
+    _assert_unauthorized(anonymous.get("/api/auth/me", headers=leaving_token))
+    _assert_unauthorized(anonymous.get("/api/books", headers=leaving_token))
+
+    changed = anonymous.post(
+        "/api/auth/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=staying_token,
+    )
+    assert changed.status_code == 200, changed.text
+    # A token issued before the change no longer signs in; one issued after it does.
+    _assert_unauthorized(anonymous.get("/api/auth/me", headers=staying_token))
+    fresh = _login(anonymous, staying.username, NEW_PASSWORD).json()["access_token"]
+    assert anonymous.get("/api/auth/me", headers=_auth(fresh)).status_code == 200
 
 
 def test_changing_the_password_retires_the_old_one(
