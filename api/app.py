@@ -72,7 +72,7 @@ def create_app(
     With `migrate`, the schema is brought up to date and a first admin is created before the
     first request.
     """
-    db = Database.connect(database_url)
+    db = Database.connect(database_url, group_commit=True)
     settings = auth or AuthSettings(secret_key=load_secret_key())
 
     def on_startup(app: Litestar) -> None:

@@ -2,21 +2,25 @@
 
 SQLite (the embedded default): WAL, `synchronous=FULL` (a commit is durable), foreign keys
 on, a busy timeout, and `BEGIN IMMEDIATE` for writes, which are also serialised inside the
-process so that writers queue on a lock instead of spinning on SQLITE_BUSY.
+process so that writers queue instead of spinning on SQLITE_BUSY. With `group_commit` (the
+API server), one writer thread runs the queued units, several in one transaction with a
+savepoint each, and commits them together (`_GroupWriter`).
 PostgreSQL: READ COMMITTED; balance rows are updated with atomic upserts in a fixed order,
 and a unit of work is retried on serialization failure or deadlock.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -24,6 +28,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 DEFAULT_SQLITE_PATH = Path("var") / "ledger.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_ATTEMPTS_MAX = 8
+# Units of work committed together by the group writer, at most.
+GROUP_COMMIT_UNITS_MAX = 64
 # PostgreSQL SQLSTATEs worth retrying: serialization_failure, deadlock_detected.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
@@ -87,12 +93,20 @@ class Database:
     phone numbers and addresses (invariant 8 of the design).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, group_commit: bool = False) -> None:
         self.engine = engine
         self._write_lock = threading.Lock()
+        self._writer = _GroupWriter(self) if group_commit and self.is_sqlite else None
 
     @classmethod
-    def connect(cls, url: str | None = None, **engine_options: Any) -> Database:
+    def connect(
+        cls, url: str | None = None, *, group_commit: bool = False, **engine_options: Any
+    ) -> Database:
+        """A handle on `url` (default: `DATABASE_URL`).
+
+        `group_commit` (SQLite only; ignored for PostgreSQL) hands every write to one writer
+        thread that commits concurrent units together: for a server with many clients.
+        """
         url = normalise_url(url) if url else database_url_from_env()
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -110,7 +124,7 @@ class Database:
             engine_options.setdefault("max_overflow", 20)
             engine_options.setdefault("pool_pre_ping", True)
             engine = create_engine(url, hide_parameters=True, **engine_options)
-        return cls(engine=engine)
+        return cls(engine=engine, group_commit=group_commit)
 
     @property
     def is_sqlite(self) -> bool:
@@ -136,9 +150,17 @@ class Database:
     def write(self, unit: Callable[[Connection], T]) -> T:
         """Run `unit` in one write transaction; commit if it returns, roll back if it raises.
 
-        Retried from the start on a transient conflict, so `unit` must not have effects outside
-        the database. Domain rejections (`LedgerRejected`) are never retried.
+        Returns only once what `unit` wrote is committed (durably, on SQLite). Retried from the
+        start on a transient conflict, so `unit` must not have effects outside the database.
+        Domain rejections (`LedgerRejected`) are never retried. With group commit, `unit`
+        runs on the writer thread (in a copy of the caller's context variables), inside a
+        savepoint: if it raises, its changes alone are undone and the caller gets the error.
         """
+        if self._writer is not None:
+            return self._writer.run(unit)
+        return self._write_retried(unit)
+
+    def _write_retried(self, unit: Callable[[Connection], T]) -> T:
         for attempt in range(1, WRITE_ATTEMPTS_MAX + 1):
             try:
                 return self._write_once(unit)
@@ -174,4 +196,184 @@ class Database:
             connection.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
+        if self._writer is not None:
+            self._writer.stop()
         self.engine.dispose()
+
+
+class _Queued(Generic[T]):
+    """One unit of work waiting for the writer thread, and then its outcome."""
+
+    __slots__ = ("context", "done", "error", "final", "result", "unit")
+
+    def __init__(self, unit: Callable[[Connection], T]) -> None:
+        self.unit = unit
+        self.context = contextvars.copy_context()
+        self.done = threading.Lock()
+        self.done.acquire()  # released by the writer once the outcome is final
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.final = False  # committed, or failed for good
+
+    def run(self, connection: Connection) -> None:
+        self.result = self.context.run(self.unit, connection)
+        self.error = None
+
+    def fail(self, error: BaseException) -> None:
+        self.error = error
+        self.final = True
+
+
+class _BatchBrokenError(Exception):
+    """The batch's transaction cannot go on (a database error): run its units one by one."""
+
+
+class _GroupWriter:
+    """Group commit for SQLite: one thread runs every write unit, several per transaction.
+
+    The thread takes the first queued unit and whatever else has queued behind it (up to
+    `GROUP_COMMIT_UNITS_MAX`), opens one `BEGIN IMMEDIATE` transaction, runs each unit in a
+    savepoint, commits once and only then hands each caller its outcome. One `fsync` and one
+    BEGIN/COMMIT thus serve the whole batch, and no request is answered before its data is
+    durable. A unit that raises (a `LedgerRejected`, a bug) is rolled back to its savepoint
+    alone; the others still commit. A database error (the lock held by another process, a
+    failed COMMIT) rolls the batch back, and its units then run again one transaction each,
+    with the usual retries, so each caller gets its own outcome as if it had run alone.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._queue: queue.SimpleQueue[_Queued[Any] | None] = queue.SimpleQueue()
+        self._start_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._connection: Connection | None = None
+
+    def run(self, unit: Callable[[Connection], T]) -> T:
+        if self._thread is not None and threading.get_ident() == self._thread.ident:
+            raise RuntimeError("a write unit cannot start another write")
+        queued = _Queued(unit)
+        self._ensure_started()
+        self._queue.put(queued)
+        queued.done.acquire()
+        if queued.error is not None:
+            raise queued.error
+        return queued.result  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._loop, name="ledger-writer", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def _loop(self) -> None:
+        try:
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch = [first]
+                stopping = False
+                while len(batch) < GROUP_COMMIT_UNITS_MAX:
+                    try:
+                        queued = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if queued is None:
+                        stopping = True
+                        break
+                    batch.append(queued)
+                try:
+                    self._run_batch(batch)
+                except BaseException as error:
+                    # Something no unit should raise (SystemExit...): whatever has not
+                    # committed fails with it, and the writer carries on with a new connection.
+                    self._close_connection()
+                    for queued in batch:
+                        if not queued.final:
+                            queued.fail(error)
+                finally:
+                    for queued in batch:
+                        queued.done.release()
+                if stopping:
+                    return
+        finally:
+            self._close_connection()
+
+    def _run_batch(self, batch: list[_Queued[Any]]) -> None:
+        if len(batch) == 1:
+            self._run_alone(batch[0])
+            return
+        try:
+            self._run_together(batch)
+        except (DBAPIError, _BatchBrokenError):
+            # Nothing of the batch committed: each unit runs again, alone.
+            self._close_connection()
+            for queued in batch:
+                queued.error = None
+                self._run_alone(queued)
+
+    def _run_together(self, batch: list[_Queued[Any]]) -> None:
+        connection = self._open_connection()
+        with connection.begin():
+            for queued in batch:
+                savepoint = connection.begin_nested()
+                try:
+                    queued.run(connection)
+                except DBAPIError as error:
+                    raise _BatchBrokenError from error
+                except Exception as error:  # the caller gets it back
+                    savepoint.rollback()
+                    queued.error = error
+                    if not _in_transaction(connection):
+                        raise _BatchBrokenError from error
+                else:
+                    savepoint.commit()
+        for queued in batch:
+            queued.final = True
+
+    def _run_alone(self, queued: _Queued[Any]) -> None:
+        """One unit in its own transaction, retried like `Database.write`."""
+        for attempt in range(1, WRITE_ATTEMPTS_MAX + 1):
+            connection = self._open_connection()
+            try:
+                with connection.begin():
+                    queued.run(connection)
+                queued.final = True
+                return
+            except DBAPIError as error:
+                self._close_connection()
+                if attempt == WRITE_ATTEMPTS_MAX or not self._db._is_transient(error):
+                    queued.fail(error)
+                    return
+                time.sleep(min(0.002 * 2**attempt, 0.2))
+            except Exception as error:  # the caller gets it back
+                queued.fail(error)
+                return
+
+    def _open_connection(self) -> Connection:
+        # The writer keeps one connection: checking one out of the pool per unit costs more
+        # than the unit's own statements.
+        if self._connection is None:
+            self._connection = self._db.engine.connect().execution_options(ledger_write=True)
+        return self._connection
+
+    def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+
+def _in_transaction(connection: Connection) -> bool:
+    """Whether SQLite still holds the transaction open (some errors end it by themselves)."""
+    dbapi = connection.connection.dbapi_connection
+    return bool(getattr(dbapi, "in_transaction", False))
