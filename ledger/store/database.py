@@ -160,6 +160,11 @@ class Database:
             return self._writer.run(unit)
         return self._write_retried(unit)
 
+    @property
+    def queued_writes(self) -> int:
+        """Write units waiting for the group writer (always 0 without group commit)."""
+        return 0 if self._writer is None else self._writer.queued
+
     def _write_retried(self, unit: Callable[[Connection], T]) -> T:
         for attempt in range(1, WRITE_ATTEMPTS_MAX + 1):
             try:
@@ -258,6 +263,10 @@ class _GroupWriter:
         if queued.error is not None:
             raise queued.error
         return queued.result  # type: ignore[return-value]
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
 
     def stop(self) -> None:
         with self._start_lock:

@@ -1,0 +1,169 @@
+"""Group commit on SQLite: concurrent writes through the API share one transaction and one
+commit, and yet each request gets its own outcome, as if it had run alone.
+
+The writer thread is held busy by a unit that waits for the test, so that the requests queue
+behind it and are then committed as one batch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Connection, event, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ledger.store.database import Database
+from ledger.store.tables import audit_events, idempotency_keys, transactions, user_scopes
+from tests.api.conftest import balances, exchange
+
+WAIT_SECONDS_MAX = 30
+
+
+@pytest.fixture
+def app_db(client: TestClient[Any], db: Database) -> Database:
+    if not db.is_sqlite:
+        pytest.skip("group commit is SQLite's; PostgreSQL commits each request on its own")
+    app_db: Database = client.app.state.db
+    return app_db
+
+
+@contextmanager
+def writer_held(db: Database, queued: int) -> Iterator[None]:
+    """Keep the writer busy; on leaving, wait for `queued` units to queue, then let it go."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold(_conn: Connection) -> None:
+        started.set()
+        release.wait(2 * WAIT_SECONDS_MAX)  # longer than the wait for the queue
+
+    holder = threading.Thread(target=db.write, args=(hold,))
+    holder.start()
+    assert started.wait(WAIT_SECONDS_MAX)
+    try:
+        yield
+        deadline = time.monotonic() + WAIT_SECONDS_MAX
+        while db.queued_writes < queued:
+            assert time.monotonic() < deadline, f"only {db.queued_writes} writes queued"
+            time.sleep(0.01)
+    finally:
+        release.set()
+        holder.join()
+
+
+def in_threads(calls: list[Callable[[], Any]]) -> tuple[list[threading.Thread], list[Any]]:
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        results[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    return threads, results
+
+
+def spend(khr: str, narration: str) -> dict[str, Any]:
+    return {
+        "date": "2018-11-05",
+        "narration": narration,
+        "postings": [
+            {"account": "Expenses:Reintegration:Transport", "amount": khr, "currency": "KHR"},
+            {"account": "Assets:Cash:Bavet-KHR", "amount": f"-{khr}", "currency": "KHR"},
+        ],
+    }
+
+
+def count(db: Database, table: Any, *where: Any) -> int:
+    with db.read() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def test_concurrent_posts_commit_once_and_each_rejected_one_changes_nothing(
+    client: TestClient[Any], org: str, app_db: Database
+) -> None:
+    assert client.post(f"/api/books/{org}/transactions", json=exchange("-10.00", "41000"))
+    path = f"/api/books/{org}/transactions"
+    keyed = {"Idempotency-Key": "trip-7-retry"}
+    bad_key = {"Idempotency-Key": "overdraft-once"}
+    unbalanced = spend("1000", "Unbalanced")
+    unbalanced["postings"][1]["amount"] = "-999"
+    # Five requests: a server runs at least five synchronous handlers at once (the default
+    # thread pool has os.cpu_count() + 4 threads), so all five queue for the writer together.
+    requests: list[tuple[dict[str, Any], dict[str, str]]] = [
+        (spend("10000", "Trip 1"), {}),
+        (spend("50000", "More than the box holds"), bad_key),  # 409, whatever the order
+        (unbalanced, {}),
+        (spend("10000", "Trip 7"), keyed),
+        (spend("10000", "Trip 7"), keyed),  # the client's retry: the same answer, once
+    ]
+    commits: list[int] = []
+    event.listen(app_db.engine, "commit", lambda _conn: commits.append(1))
+    with writer_held(app_db, queued=len(requests)):
+        threads, responses = in_threads(
+            [
+                lambda body=body, headers=headers: client.post(path, json=body, headers=headers)
+                for body, headers in requests
+            ]
+        )
+    for thread in threads:
+        thread.join()
+
+    assert commits == [1, 1]  # the unit holding the writer, then all five requests at once
+    statuses = [r.status_code for r in responses]
+    assert statuses == [201, 409, 422, 201, 201], [r.text for r in responses]
+    assert responses[1].json()["code"] == "account_overdrawn"
+    assert responses[2].json()["code"] == "transaction_not_balanced"
+    # The retry replays the first answer byte for byte; one transaction was posted.
+    assert responses[3].content == responses[4].content
+    assert sorted(r.headers.get("Idempotent-Replayed", "") for r in responses[3:]) == ["", "true"]
+
+    assert balances(client, org)[("Assets:Cash:Bavet-KHR", "KHR")] == "21000"
+    narrations = [t["narration"] for t in client.get(path, params={"limit": 100}).json()["items"]]
+    assert sorted(n for n in narrations if n.startswith("Trip")) == ["Trip 1", "Trip 7"]
+    assert count(app_db, audit_events, audit_events.c.action == "transaction.post") == 2 + 2
+    # The rejected keyed request left no claim on its key: a corrected retry may use it.
+    assert count(app_db, idempotency_keys, idempotency_keys.c.key == "overdraft-once") == 0
+    assert client.post(path, json=spend("1000", "Trip 8"), headers=bad_key).status_code == 201
+
+
+def test_a_failed_commit_runs_each_unit_of_the_batch_again_alone(
+    client: TestClient[Any], org: str, app_db: Database
+) -> None:
+    """A unit whose changes make COMMIT itself fail (a foreign key checked only at commit)
+    fails alone; the requests batched with it are retried on their own and succeed."""
+    assert client.post(f"/api/books/{org}/transactions", json=exchange("-10.00", "41000"))
+    path = f"/api/books/{org}/transactions"
+
+    def dangling_scope(conn: Connection) -> None:
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        conn.execute(insert(user_scopes).values(user_id=987654, kind="book", value="org"))
+
+    def broken_write() -> BaseException | None:
+        try:
+            app_db.write(dangling_scope)
+        except IntegrityError as error:
+            return error
+        return None
+
+    with writer_held(app_db, queued=3):
+        threads, outcomes = in_threads(
+            [
+                lambda: client.post(path, json=spend("1000", "Trip A")),
+                broken_write,
+                lambda: client.post(path, json=spend("2000", "Trip B")),
+            ]
+        )
+    for thread in threads:
+        thread.join()
+
+    assert [outcomes[0].status_code, outcomes[2].status_code] == [201, 201]
+    assert isinstance(outcomes[1], IntegrityError)
+    assert count(app_db, user_scopes, user_scopes.c.user_id == 987654) == 0
+    assert count(app_db, transactions, transactions.c.narration.in_(["Trip A", "Trip B"])) == 2
+    assert balances(client, org)[("Assets:Cash:Bavet-KHR", "KHR")] == "38000"
