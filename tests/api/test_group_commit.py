@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import pytest
@@ -106,10 +107,7 @@ def test_concurrent_posts_commit_once_and_each_rejected_one_changes_nothing(
     event.listen(app_db.engine, "commit", lambda _conn: commits.append(1))
     with writer_held(app_db, queued=len(requests)):
         threads, responses = in_threads(
-            [
-                lambda body=body, headers=headers: client.post(path, json=body, headers=headers)
-                for body, headers in requests
-            ]
+            [partial(client.post, path, json=body, headers=headers) for body, headers in requests]
         )
     for thread in threads:
         thread.join()
