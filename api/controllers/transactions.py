@@ -59,8 +59,8 @@ class TransactionController(Controller):
         draft = data.to_draft()
 
         def unit(conn: Connection) -> Transaction:
-            transaction_id = journal.post_draft(conn, book, draft, principal.username)
-            return _transaction(conn, book, transaction_id)
+            stored, precisions = journal.post_draft_stored(conn, book, draft, principal.username)
+            return Transaction.of(book, stored, precisions)
 
         return audited_write(
             db, request, principal, data, HTTP_201_CREATED, "transaction.post", unit, book=book

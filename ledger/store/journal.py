@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -99,11 +99,31 @@ def post_draft(
     conn: Connection, book_code: str, draft: TransactionDraft, created_by: str | None = None
 ) -> int:
     """Parse and post a transaction as a client sent it. Returns the new transaction's id."""
+    return post_draft_stored(conn, book_code, draft, created_by)[0].id
+
+
+def post_draft_stored(
+    conn: Connection, book_code: str, draft: TransactionDraft, created_by: str | None = None
+) -> tuple[StoredTransaction, Mapping[str, int]]:
+    """`post_draft`, returning the transaction exactly as `load_transaction` would read it
+    back, and the commodity precisions it was checked with (to format its amounts), without
+    reading anything back."""
     precisions = commodity_precisions(conn)
     built = build_transaction(draft, precisions)
     if isinstance(built, tuple):
         raise LedgerRejected(built)
-    return post(conn, book_code, built, created_by=created_by, precisions=precisions)
+    now = utc_now()
+    book_id, ids = _post_many(conn, book_code, [built], created_by, precisions, None, now)
+    stored = StoredTransaction(
+        id=ids[0],
+        book_id=book_id,
+        txn=_in_stored_order(built),
+        reverses_id=None,
+        reversed_by=None,
+        created_at=now,
+        created_by=created_by,
+    )
+    return stored, precisions
 
 
 def post(
@@ -148,16 +168,29 @@ def post_many(
     if not txns:
         return []
     precisions = precisions if precisions is not None else commodity_precisions(conn)
+    return _post_many(conn, book_code, txns, created_by, precisions, reverses_id, utc_now())[1]
+
+
+def _post_many(
+    conn: Connection,
+    book_code: str,
+    txns: Sequence[Transaction],
+    created_by: str | None,
+    precisions: Mapping[str, int],
+    reverses_id: int | None,
+    now: datetime.datetime,
+) -> tuple[int, list[int]]:
+    """`post_many` with everything given; returns the book's id and the new ids."""
     names = sorted({p.account for txn in txns for p in txn.postings})
     lock_rows(conn, book_code, names)
     book, found = _book_and_accounts(conn, book_code, names)
     reject_if(_first_errors(txns, book, found, precisions))
 
-    ids = _insert_transactions(conn, book.id, txns, created_by, reverses_id)
+    ids = _insert_transactions(conn, book.id, txns, created_by, reverses_id, now)
     deltas = _insert_postings(conn, book.id, ids, txns, found, precisions)
     _apply_balance_deltas(conn, book.id, deltas, found)
     check_stored_balanced(conn, min(ids), max(ids))
-    return ids
+    return book.id, ids
 
 
 def reverse(
@@ -417,9 +450,9 @@ def _assemble(conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredTransact
                 date=r.date,
                 narration=r.narration,
                 payee=r.payee,
-                tags=tuple(tags.get(r.id, ())),
-                links=tuple(links.get(r.id, ())),
-                meta=tuple(meta.get(r.id, ())),
+                tags=tuple(sorted(tags.get(r.id, ()))),
+                links=tuple(sorted(links.get(r.id, ()))),
+                meta=tuple(sorted(meta.get(r.id, ()))),
                 postings=tuple(by_txn[r.id]),
             ),
             reverses_id=r.reverses_id,
@@ -429,6 +462,17 @@ def _assemble(conn: Connection, rows: Sequence[Row[Any]]) -> list[StoredTransact
         )
         for r in rows
     ]
+
+
+def _in_stored_order(txn: Transaction) -> Transaction:
+    """`txn` as it reads back: tags and links once each, and they and the metadata (one value
+    per key, the last given) sorted by code point, whatever the database's collation."""
+    return replace(
+        txn,
+        tags=tuple(sorted(set(txn.tags))),
+        links=tuple(sorted(set(txn.links))),
+        meta=tuple(sorted(dict(txn.meta).items())),
+    )
 
 
 def _price_from_row(row: object) -> Price | None:
@@ -748,8 +792,8 @@ def _insert_transactions(
     txns: Sequence[Transaction],
     created_by: str | None,
     reverses_id: int | None,
+    now: datetime.datetime,
 ) -> list[int]:
-    now = utc_now()
     if conn.dialect.name == "sqlite":
         ids = _insert_transaction_rows_sqlite(conn, book_id, txns, created_by, reverses_id, now)
     else:

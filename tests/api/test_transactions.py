@@ -34,6 +34,47 @@ def test_post_the_issue_example_and_read_it_back(client: TestClient[Any], org: s
     }
 
 
+def test_the_answer_to_a_post_is_what_reading_it_back_gives(
+    client: TestClient[Any], org: str
+) -> None:
+    """The POST answers from what it posted (no read-back): tags and links once each and
+    sorted, metadata sorted by key, prices and amounts as the commodities print them."""
+    body = {
+        "date": "2018-11-06",
+        "payee": "Bavet market",
+        "narration": 'Feed for "Sow 3"\nand piglets',
+        "tags": ["ctip", "Z-last", "a-first", "ctip"],
+        "links": ["fx-2018-11-06", "case-DV-009", "fx-2018-11-06"],
+        "meta": {"visit": "3", "case": "DV-009", "batch": "B-2018.11"},
+        "postings": [
+            {
+                "account": "Assets:Cash:Bavet-KHR",
+                "amount": "4000",
+                "currency": "KHR",
+                "price": {"amount": "0.000250", "currency": "USD"},
+            },
+            {
+                "account": "Assets:Cash:Poipet-THB",
+                "amount": "35.00",
+                "currency": "THB",
+                "total_price": {"amount": "1.00", "currency": "USD"},
+            },
+            {"account": "Assets:Bank:Operating-USD", "amount": "-2", "currency": "USD"},
+        ],
+    }
+    posted = client.post(f"/api/books/{org}/transactions", json=body)
+    assert posted.status_code == 201, posted.text
+    created = posted.json()
+    assert created["tags"] == ["Z-last", "a-first", "ctip"]
+    assert created["links"] == ["case-DV-009", "fx-2018-11-06"]
+    assert list(created["meta"]) == ["batch", "case", "visit"]
+    assert created["postings"][0]["price"] == {"amount": "0.000250", "currency": "USD"}
+    assert created["postings"][2]["amount"] == "-2.00"
+    read_back = client.get(f"/api/books/{org}/transactions/{created['id']}")
+    assert read_back.status_code == 200
+    assert read_back.content == posted.content
+
+
 def test_trial_balance_sums_to_zero_per_currency(client: TestClient[Any], org: str) -> None:
     client.post(f"/api/books/{org}/transactions", json=exchange())
     totals: dict[str, int] = {}
