@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.core.errors import LedgerRejected, conflict, invalid
@@ -49,9 +49,53 @@ def run_idempotent(
     unit: Callable[[Connection], tuple[int, bytes]],
 ) -> StoredResponse:
     """Run `unit` (which returns status and body) once per (scope, key) in one write."""
+    claimed = claiming_unit(scope, key, request_fingerprint, unit)
+    attempts_max = 1 if key is None else CLAIM_ATTEMPTS_MAX
+    for attempt in range(1, attempts_max + 1):
+        try:
+            return db.write(claimed)
+        except IntegrityError:
+            # Another request claimed the key between our read and our insert; it has
+            # committed now (its row lock released us), so the next attempt replays it.
+            if attempt == attempts_max:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def run_idempotent_async(
+    db: Database,
+    scope: str,
+    key: str | None,
+    request_fingerprint: str,
+    unit: Callable[[Connection], tuple[int, bytes]],
+) -> StoredResponse:
+    """`run_idempotent` for a coroutine (`Database.write_async`)."""
+    claimed = claiming_unit(scope, key, request_fingerprint, unit)
+    attempts_max = 1 if key is None else CLAIM_ATTEMPTS_MAX
+    for attempt in range(1, attempts_max + 1):
+        try:
+            return await db.write_async(claimed)
+        except IntegrityError:  # as in run_idempotent: the next attempt replays the winner
+            if attempt == attempts_max:
+                raise
+    raise AssertionError("unreachable")
+
+
+def claiming_unit(
+    scope: str,
+    key: str | None,
+    request_fingerprint: str,
+    unit: Callable[[Connection], tuple[int, bytes]],
+) -> Callable[[Connection], StoredResponse]:
+    """The unit of work that claims (scope, key), runs `unit` and stores its response, or
+    replays the response stored for it. Without a key: `unit` alone."""
     if key is None:
-        status, body = db.write(unit)
-        return StoredResponse(status, body, replayed=False)
+
+        def unkeyed_unit(conn: Connection) -> StoredResponse:
+            status, body = unit(conn)
+            return StoredResponse(status, body, replayed=False)
+
+        return unkeyed_unit
     if not 1 <= len(key) <= KEY_LENGTH_MAX or not key.isprintable():
         raise LedgerRejected(
             [
@@ -75,11 +119,7 @@ def run_idempotent(
         )
 
     def claimed_unit(conn: Connection) -> StoredResponse:
-        stored = conn.execute(
-            select(idempotency_keys).where(
-                and_(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-            )
-        ).first()
+        stored = conn.execute(_STORED_RESPONSE, {"scope": scope, "key": key}).first()
         if stored is not None:
             if stored.fingerprint != request_fingerprint:
                 raise LedgerRejected(
@@ -93,29 +133,37 @@ def run_idempotent(
                 )
             return StoredResponse(stored.status_code, bytes(stored.response_body), replayed=True)
         conn.execute(
-            insert(idempotency_keys).values(
-                scope=scope,
-                key=key,
-                fingerprint=request_fingerprint,
-                status_code=0,
-                response_body=b"",
-                created_at=utc_now(),
-            )
+            _CLAIM,
+            {
+                "scope": scope,
+                "key": key,
+                "fingerprint": request_fingerprint,
+                "status_code": 0,
+                "response_body": b"",
+                "created_at": utc_now(),
+            },
         )
         status, body = unit(conn)
         conn.execute(
-            update(idempotency_keys)
-            .where(and_(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key))
-            .values(status_code=status, response_body=body)
+            _STORE_RESPONSE,
+            {"b_scope": scope, "b_key": key, "status_code": status, "response_body": body},
         )
         return StoredResponse(status, body, replayed=False)
 
-    for attempt in range(1, CLAIM_ATTEMPTS_MAX + 1):
-        try:
-            return db.write(claimed_unit)
-        except IntegrityError:
-            # Another request claimed the key between our read and our insert; it has
-            # committed now (its row lock released us), so the next attempt replays it.
-            if attempt == CLAIM_ATTEMPTS_MAX:
-                raise
-    raise AssertionError("unreachable")
+    return claimed_unit
+
+
+# Built once: a keyed write runs all three.
+_STORED_RESPONSE = select(idempotency_keys).where(
+    and_(
+        idempotency_keys.c.scope == bindparam("scope"),
+        idempotency_keys.c.key == bindparam("key"),
+    )
+)
+_CLAIM = insert(idempotency_keys)
+_STORE_RESPONSE = update(idempotency_keys).where(
+    and_(
+        idempotency_keys.c.scope == bindparam("b_scope"),
+        idempotency_keys.c.key == bindparam("b_key"),
+    )
+)

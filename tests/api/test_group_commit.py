@@ -94,8 +94,6 @@ def test_concurrent_posts_commit_once_and_each_rejected_one_changes_nothing(
     bad_key = {"Idempotency-Key": "overdraft-once"}
     unbalanced = spend("1000", "Unbalanced")
     unbalanced["postings"][1]["amount"] = "-999"
-    # Five requests: a server runs at least five synchronous handlers at once (the default
-    # thread pool has os.cpu_count() + 4 threads), so all five queue for the writer together.
     requests: list[tuple[dict[str, Any], dict[str, str]]] = [
         (spend("10000", "Trip 1"), {}),
         (spend("50000", "More than the box holds"), bad_key),  # 409, whatever the order
