@@ -19,6 +19,7 @@ import anyio
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import Connection
@@ -219,7 +220,11 @@ def ensure_allowed(
         raise LedgerRejected([hidden])
 
 
-def current_principal(request: Request[Any, Any, Any]) -> Principal:
-    """The principal the guard put on this request (dependency `principal`)."""
+def current_principal(request: Request[Any, Any, Any], db: NamedDependency[Database]) -> Principal:
+    """The principal the guard put on this request (dependency `principal`).
+
+    It takes `db` only to be resolved after it: Litestar resolves the dependencies of one
+    level together in an anyio task group, which costs more than both of them (~0.1 ms).
+    """
     principal: Principal = request.state.principal
     return principal

@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from litestar import Request
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +23,16 @@ SECURITY_HEADERS = {
 }
 # The API serves data, never pages; only the OpenAPI viewer under /schema runs scripts.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+_SCHEMA_HEADERS = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+_API_HEADERS = [
+    *_SCHEMA_HEADERS,
+    (b"content-security-policy", API_CSP.encode()),
+    (b"cache-control", b"no-store"),
+]
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.encode()
+# The names each set replaces (with the request id), for one pass over a response's headers.
+_SCHEMA_NAMES = frozenset({_REQUEST_ID_NAME, *(name for name, _ in _SCHEMA_HEADERS)})
+_API_NAMES = frozenset({_REQUEST_ID_NAME, *(name for name, _ in _API_HEADERS)})
 
 
 def request_id_of(scope: Scope) -> str:
@@ -47,16 +56,16 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
             return
         request_id = request_id_of(scope)
         is_schema = str(scope.get("path", "")).startswith("/schema")
+        added, added_names = (
+            (_SCHEMA_HEADERS, _SCHEMA_NAMES) if is_schema else (_API_HEADERS, _API_NAMES)
+        )
+        request_id_bytes = request_id.encode("latin-1")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
-                if not is_schema:
-                    headers["content-security-policy"] = API_CSP
-                    headers["cache-control"] = "no-store"
-                headers[REQUEST_ID_HEADER] = request_id
+                # Plain lists of byte pairs: MutableScopeHeaders scans the list once per header.
+                kept = [h for h in message.get("headers", ()) if h[0].lower() not in added_names]
+                message["headers"] = [*kept, *added, (_REQUEST_ID_NAME, request_id_bytes)]
             await send(message)
 
         await app(scope, receive, send_with_headers)
