@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -79,6 +80,9 @@ def create_app(
         if migrate:
             upgrade(db.engine)
             create_first_admin(db)
+        # What exists now (modules, the app, its routes) lives as long as the process: move it
+        # out of the cyclic collector's sight, so its collections walk only per-request objects.
+        gc.freeze()
 
     def on_shutdown(app: Litestar) -> None:
         db.dispose()
