@@ -71,6 +71,7 @@ class ItemDraft:
     commodity: str
     quantity: int | float
     unit_cost: str
+    currency: str | None = None  # the unit cost's, when the client names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +418,14 @@ def _parse_items(conn: Connection, drafts: Sequence[ItemDraft], currency: str) -
                     "item_is_money",
                     "Money is disbursed in cash, not as an item.",
                     f"{field}.commodity",
+                )
+            )
+        if draft.currency is not None and draft.currency != currency:
+            errors.append(
+                invalid(
+                    "item_currency_mismatch",
+                    "Items are valued in the currency of the account they are paid from.",
+                    f"{field}.currency",
                 )
             )
         quantity = draft.quantity
