@@ -674,9 +674,8 @@ def reverse_disbursement(
     household = households.get_household(conn, grant.case_code)
     text = f"Reversal of receipt {found.receipt_number}" + (f": {reason}" if reason else "")
     text = text[: limits.NARRATION_LENGTH_MAX]
-    org_reversal = journal.reverse(conn, award.book_code, found.org_transaction_id, date, text, by)
+    journal.reverse(conn, award.book_code, found.org_transaction_id, date, text, by)
     journal.reverse(conn, household.book_code, found.household_transaction_id, date, text, by)
-    funds.reverse_spend(conn, award, found.org_transaction_id, org_reversal, date)
     conn.execute(
         update(disbursements)
         .where(disbursements.c.id == disbursement_id)
@@ -752,3 +751,24 @@ def list_disbursements(conn: Connection, grant_id: int) -> list[Disbursement]:
         _DISBURSEMENTS.where(disbursements.c.grant_id == grant_id).order_by(disbursements.c.id)
     ).all()
     return [_disbursement_from_row(conn, row, grant.book_code) for row in rows]
+
+
+def check_reversible_in_journal(conn: Connection, transaction_id: int) -> None:
+    """A disbursement's transactions are reversed together, through the grant (both books,
+    and the grant's own record); refuse reversing one of them alone."""
+    found = conn.execute(
+        select(disbursements.c.grant_id, disbursements.c.id).where(
+            (disbursements.c.org_transaction_id == transaction_id)
+            | (disbursements.c.household_transaction_id == transaction_id)
+        )
+    ).first()
+    if found is not None:
+        raise LedgerRejected(
+            [
+                conflict(
+                    "reverse_through_grant",
+                    f"This is a grant disbursement: reverse it with POST /api/grants/"
+                    f"{found.grant_id}/disbursements/{found.id}/reverse.",
+                )
+            ]
+        )
