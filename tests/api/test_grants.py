@@ -91,7 +91,9 @@ def test_award_to_pigs_and_cash_with_budget_by_hand(client: TestClient[Any], db:
 
     # Cancelling releases the 4.16 the grant still reserved.
     ok(
-        client.post(f"/api/grants/{grant_id}/cancel", json={"reason": "Family moved to Phnom Penh"}),
+        client.post(
+            f"/api/grants/{grant_id}/cancel", json={"reason": "Family moved to Phnom Penh"}
+        ),
         200,
     )
     budget = ok(client.get(f"/api/awards/{AWARD}/budget"), 200)
