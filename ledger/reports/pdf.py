@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import HTML
+from weasyprint import HTML, Document
 
 from ledger.reports.formats import format_amount, format_date_en, format_date_km
 from ledger.reports.words import amount_in_words_en, amount_in_words_km, khmer_digits
@@ -46,8 +46,14 @@ def render_html(template_name: str, context: Mapping[str, object]) -> str:
     return ENVIRONMENT.get_template(template_name).render(context)
 
 
+def lay_out(template_name: str, context: Mapping[str, object]) -> Document:
+    """The template rendered and laid out in pages, not yet printed: a caller can count the
+    pages (`len(document.pages)`) and lay out again more compactly before `write_pdf()`."""
+    html = render_html(template_name, context)
+    return HTML(string=html, base_url=str(TEMPLATES_DIR)).render()
+
+
 def render_pdf(template_name: str, context: Mapping[str, object]) -> bytes:
     """The template rendered and printed to PDF bytes (fonts and CSS resolved from templates/)."""
-    html = render_html(template_name, context)
-    pdf: bytes = HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf()
+    pdf: bytes = lay_out(template_name, context).write_pdf()
     return pdf
