@@ -15,9 +15,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from sqlalchemy import Connection
+
 from ledger.core import limits
+from ledger.core.amount import units_to_decimal
+from ledger.core.errors import LedgerRejected, conflict
+from ledger.funds import service as funds
+from ledger.grants import service as grants
 from ledger.reports.pdf import lay_out, render_html
 from ledger.reports.words import CURRENCY_WORDS, WHOLE_UNITS_MAX
+from ledger.store import books, journal
 
 Method = Literal["cash", "bank_transfer", "mobile_money", "in_kind"]
 
@@ -186,3 +193,51 @@ def render_receipt(view: ReceiptView) -> bytes:
         raise ValueError("The receipt does not fit on one page.")
     pdf: bytes = document.write_pdf()
     return pdf
+
+
+def disbursement_receipt(conn: Connection, grant_id: int, disbursement_id: int) -> ReceiptView:
+    """The receipt of a stored disbursement, read from the ledger.
+
+    Refused (`receipt_not_printable`) for a disbursement a receipt cannot state: a currency
+    without words on the receipt, or an amount beyond what it writes out in words.
+    """
+    grant = grants.get_grant(conn, grant_id)
+    found = grants.get_disbursement(conn, grant_id, disbursement_id)
+    award = funds.get_award(conn, grant.award_code)
+    book = books.get_book(conn, award.book_code)
+    narration = journal.load_transaction(conn, award.book_code, found.org_transaction_id)
+    items = tuple(
+        ReceiptItem(
+            item.commodity,
+            item.quantity,
+            units_to_decimal(item.unit_cost, found.precision),
+            found.currency,
+        )
+        for item in found.items
+    )
+    total = units_to_decimal(found.units, found.precision)
+    try:
+        return ReceiptView(
+            organisation=book.name,
+            book_code=book.code,
+            receipt_number=found.receipt_number,
+            date=found.date,
+            case_code=grant.case_code,
+            grant_id=grant.id,
+            business_type=grant.business_type,
+            award_code=award.code,
+            donor=award.donor[: TEXT_LENGTH_MAX["donor"]],
+            budget_line=award.line(grant.budget_line).name[: TEXT_LENGTH_MAX["budget_line"]],
+            method=found.method,  # type: ignore[arg-type]
+            paid_from=found.paid_from,
+            currency=found.currency,
+            amount=None if items else total,
+            items=items,
+            total_value=total,
+            officer=(found.created_by or "")[: TEXT_LENGTH_MAX["officer"]],
+            narration=narration.txn.narration[: TEXT_LENGTH_MAX["narration"]],
+        )
+    except ValueError as error:
+        raise LedgerRejected(
+            [conflict("receipt_not_printable", f"No receipt can state this disbursement: {error}")]
+        ) from None

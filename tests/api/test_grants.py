@@ -9,6 +9,7 @@ from litestar.testing import TestClient
 from ledger.store.database import Database
 from ledger.verify import verify_book
 from tests.api.conftest import balances
+from tests.pdf import pdf_page_count, pdf_text
 from tests.api.grants_world import (
     AWARD,
     BAVET,
@@ -128,3 +129,26 @@ def test_reversing_a_disbursement_undoes_both_books(client: TestClient[Any], db:
     assert again.json()["code"] == "already_reversed"
     for book in ("org", "hh-dv-009"):
         assert verify_book(db, book).ok
+
+
+def test_receipt_pdf_of_pigs_given_in_kind(client: TestClient[Any], db: Database) -> None:
+    world = build_world(client, db)
+    grant_id = approved_grant(client, world)
+    made = ok(client.post(f"/api/grants/{grant_id}/disbursements", json=pigs()))
+    response = client.get(
+        f"/api/grants/{grant_id}/disbursements/{made['id']}/receipt.pdf", headers=world.officer
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert 'filename="receipt-ORG-2018-0001.pdf"' in response.headers["content-disposition"]
+    assert pdf_page_count(response.content) == 1
+    text = pdf_text(response.content)
+    for expected in ("ORG-2018-0001", "DV-009", "CTIP-2018", "600,000"):
+        assert expected in text, expected
+    assert "Six hundred thousand riel" in text
+    # An officer of another province cannot see that the grant exists.
+    hidden = client.get(
+        f"/api/grants/{grant_id}/disbursements/{made['id']}/receipt.pdf",
+        headers=world.far_officer,
+    )
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "grant_not_found")
