@@ -3,9 +3,9 @@
 `ReceiptView` is everything printed, already read from the ledger. It names the household
 by case code only: it has no field for a name, a phone number or an address (invariant 8),
 and a test keeps it so. What was given is either money (`amount`) or items in kind with
-head counts (`items`). Every text has a length limit (`TEXT_LENGTH_MAX`) and the items a
-count limit (`limits.DISBURSEMENT_ITEMS_MAX`): a test prints a receipt with every field at
-its limit and checks that it is still one page.
+head counts (`items`, at most `ITEMS_PER_DISBURSEMENT_MAX`). Each text has a length limit
+(`TEXT_LENGTH_MAX`) no shorter than what the ledger accepts for it, so a receipt can always
+be printed; a test prints one with every field at its limit and checks it is one page.
 """
 
 from __future__ import annotations
@@ -13,29 +13,30 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
 
 from ledger.core import limits
+from ledger.funds.rules import BUDGET_LINE_NAME_LENGTH_MAX, DONOR_LENGTH_MAX
+from ledger.grants.rules import ITEMS_PER_DISBURSEMENT_MAX, Method
 from ledger.reports.pdf import lay_out, render_html
 from ledger.reports.words import CURRENCY_WORDS, WHOLE_UNITS_MAX
 
-Method = Literal["cash", "bank_transfer", "mobile_money", "in_kind"]
-
 TEMPLATE = "receipt.html"
 
-# The longest text each field may print: what one A4 page holds next to 20 items.
+# The longest text each field prints: at least what the ledger accepts for it (book codes and
+# award codes have 40 characters, receipt numbers add "-2018-0007", case codes are like
+# DV-009, usernames have 64).
 TEXT_LENGTH_MAX: dict[str, int] = {
     "organisation": limits.BOOK_NAME_LENGTH_MAX,
     "book_code": 40,
-    "receipt_number": 56,
-    "case_code": 32,
+    "receipt_number": 50,
+    "case_code": 16,
     "business_type": 32,
-    "award_code": 32,
-    "donor": 120,
-    "budget_line": 120,
+    "award_code": 40,
+    "donor": DONOR_LENGTH_MAX,
+    "budget_line": BUDGET_LINE_NAME_LENGTH_MAX,
     "paid_from": limits.ACCOUNT_NAME_LENGTH_MAX,
     "officer": 64,
-    "narration": limits.DISBURSEMENT_NARRATION_LENGTH_MAX,
+    "narration": limits.NARRATION_LENGTH_MAX,
 }
 
 # Khmer, then English, for each label the officer and the recipient read.
@@ -129,8 +130,8 @@ class ReceiptView:
             value = getattr(self, field)
             if value is not None and len(value) > length_max:
                 raise ValueError(f"A receipt's {field} has at most {length_max} characters.")
-        if len(self.items) > limits.DISBURSEMENT_ITEMS_MAX:
-            raise ValueError(f"A receipt prints at most {limits.DISBURSEMENT_ITEMS_MAX} items.")
+        if len(self.items) > ITEMS_PER_DISBURSEMENT_MAX:
+            raise ValueError(f"A receipt prints at most {ITEMS_PER_DISBURSEMENT_MAX} items.")
         if self.total_value > WHOLE_UNITS_MAX:
             raise ValueError(f"A receipt's total is at most {WHOLE_UNITS_MAX:,} (in words).")
         if self.method == "in_kind":
@@ -177,7 +178,7 @@ def render_receipt(view: ReceiptView) -> bytes:
 
     Laid out in the normal style first; when long texts next to many items need a second
     page, laid out again in the compact style (smaller type), which holds every field at its
-    limit with `DISBURSEMENT_ITEMS_MAX` items (a test proves it). A beneficiary signs one sheet.
+    limit with `ITEMS_PER_DISBURSEMENT_MAX` items (a test proves it). A beneficiary signs one sheet.
     """
     document = lay_out(TEMPLATE, {"receipt": view, "compact": False})
     if len(document.pages) > 1:
