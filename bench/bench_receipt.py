@@ -20,8 +20,8 @@ import jinja2
 import weasyprint
 
 from bench.common import median, print_conditions, print_table
+from ledger.core.limits import DISBURSEMENT_ITEMS_MAX
 from ledger.demo.receipts import cash_receipt, in_kind_receipt, receipt_at_limits
-from ledger.grants.rules import ITEMS_PER_DISBURSEMENT_MAX
 from ledger.reports.receipt import render_receipt
 
 
@@ -35,7 +35,7 @@ def main() -> None:
     )
     cases = {
         "cash, 410,000 KHR": cash_receipt(),
-        f"in kind, {ITEMS_PER_DISBURSEMENT_MAX} items": in_kind_receipt(ITEMS_PER_DISBURSEMENT_MAX),
+        f"in kind, {DISBURSEMENT_ITEMS_MAX} items": in_kind_receipt(DISBURSEMENT_ITEMS_MAX),
         "in kind, every text at its limit": receipt_at_limits(),
     }
     rows = []

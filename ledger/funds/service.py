@@ -261,7 +261,7 @@ def create_award(
         )
     if conn.execute(select(awards.c.id).where(awards.c.code == code)).first():
         raise LedgerRejected([conflict("award_exists", "An award with this code exists.", "code")])
-    books.ensure_account(conn, book_code, income_account, start_date)
+    books.ensure_account(conn, book_code, income_account, _open_date(book, start_date))
     award_id = conn.execute(
         insert(awards)
         .values(
@@ -284,6 +284,13 @@ def create_award(
     return get_award(conn, code)
 
 
+def _open_date(book: books.Book, wanted: datetime.date) -> datetime.date:
+    """An account the award needs opens on `wanted`, or after the book's lock date."""
+    if book.lock_date is not None and wanted <= book.lock_date:
+        return book.lock_date + datetime.timedelta(days=1)
+    return wanted
+
+
 def _insert_line(
     conn: Connection,
     book_code: str,
@@ -293,7 +300,8 @@ def _insert_line(
     amount: int,
     open_date: datetime.date,
 ) -> None:
-    books.ensure_account(conn, book_code, line.expense_account, open_date)
+    book = books.get_book(conn, book_code)
+    books.ensure_account(conn, book_code, line.expense_account, _open_date(book, open_date))
     conn.execute(
         insert(budget_lines).values(
             award_id=award_id,

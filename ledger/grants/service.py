@@ -404,7 +404,7 @@ def _parse_items(conn: Connection, drafts: Sequence[ItemDraft], currency: str) -
     precisions = books.commodity_precisions(conn)
     errors: list[LedgerError] = []
     items: list[Item] = []
-    if len(drafts) > rules.ITEMS_PER_DISBURSEMENT_MAX:
+    if len(drafts) > limits.DISBURSEMENT_ITEMS_MAX:
         raise LedgerRejected([invalid("too_many_items", "Too many items.", "items")])
     for index, draft in enumerate(drafts):
         field = f"items[{index}]"
@@ -502,7 +502,11 @@ def disburse(
     funds.check_award_active(award, date)
     if narration is not None:
         reject_if(
-            e for e in [validate_text(narration, limits.NARRATION_LENGTH_MAX, "narration")] if e
+            e
+            for e in [
+                validate_text(narration, limits.DISBURSEMENT_NARRATION_LENGTH_MAX, "narration")
+            ]
+            if e
         )
     account = funds.account_named(conn, award.book_id, paid_from, "paid_from")
     currency = funds.account_currency(conn, award.book_id, paid_from, "paid_from")

@@ -3,7 +3,7 @@
 `ReceiptView` is everything printed, already read from the ledger. It names the household
 by case code only: it has no field for a name, a phone number or an address (invariant 8),
 and a test keeps it so. What was given is either money (`amount`) or items in kind with
-head counts (`items`, at most `ITEMS_PER_DISBURSEMENT_MAX`). Each text has a length limit
+head counts (`items`, at most `limits.DISBURSEMENT_ITEMS_MAX`). Each text has a length limit
 (`TEXT_LENGTH_MAX`) no shorter than what the ledger accepts for it, so a receipt can always
 be printed; a test prints one with every field at its limit and checks it is one page.
 """
@@ -14,11 +14,18 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import Connection
+
 from ledger.core import limits
+from ledger.core.amount import units_to_decimal
+from ledger.core.errors import LedgerRejected, conflict
+from ledger.funds import service as funds
 from ledger.funds.rules import BUDGET_LINE_NAME_LENGTH_MAX, DONOR_LENGTH_MAX
-from ledger.grants.rules import ITEMS_PER_DISBURSEMENT_MAX, Method
+from ledger.grants import service as grants
+from ledger.grants.rules import Method
 from ledger.reports.pdf import lay_out, render_html
 from ledger.reports.words import CURRENCY_WORDS, WHOLE_UNITS_MAX
+from ledger.store import books, journal
 
 TEMPLATE = "receipt.html"
 
@@ -130,8 +137,8 @@ class ReceiptView:
             value = getattr(self, field)
             if value is not None and len(value) > length_max:
                 raise ValueError(f"A receipt's {field} has at most {length_max} characters.")
-        if len(self.items) > ITEMS_PER_DISBURSEMENT_MAX:
-            raise ValueError(f"A receipt prints at most {ITEMS_PER_DISBURSEMENT_MAX} items.")
+        if len(self.items) > limits.DISBURSEMENT_ITEMS_MAX:
+            raise ValueError(f"A receipt prints at most {limits.DISBURSEMENT_ITEMS_MAX} items.")
         if self.total_value > WHOLE_UNITS_MAX:
             raise ValueError(f"A receipt's total is at most {WHOLE_UNITS_MAX:,} (in words).")
         if self.method == "in_kind":
@@ -178,7 +185,7 @@ def render_receipt(view: ReceiptView) -> bytes:
 
     Laid out in the normal style first; when long texts next to many items need a second
     page, laid out again in the compact style (smaller type), which holds every field at its
-    limit with `ITEMS_PER_DISBURSEMENT_MAX` items (a test proves it). A beneficiary signs one sheet.
+    limit with `limits.DISBURSEMENT_ITEMS_MAX` items (a test proves it): one sheet to sign.
     """
     document = lay_out(TEMPLATE, {"receipt": view, "compact": False})
     if len(document.pages) > 1:
@@ -187,3 +194,51 @@ def render_receipt(view: ReceiptView) -> bytes:
         raise ValueError("The receipt does not fit on one page.")
     pdf: bytes = document.write_pdf()
     return pdf
+
+
+def disbursement_receipt(conn: Connection, grant_id: int, disbursement_id: int) -> ReceiptView:
+    """The receipt of a stored disbursement, read from the ledger.
+
+    Refused (`receipt_not_printable`) for a disbursement a receipt cannot state: a currency
+    without words on the receipt, or an amount beyond what it writes out in words.
+    """
+    grant = grants.get_grant(conn, grant_id)
+    found = grants.get_disbursement(conn, grant_id, disbursement_id)
+    award = funds.get_award(conn, grant.award_code)
+    book = books.get_book(conn, award.book_code)
+    narration = journal.load_transaction(conn, award.book_code, found.org_transaction_id)
+    items = tuple(
+        ReceiptItem(
+            item.commodity,
+            item.quantity,
+            units_to_decimal(item.unit_cost, found.precision),
+            found.currency,
+        )
+        for item in found.items
+    )
+    total = units_to_decimal(found.units, found.precision)
+    try:
+        return ReceiptView(
+            organisation=book.name,
+            book_code=book.code,
+            receipt_number=found.receipt_number,
+            date=found.date,
+            case_code=grant.case_code,
+            grant_id=grant.id,
+            business_type=grant.business_type,
+            award_code=award.code,
+            donor=award.donor[: TEXT_LENGTH_MAX["donor"]],
+            budget_line=award.line(grant.budget_line).name[: TEXT_LENGTH_MAX["budget_line"]],
+            method=found.method,  # type: ignore[arg-type]
+            paid_from=found.paid_from,
+            currency=found.currency,
+            amount=None if items else total,
+            items=items,
+            total_value=total,
+            officer=(found.created_by or "")[: TEXT_LENGTH_MAX["officer"]],
+            narration=narration.txn.narration[: TEXT_LENGTH_MAX["narration"]],
+        )
+    except ValueError as error:
+        raise LedgerRejected(
+            [conflict("receipt_not_printable", f"No receipt can state this disbursement: {error}")]
+        ) from None

@@ -14,9 +14,9 @@ import pytest
 from jinja2 import UndefinedError
 
 from ledger.core import limits
+from ledger.core.limits import DISBURSEMENT_ITEMS_MAX
 from ledger.demo.receipts import cash_receipt, in_kind_receipt, receipt_at_limits
 from ledger.grants import rules as grants
-from ledger.grants.rules import ITEMS_PER_DISBURSEMENT_MAX
 from ledger.reports.pdf import lay_out, render_html
 from ledger.reports.receipt import (
     BUSINESS_TYPES,
@@ -120,7 +120,7 @@ def test_every_livestock_has_its_khmer_name() -> None:
 
 
 def test_the_most_items_fit_one_page() -> None:
-    view = in_kind_receipt(ITEMS_PER_DISBURSEMENT_MAX)
+    view = in_kind_receipt(DISBURSEMENT_ITEMS_MAX)
     # Ordinary texts need no compact type, even beside the most items.
     assert len(lay_out("receipt.html", {"receipt": view, "compact": False}).pages) == 1
     pdf = render_receipt(view)
@@ -135,7 +135,7 @@ def test_the_most_items_fit_one_page() -> None:
 
 def test_every_field_at_its_limit_still_fits_one_page(tmp_path: Path) -> None:
     view = receipt_at_limits()
-    assert len(view.items) == ITEMS_PER_DISBURSEMENT_MAX
+    assert len(view.items) == DISBURSEMENT_ITEMS_MAX
     pdf = render_receipt(view)
     assert pdf_page_count(pdf) == 1
     text = pdf_text(pdf)
