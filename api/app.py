@@ -17,10 +17,13 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
 from api.controllers.accounts import AccountController
 from api.controllers.auth import AuthController
+from api.controllers.awards import AwardController, ExchangeController
 from api.controllers.books import BookController
 from api.controllers.commodities import CommodityController
 from api.controllers.contacts import ContactController
+from api.controllers.grants import GrantController
 from api.controllers.health import health
+from api.controllers.households import HouseholdController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
@@ -98,6 +101,10 @@ def create_app(
             AccountController,
             TransactionController,
             ContactController,
+            AwardController,
+            ExchangeController,
+            HouseholdController,
+            GrantController,
         ],
         guards=[authorize],
         dependencies={
