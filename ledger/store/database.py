@@ -168,11 +168,14 @@ class Database:
         """`write` for a coroutine. With group commit the unit goes to the writer thread and is
         awaited without holding a worker thread; otherwise `write` runs on the event loop's
         default executor."""
-        loop = asyncio.get_running_loop()
         if self._writer is not None:
-            return await self._writer.run_async(unit, loop)
-        context = contextvars.copy_context()
-        return await loop.run_in_executor(None, partial(context.run, self.write, unit))
+            return await self._writer.run_async(unit, asyncio.get_running_loop())
+        return await run_blocking(self.write, unit)
+
+    @property
+    def group_commit(self) -> bool:
+        """Whether one writer thread runs every write (so no two writes ever overlap)."""
+        return self._writer is not None
 
     @property
     def queued_writes(self) -> int:
@@ -218,6 +221,13 @@ class Database:
         if self._writer is not None:
             self._writer.stop()
         self.engine.dispose()
+
+
+async def run_blocking(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` on the event loop's default executor, in a copy of this context."""
+    context = contextvars.copy_context()
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, partial(context.run, function, *args))
 
 
 class _Queued(Generic[T]):

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.core.errors import LedgerRejected, conflict, invalid
 from ledger.store.books import utc_now
-from ledger.store.database import Database
+from ledger.store.database import Database, run_blocking
 from ledger.store.tables import idempotency_keys
 
 KEY_LENGTH_MAX = 200
@@ -69,16 +69,12 @@ async def run_idempotent_async(
     request_fingerprint: str,
     unit: Callable[[Connection], tuple[int, bytes]],
 ) -> StoredResponse:
-    """`run_idempotent` for a coroutine (`Database.write_async`)."""
-    claimed = claiming_unit(scope, key, request_fingerprint, unit)
-    attempts_max = 1 if key is None else CLAIM_ATTEMPTS_MAX
-    for attempt in range(1, attempts_max + 1):
-        try:
-            return await db.write_async(claimed)
-        except IntegrityError:  # as in run_idempotent: the next attempt replays the winner
-            if attempt == attempts_max:
-                raise
-    raise AssertionError("unreachable")
+    """`run_idempotent` for a coroutine. With group commit one thread runs every write, so no
+    other request can claim the key between our read and our insert: one attempt, awaited
+    from the writer. Otherwise `run_idempotent` runs on the default executor."""
+    if db.group_commit:
+        return await db.write_async(claiming_unit(scope, key, request_fingerprint, unit))
+    return await run_blocking(run_idempotent, db, scope, key, request_fingerprint, unit)
 
 
 def claiming_unit(
