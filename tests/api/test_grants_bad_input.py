@@ -788,3 +788,43 @@ def test_hostile_text_is_kept_and_exported(
     household_text = _bean_check(client, HOUSEHOLD_BOOK, tmp_path)
     assert "2 PIG @ 300000 KHR" in household_text
     assert "ជ្រូកពីរក្បាល" in household_text
+
+
+# -- paths and queries no column could hold ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/api/households/DV%00009", "text_control_character"),
+        ("/api/households?after=%00", "text_control_character"),
+        ("/api/households?province=Svay%00Rieng", "text_control_character"),
+        ("/api/grants?award=%00", "text_control_character"),
+        ("/api/grants?status=%01&case_code=DV-009", "text_control_character"),
+        ("/api/grants/register.csv?province=%00", "text_control_character"),
+        ("/api/awards/CTIP%002018", "text_control_character"),
+        ("/api/awards/%00/budget.csv", "text_control_character"),
+        ("/api/exchanges?book=%00", "text_control_character"),
+        ("/api/books/%00/balances", "text_control_character"),
+        ("/api/grants/2147483648", "request_invalid"),
+        ("/api/grants/99999999999999999999999/disbursements", "request_invalid"),
+        ("/api/grants/1/disbursements/-2147483649", "request_invalid"),
+        ("/api/grants?after=2147483648", "request_invalid"),
+        ("/api/books/org/transactions/99999999999999999999", "request_invalid"),
+    ],
+)
+def test_parameters_no_column_could_hold(client: TestClient[Any], path: str, code: str) -> None:
+    """NUL in a path or query (PostgreSQL text cannot hold it) and ids beyond INTEGER are
+    refused before any lookup, not passed to the driver to fail with a 500."""
+    response = client.get(path)
+    refused(response, 422, code)
+
+
+def test_the_largest_id_is_merely_not_found(client: TestClient[Any], world: World) -> None:
+    for path, code in (
+        ("/api/grants/2147483647", "grant_not_found"),
+        ("/api/grants/-2147483647", "grant_not_found"),
+        ("/api/books/org/transactions/2147483647", "transaction_not_found"),
+    ):
+        refused(client.get(path), 404, code)
+    ok(client.get("/api/grants", params={"after": 2147483647}), 200)
