@@ -73,9 +73,9 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
 def _parameter_errors(scope: Scope) -> list[LedgerError]:
     errors: list[LedgerError] = []
     query = bytes(scope.get("query_string", b"")).decode("utf-8", "surrogateescape")
-    texts = [(name, value) for name, value in dict(scope.get("path_params", {})).items()]
-    texts += parse_qsl(query, keep_blank_values=True, errors="surrogateescape")
-    for name, value in texts:
+    values: list[tuple[str, object]] = list(dict(scope.get("path_params", {})).items())
+    values += parse_qsl(query, keep_blank_values=True, errors="surrogateescape")
+    for name, value in values:
         if isinstance(value, int) and not -PATH_ID_MAX <= value <= PATH_ID_MAX:
             errors.append(invalid("request_invalid", "An id is at most 2^31 - 1.", name))
         elif isinstance(value, str) and has_forbidden_character(f"{name}{value}"):
