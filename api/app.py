@@ -20,6 +20,7 @@ from api.controllers.books import BookController
 from api.controllers.commodities import CommodityController
 from api.controllers.contacts import ContactController
 from api.controllers.health import health
+from api.controllers.savings import SavingsGroupController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
@@ -94,6 +95,7 @@ def create_app(
             AccountController,
             TransactionController,
             ContactController,
+            SavingsGroupController,
         ],
         guards=[authorize],
         dependencies={

@@ -32,6 +32,9 @@ class Action(StrEnum):
     TOKENS_OWN = "tokens.own"
     CONTACTS_READ = "contacts.read"
     CONTACTS_WRITE = "contacts.write"
+    SAVINGS_GROUPS_CREATE = "savings_groups.create"
+    SAVINGS_READ = "savings.read"
+    SAVINGS_WRITE = "savings.write"
 
 
 # How far a role reaches for an action: every book, the books (or provinces) in its scope,
@@ -65,6 +68,17 @@ POLICY: dict[Action, dict[str, Reach]] = {
     # Personal data: admin everywhere, officers in their provinces; never auditors.
     Action.CONTACTS_READ: {"admin": "all", "officer": "scope"},
     Action.CONTACTS_WRITE: {"admin": "all", "officer": "scope"},
+    # Savings groups: a group is a book, so `book:` and `province:` scopes reach it. Its
+    # treasurer records meetings, loans and the share-out; the officers of its province read.
+    Action.SAVINGS_GROUPS_CREATE: {"admin": "all", "finance": "all"},
+    Action.SAVINGS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+        "treasurer": "scope",
+    },
+    Action.SAVINGS_WRITE: {"finance": "all", "treasurer": "scope"},
 }
 
 Decision = Literal["allow", "forbidden", "hidden"]
