@@ -27,7 +27,9 @@ CONSTITUTION: dict[str, Any] = {
 }
 
 
-def group_body(code: str = CODE, **constitution: Any) -> dict[str, Any]:
+def group_body(
+    code: str = CODE, planned_end: str = "2026-06-29", **constitution: Any
+) -> dict[str, Any]:
     return {
         "code": code,
         "name": "Prasat Balang women's savings group",
@@ -35,7 +37,7 @@ def group_body(code: str = CODE, **constitution: Any) -> dict[str, Any]:
         "commune": "Prasat Balang",
         "province": "Kampong Thom",
         "formed_on": "2026-01-05",
-        "cycle_planned_end": "2026-06-29",
+        "cycle_planned_end": planned_end,
         "constitution": {**CONSTITUTION, **constitution},
     }
 
@@ -45,9 +47,13 @@ def member_number(index: int) -> str:
 
 
 def create_group(
-    client: TestClient[Any], members: int = 3, code: str = CODE, **constitution: Any
+    client: TestClient[Any],
+    members: int = 3,
+    code: str = CODE,
+    planned_end: str = "2026-06-29",
+    **constitution: Any,
 ) -> str:
-    created = client.post("/api/groups", json=group_body(code, **constitution))
+    created = client.post("/api/groups", json=group_body(code, planned_end, **constitution))
     assert created.status_code == 201, created.text
     for index in range(1, members + 1):
         added = client.post(
