@@ -359,7 +359,7 @@ class ShareOutLine(msgspec.Struct):
     shares: int
     savings: str
     profit: str
-    share_value: str  # shares x value per share, rounded down to the cash unit
+    share_value: str  # shares x value per share, less under one cash unit: payout + debt paid
     interest_deducted: str
     principal_deducted: str
     loan_deducted: str

@@ -20,7 +20,7 @@ equity until the share-out gives it to the members in proportion to their shares
 
 Amounts are integers in the currency's smallest unit (riel). `cash_unit` is the smallest
 amount handed over in cash (100 riel): interest charges are rounded to it and share-out
-payouts rounded down to it.
+cash payouts rounded down to it.
 """
 
 from __future__ import annotations
@@ -490,7 +490,7 @@ class ShareOutLine:
     shares: int
     savings: int
     interest_due: int  # interest owed at the share-out (charged to the loan first)
-    share_value: int  # shares x value per share, rounded down to the cash unit
+    share_value: int  # shares x value per share, less under one cash unit: payout + debt paid
     profit: int  # share_value - savings
     interest_deducted: int
     principal_deducted: int
@@ -547,8 +547,9 @@ def compute_share_out(
     can make another member's debt exceed their part, so it is repeated until no one changes
     side (the value only falls, and a member with shares and a debt below the value stays).
 
-    Each part is rounded down to the cash unit; the remainder stays in the box as carried
-    forward. Payouts never exceed the cash available.
+    The cash each member takes home (their part less their debt) is rounded down to the cash
+    unit, so each part is within one cash unit of shares x value; the remainder stays in the
+    box as carried forward. Payouts never exceed the cash available.
     """
     if cash_unit <= 0:
         raise ValueError("cash_unit is positive")
@@ -574,9 +575,19 @@ def compute_share_out(
         value = _value_per_share(cash_available, positions, unsettled)
     lines = []
     for p in positions:
-        share_value = floor_to_unit(p.shares * value, cash_unit)
-        interest = min(p.interest_due, share_value)
-        principal = min(p.principal_outstanding, share_value - interest)
+        exact = p.shares * value
+        if p.member in unsettled:
+            # The whole part (to the riel) goes to the debt; no cash changes hands.
+            share_value = floor_to_unit(exact, 1)
+            interest = min(p.interest_due, share_value)
+            principal = share_value - interest
+            payout = 0
+        else:
+            # The debt is settled in full from the exact part; the cash handed over is
+            # rounded down to the cash unit.
+            interest, principal = p.interest_due, p.principal_outstanding
+            payout = floor_to_unit(exact - p.debt, cash_unit)
+            share_value = payout + p.debt
         lines.append(
             ShareOutLine(
                 member=p.member,
@@ -587,7 +598,7 @@ def compute_share_out(
                 profit=share_value - p.savings,
                 interest_deducted=interest,
                 principal_deducted=principal,
-                payout=share_value - interest - principal,
+                payout=payout,
                 loan_carried=p.debt - interest - principal,
             )
         )
