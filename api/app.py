@@ -16,10 +16,13 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import PUBLIC, AuthSettings, authorize, current_principal
 from api.controllers.accounts import AccountController
 from api.controllers.auth import AuthController
+from api.controllers.awards import AwardController, ExchangeController
 from api.controllers.books import BookController
 from api.controllers.commodities import CommodityController
 from api.controllers.contacts import ContactController
+from api.controllers.grants import GrantController
 from api.controllers.health import health
+from api.controllers.households import HouseholdController
 from api.controllers.savings import SavingsGroupController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
@@ -95,6 +98,10 @@ def create_app(
             AccountController,
             TransactionController,
             ContactController,
+            AwardController,
+            ExchangeController,
+            HouseholdController,
+            GrantController,
             SavingsGroupController,
         ],
         guards=[authorize],

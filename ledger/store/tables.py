@@ -288,6 +288,207 @@ contacts = Table(
     Index("ix_contacts_province", "province"),
 )
 
+# -- donor funds, households and grants ------------------------------------------------------
+
+# Rates the ledger has observed (a currency exchange): exported as Beancount `price`
+# directives. `rate` is exact decimal text: units of `quote` for one unit of `commodity`.
+prices = Table(
+    "prices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("quote", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("rate", String(40), nullable=False),
+    UniqueConstraint("book_id", "date", "commodity", "quote", name="uq_prices_point"),
+)
+
+# A donor award in the organisation's book; amounts in the award's currency.
+awards = Table(
+    "awards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("donor", String(200), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    # Grants approved above this amount need a second person (maker-checker).
+    Column("approval_threshold", BigInteger, nullable=False),
+    Column("income_account", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("end_date >= start_date", name="dates_ordered"),
+)
+
+budget_lines = Table(
+    "budget_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("book_id", Integer, nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("expense_account", String(200), nullable=False),
+    UniqueConstraint("award_id", "code", name="uq_budget_lines_award_code"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+)
+
+# Every transaction that spends a budget line, measured in the award's currency by the
+# method named in `rate_method`. Append-only; a spend whose transaction has been reversed
+# no longer counts (the reversal is the journal's fact, not repeated here).
+budget_spends = Table(
+    "budget_spends",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), nullable=False),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False, unique=True),
+    Column("date", Date, nullable=False),
+    Column("kind", String(20), nullable=False),  # 'grant', 'expense'
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),  # what was paid, in `currency`
+    Column("award_units", BigInteger, nullable=False),  # the same in the award's currency
+    Column("rate", String(40), nullable=True),  # `currency` per award unit; NULL if the same
+    Column("rate_method", String(20), nullable=False),
+    Index("ix_budget_spends_line", "budget_line_id"),
+    CheckConstraint(
+        "rate_method IN ('same_currency', 'average_exchange', 'explicit')", name="rate_method"
+    ),
+)
+
+# A currency exchange (bank dollars into riel or baht cash), posted with a total price.
+exchanges = Table(
+    "exchanges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False, unique=True),
+    Column("date", Date, nullable=False),
+    Column("from_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("from_commodity", String(24), nullable=False),
+    Column("from_units", BigInteger, nullable=False),
+    Column("to_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("to_commodity", String(24), nullable=False),
+    Column("to_units", BigInteger, nullable=False),
+    Index("ix_exchanges_to_account_date", "to_account_id", "date"),
+    CheckConstraint("from_units > 0 AND to_units > 0", name="units_positive"),
+)
+
+# A household served by the programme, identified by its case code only. Its names and
+# phone numbers live in `contacts`. Each household has a tracking book of its own.
+households = Table(
+    "households",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_code", String(20), nullable=False, unique=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False, unique=True),
+    Column("province", String(100), nullable=False),
+    Column("district", String(100), nullable=False),
+    Column("commune", String(100), nullable=False),
+    Column("village", String(100), nullable=False),
+    Column("head_sex", String(10), nullable=False),
+    Column("head_age_band", String(10), nullable=False),
+    Column("members", SmallInteger, nullable=False),
+    Column("children", SmallInteger, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("referral_source", String(200), nullable=False, server_default=""),
+    Column("consent_date", Date, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_households_province", "province"),
+    CheckConstraint("children >= 0 AND children <= members", name="children_within_members"),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), nullable=False),
+    Column("business_type", String(40), nullable=False),
+    Column("currency", String(24), nullable=False),  # the award's
+    Column("approved_amount", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("purpose", Text, nullable=False, server_default=""),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", UTCDateTime(), nullable=False),
+    Column("approved_by", String(64), nullable=True),
+    Column("approved_at", UTCDateTime(), nullable=True),
+    Column("ended_by", String(64), nullable=True),  # who cancelled or closed it
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("end_reason", Text, nullable=True),
+    Index("ix_grants_award_status", "award_id", "status"),
+    Index("ix_grants_household", "household_id"),
+    CheckConstraint(
+        "status IN ('proposed', 'approved', 'disbursing', 'fully_disbursed', 'closed', "
+        "'cancelled')",
+        name="status",
+    ),
+    CheckConstraint("approved_amount > 0", name="amount_positive"),
+)
+
+grant_tranches = Table(
+    "grant_tranches",
+    metadata,
+    Column("grant_id", Integer, ForeignKey("grants.id"), primary_key=True),
+    Column("position", SmallInteger, primary_key=True),
+    Column("planned_date", Date, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+)
+
+disbursements = Table(
+    "disbursements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("grant_id", Integer, ForeignKey("grants.id"), nullable=False),
+    Column("book_id", Integer, nullable=False),
+    Column("receipt_number", String(40), nullable=False, unique=True),
+    Column("date", Date, nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("paid_from_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),  # the total value given, in `currency`
+    Column("award_units", BigInteger, nullable=False),
+    Column("org_transaction_id", Integer, ForeignKey("transactions.id"), nullable=False),
+    Column("household_transaction_id", Integer, ForeignKey("transactions.id"), nullable=False),
+    Column("reversed_at", UTCDateTime(), nullable=True),
+    Column("reversed_by", String(64), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_disbursements_grant", "grant_id"),
+    CheckConstraint(
+        "method IN ('cash', 'bank_transfer', 'mobile_money', 'in_kind')", name="method"
+    ),
+)
+
+disbursement_items = Table(
+    "disbursement_items",
+    metadata,
+    Column("disbursement_id", Integer, ForeignKey("disbursements.id"), primary_key=True),
+    Column("position", SmallInteger, primary_key=True),
+    Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_cost", BigInteger, nullable=False),  # smallest units of the disbursement's
+)
+
+# The last receipt number handed out per book and year: receipts are numbered without gaps.
+receipt_sequences = Table(
+    "receipt_sequences",
+    metadata,
+    Column("book_id", Integer, ForeignKey("books.id"), primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
 # -- savings groups: each group's own records beside its book (ledger/savings/) ---------------
 # A group IS a book of kind savings_group: `book_id` is its key and every row's sharding key.
 # Money in smallest units of the book's operating currency. The journal holds the money; these

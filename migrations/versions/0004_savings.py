@@ -1,7 +1,7 @@
 """savings groups: constitution, members, cycles, meetings, loans and share-outs
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01
 
 Each savings group is a book of kind savings_group; these tables hold its own records beside
@@ -15,7 +15,7 @@ from alembic import op
 
 revision = "0004"
 # The revision this one follows: relinked when migrations land together.
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

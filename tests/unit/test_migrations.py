@@ -33,6 +33,10 @@ APPEND_ONLY_TABLES = {
     "transaction_links",
     "transaction_meta",
     "audit_events",  # the audit trail (0002) is append-only like the journal
+    "budget_spends",  # what records money in the grants area (0003)
+    "exchanges",
+    "prices",
+    "disbursement_items",
 }
 SEEDED = {
     "KHR": 0,
