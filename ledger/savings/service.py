@@ -340,7 +340,7 @@ def _last_meeting_date(conn: Connection, group: Group) -> datetime.date | None:
     return last
 
 
-def _balances_as_of(conn: Connection, group: Group, as_of: datetime.date) -> dict[str, int]:
+def balances_as_of(conn: Connection, group: Group, as_of: datetime.date) -> dict[str, int]:
     """Every account's balance in the group's currency at the end of `as_of`, by name."""
     rows = conn.execute(
         select(accounts.c.name, func.coalesce(func.sum(postings.c.units), 0))
@@ -357,7 +357,7 @@ def _balances_as_of(conn: Connection, group: Group, as_of: datetime.date) -> dic
     return {name: int(units) for name, units in rows}
 
 
-def _current_balances(conn: Connection, group: Group) -> dict[str, int]:
+def current_balances(conn: Connection, group: Group) -> dict[str, int]:
     rows = conn.execute(
         select(accounts.c.name, balances.c.units)
         .join(balances, balances.c.account_id == accounts.c.id)
@@ -606,7 +606,7 @@ def _last_meeting_entry_date(conn: Connection, member: Member) -> datetime.date 
 # -- loans -----------------------------------------------------------------------------------
 
 
-def _loans(
+def group_loans(
     conn: Connection,
     group: Group,
     as_of: datetime.date,
@@ -681,12 +681,12 @@ def list_loans(
     conn: Connection, code: str, as_of: datetime.date | None = None, active_only: bool = False
 ) -> list[Loan]:
     group = get_group(conn, code)
-    return _loans(conn, group, as_of or _today(), active_only=active_only)
+    return group_loans(conn, group, as_of or _today(), active_only=active_only)
 
 
 def get_loan(conn: Connection, code: str, loan_id: int, as_of: datetime.date | None = None) -> Loan:
     group = get_group(conn, code)
-    found = _loans(conn, group, as_of or _today(), loan_id=loan_id)
+    found = group_loans(conn, group, as_of or _today(), loan_id=loan_id)
     if not found:
         raise LedgerRejected([not_found("loan_not_found", "No such loan in this group.")])
     return found[0]
@@ -949,9 +949,9 @@ def record_meeting(
             errors.append(text_error)
     reject_if(errors)
 
-    before = _balances_as_of(conn, group, draft.date)
+    before = balances_as_of(conn, group, draft.date)
     loans_by_member: dict[str, list[Loan]] = defaultdict(list)
-    for loan in _loans(conn, group, draft.date, active_only=True):
+    for loan in group_loans(conn, group, draft.date, active_only=True):
         loans_by_member[loan.member].append(loan)
     planned: list[_Planned] = []
     for index, entry in enumerate(draft.entries):
@@ -1254,7 +1254,7 @@ def _positions(
     )
     interest: dict[str, int] = defaultdict(int)
     principal: dict[str, int] = defaultdict(int)
-    for loan in _loans(conn, group, date, active_only=True):
+    for loan in group_loans(conn, group, date, active_only=True):
         interest[loan.member] += loan.state.interest_due
         principal[loan.member] += loan.state.principal_outstanding
     positions = []
@@ -1289,7 +1289,7 @@ def preview_share_out(
     if cycle.status == "shared_out":
         return _stored_share_out(conn, group, cycle)
     on = date or _share_out_date(conn, group, cycle)
-    bal = _balances_as_of(conn, group, on)
+    bal = balances_as_of(conn, group, on)
     positions = _positions(conn, group, cycle, on, bal)
     social = -bal.get(SOCIAL_FUND, 0)
     computed = rules.compute_share_out(
@@ -1355,8 +1355,8 @@ def execute_share_out(
         )
     reject_if(errors)
     view = preview_share_out(conn, code, cycle_number, date)
-    current = _current_balances(conn, group)
-    if current != _balances_as_of(conn, group, date):
+    current = current_balances(conn, group)
+    if current != balances_as_of(conn, group, date):
         raise LedgerRejected(
             [conflict("postings_after_share_out", "The book has postings after this date.", "date")]
         )
@@ -1452,7 +1452,7 @@ def _settle_loans(
     """Each active loan: its interest due and principal settled from the payout, oldest loan
     first; what a payout cannot cover becomes one new loan in the next cycle."""
     by_member: dict[str, list[Loan]] = defaultdict(list)
-    for loan in _loans(conn, group, date, active_only=True):
+    for loan in group_loans(conn, group, date, active_only=True):
         by_member[loan.member].append(loan)
     for line in result.lines:
         loans = by_member.get(line.member, [])
@@ -1584,11 +1584,11 @@ def indicators(conn: Connection, code: str, as_of: datetime.date | None = None) 
     group = get_group(conn, code)
     cycle = open_cycle(conn, group)
     on = as_of or max(_last_meeting_date(conn, group) or cycle.start_date, cycle.start_date)
-    bal = _balances_as_of(conn, group, on)
+    bal = balances_as_of(conn, group, on)
     members = list_members(conn, code)
     active = [m for m in members if m.joined_on <= on and (m.left_on is None or m.left_on > on)]
     savings = sum(-bal.get(rules.savings_account(m.number), 0) for m in members)
-    loans = _loans(conn, group, on, active_only=True)
+    loans = group_loans(conn, group, on, active_only=True)
     outstanding = sum(loan.state.principal_outstanding for loan in loans)
     at_risk = sum(
         loan.state.principal_outstanding for loan in loans if loan.days_in_arrears > PAR_DAYS
