@@ -31,6 +31,7 @@ from api.schemas.savings import (
 )
 from api.writes import audited_write
 from ledger.access.policy import Action, Principal, Target, decide
+from ledger.reports import savings as statements
 from ledger.savings import service
 from ledger.store.database import Database
 
@@ -368,3 +369,50 @@ class SavingsGroupController(Controller):
     ) -> Indicators:
         with db.read() as conn:
             return Indicators.of(service.indicators(conn, book, as_of))
+
+    @get(
+        "/{book:str}/members/{number:str}/passbook.pdf",
+        sync_to_thread=True,
+        summary="A member's passbook for a cycle (Khmer and English, PDF)",
+        opt=policy(Action.SAVINGS_READ),
+        media_type="application/pdf",
+    )
+    def passbook(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        number: FromPath[str],
+        cycle: FromQuery[int | None] = None,
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            view = statements.passbook(conn, book, number, cycle)
+        return Response(
+            statements.render_passbook(view),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="passbook-{book}-{view.member}-'
+                f'{view.cycle}.pdf"'
+            },
+        )
+
+    @get(
+        "/{book:str}/cycles/{cycle:int}/share-out.pdf",
+        sync_to_thread=True,
+        summary="The share-out statement with signature boxes (a preview is marked DRAFT)",
+        opt=policy(Action.SAVINGS_READ),
+        media_type="application/pdf",
+    )
+    def share_out_statement(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        cycle: FromPath[int],
+        date: FromQuery[datetime.date | None] = None,
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            view = statements.share_out_statement(conn, book, cycle, date)
+        return Response(
+            statements.render_share_out(view),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="share-out-{book}-{cycle}.pdf"'},
+        )
