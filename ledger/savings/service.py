@@ -264,6 +264,20 @@ def get_group(conn: Connection, code: str) -> Group:
     return _group_from_row(row, books.commodity_precisions(conn)[row.operating_currency])
 
 
+def lock_group(conn: Connection, code: str) -> Group:
+    """The group, locked for this write: a group's writes (meetings, members, loans, the
+    share-out) run one after another, so each sees what the one before it committed and two
+    phones recording the same meeting get a 409, never a unique-index error. SQLite writes
+    are serialised already."""
+    group = get_group(conn, code)
+    conn.execute(
+        select(savings_groups.c.book_id)
+        .where(savings_groups.c.book_id == group.book_id)
+        .with_for_update()
+    )
+    return group
+
+
 def list_groups(conn: Connection) -> list[Group]:
     precisions = books.commodity_precisions(conn)
     rows = conn.execute(_groups_query().order_by(books_table.c.code))
@@ -508,7 +522,7 @@ def add_member(
     case_code: str | None = None,
 ) -> Member:
     """A new member and their savings and loan accounts, open from the day they join."""
-    group = get_group(conn, code)
+    group = lock_group(conn, code)
     errors: list[LedgerError] = []
     if not rules.MEMBER_NUMBER_RE.fullmatch(number):
         errors.append(
@@ -565,7 +579,7 @@ def add_member(
 def member_leaves(conn: Connection, code: str, number: str, left_on: datetime.date) -> Member:
     """From `left_on`, the member takes part in no meeting; their savings wait for the
     share-out and any loan stays theirs to repay."""
-    group = get_group(conn, code)
+    group = lock_group(conn, code)
     member = get_member(conn, code, number)
     if member.left_on is not None:
         raise LedgerRejected([conflict("member_left", "This member has left already.")])
@@ -706,7 +720,7 @@ def write_off_loan(
 ) -> Loan:
     """The group decided the loan will not be repaid: its principal becomes a loss, which
     lowers the fund the members share out."""
-    group = get_group(conn, code)
+    group = lock_group(conn, code)
     loan = get_loan(conn, code, loan_id, date)
     if loan.status != "active":
         raise LedgerRejected([conflict("loan_not_active", "This loan is not active.")])
@@ -925,7 +939,7 @@ def record_meeting(
 ) -> Meeting:
     """One whole meeting: every member's part posts, the cash count is checked and asserted,
     or nothing lands."""
-    group = get_group(conn, code)
+    group = lock_group(conn, code)
     cycle = open_cycle(conn, group)
     errors = _check_meeting_date(conn, group, cycle, draft.date)
     reject_if(errors)
@@ -1325,7 +1339,7 @@ def execute_share_out(
     created_by: str | None,
 ) -> ShareOutView:
     """Post the cycle's closing entries and payouts, settle loans, open the next cycle."""
-    group = get_group(conn, code)
+    group = lock_group(conn, code)
     cycle = get_cycle(conn, group, cycle_number)
     if cycle.status == "shared_out":
         raise LedgerRejected([conflict("cycle_shared_out", "This cycle is shared out already.")])

@@ -348,3 +348,28 @@ def test_member_refusals(client: TestClient[Any]) -> None:
         ),
     ):
         refused(client, "POST", path, body, status, code)
+
+
+def test_two_phones_recording_the_same_meeting_at_once(client: TestClient[Any]) -> None:
+    """Without an Idempotency-Key, one of them lands and the other gets a 409: never a 500,
+    never the meeting twice."""
+    import threading
+
+    create_group(client, members=2)
+    body = meeting("2026-01-12", [entry("M01", 1), entry("M02", 2)], cash=15_000)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def record() -> None:
+        response = client.post(MEETINGS, json=body)
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=record) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 409, 409, 409]
+    assert len(client.get(MEETINGS).json()) == 1
+    assert balances(client, CODE)[("Assets:Cash:Box", "KHR")] == "15000"
