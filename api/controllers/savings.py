@@ -32,7 +32,7 @@ from api.schemas.savings import (
 from api.writes import audited_write
 from ledger.access.policy import Action, Principal, Target, decide
 from ledger.reports import savings as statements
-from ledger.savings import service
+from ledger.savings import queries, service
 from ledger.store.database import Database
 
 GROUP_EXAMPLE = Example(
@@ -126,7 +126,7 @@ class SavingsGroupController(Controller):
         self, db: NamedDependency[Database], principal: NamedDependency[Principal]
     ) -> list[Group]:
         with db.read() as conn:
-            groups = service.list_groups(conn)
+            groups = queries.list_groups(conn)
         return [
             Group.of(g)
             for g in groups
@@ -136,7 +136,7 @@ class SavingsGroupController(Controller):
     @get("/{book:str}", sync_to_thread=True, summary="One group", opt=policy(Action.SAVINGS_READ))
     def get_group(self, db: NamedDependency[Database], book: FromPath[str]) -> Group:
         with db.read() as conn:
-            return Group.of(service.get_group(conn, book))
+            return Group.of(queries.get_group(conn, book))
 
     @post(
         "/{book:str}/members",
@@ -171,7 +171,7 @@ class SavingsGroupController(Controller):
     @get("/{book:str}/members", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
     def list_members(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Member]:
         with db.read() as conn:
-            return [Member.of(m) for m in service.list_members(conn, book)]
+            return [Member.of(m) for m in queries.list_members(conn, book)]
 
     @post(
         "/{book:str}/members/{number:str}/leave",
@@ -203,7 +203,7 @@ class SavingsGroupController(Controller):
     @get("/{book:str}/cycles", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
     def list_cycles(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Cycle]:
         with db.read() as conn:
-            return [Cycle.of(c) for c in service.list_cycles(conn, book)]
+            return [Cycle.of(c) for c in queries.list_cycles(conn, book)]
 
     @post(
         "/{book:str}/meetings",
@@ -228,7 +228,7 @@ class SavingsGroupController(Controller):
 
         def unit(conn: Connection) -> Meeting:
             meeting = service.record_meeting(conn, book, draft, principal.username)
-            return Meeting.of(meeting, service.get_group(conn, book))
+            return Meeting.of(meeting, queries.get_group(conn, book))
 
         return audited_write(
             db,
@@ -249,8 +249,8 @@ class SavingsGroupController(Controller):
         cycle: FromQuery[int | None] = None,
     ) -> list[Meeting]:
         with db.read() as conn:
-            group = service.get_group(conn, book)
-            return [Meeting.of(m, group) for m in service.list_meetings(conn, book, cycle)]
+            group = queries.get_group(conn, book)
+            return [Meeting.of(m, group) for m in queries.list_meetings(conn, book, cycle)]
 
     @get("/{book:str}/loans", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
     def list_loans(
@@ -261,8 +261,8 @@ class SavingsGroupController(Controller):
         active: FromQuery[bool] = False,
     ) -> list[Loan]:
         with db.read() as conn:
-            group = service.get_group(conn, book)
-            return [Loan.of(x, group) for x in service.list_loans(conn, book, as_of, active)]
+            group = queries.get_group(conn, book)
+            return [Loan.of(x, group) for x in queries.list_loans(conn, book, as_of, active)]
 
     @get(
         "/{book:str}/loans/{loan_id:int}",
@@ -279,7 +279,7 @@ class SavingsGroupController(Controller):
     ) -> Loan:
         with db.read() as conn:
             return Loan.of(
-                service.get_loan(conn, book, loan_id, as_of), service.get_group(conn, book)
+                queries.get_loan(conn, book, loan_id, as_of), queries.get_group(conn, book)
             )
 
     @post(
@@ -302,7 +302,7 @@ class SavingsGroupController(Controller):
             loan = service.write_off_loan(
                 conn, book, loan_id, data.date, data.reason, principal.username
             )
-            return Loan.of(loan, service.get_group(conn, book))
+            return Loan.of(loan, queries.get_group(conn, book))
 
         return audited_write(
             db, request, principal, data, HTTP_200_OK, "savings_loan.write_off", unit, book=book
@@ -322,7 +322,7 @@ class SavingsGroupController(Controller):
         date: FromQuery[datetime.date | None] = None,
     ) -> ShareOut:
         with db.read() as conn:
-            return ShareOut.of(service.preview_share_out(conn, book, cycle, date))
+            return ShareOut.of(queries.preview_share_out(conn, book, cycle, date))
 
     @post(
         "/{book:str}/cycles/{cycle:int}/share-out",
@@ -368,7 +368,7 @@ class SavingsGroupController(Controller):
         as_of: FromQuery[datetime.date | None] = None,
     ) -> Indicators:
         with db.read() as conn:
-            return Indicators.of(service.indicators(conn, book, as_of))
+            return Indicators.of(queries.indicators(conn, book, as_of))
 
     @get(
         "/{book:str}/members/{number:str}/passbook.pdf",

@@ -11,13 +11,13 @@ import msgspec
 
 from ledger.core import limits
 from ledger.core.amount import format_units
-from ledger.savings import rules, service
+from ledger.savings import queries, rules, service
 
 Amount = Annotated[
     str, msgspec.Meta(max_length=limits.AMOUNT_TEXT_LENGTH_MAX, examples=["25000", "0"])
 ]
 MemberNumber = Annotated[str, msgspec.Meta(max_length=16, examples=["M01"])]
-Place = Annotated[str, msgspec.Meta(max_length=service.PLACE_LENGTH_MAX)]
+Place = Annotated[str, msgspec.Meta(max_length=queries.PLACE_LENGTH_MAX)]
 Reason = Annotated[str, msgspec.Meta(max_length=rules.REASON_LENGTH_MAX)]
 RATIO_PLACES = 4
 VALUE_PER_SHARE_PLACES = 4
@@ -87,7 +87,7 @@ class GroupCreate(msgspec.Struct, forbid_unknown_fields=True):
         )
 
 
-def _money(units: int, group: service.Group | service.ShareOutView | service.Indicators) -> str:
+def _money(units: int, group: queries.Group | queries.ShareOutView | queries.Indicators) -> str:
     return format_units(units, group.precision)
 
 
@@ -107,7 +107,7 @@ class Group(msgspec.Struct):
     constitution: Constitution
 
     @classmethod
-    def of(cls, group: service.Group) -> Group:
+    def of(cls, group: queries.Group) -> Group:
         c = group.constitution
         return cls(
             code=group.code,
@@ -151,7 +151,7 @@ class Member(msgspec.Struct):
     case_code: str | None
 
     @classmethod
-    def of(cls, member: service.Member) -> Member:
+    def of(cls, member: queries.Member) -> Member:
         return cls(member.number, member.role, member.joined_on, member.left_on, member.case_code)
 
 
@@ -167,7 +167,7 @@ class Cycle(msgspec.Struct):
     shared_out_on: datetime.date | None
 
     @classmethod
-    def of(cls, cycle: service.Cycle) -> Cycle:
+    def of(cls, cycle: queries.Cycle) -> Cycle:
         return cls(
             cycle.number,
             cycle.start_date,
@@ -252,7 +252,7 @@ class Meeting(msgspec.Struct):
     new_loan_ids: list[int]
 
     @classmethod
-    def of(cls, meeting: service.Meeting, group: service.Group) -> Meeting:
+    def of(cls, meeting: queries.Meeting, group: queries.Group) -> Meeting:
         def m(units: int) -> str:
             return _money(units, group)
 
@@ -316,7 +316,7 @@ class Loan(msgspec.Struct):
     schedule: list[Installment]
 
     @classmethod
-    def of(cls, loan: service.Loan, group: service.Group) -> Loan:
+    def of(cls, loan: queries.Loan, group: queries.Group) -> Loan:
         def m(units: int) -> str:
             return _money(units, group)
 
@@ -391,7 +391,7 @@ class ShareOut(msgspec.Struct):
     members: list[ShareOutLine]
 
     @classmethod
-    def of(cls, view: service.ShareOutView) -> ShareOut:
+    def of(cls, view: queries.ShareOutView) -> ShareOut:
         def m(units: int) -> str:
             return _money(units, view)
 
@@ -457,7 +457,7 @@ class Indicators(msgspec.Struct):
     meetings_with_cash_difference: int
 
     @classmethod
-    def of(cls, i: service.Indicators) -> Indicators:
+    def of(cls, i: queries.Indicators) -> Indicators:
         return cls(
             as_of=i.as_of,
             cycle=i.cycle,

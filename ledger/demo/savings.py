@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from ledger.savings import rules, service
+from ledger.savings import queries, rules, service
 from ledger.savings.service import (
     ConstitutionDraft,
     EntryDraft,
@@ -88,12 +88,12 @@ def _is_absent(index: int, week: int) -> bool:
 def _meeting(conn: Connection, group: DemoGroup, week: int) -> MeetingDraft:
     """The treasurer's record of one meeting, with the cash the box then holds."""
     date = FIRST_MEETING + datetime.timedelta(weeks=week)
-    stored = service.get_group(conn, group.code)
-    balances = service.balances_as_of(conn, stored, date)
+    stored = queries.get_group(conn, group.code)
+    balances = queries.balances_as_of(conn, stored, date)
     cash = balances.get(rules.CASH, 0)
     social = -balances.get(rules.SOCIAL_FUND, 0)
-    owed: dict[str, service.Loan] = {
-        loan.member: loan for loan in service.group_loans(conn, stored, date, active_only=True)
+    owed: dict[str, queries.Loan] = {
+        loan.member: loan for loan in queries.group_loans(conn, stored, date, active_only=True)
     }
     entries = []
     for index in range(1, group.members + 1):

@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from ledger.core.amount import units_to_decimal
 from ledger.reports.pdf import render_html, render_pdf
-from ledger.savings import rules, service
+from ledger.savings import queries, rules
 
 PASSBOOK_TEMPLATE = "savings_passbook.html"
 SHARE_OUT_TEMPLATE = "savings_share_out.html"
@@ -129,7 +129,7 @@ class ShareOutStatementView:
     loan_deducted_total: Decimal
 
 
-def _heading(group: service.Group) -> GroupHeading:
+def _heading(group: queries.Group) -> GroupHeading:
     c = group.constitution
     method_km, method_en = METHODS[c.interest_method]
     return GroupHeading(
@@ -146,7 +146,7 @@ def _heading(group: service.Group) -> GroupHeading:
     )
 
 
-def _loan_balance(loans: list[service.Loan], on: datetime.date) -> int:
+def _loan_balance(loans: list[queries.Loan], on: datetime.date) -> int:
     """What a member owed in principal at the end of `on`; a loan rolled into the next cycle
     counts from its new loan on."""
     total = 0
@@ -163,18 +163,18 @@ def passbook(
     conn: Connection, code: str, number: str, cycle_number: int | None = None
 ) -> PassbookView:
     """The member's passbook for one cycle (default: the open cycle)."""
-    group = service.get_group(conn, code)
-    member = service.get_member(conn, code, number)
+    group = queries.get_group(conn, code)
+    member = queries.get_member(conn, code, number)
     cycle = (
-        service.open_cycle(conn, group)
+        queries.open_cycle(conn, group)
         if cycle_number is None
-        else service.get_cycle(conn, group, cycle_number)
+        else queries.get_cycle(conn, group, cycle_number)
     )
-    meetings = service.list_meetings(conn, code, cycle.number)
+    meetings = queries.list_meetings(conn, code, cycle.number)
     printed_on = datetime.datetime.now(datetime.UTC).date()
     # Every payment up to the last meeting printed (or today) is read.
     as_of = max([printed_on, cycle.start_date, *(m.date for m in meetings)])
-    loans = [loan for loan in service.group_loans(conn, group, as_of) if loan.member == number]
+    loans = [loan for loan in queries.group_loans(conn, group, as_of) if loan.member == number]
 
     def money(units: int) -> Decimal:
         return units_to_decimal(units, group.precision)
@@ -228,8 +228,8 @@ def share_out_statement(
     conn: Connection, code: str, cycle_number: int, date: datetime.date | None = None
 ) -> ShareOutStatementView:
     """The statement of a cycle's share-out: executed, or a preview marked as a draft."""
-    group = service.get_group(conn, code)
-    view = service.preview_share_out(conn, code, cycle_number, date)
+    group = queries.get_group(conn, code)
+    view = queries.preview_share_out(conn, code, cycle_number, date)
     r = view.result
 
     def money(units: int) -> Decimal:

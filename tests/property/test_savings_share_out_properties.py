@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection
 
 from ledger.core.errors import LedgerError
-from ledger.savings import rules, service
+from ledger.savings import queries, rules, service
 from ledger.savings.rules import MemberPosition
 from ledger.store.database import Database
 from ledger.verify import verify_book
@@ -135,11 +135,11 @@ def _group(conn: Connection, code: str, members: int, method: str) -> None:
 
 def _meeting(conn: Connection, code: str, date: datetime.date, week: list[tuple[int, ...]]) -> None:
     """Record one meeting, each member's wishes clamped to what the rules allow."""
-    group = service.get_group(conn, code)
-    balances = service.balances_as_of(conn, group, date)
+    group = queries.get_group(conn, code)
+    balances = queries.balances_as_of(conn, group, date)
     owed: dict[str, int] = {}
     outstanding: dict[str, int] = {}
-    for loan in service.group_loans(conn, group, date, active_only=True):
+    for loan in queries.group_loans(conn, group, date, active_only=True):
         owed[loan.member] = owed.get(loan.member, 0) + loan.state.owed
         outstanding[loan.member] = (
             outstanding.get(loan.member, 0) + loan.state.principal_outstanding
@@ -190,13 +190,13 @@ def test_a_random_cycle_shares_out_exactly_the_cash_the_group_holds(
         db.write(functools.partial(_meeting, code=code, date=date, week=week))
     when = dates[-1] + datetime.timedelta(days=days_after)
     with db.read() as conn:
-        group = service.get_group(conn, code)
-        held = service.balances_as_of(conn, group, when).get(rules.CASH, 0)
-        total_shares = sum(e.shares for m in service.list_meetings(conn, code) for e in m.entries)
+        group = queries.get_group(conn, code)
+        held = queries.balances_as_of(conn, group, when).get(rules.CASH, 0)
+        total_shares = sum(e.shares for m in queries.list_meetings(conn, code) for e in m.entries)
     if total_shares == 0:
         return
 
-    def share_out(conn: Connection) -> service.ShareOutView:
+    def share_out(conn: Connection) -> queries.ShareOutView:
         return service.execute_share_out(conn, code, 1, when, None, "property")
 
     view = db.write(share_out)
@@ -208,7 +208,7 @@ def test_a_random_cycle_shares_out_exactly_the_cash_the_group_holds(
         assert line.payout % CASH_UNIT == 0
     assert result.value_per_share == Fraction(result.fund, result.total_shares)
     with db.read() as conn:
-        after = service.current_balances(conn, group)
+        after = queries.current_balances(conn, group)
     assert after.get(rules.CASH, 0) == view.social_fund + result.carried_forward
     assert all(units == 0 for account, units in after.items() if account.startswith("Liabilities:"))
     report = verify_book(db, code)
