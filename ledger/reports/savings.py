@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from ledger.core.amount import units_to_decimal
 from ledger.reports.pdf import render_html, render_pdf
-from ledger.savings import queries, rules
+from ledger.savings import queries
 
 PASSBOOK_TEMPLATE = "savings_passbook.html"
 SHARE_OUT_TEMPLATE = "savings_share_out.html"
@@ -253,11 +253,9 @@ def share_out_statement(
         cycle=view.cycle,
         date=view.date,
         executed=view.executed,
-        value_per_share=rules.fraction_text(
-            r.value_per_share / 10**group.precision, VALUE_PER_SHARE_PLACES
-        ),
+        value_per_share=r.value_per_share_text(group.precision, VALUE_PER_SHARE_PLACES),
         total_shares=r.total_shares,
-        fund=money(r.fund.numerator // r.fund.denominator),
+        fund=money(r.fund_units),
         cash_held=money(view.cash_held),
         social_fund=money(view.social_fund),
         payouts=money(r.payouts),

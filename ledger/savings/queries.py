@@ -7,6 +7,7 @@ read through this module only.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
@@ -149,23 +150,23 @@ def _group_from_row(row: Any, precision: int) -> Group:
         currency=row.operating_currency,
         precision=precision,
         meeting_frequency=row.meeting_frequency,
-        constitution=Constitution(
-            share_price=row.share_price,
-            shares_per_meeting_min=row.shares_per_meeting_min,
-            shares_per_meeting_max=row.shares_per_meeting_max,
-            social_fund_per_meeting=row.social_fund_per_meeting,
-            interest_rate_monthly_percent=Decimal(row.interest_rate_monthly_percent),
-            interest_method=row.interest_method,
-            loan_savings_multiple=row.loan_savings_multiple,
-            loan_term_months_max=row.loan_term_months_max,
-            fine_late=row.fine_late,
-            fine_absent=row.fine_absent,
-            fine_other=row.fine_other,
-            cash_unit=row.cash_unit,
-            lend_to_members_in_arrears=bool(row.lend_to_members_in_arrears),
-        ),
+        constitution=_constitution_from_row(row),
         created_at=row.created_at,
     )
+
+
+def constitution_columns(c: Constitution) -> dict[str, object]:
+    """The constitution as the `savings_groups` columns hold it (the rate as exact text)."""
+    columns = dataclasses.asdict(c)
+    columns["interest_rate_monthly_percent"] = str(c.interest_rate_monthly_percent)
+    return columns
+
+
+def _constitution_from_row(row: Any) -> Constitution:
+    stored = {f.name: getattr(row, f.name) for f in dataclasses.fields(Constitution)}
+    stored["interest_rate_monthly_percent"] = Decimal(row.interest_rate_monthly_percent)
+    stored["lend_to_members_in_arrears"] = bool(row.lend_to_members_in_arrears)
+    return Constitution(**stored)
 
 
 def _groups_query() -> Any:

@@ -513,6 +513,15 @@ class ShareOut:
     lines: tuple[ShareOutLine, ...]
 
     @property
+    def fund_units(self) -> int:
+        """The fund in whole smallest units (it is a fraction when a debt rolls over)."""
+        return self.fund.numerator // self.fund.denominator
+
+    def value_per_share_text(self, precision: int, places: int) -> str:
+        """The value of one share in the currency (not its smallest unit), truncated."""
+        return fraction_text(self.value_per_share / 10**precision, places)
+
+    @property
     def payouts(self) -> int:
         return sum(line.payout for line in self.lines)
 

@@ -35,6 +35,7 @@ from ledger.savings.queries import (
     Member,
     ShareOutView,
     balances_as_of,
+    constitution_columns,
     current_balances,
     get_cycle,
     get_group,
@@ -240,7 +241,6 @@ def create_group(conn: Connection, draft: GroupDraft) -> Group:
     reject_if(errors)
     for name, non_negative in rules.GROUP_ACCOUNTS:
         books.open_account(conn, book.code, name, draft.formed_on, [draft.currency], non_negative)
-    c = constitution
     conn.execute(
         insert(savings_groups).values(
             book_id=book.id,
@@ -248,19 +248,7 @@ def create_group(conn: Connection, draft: GroupDraft) -> Group:
             commune=draft.commune,
             formed_on=draft.formed_on,
             meeting_frequency=draft.meeting_frequency,
-            share_price=c.share_price,
-            shares_per_meeting_min=c.shares_per_meeting_min,
-            shares_per_meeting_max=c.shares_per_meeting_max,
-            social_fund_per_meeting=c.social_fund_per_meeting,
-            interest_rate_monthly_percent=str(c.interest_rate_monthly_percent),
-            interest_method=c.interest_method,
-            loan_savings_multiple=c.loan_savings_multiple,
-            loan_term_months_max=c.loan_term_months_max,
-            fine_late=c.fine_late,
-            fine_absent=c.fine_absent,
-            fine_other=c.fine_other,
-            cash_unit=c.cash_unit,
-            lend_to_members_in_arrears=c.lend_to_members_in_arrears,
+            **constitution_columns(constitution),
             created_at=utc_now(),
         )
     )
