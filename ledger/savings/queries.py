@@ -477,7 +477,7 @@ def _positions(
             select(savings_members.c.number, func.sum(savings_meeting_entries.c.shares))
             .join(savings_members, savings_members.c.id == savings_meeting_entries.c.member_id)
             .join(savings_meetings, savings_meetings.c.id == savings_meeting_entries.c.meeting_id)
-            .where(savings_meetings.c.cycle_id == cycle.id)
+            .where(and_(savings_meetings.c.cycle_id == cycle.id, savings_meetings.c.date <= date))
             .group_by(savings_members.c.number)
         )
         .tuples()

@@ -373,3 +373,16 @@ def test_two_phones_recording_the_same_meeting_at_once(client: TestClient[Any]) 
     assert sorted(statuses) == [201, 409, 409, 409]
     assert len(client.get(MEETINGS).json()) == 1
     assert balances(client, CODE)[("Assets:Cash:Box", "KHR")] == "15000"
+
+
+def test_a_preview_as_of_an_earlier_date_counts_only_the_meetings_until_then(
+    client: TestClient[Any],
+) -> None:
+    create_group(client, members=1)
+    post_meeting(client, meeting("2026-01-12", [entry("M01", 1)], cash=5_000))
+    post_meeting(client, meeting("2026-01-19", [entry("M01", 2)], cash=15_000))
+    early = client.get(f"/api/groups/{CODE}/cycles/1/share-out", params={"date": "2026-01-13"})
+    assert early.status_code == 200, early.text
+    assert (early.json()["total_shares"], early.json()["fund"]) == (1, "5000")
+    late = client.get(f"/api/groups/{CODE}/cycles/1/share-out", params={"date": "2026-01-20"})
+    assert (late.json()["total_shares"], late.json()["fund"]) == (3, "15000")
