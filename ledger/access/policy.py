@@ -40,6 +40,9 @@ class Action(StrEnum):
     GRANTS_WRITE = "grants.write"
     GRANTS_APPROVE = "grants.approve"
     GRANTS_DISBURSE = "grants.disburse"
+    SAVINGS_GROUPS_CREATE = "savings_groups.create"
+    SAVINGS_READ = "savings.read"
+    SAVINGS_WRITE = "savings.write"
 
 
 # How far a role reaches for an action: every book, the books (or provinces) in its scope,
@@ -89,6 +92,17 @@ POLICY: dict[Action, dict[str, Reach]] = {
     Action.GRANTS_WRITE: {"finance": "all", "officer": "scope"},
     Action.GRANTS_APPROVE: {"finance": "all", "officer": "scope"},
     Action.GRANTS_DISBURSE: {"finance": "all", "officer": "scope"},
+    # Savings groups: a group is a book, so `book:` and `province:` scopes reach it. Its
+    # treasurer records meetings, loans and the share-out; the officers of its province read.
+    Action.SAVINGS_GROUPS_CREATE: {"admin": "all", "finance": "all"},
+    Action.SAVINGS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+        "treasurer": "scope",
+    },
+    Action.SAVINGS_WRITE: {"finance": "all", "treasurer": "scope"},
 }
 
 Decision = Literal["allow", "forbidden", "hidden"]
