@@ -40,6 +40,10 @@ class Action(StrEnum):
     GRANTS_WRITE = "grants.write"
     GRANTS_APPROVE = "grants.approve"
     GRANTS_DISBURSE = "grants.disburse"
+    TRAININGS_READ = "trainings.read"
+    TRAININGS_WRITE = "trainings.write"
+    OUTCOMES_READ = "outcomes.read"
+    OUTCOMES_WRITE = "outcomes.write"
 
 
 # How far a role reaches for an action: every book, the books (or provinces) in its scope,
@@ -89,6 +93,23 @@ POLICY: dict[Action, dict[str, Reach]] = {
     Action.GRANTS_WRITE: {"finance": "all", "officer": "scope"},
     Action.GRANTS_APPROVE: {"finance": "all", "officer": "scope"},
     Action.GRANTS_DISBURSE: {"finance": "all", "officer": "scope"},
+    # Trainings (scoped by the province they are held in; a participant's household by its
+    # own), their cost items on a budget line, attendance; follow-up visits and income
+    # records (they post in household books, so never admin) and the outcome reports.
+    Action.TRAININGS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.TRAININGS_WRITE: {"finance": "all", "officer": "scope"},
+    Action.OUTCOMES_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.OUTCOMES_WRITE: {"finance": "all", "officer": "scope"},
 }
 
 Decision = Literal["allow", "forbidden", "hidden"]
