@@ -58,14 +58,14 @@ class BarChart:
     legend: tuple[LegendEntry, ...]
 
 
-def _nice_top(value: int) -> int:
-    """The smallest 1, 2 or 5 x 10^n at or above `value` (at least 1)."""
-    top = 1
+def _nice_step(value: int) -> int:
+    """The smallest 1, 2 or 5 x 10^n whose `TICKS` steps reach `value` (at least 1)."""
+    power = 1
     while True:
         for step in (1, 2, 5):
-            if step * top >= value:
-                return step * top
-        top *= 10
+            if step * power * TICKS >= value:
+                return step * power
+        power *= 10
 
 
 def grouped_bars(
@@ -87,7 +87,8 @@ def grouped_bars(
             raise ValueError("every series has one value per group")
     left, right, top, bottom = 62.0, width - 8.0, 22.0, height - 24.0
     peak = max([0, *(v for _, values in series for v in values)])
-    scale_top = _nice_top(peak)
+    step = _nice_step(peak)
+    scale_top = step * TICKS
     plot_height = bottom - top
     slot = (right - left) / len(groups)
     bar_width = min(28.0, slot * 0.8 / len(series))
@@ -108,7 +109,7 @@ def grouped_bars(
                 )
             )
     ticks = tuple(
-        Tick(round(bottom - plot_height * n / TICKS, 2), value_label(scale_top * n // TICKS))
+        Tick(round(bottom - plot_height * n / TICKS, 2), value_label(step * n))
         for n in range(TICKS + 1)
     )
     labels = tuple(
