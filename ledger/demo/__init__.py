@@ -9,7 +9,8 @@ three-day chicken and pig raising training of 26-28 August 2018 for 33 trainees,
 from __future__ import annotations
 
 from ledger.demo.grants import load_grants
-from ledger.demo.organisation import ORG_BOOK, load_organisation
+from ledger.demo.organisation import ORG_BOOK, load_organisation, lock_organisation
+from ledger.demo.training import load_training
 from ledger.store import books
 from ledger.store.database import Database
 
@@ -20,4 +21,11 @@ def load_demo(db: Database) -> list[str]:
         present = {b.code for b in books.list_books(conn)}
     if ORG_BOOK in present:
         return [f"demo: book {ORG_BOOK!r} exists already; nothing loaded"]
-    return db.write(lambda conn: load_organisation(conn) + load_grants(conn))
+    return db.write(
+        lambda conn: (
+            load_organisation(conn)
+            + load_grants(conn)
+            + load_training(conn)
+            + lock_organisation(conn)
+        )
+    )
