@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from api.auth import policy
 from api.controllers.households import household_in_scope
+from api.files import CSV, PDF, csv_response, pdf_response
 from api.schemas.training import (
     EXAMPLE_INCOME,
     EXAMPLE_VISIT,
@@ -42,8 +43,6 @@ from ledger.reports.outcomes import (
 )
 from ledger.reports.registers import to_csv
 from ledger.store.database import Database
-
-CSV = "text/csv; charset=utf-8"
 
 
 def _today() -> datetime.date:
@@ -218,10 +217,8 @@ class HouseholdOutcomeController(Controller):
             household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
             household = households.get_household(conn, case)
             found = outcomes.household_outcome(conn, household, currency)
-        return Response(
-            to_csv(MONTHS_HEADER, month_rows(found.outcome, found.report)),
-            media_type=CSV,
-            headers={"Content-Disposition": f'attachment; filename="income-{case}.csv"'},
+        return csv_response(
+            to_csv(MONTHS_HEADER, month_rows(found.outcome, found.report)), f"income-{case}.csv"
         )
 
 
@@ -266,10 +263,9 @@ class ProgrammeOutcomeController(Controller):
         scope = visible_provinces(principal, Action.OUTCOMES_READ)
         with db.read() as conn:
             found = outcomes.programme_outcome(conn, scope, award, province, currency)
-        return Response(
+        return csv_response(
             to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),
-            media_type=CSV,
-            headers={"Content-Disposition": 'attachment; filename="outcomes.csv"'},
+            "outcomes.csv",
         )
 
     @get(
@@ -277,7 +273,7 @@ class ProgrammeOutcomeController(Controller):
         sync_to_thread=True,
         summary="Programme outcomes (Khmer and English, PDF, with the income chart)",
         opt=policy(Action.OUTCOMES_READ),
-        media_type="application/pdf",
+        media_type=PDF,
     )
     def programme_pdf(
         self,
@@ -290,8 +286,4 @@ class ProgrammeOutcomeController(Controller):
         scope = visible_provinces(principal, Action.OUTCOMES_READ)
         with db.read() as conn:
             found = outcomes.programme_outcome(conn, scope, award, province, currency)
-        return Response(
-            render_outcomes(programme_view(found, _today())),
-            media_type="application/pdf",
-            headers={"Content-Disposition": 'inline; filename="outcomes.pdf"'},
-        )
+        return pdf_response(render_outcomes(programme_view(found, _today())), "outcomes.pdf")

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from api.auth import ensure_allowed, policy
 from api.controllers.households import PROVINCE_NOT_IN_SCOPE, household_in_scope
+from api.files import CSV, PDF, csv_response, pdf_response
 from api.schemas.training import (
     EXAMPLE_TRAINING,
     AttendanceCreate,
@@ -245,7 +246,7 @@ class TrainingController(Controller):
         sync_to_thread=True,
         summary="The certificate (Khmer and English, PDF) of a household that completed it",
         opt=policy(Action.TRAININGS_READ),
-        media_type="application/pdf",
+        media_type=PDF,
     )
     def certificate(
         self,
@@ -258,11 +259,7 @@ class TrainingController(Controller):
             training_in_scope(conn, principal, Action.TRAININGS_READ, training_id)
             household_in_scope(conn, principal, Action.TRAININGS_READ, case)
             view = certificate(trainings.get_training(conn, training_id), case)
-        return Response(
-            render_certificate(view),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="certificate-{view.number}.pdf"'},
-        )
+        return pdf_response(render_certificate(view), f"certificate-{view.number}.pdf")
 
     @get(
         "/{training_id:int}/outcomes",
@@ -287,7 +284,7 @@ class TrainingController(Controller):
         sync_to_thread=True,
         summary="The participants' income against their baselines, as CSV",
         opt=policy(Action.OUTCOMES_READ),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV,
     )
     def outcomes_csv(
         self,
@@ -300,10 +297,9 @@ class TrainingController(Controller):
             training_in_scope(conn, principal, Action.OUTCOMES_READ, training_id)
             training = trainings.get_training(conn, training_id)
             found = outcomes.training_outcome(conn, training, currency)
-        return Response(
+        return csv_response(
             to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="training-{training_id}.csv"'},
+            f"training-{training_id}.csv",
         )
 
     @get(
@@ -311,7 +307,7 @@ class TrainingController(Controller):
         sync_to_thread=True,
         summary="The outcome report (Khmer and English, PDF, with the herd chart)",
         opt=policy(Action.OUTCOMES_READ),
-        media_type="application/pdf",
+        media_type=PDF,
     )
     def outcomes_pdf(
         self,
@@ -324,10 +320,6 @@ class TrainingController(Controller):
             training_in_scope(conn, principal, Action.OUTCOMES_READ, training_id)
             training = trainings.get_training(conn, training_id)
             found = outcomes.training_outcome(conn, training, currency)
-        return Response(
-            render_outcomes(training_view(found, _today())),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'inline; filename="training-{training_id}-outcomes.pdf"'
-            },
+        return pdf_response(
+            render_outcomes(training_view(found, _today())), f"training-{training_id}-outcomes.pdf"
         )

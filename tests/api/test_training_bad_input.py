@@ -168,13 +168,14 @@ def test_bad_training_input_changes_nothing(client: TestClient[Any], db: Databas
     ):  # fmt: skip
         response = client.post(path, json=body, headers=world.officer)
         assert (response.status_code, response.json()["code"]) == (status, code), response.text
-    for body, code in (
+    changes: tuple[tuple[dict[str, Any], str], ...] = (
         ({"end_date": "2018-11-01"}, "training_dates_invalid"),
         ({"topics": ["knitting"]}, "topic_invalid"),
         ({"completion_days_min": 4}, "completion_days_invalid"),
         ({"start_date": "2020-01-01", "end_date": "2020-01-02"}, "award_not_active"),
-    ):
-        training = {
+    )
+    for change, code in changes:
+        training: dict[str, Any] = {
             "topics": ["pig_raising"],
             "title": "Pig raising",
             "start_date": "2018-11-06",
@@ -184,7 +185,7 @@ def test_bad_training_input_changes_nothing(client: TestClient[Any], db: Databas
             "trainer": "PDA",
             "award": "CTIP-2018",
             "budget_line": "livestock-training",
-            **body,
+            **change,
         }
         response = client.post("/api/trainings", json=training, headers=world.officer)
         assert (response.status_code, response.json()["code"]) == (422, code), response.text
