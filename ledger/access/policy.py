@@ -43,6 +43,10 @@ class Action(StrEnum):
     SAVINGS_GROUPS_CREATE = "savings_groups.create"
     SAVINGS_READ = "savings.read"
     SAVINGS_WRITE = "savings.write"
+    TRAININGS_READ = "trainings.read"
+    TRAININGS_WRITE = "trainings.write"
+    OUTCOMES_READ = "outcomes.read"
+    OUTCOMES_WRITE = "outcomes.write"
 
 
 # How far a role reaches for an action: every book, the books (or provinces) in its scope,
@@ -103,6 +107,23 @@ POLICY: dict[Action, dict[str, Reach]] = {
         "treasurer": "scope",
     },
     Action.SAVINGS_WRITE: {"finance": "all", "treasurer": "scope"},
+    # Trainings (scoped by the province they are held in; a participant's household by its
+    # own), their cost items on a budget line, attendance; follow-up visits and income
+    # records (they post in household books, so never admin) and the outcome reports.
+    Action.TRAININGS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.TRAININGS_WRITE: {"finance": "all", "officer": "scope"},
+    Action.OUTCOMES_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.OUTCOMES_WRITE: {"finance": "all", "officer": "scope"},
 }
 
 Decision = Literal["allow", "forbidden", "hidden"]
