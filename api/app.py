@@ -23,6 +23,7 @@ from api.controllers.contacts import ContactController
 from api.controllers.grants import GrantController
 from api.controllers.health import health
 from api.controllers.households import HouseholdController
+from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
@@ -101,6 +102,8 @@ def create_app(
             ExchangeController,
             HouseholdController,
             GrantController,
+            ReconcileController,
+            DonorReportController,
         ],
         guards=[authorize],
         dependencies={

@@ -37,6 +37,12 @@ APPEND_ONLY_TABLES = {
     "exchanges",
     "prices",
     "disbursement_items",
+    "statement_lines",  # what records a reconciliation (0006)
+    "reconciliation_matches",
+    "matched_lines",
+    "matched_postings",
+    "rejected_pairs",
+    "reconciliations",
 }
 SEEDED = {
     "KHR": 0,
