@@ -304,15 +304,15 @@ class DonorReportController(Controller):
     @get(
         "/donor-report",
         sync_to_thread=True,
-        summary="Donor financial report for a period",
+        summary="Donor financial report for a period (by default the award's own dates)",
         opt=policy(Action.DONOR_REPORTS_READ),
     )
     def report(
         self,
         db: NamedDependency[Database],
         award: FromPath[str],
-        start: FromQuery[datetime.date],
-        end: FromQuery[datetime.date],
+        start: FromQuery[datetime.date | None] = None,
+        end: FromQuery[datetime.date | None] = None,
     ) -> DonorReport:
         with db.read() as conn:
             return DonorReport.of(build_donor_report(conn, award, start, end))
@@ -328,8 +328,8 @@ class DonorReportController(Controller):
         self,
         db: NamedDependency[Database],
         award: FromPath[str],
-        start: FromQuery[datetime.date],
-        end: FromQuery[datetime.date],
+        start: FromQuery[datetime.date | None] = None,
+        end: FromQuery[datetime.date | None] = None,
     ) -> Response[str]:
         with db.read() as conn:
             report = build_donor_report(conn, award, start, end)
@@ -350,8 +350,8 @@ class DonorReportController(Controller):
         self,
         db: NamedDependency[Database],
         award: FromPath[str],
-        start: FromQuery[datetime.date],
-        end: FromQuery[datetime.date],
+        start: FromQuery[datetime.date | None] = None,
+        end: FromQuery[datetime.date | None] = None,
     ) -> Response[bytes]:
         with db.read() as conn:
             report = build_donor_report(conn, award, start, end)

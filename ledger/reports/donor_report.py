@@ -149,9 +149,16 @@ class DonorReport:
 
 
 def build_donor_report(
-    conn: Connection, award_code: str, start: datetime.date, end: datetime.date
+    conn: Connection,
+    award_code: str,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
 ) -> DonorReport:
-    """The award's report for the days `start` to `end`, both included."""
+    """The award's report for the days `start` to `end`, both included (by default the
+    award's own dates)."""
+    award = funds.get_award(conn, award_code)
+    start = award.start_date if start is None else start
+    end = award.end_date if end is None else end
     if end < start or (end - start).days > PERIOD_DAYS_MAX:
         raise LedgerRejected(
             [
@@ -164,7 +171,6 @@ def build_donor_report(
         )
     to_date = funds.budget_report(conn, award_code, end)
     before = funds.budget_report(conn, award_code, start - datetime.timedelta(days=1))
-    award = to_date.award
     earlier = {use.line.id: use for use in before.lines}
     lines = tuple(
         DonorLine(

@@ -22,6 +22,7 @@ from litestar import Litestar, get
 from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
+from sqlalchemy import select
 
 from api.app import create_app
 from api.auth import AuthSettings, authorize
@@ -30,9 +31,14 @@ from api.schemas.transactions import TransactionCreate
 from ledger.access import users
 from ledger.access.policy import POLICY, ROLES, Action
 from ledger.access.tokens import issue_access_token
+from ledger.funds import service as funds
+from ledger.funds.service import BudgetLineDraft
 from ledger.people import contacts
+from ledger.reconcile import service as reconcile
+from ledger.reconcile.rules import ColumnMapping
 from ledger.store import books, journal
 from ledger.store.database import Database
+from ledger.store.tables import postings, statement_lines
 from tests.api.conftest import PASSWORD, TEST_SECRET_KEY, make_client
 
 SECURITY_MD = Path(__file__).resolve().parents[2] / "docs" / "SECURITY.md"
@@ -244,6 +250,10 @@ class World:
     reversible: dict[str, int] = field(default_factory=dict)
     transaction_id: int = 0
     disposable_user_id: int = 0
+    bank_account_id: int = 0  # sg-a's bank account, with a statement imported
+    cash_account_id: int = 0  # sg-a's cash box
+    match: dict[str, list[int]] = field(default_factory=dict)  # a line and its posting
+    rejection: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _share_purchase(units: str = "20000") -> dict[str, Any]:
@@ -288,6 +298,7 @@ def _build_world(db: Database, roles: tuple[str, ...] = ROLES) -> World:
         draft = msgspec.convert(_share_purchase(), TransactionCreate).to_draft()
         for role in ROLES:
             world.reversible[role] = journal.post_draft(conn, "sg-a", draft, "setup")
+        _reconciliation_world(conn, world)
         contacts.put_contact(conn, "DV-009", "Kampong Thom", "Test Person A", "", "", None)
         contacts.put_contact(conn, "DV-077", "Svay Rieng", "Test Person B", "", "", None)
         for role in roles:
@@ -303,6 +314,48 @@ def _build_world(db: Database, roles: tuple[str, ...] = ROLES) -> World:
     db.write(setup)
     world.transaction_id = world.reversible["admin"]
     return world
+
+
+def _reconciliation_world(conn: Any, world: World) -> None:
+    """sg-a's bank account with two deposits in the books and on an imported statement, and
+    the CTIP award in the organisation's book (for its donor report)."""
+    bank = books.open_account(
+        conn, "sg-a", "Assets:Bank:Group-KHR", datetime.date(2018, 1, 1), ["KHR"], False
+    )
+    world.bank_account_id = bank.id
+    world.cash_account_id = next(
+        a.id for a in books.list_accounts(conn, "sg-a") if a.name == "Assets:Cash:Box-KHR"
+    )
+    posting_ids = []
+    for units in ("50000", "70000"):
+        deposit = _share_purchase(units)
+        deposit["postings"][0]["account"] = "Assets:Bank:Group-KHR"
+        draft = msgspec.convert(deposit, TransactionCreate).to_draft()
+        transaction_id = journal.post_draft(conn, "sg-a", draft, "setup")
+        posting_ids.append(
+            conn.execute(
+                select(postings.c.id).where(
+                    (postings.c.transaction_id == transaction_id)
+                    & (postings.c.account_id == bank.id)
+                )
+            ).scalar_one()
+        )
+    mapping = ColumnMapping(date="Date", description="Description", amount="Amount")
+    text = "Date,Description,Amount\n2018-11-04,Deposit,50000\n2018-11-04,Deposit,70000\n"
+    reconcile.import_statement(conn, "sg-a", bank.id, text, mapping, "", "setup")
+    line_ids = sorted(
+        conn.execute(
+            select(statement_lines.c.id).where(statement_lines.c.account_id == bank.id)
+        ).scalars()
+    )
+    world.match = {"line_ids": [line_ids[0]], "posting_ids": [posting_ids[0]]}
+    world.rejection = {"line_ids": [line_ids[1]], "posting_ids": [posting_ids[0]]}
+    funds.create_award(
+        conn, "org", "CTIP-2018", "USAID / Winrock International", "USD", "1000.00",
+        datetime.date(2018, 7, 1), datetime.date(2019, 6, 30), "0",
+        "Income:Restricted:CTIP-2018",
+        [BudgetLineDraft("grants", "Grants", "500.00", "Expenses:Grants:CTIP-2018")], "setup",
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +425,49 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("POST", "/api/books/{book}/transactions/{transaction_id}/reverse"): lambda role, w: Call(
         params={"transaction_id": w.reversible[role]}, json={"narration": "Entered twice"}
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/statements"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id},
+        json={
+            "csv": f"Date,Description,Amount\n2018-11-0{ROLES.index(role) + 5},Deposit,1000\n",
+            "mapping": {"date": "Date", "description": "Description", "amount": "Amount"},
+        },
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/statements"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/unmatched"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/proposals"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/matches"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}, json=w.match
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/rejections"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}, json=w.rejection
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/reconciliations"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id},
+        json={"date": "2018-01-20", "closing_balance": "0"},
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/reconciliations"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/cash-counts"): lambda role, w: Call(
+        params={"account_id": w.cash_account_id}, json={"date": "2018-01-15", "amount": "0"}
+    ),
+    # The same day as the lock-date sample: neither moves the other back.
+    ("POST", "/api/books/{book}/period-close"): lambda role, w: Call(json={"date": "2018-01-01"}),
+    ("GET", "/api/awards/{award}/donor-report"): lambda role, w: Call(
+        params={"award": "CTIP-2018"}
+    ),
+    ("GET", "/api/awards/{award}/donor-report.csv"): lambda role, w: Call(
+        params={"award": "CTIP-2018"}
+    ),
+    ("GET", "/api/awards/{award}/donor-report.pdf"): lambda role, w: Call(
+        params={"award": "CTIP-2018"}
     ),
     ("GET", "/api/contacts/{case_code}"): lambda role, w: Call(),
     ("PUT", "/api/contacts/{case_code}"): lambda role, w: Call(

@@ -205,7 +205,7 @@ def test_a_bad_period_or_award_is_refused(client: TestClient[Any], db: Database)
     for params, status, code in (
         ({"start": "2018-12-31", "end": "2018-10-01"}, 422, "report_period_invalid"),
         ({"start": "2010-01-01", "end": "2018-10-01"}, 422, "report_period_invalid"),
-        ({"start": "2018-10-01"}, 422, "request_invalid"),
+        ({"start": "2018-10-01", "end": "31/12/2018"}, 422, "request_invalid"),
     ):
         response = client.get(f"/api/awards/{AWARD}/donor-report", params=params)
         assert (response.status_code, response.json()["code"]) == (status, code), response.text
