@@ -30,59 +30,12 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from ledger.store.database import Database
-from tests.api.grants_world import (
-    AWARD,
-    BAVET,
-    TRANSPORT_LINE,
-    approved_grant,
-    build_world,
-    cash,
-    ok,
-    pigs,
-)
+from tests.api.grants_world import AWARD, BAVET, PERSON, build_world, ok, programme
 from tests.pdf import pdf_page_count, pdf_page_png, pdf_text
 
-PERSON = "Chea Sopheap"  # a name on file in contacts, which no report may print
 Q4 = {"start": "2018-10-01", "end": "2018-12-31"}
 BAR_BLUE = (0x1F, 0x4E, 0x79)
 BUDGET_BLUE = (0xC9, 0xD6, 0xE3)
-
-
-def programme(client: TestClient[Any], db: Database) -> None:
-    world = build_world(client, db)
-    ok(
-        client.put(
-            "/api/contacts/DV-009",
-            json={"province": "Svay Rieng", "name": PERSON, "phone": "+855 12 345 678"},
-            headers=world.officer,
-        ),
-        200,
-    )
-    grant_id = approved_grant(client, world)
-    ok(client.post(f"/api/grants/{grant_id}/disbursements", json=pigs()))
-    ok(client.post(f"/api/grants/{grant_id}/disbursements", json=cash("616500")))
-    ok(
-        client.post(
-            f"/api/awards/{AWARD}/expenses",
-            json={
-                "date": "2018-11-04",
-                "budget_line": TRANSPORT_LINE,
-                "paid_from": BAVET,
-                "amount": "120000",
-                "narration": "Transport home for 33 returnees from Long An",
-                "exchange_rate": "4100",
-            },
-        )
-    )
-    bavet = next(
-        a["id"] for a in ok(client.get("/api/books/org/accounts"), 200) if a["name"] == BAVET
-    )
-    ok(
-        client.post(
-            f"/api/books/org/accounts/{bavet}/cash-counts",
-            json={"date": "2018-12-31", "amount": "3392000"},
-        )
-    )
 
 
 def test_the_report_equals_the_hand_computed_figures(client: TestClient[Any], db: Database) -> None:
