@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime
 import hashlib
@@ -486,6 +487,26 @@ def _score(lines: Sequence[Side], postings: Sequence[Side], window_days: int) ->
     return round(0.5 * closeness + 0.5 * text, 4)
 
 
+class _ByDate:
+    """Sides sorted by date, to find those within a window by bisection (not a scan)."""
+
+    def __init__(self, sides: Iterable[Side]) -> None:
+        self.sides = sorted(sides, key=lambda s: (s.date, s.id))
+        self.ordinals = [s.date.toordinal() for s in self.sides]
+
+    def around(self, date: datetime.date, window_days: int) -> list[Side]:
+        day = date.toordinal()
+        low = bisect.bisect_left(self.ordinals, day - window_days)
+        high = bisect.bisect_right(self.ordinals, day + window_days)
+        return self.sides[low:high]
+
+
+def _nearest(sides: list[Side], date: datetime.date, count: int) -> list[Side]:
+    if len(sides) <= count:
+        return sides
+    return sorted(sides, key=lambda s: (abs((s.date - date).days), s.date, s.id))[:count]
+
+
 def propose_matches(
     lines: Sequence[Side],
     postings: Sequence[Side],
@@ -496,7 +517,9 @@ def propose_matches(
 
     One to one first (best score first: same amount, nearest date, most similar text), then
     one line to 2-3 postings, then 2-3 lines to one posting, both within the date window. A
-    proposal containing a (line, posting) pair in `rejected` is never made again.
+    proposal containing a (line, posting) pair in `rejected` is never made again. Each item
+    weighs at most `COMBINATION_CANDIDATES_MAX` candidates, the nearest in date, so the work
+    grows with the number of items, not with its square.
     """
     assert 0 <= window_days <= DATE_WINDOW_DAYS_MAX
 
@@ -504,12 +527,17 @@ def propose_matches(
         return all((a.id, b.id) not in rejected for a in ls for b in ps)
 
     candidates: list[Proposal] = []
-    by_units: dict[int, list[Side]] = {}
+    grouped: dict[int, list[Side]] = {}
     for posting in postings:
-        by_units.setdefault(posting.units, []).append(posting)
+        grouped.setdefault(posting.units, []).append(posting)
+    by_units = {units: _ByDate(sides) for units, sides in grouped.items()}
     for line in lines:
-        for posting in by_units.get(line.units, ()):
-            if _within(line.date, posting.date, window_days) and allowed([line], [posting]):
+        same = by_units.get(line.units)
+        if same is None:
+            continue
+        near = _nearest(same.around(line.date, window_days), line.date, COMBINATION_CANDIDATES_MAX)
+        for posting in near:
+            if allowed([line], [posting]):
                 score = _score([line], [posting], window_days)
                 candidates.append(Proposal((line.id,), (posting.id,), score, "one_to_one"))
     candidates.sort(key=lambda p: (-p.score, p.line_ids, p.posting_ids))
@@ -533,20 +561,16 @@ def propose_matches(
     ):
         used_one = used_lines if kind == "one_line_to_many" else used_postings
         used_many = used_postings if kind == "one_line_to_many" else used_lines
+        by_date = _ByDate(s for s in many_side if s.id not in used_many)
         for one in one_side:
             if one.id in used_one:
                 continue
             near = [
                 s
-                for s in many_side
-                if s.id not in used_many
-                and _within(one.date, s.date, window_days)
-                and (s.units > 0) == (one.units > 0)
+                for s in by_date.around(one.date, window_days)
+                if s.id not in used_many and (s.units > 0) == (one.units > 0)
             ]
-            if len(near) > COMBINATION_CANDIDATES_MAX:
-                near = sorted(near, key=lambda s: abs((s.date - one.date).days))
-                near = near[:COMBINATION_CANDIDATES_MAX]
-            found = _combination(one, near)
+            found = _combination(one, _nearest(near, one.date, COMBINATION_CANDIDATES_MAX))
             if found is None:
                 continue
             ls, ps = ([one], found) if kind == "one_line_to_many" else (found, [one])
