@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.core import limits
 from ledger.core.account import validate_account_name
+from ledger.core.amount import format_units
 from ledger.core.errors import LedgerRejected, conflict, invalid, not_found, reject_if
 from ledger.core.text import validate_text
 from ledger.reconcile import rules
@@ -700,8 +701,8 @@ def _close(
                     conflict(
                         "reconciliation_difference",
                         f"The {'statement' if kind == 'statement' else 'count'} differs from "
-                        f"the ledger by {difference} smallest units of {currency}: post what "
-                        "explains it, or name an adjustment_account.",
+                        f"the ledger by {format_units(difference, precision)} {currency}: post "
+                        "what explains it, or name an adjustment_account.",
                         "adjustment_account",
                     )
                 ]
