@@ -314,14 +314,18 @@ def propose_grant(
         )
         .returning(grants.c.id)
     ).scalar_one()
-    for position, tranche in enumerate(planned):
+    if planned:
         conn.execute(
-            insert(grant_tranches).values(
-                grant_id=grant_id,
-                position=position,
-                planned_date=tranche.planned_date,
-                amount=tranche.amount,
-            )
+            insert(grant_tranches),
+            [
+                {
+                    "grant_id": grant_id,
+                    "position": n,
+                    "planned_date": t.planned_date,
+                    "amount": t.amount,
+                }
+                for n, t in enumerate(planned)
+            ],
         )
     return get_grant(conn, grant_id)
 
@@ -594,15 +598,19 @@ def disburse(
         )
         .returning(disbursements.c.id)
     ).scalar_one()
-    for position, item in enumerate(given):
+    if given:
         conn.execute(
-            insert(disbursement_items).values(
-                disbursement_id=disbursement_id,
-                position=position,
-                commodity=item.commodity,
-                quantity=item.quantity,
-                unit_cost=item.unit_cost,
-            )
+            insert(disbursement_items),
+            [
+                {
+                    "disbursement_id": disbursement_id,
+                    "position": n,
+                    "commodity": item.commodity,
+                    "quantity": item.quantity,
+                    "unit_cost": item.unit_cost,
+                }
+                for n, item in enumerate(given)
+            ],
         )
     _set_status(
         conn,
