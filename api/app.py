@@ -24,6 +24,7 @@ from api.controllers.grants import GrantController
 from api.controllers.health import health
 from api.controllers.households import HouseholdController
 from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcomeController
+from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
 from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController
@@ -108,6 +109,8 @@ def create_app(
             TrainingController,
             HouseholdOutcomeController,
             ProgrammeOutcomeController,
+            ReconcileController,
+            DonorReportController,
         ],
         guards=[authorize],
         dependencies={

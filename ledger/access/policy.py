@@ -47,6 +47,10 @@ class Action(StrEnum):
     TRAININGS_WRITE = "trainings.write"
     OUTCOMES_READ = "outcomes.read"
     OUTCOMES_WRITE = "outcomes.write"
+    RECONCILE_READ = "reconcile.read"
+    RECONCILE_WRITE = "reconcile.write"
+    PERIOD_CLOSE = "period.close"
+    DONOR_REPORTS_READ = "donor_reports.read"
 
 
 # How far a role reaches for an action: every book, the books (or provinces) in its scope,
@@ -124,6 +128,13 @@ POLICY: dict[Action, dict[str, Reach]] = {
         "officer": "scope",
     },
     Action.OUTCOMES_WRITE: {"finance": "all", "officer": "scope"},
+    # Bank statements, matches, reconciliations and cash counts: finance keeps them; auditors
+    # and the administrator read them. Closing a period moves the lock date: finance only.
+    Action.RECONCILE_READ: {"admin": "all", "finance": "all", "auditor": "all"},
+    Action.RECONCILE_WRITE: {"finance": "all"},
+    Action.PERIOD_CLOSE: {"finance": "all"},
+    # Donor financial reports carry no personal data; officers use the budget report.
+    Action.DONOR_REPORTS_READ: {"admin": "all", "finance": "all", "auditor": "all"},
 }
 
 Decision = Literal["allow", "forbidden", "hidden"]

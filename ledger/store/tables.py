@@ -806,3 +806,109 @@ household_income = Table(
         name="source",
     ),
 )
+
+
+# -- reconciliation: bank statements, matches, reconciliations and cash counts --------------
+
+# One import of a bank statement file into an account. Its lines are kept in
+# `statement_lines`; a line already stored (by fingerprint) is not stored again.
+statement_imports = Table(
+    "statement_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("file_name", String(200), nullable=False, server_default=""),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+    Column("lines_read", Integer, nullable=False),
+    Column("lines_added", Integer, nullable=False),
+    Column("closing_balance", BigInteger, nullable=True),  # the file's last running balance
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_statement_imports_account", "account_id"),
+)
+
+statement_lines = Table(
+    "statement_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("import_id", Integer, ForeignKey("statement_imports.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),  # in: +, out: -
+    Column("balance", BigInteger, nullable=True),  # the bank's running balance after it
+    Column("fingerprint", String(64), nullable=False),
+    UniqueConstraint("account_id", "fingerprint", name="uq_statement_lines_fingerprint"),
+    Index("ix_statement_lines_account_date", "account_id", "date"),
+)
+
+# An accepted match: statement lines and postings of one account that are the same money.
+# A line or a posting belongs to at most one match (UNIQUE below).
+reconciliation_matches = Table(
+    "reconciliation_matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("how", String(20), nullable=False),  # 'proposed' (accepted), 'manual', 'adjustment'
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_reconciliation_matches_account", "account_id"),
+    CheckConstraint("how IN ('proposed', 'manual', 'adjustment')", name="how"),
+)
+
+matched_lines = Table(
+    "matched_lines",
+    metadata,
+    Column("statement_line_id", Integer, ForeignKey("statement_lines.id"), primary_key=True),
+    Column("match_id", Integer, ForeignKey("reconciliation_matches.id"), nullable=False),
+    Index("ix_matched_lines_match", "match_id"),
+)
+
+matched_postings = Table(
+    "matched_postings",
+    metadata,
+    Column("posting_id", Integer, ForeignKey("postings.id"), primary_key=True),
+    Column("match_id", Integer, ForeignKey("reconciliation_matches.id"), nullable=False),
+    Index("ix_matched_postings_match", "match_id"),
+)
+
+# A proposal someone rejected: this line and this posting are not proposed together again.
+rejected_pairs = Table(
+    "rejected_pairs",
+    metadata,
+    Column("statement_line_id", Integer, ForeignKey("statement_lines.id"), primary_key=True),
+    Column("posting_id", Integer, ForeignKey("postings.id"), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+)
+
+# A closed reconciliation (a bank statement's closing balance) or a cash count: the balance
+# found at the end of `date`, recorded in the journal as a balance assertion.
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # 'statement', 'cash_count'
+    Column("date", Date, nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("counted_units", BigInteger, nullable=False),  # the statement's or the count's
+    Column("ledger_units", BigInteger, nullable=False),  # the ledger's before any adjustment
+    Column("adjustment_transaction_id", Integer, ForeignKey("transactions.id"), nullable=True),
+    Column("balance_assertion_id", Integer, ForeignKey("balance_assertions.id"), nullable=False),
+    Column("lines_unmatched", Integer, nullable=False),  # statement lines on or before `date`
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    UniqueConstraint("account_id", "currency", "date", name="uq_reconciliations_point"),
+    Index("ix_reconciliations_book_date", "book_id", "date"),
+    CheckConstraint("kind IN ('statement', 'cash_count')", name="kind"),
+)

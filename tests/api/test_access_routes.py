@@ -22,6 +22,7 @@ from litestar import Litestar, get
 from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
+from sqlalchemy import select
 
 from api.app import create_app
 from api.auth import AuthSettings, authorize
@@ -36,8 +37,11 @@ from ledger.grants import service as grants
 from ledger.households import service as households
 from ledger.households.rules import HouseholdDraft
 from ledger.people import contacts
+from ledger.reconcile import service as reconcile
+from ledger.reconcile.rules import ColumnMapping
 from ledger.store import books, journal
 from ledger.store.database import Database
+from ledger.store.tables import postings, statement_lines
 from ledger.training import service as trainings
 from ledger.training.rules import TrainingDraft
 from tests.api.conftest import PASSWORD, TEST_SECRET_KEY, make_client
@@ -278,6 +282,11 @@ class World:
     def out_of_scope(self) -> dict[str, str]:
         return OUT_OF_SCOPE | {"grant_id": str(self.hidden_grant_id)}
 
+    bank_account_id: int = 0  # sg-a's bank account, with a statement imported
+    cash_account_id: int = 0  # sg-a's cash box
+    match: dict[str, list[int]] = field(default_factory=dict)  # a line and its posting
+    rejection: dict[str, list[int]] = field(default_factory=dict)
+
 
 def _share_purchase(units: str = "20000") -> dict[str, Any]:
     return {
@@ -321,6 +330,7 @@ def _build_world(db: Database, roles: tuple[str, ...] = ROLES) -> World:
         draft = msgspec.convert(_share_purchase(), TransactionCreate).to_draft()
         for role in ROLES:
             world.reversible[role] = journal.post_draft(conn, "sg-a", draft, "setup")
+        _reconciliation_world(conn, world)
         contacts.put_contact(conn, "DV-009", "Kampong Thom", "Test Person A", "", "", None)
         contacts.put_contact(conn, "DV-077", "Svay Rieng", "Test Person B", "", "", None)
         _fund_and_grant(conn, world)
@@ -481,6 +491,42 @@ def _training_world(conn: Any) -> None:
         trainings.record_attendance(conn, 1, datetime.date(2018, 8, day), [("DV-009", 1)])
 
 
+def _reconciliation_world(conn: Any, world: World) -> None:
+    """sg-a's bank account with two deposits in the books and on an imported statement (the
+    CTIP award of `_fund_and_grant` gives the donor report its figures)."""
+    bank = books.open_account(
+        conn, "sg-a", "Assets:Bank:Group-KHR", datetime.date(2018, 1, 1), ["KHR"], False
+    )
+    world.bank_account_id = bank.id
+    world.cash_account_id = next(
+        a.id for a in books.list_accounts(conn, "sg-a") if a.name == "Assets:Cash:Box-KHR"
+    )
+    posting_ids = []
+    for units in ("50000", "70000"):
+        deposit = _share_purchase(units)
+        deposit["postings"][0]["account"] = "Assets:Bank:Group-KHR"
+        draft = msgspec.convert(deposit, TransactionCreate).to_draft()
+        transaction_id = journal.post_draft(conn, "sg-a", draft, "setup")
+        posting_ids.append(
+            conn.execute(
+                select(postings.c.id).where(
+                    (postings.c.transaction_id == transaction_id)
+                    & (postings.c.account_id == bank.id)
+                )
+            ).scalar_one()
+        )
+    mapping = ColumnMapping(date="Date", description="Description", amount="Amount")
+    text = "Date,Description,Amount\n2018-11-04,Deposit,50000\n2018-11-04,Deposit,70000\n"
+    reconcile.import_statement(conn, "sg-a", bank.id, text, mapping, "", "setup")
+    line_ids = sorted(
+        conn.execute(
+            select(statement_lines.c.id).where(statement_lines.c.account_id == bank.id)
+        ).scalars()
+    )
+    world.match = {"line_ids": [line_ids[0]], "posting_ids": [posting_ids[0]]}
+    world.rejection = {"line_ids": [line_ids[1]], "posting_ids": [posting_ids[0]]}
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     params: dict[str, Any] = field(default_factory=dict)
@@ -549,6 +595,49 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("POST", "/api/books/{book}/transactions/{transaction_id}/reverse"): lambda role, w: Call(
         params={"transaction_id": w.reversible[role]}, json={"narration": "Entered twice"}
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/statements"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id},
+        json={
+            "csv": f"Date,Description,Amount\n2018-11-0{ROLES.index(role) + 5},Deposit,1000\n",
+            "mapping": {"date": "Date", "description": "Description", "amount": "Amount"},
+        },
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/statements"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/unmatched"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/proposals"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/matches"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}, json=w.match
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/rejections"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}, json=w.rejection
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/reconciliations"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id},
+        json={"date": "2018-01-20", "closing_balance": "0"},
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/reconciliations"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/cash-counts"): lambda role, w: Call(
+        params={"account_id": w.cash_account_id}, json={"date": "2018-01-15", "amount": "0"}
+    ),
+    # The same day as the lock-date sample: neither moves the other back.
+    ("POST", "/api/books/{book}/period-close"): lambda role, w: Call(json={"date": "2018-01-01"}),
+    ("GET", "/api/awards/{award}/donor-report"): lambda role, w: Call(
+        params={"award": "CTIP-2018"}
+    ),
+    ("GET", "/api/awards/{award}/donor-report.csv"): lambda role, w: Call(
+        params={"award": "CTIP-2018"}
+    ),
+    ("GET", "/api/awards/{award}/donor-report.pdf"): lambda role, w: Call(
+        params={"award": "CTIP-2018"}
     ),
     ("GET", "/api/contacts/{case_code}"): lambda role, w: Call(),
     ("POST", "/api/trainings"): lambda role, w: Call(
