@@ -16,7 +16,7 @@ from sqlalchemy import Connection, and_, func, insert, select
 
 from ledger.core import limits
 from ledger.core.account import validate_account_name
-from ledger.core.amount import parse_price
+from ledger.core.amount import parse_price, price_within_limits
 from ledger.core.errors import (
     LedgerError,
     LedgerRejected,
@@ -492,6 +492,18 @@ def record_exchange(
                 [invalid("amount_not_positive", "The exchange rounds to nothing.", "rate")]
             )
     exact_rate = rules.rate_between(received, precisions[target], given, precisions[source])
+    if not price_within_limits(exact_rate):
+        # It becomes the day's price: Beancount and the prices table take nothing larger.
+        raise LedgerRejected(
+            [
+                invalid(
+                    "price_invalid",
+                    f"The exchange's rate is below {limits.PRICE_ABS_MAX} units received "
+                    "for one unit given.",
+                    "rate" if rate is not None else "to_amount",
+                )
+            ]
+        )
     next_id = (
         conn.execute(
             select(func.count()).select_from(exchanges).where(exchanges.c.book_id == book.id)
@@ -618,7 +630,31 @@ def convert_to_award(
 
     The same currency is itself. Otherwise an explicit rate wins; failing that, the weighted
     average rate of the exchanges from the award's currency into the account, up to `date`.
+    Refused when it comes to nothing in the award's currency: every payment consumes budget.
     """
+    conversion = _conversion(conn, award, paid_from_id, currency, units, date, explicit_rate)
+    if conversion.award_units <= 0:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "amount_not_positive",
+                    f"The amount rounds to nothing in {award.currency} at this rate.",
+                    "amount",
+                )
+            ]
+        )
+    return conversion
+
+
+def _conversion(
+    conn: Connection,
+    award: Award,
+    paid_from_id: int,
+    currency: str,
+    units: int,
+    date: datetime.date,
+    explicit_rate: Decimal | None,
+) -> Conversion:
     precisions = books.commodity_precisions(conn)
     if currency == award.currency:
         return rules.same_currency(units)
