@@ -413,6 +413,7 @@ def receive_funds(
 ) -> int:
     """Post a fund receipt from the donor into `bank_account`. Returns the transaction id."""
     award = get_award(conn, award_code)
+    account_named(conn, award.book_id, bank_account, "bank_account")
     units = positive_amount(conn, award.currency, amount, "amount")
     if reference is not None:
         reject_if(
@@ -588,9 +589,20 @@ def list_exchanges(conn: Connection, book_code: str) -> list[ExchangeRecord]:
 
 
 def account_named(conn: Connection, book_id: int, name: str, field: str) -> books.Account:
+    """The open account that holds money here (a bank account, a cash box): an Assets one."""
     found = books.find_account(conn, book_id, name)
     if found is None:
         raise LedgerRejected([invalid("account_unknown", "No open account has this name.", field)])
+    if not found.name.startswith("Assets:"):
+        raise LedgerRejected(
+            [
+                invalid(
+                    "account_not_asset",
+                    "Money is received into, paid from and exchanged between Assets accounts.",
+                    field,
+                )
+            ]
+        )
     return found
 
 
