@@ -34,6 +34,7 @@ from ledger.core.errors import LedgerRejected
 from ledger.funds import service as funds
 from ledger.grants import service as grants
 from ledger.grants.service import GRANT_NOT_FOUND, GrantFilter, ItemDraft, TrancheDraft
+from ledger.reports.receipt import disbursement_receipt, render_receipt
 from ledger.reports.registers import GRANT_REGISTER_HEADER, grant_register_rows, to_csv
 from ledger.store.database import Database
 
@@ -319,6 +320,31 @@ class GrantController(Controller):
         with db.read() as conn:
             grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
             return _disbursement(conn, grant_id, disbursement_id)
+
+    @get(
+        "/{grant_id:int}/disbursements/{disbursement_id:int}/receipt.pdf",
+        sync_to_thread=True,
+        summary="The disbursement's receipt: Khmer and English, one A4 page, to sign",
+        opt=policy(Action.GRANTS_READ),
+        media_type="application/pdf",
+    )
+    def receipt(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        grant_id: FromPath[int],
+        disbursement_id: FromPath[int],
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
+            view = disbursement_receipt(conn, grant_id, disbursement_id)
+        return Response(
+            render_receipt(view),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="receipt-{view.receipt_number}.pdf"'
+            },
+        )
 
     @post(
         "/{grant_id:int}/disbursements/{disbursement_id:int}/reverse",

@@ -397,11 +397,14 @@ class DisbursementCreate(msgspec.Struct, forbid_unknown_fields=True):
     method: Annotated[str, msgspec.Meta(max_length=20, examples=["in_kind"])]
     paid_from: AccountName
     amount: Amount | None = None
-    items: Annotated[
-        list[ItemIn], msgspec.Meta(max_length=grant_rules.ITEMS_PER_DISBURSEMENT_MAX)
-    ] = msgspec.field(default_factory=list)
+    items: Annotated[list[ItemIn], msgspec.Meta(max_length=limits.DISBURSEMENT_ITEMS_MAX)] = (
+        msgspec.field(default_factory=list)
+    )
     exchange_rate: Amount | None = None
-    narration: Text | None = None
+    # Printed on the receipt.
+    narration: (
+        Annotated[str, msgspec.Meta(max_length=limits.DISBURSEMENT_NARRATION_LENGTH_MAX)] | None
+    ) = None
 
 
 class DisbursementReverse(msgspec.Struct, forbid_unknown_fields=True):

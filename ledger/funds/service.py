@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import Connection, and_, exists, func, insert, select
 
 from ledger.core import limits
 from ledger.core.account import validate_account_name
@@ -40,6 +40,7 @@ from ledger.store.tables import (
     grants,
     postings,
     transaction_meta,
+    transactions,
 )
 from ledger.store.tables import (
     books as book_table,
@@ -260,7 +261,7 @@ def create_award(
         )
     if conn.execute(select(awards.c.id).where(awards.c.code == code)).first():
         raise LedgerRejected([conflict("award_exists", "An award with this code exists.", "code")])
-    books.ensure_account(conn, book_code, income_account, start_date)
+    books.ensure_account(conn, book_code, income_account, _open_date(book, start_date))
     award_id = conn.execute(
         insert(awards)
         .values(
@@ -283,6 +284,13 @@ def create_award(
     return get_award(conn, code)
 
 
+def _open_date(book: books.Book, wanted: datetime.date) -> datetime.date:
+    """An account the award needs opens on `wanted`, or after the book's lock date."""
+    if book.lock_date is not None and wanted <= book.lock_date:
+        return book.lock_date + datetime.timedelta(days=1)
+    return wanted
+
+
 def _insert_line(
     conn: Connection,
     book_code: str,
@@ -292,7 +300,8 @@ def _insert_line(
     amount: int,
     open_date: datetime.date,
 ) -> None:
-    books.ensure_account(conn, book_code, line.expense_account, open_date)
+    book = books.get_book(conn, book_code)
+    books.ensure_account(conn, book_code, line.expense_account, _open_date(book, open_date))
     conn.execute(
         insert(budget_lines).values(
             award_id=award_id,
@@ -713,10 +722,18 @@ def parse_rate(text: str | None) -> Decimal | None:
 def line_use(
     conn: Connection, award: Award, line: BudgetLine, as_of: datetime.date | None = None
 ) -> BudgetLineUse:
-    """What a budget line has spent and has reserved for approved grants."""
+    """What a budget line has spent and has reserved for approved grants.
+
+    A spend counts until its transaction is reversed (by whichever route), so the budget
+    follows the journal without a second record of the reversal.
+    """
+    reversal = transactions.alias("reversal")
+    reversed_where = [reversal.c.reverses_id == budget_spends.c.transaction_id]
     spent_where = [budget_spends.c.budget_line_id == line.id]
     if as_of is not None:
         spent_where.append(budget_spends.c.date <= as_of)
+        reversed_where.append(reversal.c.date <= as_of)
+    spent_where.append(~exists().where(and_(*reversed_where)))
     actual = conn.execute(
         select(func.coalesce(func.sum(budget_spends.c.award_units), 0)).where(and_(*spent_where))
     ).scalar_one()
@@ -853,31 +870,6 @@ def record_spend(
             rate=None if conversion.rate is None else str(conversion.rate),
             rate_method=conversion.method,
         )
-    )
-
-
-def reverse_spend(
-    conn: Connection,
-    award: Award,
-    original_transaction_id: int,
-    reversal_id: int,
-    date: datetime.date,
-) -> None:
-    row = conn.execute(
-        select(budget_spends).where(budget_spends.c.transaction_id == original_transaction_id)
-    ).one()
-    record_spend(
-        conn,
-        award,
-        award.line_by_id(row.budget_line_id),
-        reversal_id,
-        date,
-        row.kind,
-        row.currency,
-        -row.units,
-        Conversion(
-            -row.award_units, row.rate_method, None if row.rate is None else Decimal(row.rate)
-        ),
     )
 
 

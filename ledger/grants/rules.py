@@ -27,7 +27,6 @@ Status = Literal["proposed", "approved", "disbursing", "fully_disbursed", "close
 STATUSES: tuple[str, ...] = get_args(Status)
 
 TRANCHES_PER_GRANT_MAX = 12
-ITEMS_PER_DISBURSEMENT_MAX = 20
 PURPOSE_LENGTH_MAX = 1_000
 REASON_LENGTH_MAX = 1_000
 RECEIPT_NUMBER_MAX = 9_999

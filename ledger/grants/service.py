@@ -314,14 +314,18 @@ def propose_grant(
         )
         .returning(grants.c.id)
     ).scalar_one()
-    for position, tranche in enumerate(planned):
+    if planned:
         conn.execute(
-            insert(grant_tranches).values(
-                grant_id=grant_id,
-                position=position,
-                planned_date=tranche.planned_date,
-                amount=tranche.amount,
-            )
+            insert(grant_tranches),
+            [
+                {
+                    "grant_id": grant_id,
+                    "position": n,
+                    "planned_date": t.planned_date,
+                    "amount": t.amount,
+                }
+                for n, t in enumerate(planned)
+            ],
         )
     return get_grant(conn, grant_id)
 
@@ -404,7 +408,7 @@ def _parse_items(conn: Connection, drafts: Sequence[ItemDraft], currency: str) -
     precisions = books.commodity_precisions(conn)
     errors: list[LedgerError] = []
     items: list[Item] = []
-    if len(drafts) > rules.ITEMS_PER_DISBURSEMENT_MAX:
+    if len(drafts) > limits.DISBURSEMENT_ITEMS_MAX:
         raise LedgerRejected([invalid("too_many_items", "Too many items.", "items")])
     for index, draft in enumerate(drafts):
         field = f"items[{index}]"
@@ -502,7 +506,11 @@ def disburse(
     funds.check_award_active(award, date)
     if narration is not None:
         reject_if(
-            e for e in [validate_text(narration, limits.NARRATION_LENGTH_MAX, "narration")] if e
+            e
+            for e in [
+                validate_text(narration, limits.DISBURSEMENT_NARRATION_LENGTH_MAX, "narration")
+            ]
+            if e
         )
     account = funds.account_named(conn, award.book_id, paid_from, "paid_from")
     currency = funds.account_currency(conn, award.book_id, paid_from, "paid_from")
@@ -590,15 +598,19 @@ def disburse(
         )
         .returning(disbursements.c.id)
     ).scalar_one()
-    for position, item in enumerate(given):
+    if given:
         conn.execute(
-            insert(disbursement_items).values(
-                disbursement_id=disbursement_id,
-                position=position,
-                commodity=item.commodity,
-                quantity=item.quantity,
-                unit_cost=item.unit_cost,
-            )
+            insert(disbursement_items),
+            [
+                {
+                    "disbursement_id": disbursement_id,
+                    "position": n,
+                    "commodity": item.commodity,
+                    "quantity": item.quantity,
+                    "unit_cost": item.unit_cost,
+                }
+                for n, item in enumerate(given)
+            ],
         )
     _set_status(
         conn,
@@ -674,9 +686,8 @@ def reverse_disbursement(
     household = households.get_household(conn, grant.case_code)
     text = f"Reversal of receipt {found.receipt_number}" + (f": {reason}" if reason else "")
     text = text[: limits.NARRATION_LENGTH_MAX]
-    org_reversal = journal.reverse(conn, award.book_code, found.org_transaction_id, date, text, by)
+    journal.reverse(conn, award.book_code, found.org_transaction_id, date, text, by)
     journal.reverse(conn, household.book_code, found.household_transaction_id, date, text, by)
-    funds.reverse_spend(conn, award, found.org_transaction_id, org_reversal, date)
     conn.execute(
         update(disbursements)
         .where(disbursements.c.id == disbursement_id)
@@ -752,3 +763,24 @@ def list_disbursements(conn: Connection, grant_id: int) -> list[Disbursement]:
         _DISBURSEMENTS.where(disbursements.c.grant_id == grant_id).order_by(disbursements.c.id)
     ).all()
     return [_disbursement_from_row(conn, row, grant.book_code) for row in rows]
+
+
+def check_reversible_in_journal(conn: Connection, transaction_id: int) -> None:
+    """A disbursement's transactions are reversed together, through the grant (both books,
+    and the grant's own record); refuse reversing one of them alone."""
+    found = conn.execute(
+        select(disbursements.c.grant_id, disbursements.c.id).where(
+            (disbursements.c.org_transaction_id == transaction_id)
+            | (disbursements.c.household_transaction_id == transaction_id)
+        )
+    ).first()
+    if found is not None:
+        raise LedgerRejected(
+            [
+                conflict(
+                    "reverse_through_grant",
+                    f"This is a grant disbursement: reverse it with POST /api/grants/"
+                    f"{found.grant_id}/disbursements/{found.id}/reverse.",
+                )
+            ]
+        )

@@ -1,3 +1,7 @@
-"""View models for reports (registers as CSV rows; PDFs rendered with Jinja2 + WeasyPrint).
+"""View models for reports: registers as CSV rows, and printed documents (PDFs) rendered with
+Jinja2 + WeasyPrint.
 
-Reads through `ledger.store` and the areas' services; never writes."""
+Each document has a frozen view model (what is printed, already read from the ledger) and a
+template in the repository's `templates/`. Reports read through `ledger.store` and the areas'
+services and never write; households appear by case code only (names live in `ledger.people`).
+"""

@@ -339,8 +339,9 @@ budget_lines = Table(
     CheckConstraint("amount > 0", name="amount_positive"),
 )
 
-# Every posting that spends a budget line, measured in the award's currency by the method
-# named in `rate_method`. A reversal adds the negative row. Append-only.
+# Every transaction that spends a budget line, measured in the award's currency by the
+# method named in `rate_method`. Append-only; a spend whose transaction has been reversed
+# no longer counts (the reversal is the journal's fact, not repeated here).
 budget_spends = Table(
     "budget_spends",
     metadata,

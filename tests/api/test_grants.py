@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from litestar.testing import TestClient
@@ -20,6 +22,8 @@ from tests.api.grants_world import (
     ok,
     pigs,
 )
+from tests.api.test_export_api import BEAN_CHECK
+from tests.pdf import pdf_page_count, pdf_text
 
 
 def test_award_to_pigs_and_cash_with_budget_by_hand(client: TestClient[Any], db: Database) -> None:
@@ -91,7 +95,9 @@ def test_award_to_pigs_and_cash_with_budget_by_hand(client: TestClient[Any], db:
 
     # Cancelling releases the 4.16 the grant still reserved.
     ok(
-        client.post(f"/api/grants/{grant_id}/cancel", json={"reason": "Family moved to Phnom Penh"}),
+        client.post(
+            f"/api/grants/{grant_id}/cancel", json={"reason": "Family moved to Phnom Penh"}
+        ),
         200,
     )
     budget = ok(client.get(f"/api/awards/{AWARD}/budget"), 200)
@@ -126,3 +132,50 @@ def test_reversing_a_disbursement_undoes_both_books(client: TestClient[Any], db:
     assert again.json()["code"] == "already_reversed"
     for book in ("org", "hh-dv-009"):
         assert verify_book(db, book).ok
+
+
+def test_receipt_pdf_of_pigs_given_in_kind(client: TestClient[Any], db: Database) -> None:
+    world = build_world(client, db)
+    grant_id = approved_grant(client, world)
+    made = ok(client.post(f"/api/grants/{grant_id}/disbursements", json=pigs()))
+    response = client.get(
+        f"/api/grants/{grant_id}/disbursements/{made['id']}/receipt.pdf", headers=world.officer
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert 'filename="receipt-ORG-2018-0001.pdf"' in response.headers["content-disposition"]
+    assert pdf_page_count(response.content) == 1
+    text = pdf_text(response.content)
+    for expected in ("ORG-2018-0001", "DV-009", "CTIP-2018", "600,000"):
+        assert expected in text, expected
+    assert "Six hundred thousand riel" in text
+    # An officer of another province cannot see that the grant exists.
+    hidden = client.get(
+        f"/api/grants/{grant_id}/disbursements/{made['id']}/receipt.pdf",
+        headers=world.far_officer,
+    )
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "grant_not_found")
+
+
+def test_export_keeps_exchange_rates_as_prices_and_links_both_books(
+    client: TestClient[Any], db: Database, tmp_path: Path
+) -> None:
+    world = build_world(client, db)
+    grant_id = approved_grant(client, world)
+    ok(client.post(f"/api/grants/{grant_id}/disbursements", json=pigs()))
+    for book in ("org", "hh-dv-009"):
+        response = client.get(f"/api/books/{book}/export.beancount")
+        assert response.status_code == 200
+        path = tmp_path / f"{book}.beancount"
+        path.write_bytes(response.content)
+        checked = subprocess.run([str(BEAN_CHECK), str(path)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        text = response.content.decode("utf-8")
+        assert "^disbursement-ORG-2018-0001" in text
+        if book == "org":
+            assert "2018-11-02 price USD 4110 KHR" in text
+            assert "2018-11-05 price USD 4120 KHR" in text
+            assert 'case: "DV-009"' in text
+        else:
+            assert "Assets:Livestock:Pig" in text
+            assert "2 PIG @ 300000 KHR" in text
