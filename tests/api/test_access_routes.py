@@ -615,6 +615,14 @@ SAMPLES: dict[tuple[str, str], Sample] = {
             "disbursement_id": w.disbursement_ids[role],
         }
     ),
+    ("GET", "/api/grants/{grant_id}/disbursements/{disbursement_id}/receipt.pdf"): lambda role, w: (
+        Call(
+            params={
+                "grant_id": w.grant("disbursed", role),
+                "disbursement_id": w.disbursement_ids[role],
+            }
+        )
+    ),
     ("POST", "/api/grants/{grant_id}/disbursements/{disbursement_id}/reverse"): lambda role, w: (
         Call(
             params={
