@@ -653,7 +653,29 @@ def convert_to_award(
     average rate of the exchanges from the award's currency into the account, up to `date`.
     Refused when it comes to nothing in the award's currency: every payment consumes budget.
     """
-    conversion = _conversion(conn, award, paid_from_id, currency, units, date, explicit_rate)
+    precision = books.commodity_precisions(conn)[currency]
+    if currency == award.currency:
+        conversion = rules.same_currency(units)
+    elif explicit_rate is not None:
+        conversion = rules.convert_at_rate(units, precision, award.precision, explicit_rate)
+    else:
+        local_total, award_total = _exchanged_into(
+            conn, award.currency, paid_from_id, currency, date
+        )
+        if not local_total:
+            raise LedgerRejected(
+                [
+                    invalid(
+                        "exchange_rate_required",
+                        f"No {award.currency} was exchanged into this account by this date: "
+                        f"give exchange_rate ({currency} per {award.currency}).",
+                        "exchange_rate",
+                    )
+                ]
+            )
+        conversion = rules.convert_at_average(
+            units, precision, award.precision, local_total, award_total
+        )
     if conversion.award_units <= 0:
         raise LedgerRejected(
             [
@@ -667,47 +689,25 @@ def convert_to_award(
     return conversion
 
 
-def _conversion(
-    conn: Connection,
-    award: Award,
-    paid_from_id: int,
-    currency: str,
-    units: int,
-    date: datetime.date,
-    explicit_rate: Decimal | None,
-) -> Conversion:
-    precisions = books.commodity_precisions(conn)
-    if currency == award.currency:
-        return rules.same_currency(units)
-    if explicit_rate is not None:
-        return rules.convert_at_rate(units, precisions[currency], award.precision, explicit_rate)
+def _exchanged_into(
+    conn: Connection, award_currency: str, account_id: int, currency: str, date: datetime.date
+) -> tuple[int, int]:
+    """(units of `currency`, units of the award's currency) exchanged into the account by
+    `date`: the weights of its average rate."""
     local_total, award_total = conn.execute(
         select(
             func.coalesce(func.sum(exchanges.c.to_units), 0),
             func.coalesce(func.sum(exchanges.c.from_units), 0),
         ).where(
             and_(
-                exchanges.c.to_account_id == paid_from_id,
+                exchanges.c.to_account_id == account_id,
                 exchanges.c.to_commodity == currency,
-                exchanges.c.from_commodity == award.currency,
+                exchanges.c.from_commodity == award_currency,
                 exchanges.c.date <= date,
             )
         )
     ).one()
-    if not local_total:
-        raise LedgerRejected(
-            [
-                invalid(
-                    "exchange_rate_required",
-                    f"No {award.currency} was exchanged into this account by this date: "
-                    f"give exchange_rate ({currency} per {award.currency}).",
-                    "exchange_rate",
-                )
-            ]
-        )
-    return rules.convert_at_average(
-        units, precisions[currency], award.precision, int(local_total), int(award_total)
-    )
+    return int(local_total), int(award_total)
 
 
 def parse_rate(text: str | None) -> Decimal | None:
