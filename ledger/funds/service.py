@@ -259,26 +259,32 @@ def create_award(
                 )
             ]
         )
+    taken = LedgerRejected([conflict("award_exists", "An award with this code exists.", "code")])
     if conn.execute(select(awards.c.id).where(awards.c.code == code)).first():
-        raise LedgerRejected([conflict("award_exists", "An award with this code exists.", "code")])
+        raise taken
+    # Claim the code before opening accounts: of two requests racing with one code, the
+    # second then waits here and is told the award exists.
+    award_id = books.insert_new(
+        conn,
+        awards,
+        ["code"],
+        {
+            "book_id": book.id,
+            "code": code,
+            "donor": donor,
+            "currency": currency,
+            "amount": units,
+            "start_date": start_date,
+            "end_date": end_date,
+            "approval_threshold": threshold,
+            "income_account": income_account,
+            "created_at": books.utc_now(),
+            "created_by": created_by,
+        },
+    )
+    if not isinstance(award_id, int):
+        raise taken
     books.ensure_account(conn, book_code, income_account, _open_date(book, start_date))
-    award_id = conn.execute(
-        insert(awards)
-        .values(
-            book_id=book.id,
-            code=code,
-            donor=donor,
-            currency=currency,
-            amount=units,
-            start_date=start_date,
-            end_date=end_date,
-            approval_threshold=threshold,
-            income_account=income_account,
-            created_at=books.utc_now(),
-            created_by=created_by,
-        )
-        .returning(awards.c.id)
-    ).scalar_one()
     for line, line_amount in zip(lines, line_units, strict=True):
         _insert_line(conn, book_code, book.id, award_id, line, line_amount, start_date)
     return get_award(conn, code)

@@ -216,3 +216,47 @@ def test_payments_race_for_the_last_riel_in_the_box(db: Database, org_book: str)
             ).actual
             == 8 * 12195
         )  # 500,000 / 4,100 = 121.951... -> 121.95 USD each
+
+
+def test_the_same_award_and_household_recorded_at_once(db: Database, org_book: str) -> None:
+    """Two officers entering the same paper form: one record, the others a 409 each."""
+
+    def award(conn: Connection) -> object:
+        return funds.create_award(
+            conn,
+            "org",
+            "UNICEF-2019",
+            "UNICEF",
+            "USD",
+            "500.00",
+            D(2019, 1, 1),
+            D(2019, 12, 31),
+            "0",
+            "Income:Restricted:UNICEF-2019",
+            [BudgetLineDraft("training", "Training", "500.00", "Expenses:Training:UNICEF")],
+            "finance",
+        )
+
+    outcomes = in_threads(THREADS, lambda i: [outcome(lambda: db.write(award))])
+    assert outcomes == {"ok": 1, "award_exists": THREADS - 1}
+    programme(db)
+
+    def household(conn: Connection) -> object:
+        draft = HouseholdDraft(
+            case_code="DV-010",
+            province="Svay Rieng",
+            district="Bavet",
+            commune="Bavet",
+            village="Prey Kokir",
+            head_sex="male",
+            head_age_band="18-24",
+            members=2,
+            children=0,
+            category="repatriated_migrant",
+            referral_source="",
+            consent_date=D(2018, 11, 4),
+        )
+        return households.register_household(conn, draft, D(2026, 1, 1), "officer")
+
+    outcomes = in_threads(THREADS, lambda i: [outcome(lambda: db.write(household))])
+    assert outcomes == {"ok": 1, "case_code_exists": THREADS - 1}
