@@ -23,6 +23,10 @@ from api.controllers.contacts import ContactController
 from api.controllers.grants import GrantController
 from api.controllers.health import health
 from api.controllers.households import HouseholdController
+from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcomeController
+from api.controllers.reconcile import DonorReportController, ReconcileController
+from api.controllers.savings import SavingsGroupController
+from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
@@ -101,6 +105,12 @@ def create_app(
             ExchangeController,
             HouseholdController,
             GrantController,
+            SavingsGroupController,
+            TrainingController,
+            HouseholdOutcomeController,
+            ProgrammeOutcomeController,
+            ReconcileController,
+            DonorReportController,
         ],
         guards=[authorize],
         dependencies={

@@ -22,6 +22,7 @@ from litestar import Litestar, get
 from litestar.handlers.http_handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
+from sqlalchemy import select
 
 from api.app import create_app
 from api.auth import AuthSettings, authorize
@@ -36,8 +37,13 @@ from ledger.grants import service as grants
 from ledger.households import service as households
 from ledger.households.rules import HouseholdDraft
 from ledger.people import contacts
+from ledger.reconcile import service as reconcile
+from ledger.reconcile.rules import ColumnMapping
 from ledger.store import books, journal
 from ledger.store.database import Database
+from ledger.store.tables import postings, statement_lines
+from ledger.training import service as trainings
+from ledger.training.rules import TrainingDraft
 from tests.api.conftest import PASSWORD, TEST_SECRET_KEY, make_client
 
 SECURITY_MD = Path(__file__).resolve().parents[2] / "docs" / "SECURITY.md"
@@ -50,18 +56,22 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "treasurer": ("book:sg-a",),
     "auditor": (),
 }
-IN_SCOPE = {"book": "sg-a", "case_code": "DV-009", "case": "DV-009"}
+# Trainings are numbered as `_build_world` creates them: 1 in Kampong Thom, 2 in Svay Rieng.
 # A grant's id is known once the world is built: `World.out_of_scope` adds it.
-OUT_OF_SCOPE = {"book": "sg-b", "case_code": "DV-077", "case": "DV-077"}
+IN_SCOPE = {"book": "sg-a", "case_code": "DV-009", "case": "DV-009", "training_id": "1"}
+OUT_OF_SCOPE = {"book": "sg-b", "case_code": "DV-077", "case": "DV-077", "training_id": "2"}
 HIDDEN_CODE = {
     "book": "book_not_found",
     "case_code": "contact_not_found",
     "case": "household_not_found",
     "grant_id": "grant_not_found",
+    "training_id": "training_not_found",
 }
 AWARD = "CTIP-2018"
 BANK = "Assets:Bank:Operating-USD"
 CASH = "Assets:Cash:Bavet-KHR"
+WALK_AWARD = "WALK-2018"
+TRAINING_LINE = "training"
 
 
 def _app(db: Database) -> Litestar:
@@ -272,6 +282,11 @@ class World:
     def out_of_scope(self) -> dict[str, str]:
         return OUT_OF_SCOPE | {"grant_id": str(self.hidden_grant_id)}
 
+    bank_account_id: int = 0  # sg-a's bank account, with a statement imported
+    cash_account_id: int = 0  # sg-a's cash box
+    match: dict[str, list[int]] = field(default_factory=dict)  # a line and its posting
+    rejection: dict[str, list[int]] = field(default_factory=dict)
+
 
 def _share_purchase(units: str = "20000") -> dict[str, Any]:
     return {
@@ -315,9 +330,11 @@ def _build_world(db: Database, roles: tuple[str, ...] = ROLES) -> World:
         draft = msgspec.convert(_share_purchase(), TransactionCreate).to_draft()
         for role in ROLES:
             world.reversible[role] = journal.post_draft(conn, "sg-a", draft, "setup")
+        _reconciliation_world(conn, world)
         contacts.put_contact(conn, "DV-009", "Kampong Thom", "Test Person A", "", "", None)
         contacts.put_contact(conn, "DV-077", "Svay Rieng", "Test Person B", "", "", None)
         _fund_and_grant(conn, world)
+        _training_world(conn)
         for role in roles:
             user = users.create_user(conn, f"{role}.walk", PASSWORD, role, SCOPES[role])
             token, _ = issue_access_token(user.id, TEST_SECRET_KEY, now)
@@ -346,7 +363,7 @@ def _household(case_code: str, province: str) -> HouseholdDraft:
         children=3,
         category="repatriated_migrant",
         referral_source="Poipet transit centre",
-        consent_date=datetime.date(2018, 11, 4),
+        consent_date=datetime.date(2018, 7, 1),
     )
 
 
@@ -422,6 +439,94 @@ def _fund_and_grant(conn: Any, world: World) -> None:
     world.hidden_grant_id, _ = _grant(conn, "DV-077", "disbursed")
 
 
+def _walk_household(case_code: str, province: str) -> HouseholdDraft:
+    return HouseholdDraft(
+        case_code=case_code,
+        province=province,
+        district="Stoung",
+        commune="Chamna Kraom",
+        village="Trapeang Veng",
+        head_sex="female",
+        head_age_band="35-49",
+        members=5,
+        children=2,
+        category="other",
+        referral_source="",
+        consent_date=datetime.date(2018, 7, 1),
+    )
+
+
+def _training_world(conn: Any) -> None:
+    """An award with a training line, households on file in both provinces (DV-1nn take part
+    in training 1, DV-2nn may be registered by the role nn), training 1 in Kampong Thom
+    (DV-009 attended every day) and training 2 in Svay Rieng."""
+    today = datetime.date(2026, 1, 1)
+    books.open_account(conn, "org", "Assets:Bank:Walk-USD", datetime.date(2018, 1, 1), ["USD"])
+    funds.create_award(
+        conn, "org", WALK_AWARD, "A donor", "USD", "5000.00", datetime.date(2018, 7, 1),
+        datetime.date(2019, 6, 30), "0", "Income:Restricted:Walk",
+        [BudgetLineDraft(TRAINING_LINE, "Training", "1000.00", "Expenses:Training:Walk")], "setup",
+    )  # fmt: skip
+    # Income in riel is reported in the award's dollars at the rate of this exchange.
+    books.open_account(conn, "org", "Assets:Cash:Walk-KHR", datetime.date(2018, 1, 1), ["KHR"])
+    funds.record_exchange(
+        conn, "org", datetime.date(2018, 7, 2), "Assets:Bank:Walk-USD", "Assets:Cash:Walk-KHR",
+        "100.00", None, "4100", None, "setup",
+    )  # fmt: skip
+    register = households.register_household
+    # DV-009 (Kampong Thom) and DV-077 (Svay Rieng) are registered by `_fund_and_grant`.
+    for index in range(len(ROLES)):
+        register(conn, _walk_household(f"DV-1{index:02d}", "Kampong Thom"), today, "setup")
+        register(conn, _walk_household(f"DV-2{index:02d}", "Kampong Thom"), today, "setup")
+    for province in ("Kampong Thom", "Svay Rieng"):
+        draft = TrainingDraft(
+            ("pig_raising",), "Pig raising", datetime.date(2018, 8, 26),
+            datetime.date(2018, 8, 28), province, "Commune hall", "PDA", None,
+        )  # fmt: skip
+        trainings.create_training(conn, draft, WALK_AWARD, TRAINING_LINE, "setup")
+    trainings.add_participant(conn, 1, "DV-009", 1, "setup")
+    for index in range(len(ROLES)):
+        trainings.add_participant(conn, 1, f"DV-1{index:02d}", 2, "setup")
+    for day in (26, 27, 28):
+        trainings.record_attendance(conn, 1, datetime.date(2018, 8, day), [("DV-009", 1)])
+
+
+def _reconciliation_world(conn: Any, world: World) -> None:
+    """sg-a's bank account with two deposits in the books and on an imported statement (the
+    CTIP award of `_fund_and_grant` gives the donor report its figures)."""
+    bank = books.open_account(
+        conn, "sg-a", "Assets:Bank:Group-KHR", datetime.date(2018, 1, 1), ["KHR"], False
+    )
+    world.bank_account_id = bank.id
+    world.cash_account_id = next(
+        a.id for a in books.list_accounts(conn, "sg-a") if a.name == "Assets:Cash:Box-KHR"
+    )
+    posting_ids = []
+    for units in ("50000", "70000"):
+        deposit = _share_purchase(units)
+        deposit["postings"][0]["account"] = "Assets:Bank:Group-KHR"
+        draft = msgspec.convert(deposit, TransactionCreate).to_draft()
+        transaction_id = journal.post_draft(conn, "sg-a", draft, "setup")
+        posting_ids.append(
+            conn.execute(
+                select(postings.c.id).where(
+                    (postings.c.transaction_id == transaction_id)
+                    & (postings.c.account_id == bank.id)
+                )
+            ).scalar_one()
+        )
+    mapping = ColumnMapping(date="Date", description="Description", amount="Amount")
+    text = "Date,Description,Amount\n2018-11-04,Deposit,50000\n2018-11-04,Deposit,70000\n"
+    reconcile.import_statement(conn, "sg-a", bank.id, text, mapping, "", "setup")
+    line_ids = sorted(
+        conn.execute(
+            select(statement_lines.c.id).where(statement_lines.c.account_id == bank.id)
+        ).scalars()
+    )
+    world.match = {"line_ids": [line_ids[0]], "posting_ids": [posting_ids[0]]}
+    world.rejection = {"line_ids": [line_ids[1]], "posting_ids": [posting_ids[0]]}
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     params: dict[str, Any] = field(default_factory=dict)
@@ -491,7 +596,101 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/books/{book}/transactions/{transaction_id}/reverse"): lambda role, w: Call(
         params={"transaction_id": w.reversible[role]}, json={"narration": "Entered twice"}
     ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/statements"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id},
+        json={
+            "csv": f"Date,Description,Amount\n2018-11-0{ROLES.index(role) + 5},Deposit,1000\n",
+            "mapping": {"date": "Date", "description": "Description", "amount": "Amount"},
+        },
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/statements"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/unmatched"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/proposals"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/matches"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}, json=w.match
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/rejections"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}, json=w.rejection
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/reconciliations"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id},
+        json={"date": "2018-01-20", "closing_balance": "0"},
+    ),
+    ("GET", "/api/books/{book}/accounts/{account_id}/reconciliations"): lambda role, w: Call(
+        params={"account_id": w.bank_account_id}
+    ),
+    ("POST", "/api/books/{book}/accounts/{account_id}/cash-counts"): lambda role, w: Call(
+        params={"account_id": w.cash_account_id}, json={"date": "2018-01-15", "amount": "0"}
+    ),
+    # The same day as the lock-date sample: neither moves the other back.
+    ("POST", "/api/books/{book}/period-close"): lambda role, w: Call(json={"date": "2018-01-01"}),
+    ("GET", "/api/awards/{award}/donor-report"): lambda role, w: Call(
+        params={"award": "CTIP-2018"}
+    ),
+    ("GET", "/api/awards/{award}/donor-report.csv"): lambda role, w: Call(
+        params={"award": "CTIP-2018"}
+    ),
+    ("GET", "/api/awards/{award}/donor-report.pdf"): lambda role, w: Call(
+        params={"award": "CTIP-2018"}
+    ),
     ("GET", "/api/contacts/{case_code}"): lambda role, w: Call(),
+    ("POST", "/api/trainings"): lambda role, w: Call(
+        json={
+            "topics": ["chicken_raising"],
+            "title": f"Chicken raising by {role}",
+            "start_date": "2018-09-03",
+            "end_date": "2018-09-04",
+            "province": "Kampong Thom",
+            "place": "Commune hall",
+            "trainer": "PDA",
+            "award": WALK_AWARD,
+            "budget_line": TRAINING_LINE,
+        }
+    ),
+    ("GET", "/api/trainings"): lambda role, w: Call(),
+    ("GET", "/api/trainings/{training_id}"): lambda role, w: Call(),
+    ("POST", "/api/trainings/{training_id}/participants"): lambda role, w: Call(
+        json={"case_code": f"DV-2{ROLES.index(role):02d}", "people": 2}
+    ),
+    ("POST", "/api/trainings/{training_id}/attendance"): lambda role, w: Call(
+        json={"date": "2018-08-26", "present": [{"case_code": f"DV-1{ROLES.index(role):02d}"}]}
+    ),
+    ("POST", "/api/trainings/{training_id}/costs"): lambda role, w: Call(
+        json={
+            "item": "venue",
+            "date": "2018-08-26",
+            "paid_from": "Assets:Bank:Walk-USD",
+            "amount": "40.00",
+        }
+    ),
+    ("GET", "/api/trainings/{training_id}/certificates/{case}"): lambda role, w: Call(),
+    ("GET", "/api/trainings/{training_id}/outcomes"): lambda role, w: Call(),
+    ("GET", "/api/trainings/{training_id}/outcomes.csv"): lambda role, w: Call(),
+    ("GET", "/api/trainings/{training_id}/outcomes.pdf"): lambda role, w: Call(),
+    ("POST", "/api/households/{case}/visits"): lambda role, w: Call(
+        json={
+            "date": f"2018-12-{ROLES.index(role) + 1:02d}",
+            "officer": f"{role}.walk",
+            # Finance visits first, then the officer: one pig born at each visit.
+            "species": [{"species": "PIG", "counted": ROLES.index(role), "births": 1}],
+        }
+    ),
+    ("GET", "/api/households/{case}/visits"): lambda role, w: Call(),
+    ("POST", "/api/households/{case}/income"): lambda role, w: Call(
+        json={"month": f"2018-{ROLES.index(role) + 7:02d}", "source": "crops", "amount": "1000"}
+    ),
+    ("GET", "/api/households/{case}/income"): lambda role, w: Call(),
+    ("GET", "/api/households/{case}/outcomes"): lambda role, w: Call(),
+    ("GET", "/api/households/{case}/outcomes.csv"): lambda role, w: Call(),
+    ("GET", "/api/outcomes"): lambda role, w: Call(),
+    ("GET", "/api/outcomes.csv"): lambda role, w: Call(),
+    ("GET", "/api/outcomes.pdf"): lambda role, w: Call(),
     ("PUT", "/api/contacts/{case_code}"): lambda role, w: Call(
         json={"province": "Kampong Thom", "name": "Test Person A", "phone": "+855 12 000 000"}
     ),
