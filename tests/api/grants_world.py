@@ -7,11 +7,13 @@ average of 4,112 riel to the dollar), and the returnee household DV-009 in Svay 
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from litestar.testing import TestClient
 
+from ledger.households.rules import HouseholdDraft
 from ledger.store.database import Database
 from tests.api.conftest import bearer
 
@@ -52,6 +54,13 @@ def household(case_code: str = "DV-009", province: str = "Svay Rieng") -> dict[s
         "referral_source": "Bavet transit centre",
         "consent_date": "2018-11-04",
     }
+
+
+def household_draft(case_code: str = "DV-009", province: str = "Svay Rieng") -> HouseholdDraft:
+    """The same household for tests that call the services without HTTP."""
+    fields = household(case_code, province)
+    consent = datetime.date.fromisoformat(fields.pop("consent_date"))
+    return HouseholdDraft(**fields, consent_date=consent)
 
 
 def build_world(client: TestClient[Any], db: Database) -> World:

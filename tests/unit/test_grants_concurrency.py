@@ -18,10 +18,10 @@ from ledger.funds import service as funds
 from ledger.funds.service import BudgetLineDraft
 from ledger.grants import service as grants
 from ledger.households import service as households
-from ledger.households.rules import HouseholdDraft
 from ledger.store.database import Database
 from ledger.store.tables import disbursements
 from ledger.verify import verify_book
+from tests.api.grants_world import household_draft
 from tests.unit.test_concurrency import assert_stored_balances_equal_postings, in_threads, outcome
 
 D = datetime.date
@@ -56,25 +56,7 @@ def programme(db: Database, line_amount: str = "2000.00") -> None:
         funds.record_exchange(
             conn, "org", D(2018, 11, 2), BANK, BAVET, "1000.00", None, "4100", None, "finance"
         )
-        households.register_household(
-            conn,
-            HouseholdDraft(
-                case_code="DV-009",
-                province="Svay Rieng",
-                district="Bavet",
-                commune="Bavet",
-                village="Prey Kokir",
-                head_sex="female",
-                head_age_band="35-49",
-                members=5,
-                children=4,
-                category="trafficking_survivor",
-                referral_source="Bavet transit centre",
-                consent_date=D(2018, 11, 4),
-            ),
-            D(2026, 1, 1),
-            "officer",
-        )
+        households.register_household(conn, household_draft(), D(2026, 1, 1), "officer")
 
     db.write(build)
 
@@ -242,20 +224,7 @@ def test_the_same_award_and_household_recorded_at_once(db: Database, org_book: s
     programme(db)
 
     def household(conn: Connection) -> object:
-        draft = HouseholdDraft(
-            case_code="DV-010",
-            province="Svay Rieng",
-            district="Bavet",
-            commune="Bavet",
-            village="Prey Kokir",
-            head_sex="male",
-            head_age_band="18-24",
-            members=2,
-            children=0,
-            category="repatriated_migrant",
-            referral_source="",
-            consent_date=D(2018, 11, 4),
-        )
+        draft = household_draft("DV-010")
         return households.register_household(conn, draft, D(2026, 1, 1), "officer")
 
     outcomes = in_threads(THREADS, lambda i: [outcome(lambda: db.write(household))])
