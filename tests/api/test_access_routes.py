@@ -45,7 +45,7 @@ from ledger.store.tables import postings, statement_lines
 from ledger.training import service as trainings
 from ledger.training.rules import TrainingDraft
 from tests.api.conftest import PASSWORD, TEST_SECRET_KEY, make_client
-from tests.api.grants_world import household_draft
+from tests.api.grants_world import create_ctip, household_draft
 
 SECURITY_MD = Path(__file__).resolve().parents[2] / "docs" / "SECURITY.md"
 PUBLIC_PATHS = ("/health", "/api/auth/login")
@@ -393,20 +393,7 @@ def _fund_and_grant(conn: Any, world: World) -> None:
         BudgetLineDraft("livelihood-grants", "Grants", "2000.00", "Expenses:Grants:CTIP-2018"),
         BudgetLineDraft("transport", "Transport", "500.00", "Expenses:Transport:CTIP-2018"),
     ]
-    funds.create_award(
-        conn,
-        "org",
-        AWARD,
-        "USAID / Winrock International",
-        "USD",
-        "10000.00",
-        datetime.date(2018, 7, 1),
-        datetime.date(2019, 6, 30),
-        "250.00",
-        "Income:Restricted:CTIP-2018",
-        lines,
-        "setup",
-    )
+    create_ctip(conn, lines)
     funds.receive_funds(
         conn, AWARD, datetime.date(2018, 7, 2), BANK, "5000.00", None, None, "setup"
     )

@@ -21,7 +21,7 @@ from ledger.households import service as households
 from ledger.store.database import Database
 from ledger.store.tables import disbursements
 from ledger.verify import verify_book
-from tests.api.grants_world import household_draft
+from tests.api.grants_world import create_ctip, household_draft
 from tests.unit.test_concurrency import assert_stored_balances_equal_postings, in_threads, outcome
 
 D = datetime.date
@@ -33,25 +33,18 @@ THREADS = 8
 PAY_DAY = D(2018, 11, 20)
 
 
+def ctip(conn: Connection, line_amount: str = "2000.00") -> funds.Award:
+    return create_ctip(
+        conn, [BudgetLineDraft(LINE, "Grants", line_amount, "Expenses:Grants:Livelihood:CTIP")]
+    )
+
+
 def programme(db: Database, line_amount: str = "2000.00") -> None:
     """CTIP-2018 with a grants line, 5,000.00 USD received, 1,000.00 USD exchanged into riel
     at Bavet (4,100 to the dollar), and the household DV-009."""
 
     def build(conn: Connection) -> None:
-        funds.create_award(
-            conn,
-            "org",
-            AWARD,
-            "USAID / Winrock International",
-            "USD",
-            "10000.00",
-            D(2018, 7, 1),
-            D(2019, 6, 30),
-            "250.00",
-            "Income:Restricted:CTIP-2018",
-            [BudgetLineDraft(LINE, "Grants", line_amount, "Expenses:Grants:Livelihood:CTIP")],
-            "finance",
-        )
+        ctip(conn, line_amount)
         funds.receive_funds(conn, AWARD, D(2018, 7, 2), BANK, "5000.00", None, None, "finance")
         funds.record_exchange(
             conn, "org", D(2018, 11, 2), BANK, BAVET, "1000.00", None, "4100", None, "finance"
@@ -203,25 +196,14 @@ def test_payments_race_for_the_last_riel_in_the_box(db: Database, org_book: str)
 def test_the_same_award_and_household_recorded_at_once(db: Database, org_book: str) -> None:
     """Two officers entering the same paper form: one record, the others a 409 each."""
 
-    def award(conn: Connection) -> object:
-        return funds.create_award(
-            conn,
-            "org",
-            "UNICEF-2019",
-            "UNICEF",
-            "USD",
-            "500.00",
-            D(2019, 1, 1),
-            D(2019, 12, 31),
-            "0",
-            "Income:Restricted:UNICEF-2019",
-            [BudgetLineDraft("training", "Training", "500.00", "Expenses:Training:UNICEF")],
-            "finance",
-        )
-
-    outcomes = in_threads(THREADS, lambda i: [outcome(lambda: db.write(award))])
+    outcomes = in_threads(THREADS, lambda i: [outcome(lambda: db.write(ctip))])
     assert outcomes == {"ok": 1, "award_exists": THREADS - 1}
-    programme(db)
+
+    def rest(conn: Connection) -> None:
+        funds.receive_funds(conn, AWARD, D(2018, 7, 2), BANK, "5000.00", None, None, "finance")
+        households.register_household(conn, household_draft(), D(2026, 1, 1), "officer")
+
+    db.write(rest)
 
     def household(conn: Connection) -> object:
         draft = household_draft("DV-010")
