@@ -244,3 +244,21 @@ def test_certificate_and_outcome_pdfs(
     programme = client.get("/api/outcomes.pdf", params={"award": AWARD, "currency": "KHR"})
     assert programme.status_code == 200
     assert "Programme outcomes" in pdf_text(programme.content)
+
+
+def test_a_reversed_cost_item_leaves_the_training_and_its_budget_line(
+    client: TestClient[Any], db: Database
+) -> None:
+    cohort = build_cohort(client, db)
+    tid = cohort.training_id
+    cost = ok(client.get(f"/api/trainings/{tid}"), 200)["costs"][0]
+    ok(
+        client.post(
+            f"/api/books/org/transactions/{cost['transaction_id']}/reverse",
+            json={"date": "2018-11-07", "narration": "Venue paid twice"},
+        )
+    )
+    assert ok(client.get(f"/api/trainings/{tid}"), 200)["cost"] == "0.00"
+    budget = ok(client.get(f"/api/awards/{AWARD}/budget"), 200)
+    line = next(x for x in budget["lines"] if x["code"] == TRAINING_LINE)
+    assert line["actual"] == "0.00"
