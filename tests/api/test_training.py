@@ -3,6 +3,7 @@ with births, deaths and sales, income against baselines; figures worked by hand.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,12 @@ from beancount import loader
 from litestar.testing import TestClient
 
 from ledger.export.beancount import export_book
+from ledger.outcomes import service as outcomes
+from ledger.reports.certificate import certificate as certificate_of
+from ledger.reports.certificate import certificate_html
+from ledger.reports.outcomes import outcomes_html, training_view
 from ledger.store.database import Database
+from ledger.training import service as trainings
 from ledger.verify import verify_book
 from tests.api.conftest import balances
 from tests.api.grants_world import AWARD, ok
@@ -239,8 +245,23 @@ def test_certificate_and_outcome_pdfs(
         "Mar 2019",
     ):
         assert expected in text, expected
+    assert pdf_page_count(pdf.content) == 1
     png = pdf_page_png(pdf.content, tmp_path, dpi=90)
     assert png.stat().st_size > 10_000
+    # pdftotext scrambles Khmer: the Khmer and the chart are checked on the HTML printed.
+    with db.read() as conn:
+        training = trainings.get_training(conn, tid)
+        outcome = outcomes.training_outcome(conn, training, "KHR")
+        view = certificate_of(training, "DV-009")
+    html = outcomes_html(training_view(outcome, datetime.date(2019, 6, 1)))
+    for khmer in ("លទ្ធផលវគ្គបណ្តុះបណ្តាល", "អត្រាបញ្ចប់វគ្គ", "ការចិញ្ចឹមមាន់ និង ការចិញ្ចឹមជ្រូក"):
+        assert khmer in html, khmer
+    assert html.count("<svg") == 1
+    assert html.count('<rect x="') == 2 + 2 * 4  # the legend's two keys, two species x 4 months
+    certificate_text = certificate_html(view)
+    assert "វិញ្ញាបនបត្របញ្ចប់វគ្គបណ្តុះបណ្តាល" in certificate_text
+    assert "ថ្ងៃទី៦ ខែវិច្ឆិកា ឆ្នាំ២០១៨" in certificate_text  # 6 November 2018
+    assert "២ នាក់" in certificate_text  # two people
     programme = client.get("/api/outcomes.pdf", params={"award": AWARD, "currency": "KHR"})
     assert programme.status_code == 200
     assert "Programme outcomes" in pdf_text(programme.content)
