@@ -262,6 +262,10 @@ def test_certificate_and_outcome_pdfs(
     assert "វិញ្ញាបនបត្របញ្ចប់វគ្គបណ្តុះបណ្តាល" in certificate_text
     assert "ថ្ងៃទី៦ ខែវិច្ឆិកា ឆ្នាំ២០១៨" in certificate_text  # 6 November 2018
     assert "២ នាក់" in certificate_text  # two people
+    household = client.get("/api/households/DV-009/outcomes.pdf")
+    assert household.status_code == 200, household.text
+    for expected in ("Household income", "DV-009", "Nov 2018*", "750,000 KHR", "1,600,000"):
+        assert expected in pdf_text(household.content), expected
     programme = client.get("/api/outcomes.pdf", params={"award": AWARD, "currency": "KHR"})
     assert programme.status_code == 200
     assert "Programme outcomes" in pdf_text(programme.content)
