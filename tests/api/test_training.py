@@ -287,3 +287,31 @@ def test_a_reversed_cost_item_leaves_the_training_and_its_budget_line(
     budget = ok(client.get(f"/api/awards/{AWARD}/budget"), 200)
     line = next(x for x in budget["lines"] if x["code"] == TRAINING_LINE)
     assert line["actual"] == "0.00"
+
+
+def test_reversed_visits_and_income_leave_the_outcomes(
+    client: TestClient[Any], db: Database
+) -> None:
+    """A mistake reversed later (even in another month) takes its figures out of the reports."""
+    cohort = build_cohort(client, db)
+    officer = cohort.world.officer
+    _record_the_year(client, officer)
+    income_ids = {
+        r["month"]: r["transaction_id"]
+        for r in ok(client.get("/api/households/DV-009/income", headers=officer), 200)
+    }
+    visits = ok(client.get("/api/households/DV-009/visits", headers=officer), 200)
+    march = visits[0]["species"][0]["transaction_id"]  # 8 born, 2 died
+    for transaction_id, date in ((income_ids["2019-03"], "2019-06-02"), (march, "2019-06-02")):
+        ok(
+            client.post(
+                f"/api/books/hh-dv-009/transactions/{transaction_id}/reverse",
+                json={"date": date, "narration": "Entered for the wrong household"},
+            )
+        )
+    household = ok(client.get("/api/households/DV-009/outcomes", headers=officer), 200)
+    assert [m["month"] for m in household["months"]] == ["2018-11", "2019-05"]
+    assert (household["follow_up_mean"], household["change"]) == ("1600000", "1400000")
+    pigs = next(h for h in household["herds"] if h["species"] == "PIG")
+    # Left: 2 received; 1 died in May (the May count was kept as the officer wrote it).
+    assert (pigs["entered"], pigs["deaths"]) == (2, 1)
