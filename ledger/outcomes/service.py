@@ -18,7 +18,7 @@ from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected
 from ledger.funds import service as funds
 from ledger.households.rules import LIVESTOCK, LIVESTOCK_ROOT, holding_account
-from ledger.households.service import Household, get_household_by_id
+from ledger.households.service import Household, find_households
 from ledger.income.rules import BASELINE_TAG, SOURCES, income_account
 from ledger.livestock import rules as livestock
 from ledger.livestock.service import money_currency
@@ -267,14 +267,8 @@ def household_outcome(conn: Connection, household: Household, currency: str) -> 
     return HouseholdReport(convert.report, _household_outcome(household, found, convert))
 
 
-def _households(conn: Connection, where: object) -> list[Household]:
-    ids = conn.execute(
-        select(household_table.c.id)
-        .where(where)  # type: ignore[arg-type]
-        .order_by(household_table.c.case_code)
-        .limit(HOUSEHOLDS_PER_REPORT_MAX)
-    ).scalars()
-    return [get_household_by_id(conn, i) for i in ids]
+def _households(conn: Connection, where: ColumnElement[bool]) -> list[Household]:
+    return find_households(conn, where, HOUSEHOLDS_PER_REPORT_MAX)
 
 
 def programme_outcome(
