@@ -32,16 +32,11 @@ from api.writes import audited_write
 from ledger.access.policy import Action, Principal
 from ledger.core.amount import format_units
 from ledger.funds import service as funds
+from ledger.funds.rules import CONVERSION_METHOD
 from ledger.funds.service import BudgetLineDraft
 from ledger.reports.registers import BUDGET_HEADER, budget_rows, to_csv
 from ledger.store import books
 from ledger.store.database import Database
-
-CONVERSION_METHOD = (
-    "Expenses in another currency are converted into the award's currency at the weighted "
-    "average rate of the exchanges from the award's currency into the account they were paid "
-    "from, up to the day of the expense, or at the explicit rate given with the expense."
-)
 
 
 def _line_draft(line: BudgetLineCreate) -> BudgetLineDraft:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from api.auth import ensure_allowed, policy
 from api.controllers.households import household_in_scope
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.requests import PATH_ID_MAX
 from api.schemas.grants import (
     EXAMPLE_CASH,
     EXAMPLE_GRANT,
@@ -110,7 +111,8 @@ class GrantController(Controller):
         case_code: FromQuery[str | None] = None,
         province: FromQuery[str | None] = None,
         after: Annotated[
-            int | None, QueryParameter(description="next_after of the previous page")
+            int | None,
+            QueryParameter(description="next_after of the previous page", le=PATH_ID_MAX),
         ] = None,
         limit: Annotated[
             int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)

@@ -489,6 +489,175 @@ receipt_sequences = Table(
     Column("last_number", Integer, nullable=False),
 )
 
+# -- savings groups: each group's own records beside its book (ledger/savings/) ---------------
+# A group IS a book of kind savings_group: `book_id` is its key and every row's sharding key.
+# Money in smallest units of the book's operating currency. The journal holds the money; these
+# tables hold what the journal cannot say: the constitution, who the members are, shares
+# bought, attendance, each loan's terms and payments, and each share-out's figures.
+
+savings_groups = Table(
+    "savings_groups",
+    metadata,
+    Column("book_id", Integer, ForeignKey("books.id"), primary_key=True),
+    Column("village", String(100), nullable=False),
+    Column("commune", String(100), nullable=False),
+    Column("formed_on", Date, nullable=False),
+    Column("meeting_frequency", String(12), nullable=False),
+    Column("share_price", BigInteger, nullable=False),
+    Column("shares_per_meeting_min", SmallInteger, nullable=False),
+    Column("shares_per_meeting_max", SmallInteger, nullable=False),
+    Column("social_fund_per_meeting", BigInteger, nullable=False),
+    Column("interest_rate_monthly_percent", String(12), nullable=False),  # exact decimal text
+    Column("interest_method", String(10), nullable=False),
+    Column("loan_savings_multiple", SmallInteger, nullable=False),
+    Column("loan_term_months_max", SmallInteger, nullable=False),
+    Column("fine_late", BigInteger, nullable=False),
+    Column("fine_absent", BigInteger, nullable=False),
+    Column("fine_other", BigInteger, nullable=False),
+    Column("cash_unit", BigInteger, nullable=False),
+    Column("lend_to_members_in_arrears", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("interest_method IN ('flat', 'declining')", name="interest_method"),
+)
+
+savings_members = Table(
+    "savings_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("case_code", String(20), nullable=True),  # a household's case code, never a name
+    Column("role", String(12), nullable=False),
+    Column("joined_on", Date, nullable=False),
+    Column("left_on", Date, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("book_id", "number", name="uq_savings_members_book_number"),
+)
+
+savings_cycles = Table(
+    "savings_cycles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("number", SmallInteger, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("planned_end_date", Date, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("shared_out_on", Date, nullable=True),
+    UniqueConstraint("book_id", "number", name="uq_savings_cycles_book_number"),
+    CheckConstraint("status IN ('open', 'shared_out')", name="status"),
+)
+
+savings_meetings = Table(
+    "savings_meetings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("cycle_id", Integer, ForeignKey("savings_cycles.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("cash_counted", BigInteger, nullable=False),
+    # Counted less booked, posted to Expenses:Cash-Differences with the reason; 0 if none.
+    Column("cash_difference", BigInteger, nullable=False, server_default="0"),
+    Column("cash_difference_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(100), nullable=True),
+    UniqueConstraint("book_id", "date", name="uq_savings_meetings_book_date"),
+)
+
+savings_meeting_entries = Table(
+    "savings_meeting_entries",
+    metadata,
+    Column("meeting_id", Integer, ForeignKey("savings_meetings.id"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("savings_members.id"), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("attendance", String(12), nullable=False),
+    Column("shares", SmallInteger, nullable=False),
+    Column("social_fund_paid", BigInteger, nullable=False),
+    Column("fines_paid", BigInteger, nullable=False),
+    Column("interest_paid", BigInteger, nullable=False),
+    Column("principal_repaid", BigInteger, nullable=False),
+    Column("loan_taken", BigInteger, nullable=False),
+    Column("grant_received", BigInteger, nullable=False),
+    Index("ix_savings_meeting_entries_member", "member_id"),
+)
+
+savings_loans = Table(
+    "savings_loans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("cycle_id", Integer, ForeignKey("savings_cycles.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("savings_members.id"), nullable=False),
+    Column("meeting_id", Integer, ForeignKey("savings_meetings.id"), nullable=True),
+    Column("disbursed_on", Date, nullable=False),
+    Column("principal", BigInteger, nullable=False),
+    Column("interest_rate_monthly_percent", String(12), nullable=False),
+    Column("interest_method", String(10), nullable=False),
+    Column("term_months", SmallInteger, nullable=False),
+    # active -> repaid | written_off | rolled_over (what a share-out left became a new loan)
+    Column("status", String(12), nullable=False),
+    Column("closed_on", Date, nullable=True),
+    Column("rolled_from_id", Integer, ForeignKey("savings_loans.id"), nullable=True),
+    CheckConstraint("status IN ('active', 'repaid', 'written_off', 'rolled_over')", name="status"),
+    Index("ix_savings_loans_book_member", "book_id", "member_id"),
+)
+
+savings_loan_payments = Table(
+    "savings_loan_payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("loan_id", Integer, ForeignKey("savings_loans.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("kind", String(12), nullable=False),  # repayment, share_out, write_off
+    Column("interest", BigInteger, nullable=False),
+    Column("principal", BigInteger, nullable=False),
+    Column("meeting_id", Integer, ForeignKey("savings_meetings.id"), nullable=True),
+    CheckConstraint("kind IN ('repayment', 'share_out', 'write_off')", name="kind"),
+    Index("ix_savings_loan_payments_loan", "loan_id"),
+)
+
+savings_share_outs = Table(
+    "savings_share_outs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("cycle_id", Integer, ForeignKey("savings_cycles.id"), nullable=False, unique=True),
+    Column("date", Date, nullable=False),
+    Column("total_shares", Integer, nullable=False),
+    Column("cash_available", BigInteger, nullable=False),
+    Column("value_per_share", String(80), nullable=False),  # exact fraction "n/d"
+    Column("social_fund", BigInteger, nullable=False),
+    Column("carried_forward", BigInteger, nullable=False),
+    Column("loans_carried_forward", BigInteger, nullable=False),
+    # The cycle's results as the share-out closed them (income positive, expenses positive).
+    Column("interest_income", BigInteger, nullable=False),
+    Column("fines_income", BigInteger, nullable=False),
+    Column("write_offs", BigInteger, nullable=False),
+    Column("cash_differences", BigInteger, nullable=False),
+    Column("carried_in", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(100), nullable=True),
+)
+
+savings_share_out_lines = Table(
+    "savings_share_out_lines",
+    metadata,
+    Column("share_out_id", Integer, ForeignKey("savings_share_outs.id"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("savings_members.id"), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("shares", Integer, nullable=False),
+    Column("savings", BigInteger, nullable=False),
+    Column("interest_due", BigInteger, nullable=False),
+    Column("share_value", BigInteger, nullable=False),
+    Column("profit", BigInteger, nullable=False),
+    Column("interest_deducted", BigInteger, nullable=False),
+    Column("principal_deducted", BigInteger, nullable=False),
+    Column("payout", BigInteger, nullable=False),
+    Column("loan_carried", BigInteger, nullable=False),
+)
+
+
 # -- training and outcomes (0005) -------------------------------------------------------------
 
 # A livestock (or vegetable) training paid from an award's budget line. `topics` holds one or
@@ -636,4 +805,110 @@ household_income = Table(
         "source IN ('livestock', 'crops', 'small_business', 'wages', 'remittances', 'other')",
         name="source",
     ),
+)
+
+
+# -- reconciliation: bank statements, matches, reconciliations and cash counts --------------
+
+# One import of a bank statement file into an account. Its lines are kept in
+# `statement_lines`; a line already stored (by fingerprint) is not stored again.
+statement_imports = Table(
+    "statement_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("file_name", String(200), nullable=False, server_default=""),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+    Column("lines_read", Integer, nullable=False),
+    Column("lines_added", Integer, nullable=False),
+    Column("closing_balance", BigInteger, nullable=True),  # the file's last running balance
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_statement_imports_account", "account_id"),
+)
+
+statement_lines = Table(
+    "statement_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("import_id", Integer, ForeignKey("statement_imports.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),  # in: +, out: -
+    Column("balance", BigInteger, nullable=True),  # the bank's running balance after it
+    Column("fingerprint", String(64), nullable=False),
+    UniqueConstraint("account_id", "fingerprint", name="uq_statement_lines_fingerprint"),
+    Index("ix_statement_lines_account_date", "account_id", "date"),
+)
+
+# An accepted match: statement lines and postings of one account that are the same money.
+# A line or a posting belongs to at most one match (UNIQUE below).
+reconciliation_matches = Table(
+    "reconciliation_matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("how", String(20), nullable=False),  # 'proposed' (accepted), 'manual', 'adjustment'
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_reconciliation_matches_account", "account_id"),
+    CheckConstraint("how IN ('proposed', 'manual', 'adjustment')", name="how"),
+)
+
+matched_lines = Table(
+    "matched_lines",
+    metadata,
+    Column("statement_line_id", Integer, ForeignKey("statement_lines.id"), primary_key=True),
+    Column("match_id", Integer, ForeignKey("reconciliation_matches.id"), nullable=False),
+    Index("ix_matched_lines_match", "match_id"),
+)
+
+matched_postings = Table(
+    "matched_postings",
+    metadata,
+    Column("posting_id", Integer, ForeignKey("postings.id"), primary_key=True),
+    Column("match_id", Integer, ForeignKey("reconciliation_matches.id"), nullable=False),
+    Index("ix_matched_postings_match", "match_id"),
+)
+
+# A proposal someone rejected: this line and this posting are not proposed together again.
+rejected_pairs = Table(
+    "rejected_pairs",
+    metadata,
+    Column("statement_line_id", Integer, ForeignKey("statement_lines.id"), primary_key=True),
+    Column("posting_id", Integer, ForeignKey("postings.id"), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+)
+
+# A closed reconciliation (a bank statement's closing balance) or a cash count: the balance
+# found at the end of `date`, recorded in the journal as a balance assertion.
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # 'statement', 'cash_count'
+    Column("date", Date, nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("counted_units", BigInteger, nullable=False),  # the statement's or the count's
+    Column("ledger_units", BigInteger, nullable=False),  # the ledger's before any adjustment
+    Column("adjustment_transaction_id", Integer, ForeignKey("transactions.id"), nullable=True),
+    Column("balance_assertion_id", Integer, ForeignKey("balance_assertions.id"), nullable=False),
+    Column("lines_unmatched", Integer, nullable=False),  # statement lines on or before `date`
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    UniqueConstraint("account_id", "currency", "date", name="uq_reconciliations_point"),
+    Index("ix_reconciliations_book_date", "book_id", "date"),
+    CheckConstraint("kind IN ('statement', 'cash_count')", name="kind"),
 )

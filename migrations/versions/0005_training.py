@@ -16,7 +16,7 @@ from alembic import op
 
 revision = "0005"
 # Relinked to the savings migration when both are merged: keep this line easy to change.
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -43,6 +43,12 @@ APPEND_ONLY_TABLES = {
     "livestock_visit_lines",
     "livestock_deaths",
     "household_income",
+    "statement_lines",  # what records a reconciliation (0006)
+    "reconciliation_matches",
+    "matched_lines",
+    "matched_postings",
+    "rejected_pairs",
+    "reconciliations",
 }
 SEEDED = {
     "KHR": 0,
