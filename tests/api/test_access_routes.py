@@ -662,6 +662,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/households/{case}/income"): lambda role, w: Call(),
     ("GET", "/api/households/{case}/outcomes"): lambda role, w: Call(),
     ("GET", "/api/households/{case}/outcomes.csv"): lambda role, w: Call(),
+    ("GET", "/api/households/{case}/outcomes.pdf"): lambda role, w: Call(),
     ("GET", "/api/outcomes"): lambda role, w: Call(),
     ("GET", "/api/outcomes.csv"): lambda role, w: Call(),
     ("GET", "/api/outcomes.pdf"): lambda role, w: Call(),
