@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from ledger.demo.statements import ABA_LIKE, ACLEDA_LIKE, as_json
 from ledger.store.database import Database
 from tests.api.conftest import balances
 from tests.api.grants_world import BANK, BAVET, build_world, ok
@@ -24,25 +25,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 BEAN_CHECK = Path(sys.executable).parent / "bean-check"
 ACLEDA_CSV = (DATA / "statement-acleda-usd.csv").read_text("utf-8")
 ABA_CSV = (DATA / "statement-aba-usd.csv").read_text("utf-8")
-ACLEDA = {
-    "header_row": 5,
-    "date": "Date",
-    "date_format": "DD/MM/YYYY",
-    "description": "Description",
-    "reference": "Reference",
-    "debit": "Debit",
-    "credit": "Credit",
-    "balance": "Balance",
-}
-ABA = {
-    "date": "Transaction Date",
-    "date_format": "DD-Mon-YYYY",
-    "description": "Transaction Details",
-    "reference": "Ref. No.",
-    "amount": "Amount",
-    "currency": "Ccy",
-    "balance": "Balance",
-}
+ACLEDA = as_json(ACLEDA_LIKE)
+ABA = as_json(ABA_LIKE)
 CHARGES = "Expenses:Bank-Charges"
 
 
