@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
+from api.files import CSV, csv_response
 from api.schemas.grants import (
     EXAMPLE_AWARD,
     EXAMPLE_EXCHANGE,
@@ -212,7 +213,7 @@ class AwardController(Controller):
         sync_to_thread=True,
         summary="Budget against actual as CSV",
         opt=policy(Action.FUNDS_READ),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV,
     )
     def budget_csv(
         self,
@@ -222,11 +223,7 @@ class AwardController(Controller):
     ) -> Response[str]:
         with db.read() as conn:
             report = funds.budget_report(conn, award, as_of)
-        return Response(
-            to_csv(BUDGET_HEADER, budget_rows(report)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="budget-{award}.csv"'},
-        )
+        return csv_response(to_csv(BUDGET_HEADER, budget_rows(report)), f"budget-{award}.csv")
 
 
 class ExchangeController(Controller):

@@ -40,6 +40,13 @@ class Action(StrEnum):
     GRANTS_WRITE = "grants.write"
     GRANTS_APPROVE = "grants.approve"
     GRANTS_DISBURSE = "grants.disburse"
+    SAVINGS_GROUPS_CREATE = "savings_groups.create"
+    SAVINGS_READ = "savings.read"
+    SAVINGS_WRITE = "savings.write"
+    TRAININGS_READ = "trainings.read"
+    TRAININGS_WRITE = "trainings.write"
+    OUTCOMES_READ = "outcomes.read"
+    OUTCOMES_WRITE = "outcomes.write"
     RECONCILE_READ = "reconcile.read"
     RECONCILE_WRITE = "reconcile.write"
     PERIOD_CLOSE = "period.close"
@@ -93,6 +100,34 @@ POLICY: dict[Action, dict[str, Reach]] = {
     Action.GRANTS_WRITE: {"finance": "all", "officer": "scope"},
     Action.GRANTS_APPROVE: {"finance": "all", "officer": "scope"},
     Action.GRANTS_DISBURSE: {"finance": "all", "officer": "scope"},
+    # Savings groups: a group is a book, so `book:` and `province:` scopes reach it. Its
+    # treasurer records meetings, loans and the share-out; the officers of its province read.
+    Action.SAVINGS_GROUPS_CREATE: {"admin": "all", "finance": "all"},
+    Action.SAVINGS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+        "treasurer": "scope",
+    },
+    Action.SAVINGS_WRITE: {"finance": "all", "treasurer": "scope"},
+    # Trainings (scoped by the province they are held in; a participant's household by its
+    # own), their cost items on a budget line, attendance; follow-up visits and income
+    # records (they post in household books, so never admin) and the outcome reports.
+    Action.TRAININGS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.TRAININGS_WRITE: {"finance": "all", "officer": "scope"},
+    Action.OUTCOMES_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.OUTCOMES_WRITE: {"finance": "all", "officer": "scope"},
     # Bank statements, matches, reconciliations and cash counts: finance keeps them; auditors
     # and the administrator read them. Closing a period moves the lock date: finance only.
     Action.RECONCILE_READ: {"admin": "all", "finance": "all", "auditor": "all"},

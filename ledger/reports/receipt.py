@@ -227,16 +227,16 @@ def disbursement_receipt(conn: Connection, grant_id: int, disbursement_id: int) 
             grant_id=grant.id,
             business_type=grant.business_type,
             award_code=award.code,
-            donor=award.donor[: TEXT_LENGTH_MAX["donor"]],
-            budget_line=award.line(grant.budget_line).name[: TEXT_LENGTH_MAX["budget_line"]],
+            donor=award.donor,
+            budget_line=award.line(grant.budget_line).name,
             method=found.method,  # type: ignore[arg-type]
             paid_from=found.paid_from,
             currency=found.currency,
             amount=None if items else total,
             items=items,
             total_value=total,
-            officer=(found.created_by or "")[: TEXT_LENGTH_MAX["officer"]],
-            narration=narration.txn.narration[: TEXT_LENGTH_MAX["narration"]],
+            officer=found.created_by or "",
+            narration=narration.txn.narration,
         )
     except ValueError as error:
         raise LedgerRejected(

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"  # relinked at merge time onto the latest revision before it
+down_revision = "0005"  # relinked at merge time onto the latest revision before it
 branch_labels = None
 depends_on = None
 
