@@ -85,7 +85,7 @@ def _is_absent(index: int, week: int) -> bool:
     return (index + 2 * week) % 13 == 0
 
 
-def _meeting(conn: Connection, group: DemoGroup, week: int) -> MeetingDraft:
+def meeting_draft(conn: Connection, group: DemoGroup, week: int) -> MeetingDraft:
     """The treasurer's record of one meeting, with the cash the box then holds."""
     date = FIRST_MEETING + datetime.timedelta(weeks=week)
     stored = queries.get_group(conn, group.code)
@@ -189,7 +189,7 @@ def load_savings_groups(conn: Connection) -> list[str]:
             )
             service.add_member(conn, group.code, _number(index), role, D(2018, 8, 27))
         for week in range(WEEKS):
-            service.record_meeting(conn, group.code, _meeting(conn, group, week), TREASURER)
+            service.record_meeting(conn, group.code, meeting_draft(conn, group, week), TREASURER)
         done.append(
             f"demo: book {group.code!r}: savings group of {group.members} members, "
             f"{WEEKS} weekly meetings"
