@@ -23,12 +23,15 @@ from api.controllers.contacts import ContactController
 from api.controllers.grants import GrantController
 from api.controllers.health import health
 from api.controllers.households import HouseholdController
+from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcomeController
+from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
+from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.ratelimit import SlidingWindowLimiter, UsernameLockout
-from api.requests import request_context_middleware
+from api.requests import parameter_check_middleware, request_context_middleware
 from ledger.access import users
 from ledger.access.secrets import load_secret_key
 from ledger.store.database import Database
@@ -103,13 +106,18 @@ def create_app(
             HouseholdController,
             GrantController,
             SavingsGroupController,
+            TrainingController,
+            HouseholdOutcomeController,
+            ProgrammeOutcomeController,
+            ReconcileController,
+            DonorReportController,
         ],
         guards=[authorize],
         dependencies={
             "db": Provide(_provide_db, sync_to_thread=False),
             "principal": Provide(current_principal, sync_to_thread=False),
         },
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, parameter_check_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

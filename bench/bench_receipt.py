@@ -20,7 +20,7 @@ import jinja2
 import weasyprint
 
 from bench.common import median, print_conditions, print_table
-from ledger.core import limits
+from ledger.core.limits import DISBURSEMENT_ITEMS_MAX
 from ledger.demo.receipts import cash_receipt, in_kind_receipt, receipt_at_limits
 from ledger.reports.receipt import render_receipt
 
@@ -35,9 +35,7 @@ def main() -> None:
     )
     cases = {
         "cash, 410,000 KHR": cash_receipt(),
-        f"in kind, {limits.DISBURSEMENT_ITEMS_MAX} items": in_kind_receipt(
-            limits.DISBURSEMENT_ITEMS_MAX
-        ),
+        f"in kind, {DISBURSEMENT_ITEMS_MAX} items": in_kind_receipt(DISBURSEMENT_ITEMS_MAX),
         "in kind, every text at its limit": receipt_at_limits(),
     }
     rows = []

@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
+from api.files import CSV, csv_response
 from api.schemas.grants import (
     EXAMPLE_AWARD,
     EXAMPLE_EXCHANGE,
@@ -31,16 +32,11 @@ from api.writes import audited_write
 from ledger.access.policy import Action, Principal
 from ledger.core.amount import format_units
 from ledger.funds import service as funds
+from ledger.funds.rules import CONVERSION_METHOD
 from ledger.funds.service import BudgetLineDraft
 from ledger.reports.registers import BUDGET_HEADER, budget_rows, to_csv
 from ledger.store import books
 from ledger.store.database import Database
-
-CONVERSION_METHOD = (
-    "Expenses in another currency are converted into the award's currency at the weighted "
-    "average rate of the exchanges from the award's currency into the account they were paid "
-    "from, up to the day of the expense, or at the explicit rate given with the expense."
-)
 
 
 def _line_draft(line: BudgetLineCreate) -> BudgetLineDraft:
@@ -217,7 +213,7 @@ class AwardController(Controller):
         sync_to_thread=True,
         summary="Budget against actual as CSV",
         opt=policy(Action.FUNDS_READ),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV,
     )
     def budget_csv(
         self,
@@ -227,11 +223,7 @@ class AwardController(Controller):
     ) -> Response[str]:
         with db.read() as conn:
             report = funds.budget_report(conn, award, as_of)
-        return Response(
-            to_csv(BUDGET_HEADER, budget_rows(report)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="budget-{award}.csv"'},
-        )
+        return csv_response(to_csv(BUDGET_HEADER, budget_rows(report)), f"budget-{award}.csv")
 
 
 class ExchangeController(Controller):

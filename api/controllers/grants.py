@@ -14,6 +14,8 @@ from sqlalchemy import Connection
 
 from api.auth import ensure_allowed, policy
 from api.controllers.households import household_in_scope
+from api.files import CSV, PDF, csv_response, pdf_response
+from api.requests import PATH_ID_MAX
 from api.schemas.grants import (
     EXAMPLE_CASH,
     EXAMPLE_GRANT,
@@ -109,7 +111,8 @@ class GrantController(Controller):
         case_code: FromQuery[str | None] = None,
         province: FromQuery[str | None] = None,
         after: Annotated[
-            int | None, QueryParameter(description="next_after of the previous page")
+            int | None,
+            QueryParameter(description="next_after of the previous page", le=PATH_ID_MAX),
         ] = None,
         limit: Annotated[
             int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
@@ -129,7 +132,7 @@ class GrantController(Controller):
         sync_to_thread=True,
         summary="The grant register as CSV (grants of your provinces)",
         opt=policy(Action.GRANTS_READ),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV,
     )
     def register_csv(
         self,
@@ -151,11 +154,7 @@ class GrantController(Controller):
                 if len(page) < limits.PAGE_SIZE_MAX:
                     break
                 after = page[-1].id
-        return Response(
-            to_csv(GRANT_REGISTER_HEADER, rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="grant-register.csv"'},
-        )
+        return csv_response(to_csv(GRANT_REGISTER_HEADER, rows), "grant-register.csv")
 
     @get(
         "/{grant_id:int}", sync_to_thread=True, summary="One grant", opt=policy(Action.GRANTS_READ)
@@ -324,7 +323,7 @@ class GrantController(Controller):
         sync_to_thread=True,
         summary="The disbursement's receipt: Khmer and English, one A4 page, to sign",
         opt=policy(Action.GRANTS_READ),
-        media_type="application/pdf",
+        media_type=PDF,
     )
     def receipt(
         self,
@@ -336,13 +335,7 @@ class GrantController(Controller):
         with db.read() as conn:
             grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
             view = disbursement_receipt(conn, grant_id, disbursement_id)
-        return Response(
-            render_receipt(view),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'inline; filename="receipt-{view.receipt_number}.pdf"'
-            },
-        )
+        return pdf_response(render_receipt(view), f"receipt-{view.receipt_number}.pdf")
 
     @post(
         "/{grant_id:int}/disbursements/{disbursement_id:int}/reverse",

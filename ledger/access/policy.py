@@ -43,6 +43,14 @@ class Action(StrEnum):
     SAVINGS_GROUPS_CREATE = "savings_groups.create"
     SAVINGS_READ = "savings.read"
     SAVINGS_WRITE = "savings.write"
+    TRAININGS_READ = "trainings.read"
+    TRAININGS_WRITE = "trainings.write"
+    OUTCOMES_READ = "outcomes.read"
+    OUTCOMES_WRITE = "outcomes.write"
+    RECONCILE_READ = "reconcile.read"
+    RECONCILE_WRITE = "reconcile.write"
+    PERIOD_CLOSE = "period.close"
+    DONOR_REPORTS_READ = "donor_reports.read"
 
 
 # How far a role reaches for an action: every book, the books (or provinces) in its scope,
@@ -103,6 +111,30 @@ POLICY: dict[Action, dict[str, Reach]] = {
         "treasurer": "scope",
     },
     Action.SAVINGS_WRITE: {"finance": "all", "treasurer": "scope"},
+    # Trainings (scoped by the province they are held in; a participant's household by its
+    # own), their cost items on a budget line, attendance; follow-up visits and income
+    # records (they post in household books, so never admin) and the outcome reports.
+    Action.TRAININGS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.TRAININGS_WRITE: {"finance": "all", "officer": "scope"},
+    Action.OUTCOMES_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.OUTCOMES_WRITE: {"finance": "all", "officer": "scope"},
+    # Bank statements, matches, reconciliations and cash counts: finance keeps them; auditors
+    # and the administrator read them. Closing a period moves the lock date: finance only.
+    Action.RECONCILE_READ: {"admin": "all", "finance": "all", "auditor": "all"},
+    Action.RECONCILE_WRITE: {"finance": "all"},
+    Action.PERIOD_CLOSE: {"finance": "all"},
+    # Donor financial reports carry no personal data; officers use the budget report.
+    Action.DONOR_REPORTS_READ: {"admin": "all", "finance": "all", "auditor": "all"},
 }
 
 Decision = Literal["allow", "forbidden", "hidden"]

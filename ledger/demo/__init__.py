@@ -10,8 +10,9 @@ and two savings groups in Kampong Thom with their weekly meetings, loans and a s
 from __future__ import annotations
 
 from ledger.demo.grants import load_grants
-from ledger.demo.organisation import ORG_BOOK, load_organisation
+from ledger.demo.organisation import ORG_BOOK, load_organisation, lock_organisation
 from ledger.demo.savings import load_savings_groups
+from ledger.demo.training import load_training
 from ledger.store import books
 from ledger.store.database import Database
 
@@ -23,5 +24,11 @@ def load_demo(db: Database) -> list[str]:
     if ORG_BOOK in present:
         return [f"demo: book {ORG_BOOK!r} exists already; nothing loaded"]
     return db.write(
-        lambda conn: load_organisation(conn) + load_grants(conn) + load_savings_groups(conn)
+        lambda conn: (
+            load_organisation(conn)
+            + load_grants(conn)
+            + load_training(conn)
+            + lock_organisation(conn)
+            + load_savings_groups(conn)
+        )
     )

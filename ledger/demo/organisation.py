@@ -1,6 +1,7 @@
 """The organisation's book: the CTIP award and its budget lines, funds received in USD,
-exchanges into riel and baht, training and reintegration expenses on their budget lines, a
-correction by reversal, a cash count and a lock date."""
+exchanges into riel and baht, reintegration expenses on their budget lines, a correction by
+reversal, a cash count and (once every area has posted) a lock date. The training's costs
+are its cost items (`ledger/demo/training.py`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ BANK = "Assets:Bank:Operating-USD"
 CASH_PHNOM_PENH = "Assets:Cash:Phnom-Penh-KHR"
 CASH_BAVET = "Assets:Cash:Bavet-KHR"
 CASH_POIPET = "Assets:Cash:Poipet-THB"
+LOCKED_UNTIL = D(2018, 10, 31)
 
 ACCOUNTS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     (BANK, ("USD",), True),
@@ -64,32 +66,6 @@ EXCHANGES = (
 )
 # (date, budget line, paid from, amount, narration, payee)
 EXPENSES = (
-    (
-        D(2018, 8, 28),
-        "livestock-training",
-        CASH_PHNOM_PENH,
-        "2376000",
-        "Chicken and pig raising training, 26-28 August, 33 trainees: venue and meals / "
-        "វគ្គបណ្តុះបណ្តាលការចិញ្ចឹមមាន់ និងជ្រូក",
-        None,
-    ),
-    (
-        D(2018, 8, 28),
-        "livestock-training",
-        CASH_PHNOM_PENH,
-        "1155000",
-        "Chicken and pig raising training: trainees' transport from Svay Rieng, Kampong Speu, "
-        "Prey Veng, Tboung Khmum and Mondulkiri",
-        None,
-    ),
-    (
-        D(2018, 8, 29),
-        "livestock-training",
-        BANK,
-        "180.00",
-        "Trainer fee, chicken and pig raising training",
-        "Provincial Department of Agriculture",
-    ),
     (
         D(2018, 11, 4),
         "transport",
@@ -203,10 +179,15 @@ def load_organisation(conn: Connection) -> list[str]:
     )
     # The Bavet cash box was counted at the close of 30 November: 3,288,000 - 1,485,000 riel.
     journal.assert_balance(conn, ORG_BOOK, CASH_BAVET, "KHR", D(2018, 11, 30), 1_803_000)
-    books.set_lock_date(conn, ORG_BOOK, D(2018, 10, 31))
     return [
         f"demo: book {ORG_BOOK!r}, award {AWARD} with {len(BUDGET_LINES)} budget lines",
         f"demo: a fund receipt, {len(EXCHANGES)} exchanges, {len(EXPENSES) + 1} expenses on "
         "budget lines (one a mistake, reversed), bank charges",
-        "demo: Bavet cash count 1,803,000 KHR at 2018-11-30; lock date 2018-10-31",
+        "demo: Bavet cash count 1,803,000 KHR at 2018-11-30",
     ]
+
+
+def lock_organisation(conn: Connection) -> list[str]:
+    """Close the organisation's book up to 31 October 2018, once every area has posted."""
+    books.set_lock_date(conn, ORG_BOOK, LOCKED_UNTIL)
+    return [f"demo: lock date {LOCKED_UNTIL.isoformat()} on book {ORG_BOOK!r}"]

@@ -11,7 +11,7 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
-from ledger.core import limits
+from ledger.core.limits import DISBURSEMENT_ITEMS_MAX
 from ledger.demo.organisation import AWARD, ORG_BOOK
 from ledger.reports.receipt import LIVESTOCK, TEXT_LENGTH_MAX, ReceiptItem, ReceiptView
 
@@ -68,7 +68,7 @@ def receipt_at_limits() -> ReceiptView:
     def text(field: str, unit: str) -> str:
         return (unit * TEXT_LENGTH_MAX[field])[: TEXT_LENGTH_MAX[field]]
 
-    view = in_kind_receipt(limits.DISBURSEMENT_ITEMS_MAX, 9_979, Decimal("4999999"))
+    view = in_kind_receipt(DISBURSEMENT_ITEMS_MAX, 9_979, Decimal("4999999"))
     return dataclasses.replace(
         view,
         organisation=text("organisation", "Livelihood Grants "),

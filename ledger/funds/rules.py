@@ -46,6 +46,14 @@ class Conversion:
     rate: Decimal | None  # units of the paid currency for one unit of the award's
 
 
+# Stated on every report of budget against actual (docs/ACCOUNTING.md explains it).
+CONVERSION_METHOD = (
+    "Expenses in another currency are converted into the award's currency at the weighted "
+    "average rate of the exchanges from the award's currency into the account they were paid "
+    "from, up to the day of the expense, or at the explicit rate given with the expense."
+)
+
+
 def validate_award_code(code: str) -> LedgerError | None:
     if AWARD_CODE_RE.fullmatch(code):
         return None

@@ -784,3 +784,39 @@ def check_reversible_in_journal(conn: Connection, transaction_id: int) -> None:
                 )
             ]
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Households that received a disbursement (not reversed) of an award's grants, and the
+    people in them (household members as registered). Counts only: no case codes."""
+
+    households: int
+    people: int
+
+
+def reached(
+    conn: Connection, award_id: int, start: datetime.date | None, end: datetime.date
+) -> Reach:
+    """Households reached by the award's grants between `start` and `end` (from the first
+    disbursement when `start` is None), each household counted once."""
+    where = [
+        grants.c.award_id == award_id,
+        disbursements.c.reversed_at.is_(None),
+        disbursements.c.date <= end,
+    ]
+    if start is not None:
+        where.append(disbursements.c.date >= start)
+    reached_ids = (
+        select(grants.c.household_id)
+        .join(disbursements, disbursements.c.grant_id == grants.c.id)
+        .where(and_(*where))
+        .distinct()
+        .subquery()
+    )
+    count, people = conn.execute(
+        select(func.count(), func.coalesce(func.sum(household_table.c.members), 0)).where(
+            household_table.c.id.in_(select(reached_ids.c.household_id))
+        )
+    ).one()
+    return Reach(int(count), int(people))

@@ -29,6 +29,8 @@ LIVESTOCK_ROOT = "Assets:Livestock"
 GOODS_ROOT = "Assets:Goods"
 # Commodities counted in head, each kept in an account of its own.
 LIVESTOCK = ("PIG", "CHICKEN", "DUCK", "COW", "BUFFALO", "GOAT")
+# What a household is paid in or pays with: its income, its sales, its feed and vet costs.
+MONEY = ("KHR", "USD", "THB")
 
 
 @dataclass(frozen=True, slots=True)

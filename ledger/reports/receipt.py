@@ -3,9 +3,9 @@
 `ReceiptView` is everything printed, already read from the ledger. It names the household
 by case code only: it has no field for a name, a phone number or an address (invariant 8),
 and a test keeps it so. What was given is either money (`amount`) or items in kind with
-head counts (`items`). Every text has a length limit (`TEXT_LENGTH_MAX`) and the items a
-count limit (`limits.DISBURSEMENT_ITEMS_MAX`): a test prints a receipt with every field at
-its limit and checks that it is still one page.
+head counts (`items`, at most `limits.DISBURSEMENT_ITEMS_MAX`). Each text has a length limit
+(`TEXT_LENGTH_MAX`) no shorter than what the ledger accepts for it, so a receipt can always
+be printed; a test prints one with every field at its limit and checks it is one page.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
 
 from sqlalchemy import Connection
 
@@ -21,28 +20,30 @@ from ledger.core import limits
 from ledger.core.amount import units_to_decimal
 from ledger.core.errors import LedgerRejected, conflict
 from ledger.funds import service as funds
+from ledger.funds.rules import BUDGET_LINE_NAME_LENGTH_MAX, DONOR_LENGTH_MAX
 from ledger.grants import service as grants
+from ledger.grants.rules import Method
 from ledger.reports.pdf import lay_out, render_html
 from ledger.reports.words import CURRENCY_WORDS, WHOLE_UNITS_MAX
 from ledger.store import books, journal
 
-Method = Literal["cash", "bank_transfer", "mobile_money", "in_kind"]
-
 TEMPLATE = "receipt.html"
 
-# The longest text each field may print: what one A4 page holds next to 20 items.
+# The longest text each field prints: at least what the ledger accepts for it (book codes and
+# award codes have 40 characters, receipt numbers add "-2018-0007", case codes are like
+# DV-009, usernames have 64).
 TEXT_LENGTH_MAX: dict[str, int] = {
     "organisation": limits.BOOK_NAME_LENGTH_MAX,
     "book_code": 40,
-    "receipt_number": 56,
-    "case_code": 32,
+    "receipt_number": 50,
+    "case_code": 16,
     "business_type": 32,
-    "award_code": 32,
-    "donor": 120,
-    "budget_line": 120,
+    "award_code": 40,
+    "donor": DONOR_LENGTH_MAX,
+    "budget_line": BUDGET_LINE_NAME_LENGTH_MAX,
     "paid_from": limits.ACCOUNT_NAME_LENGTH_MAX,
     "officer": 64,
-    "narration": limits.DISBURSEMENT_NARRATION_LENGTH_MAX,
+    "narration": limits.NARRATION_LENGTH_MAX,
 }
 
 # Khmer, then English, for each label the officer and the recipient read.
@@ -184,7 +185,7 @@ def render_receipt(view: ReceiptView) -> bytes:
 
     Laid out in the normal style first; when long texts next to many items need a second
     page, laid out again in the compact style (smaller type), which holds every field at its
-    limit with `DISBURSEMENT_ITEMS_MAX` items (a test proves it). A beneficiary signs one sheet.
+    limit with `limits.DISBURSEMENT_ITEMS_MAX` items (a test proves it): one sheet to sign.
     """
     document = lay_out(TEMPLATE, {"receipt": view, "compact": False})
     if len(document.pages) > 1:
@@ -226,16 +227,16 @@ def disbursement_receipt(conn: Connection, grant_id: int, disbursement_id: int) 
             grant_id=grant.id,
             business_type=grant.business_type,
             award_code=award.code,
-            donor=award.donor[: TEXT_LENGTH_MAX["donor"]],
-            budget_line=award.line(grant.budget_line).name[: TEXT_LENGTH_MAX["budget_line"]],
+            donor=award.donor,
+            budget_line=award.line(grant.budget_line).name,
             method=found.method,  # type: ignore[arg-type]
             paid_from=found.paid_from,
             currency=found.currency,
             amount=None if items else total,
             items=items,
             total_value=total,
-            officer=(found.created_by or "")[: TEXT_LENGTH_MAX["officer"]],
-            narration=narration.txn.narration[: TEXT_LENGTH_MAX["narration"]],
+            officer=found.created_by or "",
+            narration=narration.txn.narration,
         )
     except ValueError as error:
         raise LedgerRejected(

@@ -656,3 +656,259 @@ savings_share_out_lines = Table(
     Column("payout", BigInteger, nullable=False),
     Column("loan_carried", BigInteger, nullable=False),
 )
+
+
+# -- training and outcomes (0005) -------------------------------------------------------------
+
+# A livestock (or vegetable) training paid from an award's budget line. `topics` holds one or
+# more topic codes separated by spaces; a participant completes it on attending at least
+# `completion_days_min` of its days.
+trainings = Table(
+    "trainings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("topics", String(200), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("province", String(100), nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("trainer", String(200), nullable=False),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), nullable=False),
+    Column("completion_days_min", SmallInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_trainings_province", "province"),
+    CheckConstraint("end_date >= start_date", name="dates_ordered"),
+    CheckConstraint("completion_days_min >= 1", name="completion_days_positive"),
+)
+
+# A cost item of a training, posted through the budget line (its `budget_spends` row measures
+# it in the award's currency). Append-only.
+training_costs = Table(
+    "training_costs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("training_id", Integer, ForeignKey("trainings.id"), nullable=False),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False, unique=True),
+    Column("item", String(20), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Index("ix_training_costs_training", "training_id"),
+    CheckConstraint("units > 0", name="units_positive"),
+)
+
+training_participants = Table(
+    "training_participants",
+    metadata,
+    Column("training_id", Integer, ForeignKey("trainings.id"), primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), primary_key=True),
+    Column("people", SmallInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_training_participants_household", "household_id"),
+    CheckConstraint("people >= 1", name="people_positive"),
+)
+
+# How many people of a participating household attended on one day. Append-only.
+training_attendance = Table(
+    "training_attendance",
+    metadata,
+    Column("training_id", Integer, ForeignKey("trainings.id"), primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("people", SmallInteger, nullable=False),
+    CheckConstraint("people >= 1", name="people_positive"),
+)
+
+# A follow-up visit to a household: what the officer counted, per species, and the feed and
+# vet costs, in `currency`. Its movements are posted in the household's book. Append-only.
+livestock_visits = Table(
+    "livestock_visits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("officer", String(64), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("feed_cost", BigInteger, nullable=False),
+    Column("vet_cost", BigInteger, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_livestock_visits_household_date", "household_id", "date"),
+    CheckConstraint("feed_cost >= 0 AND vet_cost >= 0", name="costs_not_negative"),
+)
+
+# One species at one visit, in head. `expected` is what the book held after the movements;
+# `counted - expected` was posted as an adjustment with its reason. Append-only.
+livestock_visit_lines = Table(
+    "livestock_visit_lines",
+    metadata,
+    Column("visit_id", Integer, ForeignKey("livestock_visits.id"), primary_key=True),
+    Column("species", String(24), ForeignKey("commodities.code"), primary_key=True),
+    Column("counted", BigInteger, nullable=False),
+    Column("births", BigInteger, nullable=False),
+    Column("deaths", BigInteger, nullable=False),
+    Column("bought", BigInteger, nullable=False),
+    Column("bought_price", BigInteger, nullable=False),  # total, in the visit's currency
+    Column("sold", BigInteger, nullable=False),
+    Column("sold_price", BigInteger, nullable=False),  # total, in the visit's currency
+    Column("eaten", BigInteger, nullable=False),
+    Column("passed_on", BigInteger, nullable=False),
+    Column("expected", BigInteger, nullable=False),
+    Column("adjustment_reason", Text, nullable=True),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=True),
+    CheckConstraint(
+        "counted >= 0 AND births >= 0 AND deaths >= 0 AND bought >= 0 AND sold >= 0 "
+        "AND eaten >= 0 AND passed_on >= 0 AND bought_price >= 0 AND sold_price >= 0",
+        name="head_not_negative",
+    ),
+)
+
+# Deaths of one species at one visit by cause. Append-only.
+livestock_deaths = Table(
+    "livestock_deaths",
+    metadata,
+    Column("visit_id", Integer, ForeignKey("livestock_visits.id"), primary_key=True),
+    Column("species", String(24), ForeignKey("commodities.code"), primary_key=True),
+    Column("cause", String(20), primary_key=True),
+    Column("head", BigInteger, nullable=False),
+    CheckConstraint("head > 0", name="head_positive"),
+)
+
+# A household's income for one month from one source. `baseline_month` repeats `month` for
+# the baseline before support, NULL otherwise: one baseline per household and month is a
+# database fact (NULLs never collide). Append-only.
+household_income = Table(
+    "household_income",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("month", Date, nullable=False),  # the first day of the month
+    Column("source", String(20), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("baseline", Boolean, nullable=False),
+    Column("baseline_month", Date, nullable=True),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_household_income_household_month", "household_id", "month"),
+    UniqueConstraint("household_id", "baseline_month", name="uq_household_income_baseline"),
+    CheckConstraint("units > 0", name="units_positive"),
+    CheckConstraint(
+        "source IN ('livestock', 'crops', 'small_business', 'wages', 'remittances', 'other')",
+        name="source",
+    ),
+)
+
+
+# -- reconciliation: bank statements, matches, reconciliations and cash counts --------------
+
+# One import of a bank statement file into an account. Its lines are kept in
+# `statement_lines`; a line already stored (by fingerprint) is not stored again.
+statement_imports = Table(
+    "statement_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("file_name", String(200), nullable=False, server_default=""),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+    Column("lines_read", Integer, nullable=False),
+    Column("lines_added", Integer, nullable=False),
+    Column("closing_balance", BigInteger, nullable=True),  # the file's last running balance
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_statement_imports_account", "account_id"),
+)
+
+statement_lines = Table(
+    "statement_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("import_id", Integer, ForeignKey("statement_imports.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),  # in: +, out: -
+    Column("balance", BigInteger, nullable=True),  # the bank's running balance after it
+    Column("fingerprint", String(64), nullable=False),
+    UniqueConstraint("account_id", "fingerprint", name="uq_statement_lines_fingerprint"),
+    Index("ix_statement_lines_account_date", "account_id", "date"),
+)
+
+# An accepted match: statement lines and postings of one account that are the same money.
+# A line or a posting belongs to at most one match (UNIQUE below).
+reconciliation_matches = Table(
+    "reconciliation_matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("how", String(20), nullable=False),  # 'proposed' (accepted), 'manual', 'adjustment'
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_reconciliation_matches_account", "account_id"),
+    CheckConstraint("how IN ('proposed', 'manual', 'adjustment')", name="how"),
+)
+
+matched_lines = Table(
+    "matched_lines",
+    metadata,
+    Column("statement_line_id", Integer, ForeignKey("statement_lines.id"), primary_key=True),
+    Column("match_id", Integer, ForeignKey("reconciliation_matches.id"), nullable=False),
+    Index("ix_matched_lines_match", "match_id"),
+)
+
+matched_postings = Table(
+    "matched_postings",
+    metadata,
+    Column("posting_id", Integer, ForeignKey("postings.id"), primary_key=True),
+    Column("match_id", Integer, ForeignKey("reconciliation_matches.id"), nullable=False),
+    Index("ix_matched_postings_match", "match_id"),
+)
+
+# A proposal someone rejected: this line and this posting are not proposed together again.
+rejected_pairs = Table(
+    "rejected_pairs",
+    metadata,
+    Column("statement_line_id", Integer, ForeignKey("statement_lines.id"), primary_key=True),
+    Column("posting_id", Integer, ForeignKey("postings.id"), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+)
+
+# A closed reconciliation (a bank statement's closing balance) or a cash count: the balance
+# found at the end of `date`, recorded in the journal as a balance assertion.
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # 'statement', 'cash_count'
+    Column("date", Date, nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("counted_units", BigInteger, nullable=False),  # the statement's or the count's
+    Column("ledger_units", BigInteger, nullable=False),  # the ledger's before any adjustment
+    Column("adjustment_transaction_id", Integer, ForeignKey("transactions.id"), nullable=True),
+    Column("balance_assertion_id", Integer, ForeignKey("balance_assertions.id"), nullable=False),
+    Column("lines_unmatched", Integer, nullable=False),  # statement lines on or before `date`
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    UniqueConstraint("account_id", "currency", "date", name="uq_reconciliations_point"),
+    Index("ix_reconciliations_book_date", "book_id", "date"),
+    CheckConstraint("kind IN ('statement', 'cash_count')", name="kind"),
+)

@@ -20,6 +20,7 @@ BAVET = "Assets:Cash:Bavet-KHR"
 AWARD = "CTIP-2018"
 GRANTS_LINE = "livelihood-grants"
 TRANSPORT_LINE = "transport"
+PERSON = "Chea Sopheap"  # a name on file in contacts, which no report may print
 
 
 @dataclass(frozen=True)
@@ -176,3 +177,44 @@ def pigs(date: str = "2018-11-20", count: int | float = 2, cost: str = "300000")
 
 def cash(amount: str, date: str = "2019-01-20") -> dict[str, Any]:
     return {"date": date, "method": "cash", "paid_from": BAVET, "amount": amount}
+
+
+def programme(client: TestClient[Any], db: Database) -> None:
+    """The world, DV-009's contact on file, a 300.00 USD pig-raising grant paid as 2 pigs
+    (20 November 2018) and 616,500 riel cash (20 January 2019), transport home for
+    returnees (120,000 riel at 4,100 on 4 November), and the Bavet cash box counted at
+    3,392,000 riel on 31 December 2018."""
+    world = build_world(client, db)
+    ok(
+        client.put(
+            "/api/contacts/DV-009",
+            json={"province": "Svay Rieng", "name": PERSON, "phone": "+855 12 345 678"},
+            headers=world.officer,
+        ),
+        200,
+    )
+    grant_id = approved_grant(client, world)
+    ok(client.post(f"/api/grants/{grant_id}/disbursements", json=pigs()))
+    ok(client.post(f"/api/grants/{grant_id}/disbursements", json=cash("616500")))
+    ok(
+        client.post(
+            f"/api/awards/{AWARD}/expenses",
+            json={
+                "date": "2018-11-04",
+                "budget_line": TRANSPORT_LINE,
+                "paid_from": BAVET,
+                "amount": "120000",
+                "narration": "Transport home for 33 returnees from Long An",
+                "exchange_rate": "4100",
+            },
+        )
+    )
+    bavet = next(
+        a["id"] for a in ok(client.get("/api/books/org/accounts"), 200) if a["name"] == BAVET
+    )
+    ok(
+        client.post(
+            f"/api/books/org/accounts/{bavet}/cash-counts",
+            json={"date": "2018-12-31", "amount": "3392000"},
+        )
+    )

@@ -14,9 +14,18 @@ import pytest
 from jinja2 import UndefinedError
 
 from ledger.core import limits
+from ledger.core.limits import DISBURSEMENT_ITEMS_MAX
 from ledger.demo.receipts import cash_receipt, in_kind_receipt, receipt_at_limits
-from ledger.reports.pdf import render_html
-from ledger.reports.receipt import ReceiptItem, ReceiptView, receipt_html, render_receipt
+from ledger.grants import rules as grants
+from ledger.reports.pdf import lay_out, render_html
+from ledger.reports.receipt import (
+    BUSINESS_TYPES,
+    METHODS,
+    ReceiptItem,
+    ReceiptView,
+    receipt_html,
+    render_receipt,
+)
 from tests.pdf import pdf_page_count, pdf_page_png, pdf_text
 
 CASH = cash_receipt()
@@ -111,7 +120,9 @@ def test_every_livestock_has_its_khmer_name() -> None:
 
 
 def test_the_most_items_fit_one_page() -> None:
-    view = in_kind_receipt(limits.DISBURSEMENT_ITEMS_MAX)
+    view = in_kind_receipt(DISBURSEMENT_ITEMS_MAX)
+    # Ordinary texts need no compact type, even beside the most items.
+    assert len(lay_out("receipt.html", {"receipt": view, "compact": False}).pages) == 1
     pdf = render_receipt(view)
     assert pdf_page_count(pdf) == 1
     text = pdf_text(pdf)
@@ -124,7 +135,7 @@ def test_the_most_items_fit_one_page() -> None:
 
 def test_every_field_at_its_limit_still_fits_one_page(tmp_path: Path) -> None:
     view = receipt_at_limits()
-    assert len(view.items) == limits.DISBURSEMENT_ITEMS_MAX
+    assert len(view.items) == DISBURSEMENT_ITEMS_MAX
     pdf = render_receipt(view)
     assert pdf_page_count(pdf) == 1
     text = pdf_text(pdf)
@@ -141,6 +152,14 @@ def test_a_page_can_be_looked_at(tmp_path: Path) -> None:
     # A4 (210 x 297 mm) at 60 dpi, portrait: 496 x 702 pixels, give or take poppler's rounding.
     assert abs(width - 496) <= 1
     assert abs(height - 702) <= 1
+
+
+def test_every_business_type_and_method_of_a_grant_has_khmer_and_english() -> None:
+    assert set(BUSINESS_TYPES) == set(grants.BUSINESS_TYPES)
+    assert set(METHODS) == set(grants.METHODS)
+    for view in (dataclasses.replace(CASH, business_type=b) for b in grants.BUSINESS_TYPES):
+        assert view.business_type_km
+        assert view.business_type_en
 
 
 def test_no_field_can_hold_personal_data() -> None:
@@ -173,8 +192,8 @@ def test_a_missing_value_fails_the_render() -> None:
         ({"amount": Decimal("410000"), "total_value": Decimal("1")}, "total value"),
         ({"amount": None}, "has an amount"),
         ({"items": in_kind_receipt(1).items}, "has an amount"),
-        ({"case_code": "D" * 33}, "case_code has at most 32"),
-        ({"narration": "x" * (limits.DISBURSEMENT_NARRATION_LENGTH_MAX + 1)}, "narration"),
+        ({"case_code": "D" * 17}, "case_code has at most 16"),
+        ({"narration": "x" * (limits.NARRATION_LENGTH_MAX + 1)}, "narration"),
         ({"amount": Decimal(10**12), "total_value": Decimal(10**12)}, "at most"),
     ],
 )
