@@ -19,10 +19,9 @@ import time
 from typing import Any
 
 from bench.common import median, migrated_sqlite, print_conditions, print_table, scratch_dir
-from ledger.demo.savings import DemoGroup, meeting_draft
+from ledger.demo.savings import DemoGroup, create_demo_group, meeting_draft
 from ledger.reports import savings as statements
 from ledger.savings import queries, service
-from ledger.savings.service import ConstitutionDraft, GroupDraft
 from ledger.store.database import Database
 
 D = datetime.date
@@ -48,44 +47,13 @@ def _group(members: int) -> DemoGroup:
         borrowers=borrowers,
         grants={20: (3, 20_000)},
         share_out_on=None,
+        planned_end=D(2019, 8, 26),
     )
 
 
 def run(db: Database, members: int, weeks: int) -> list[tuple[str, int, float, float]]:
     group = _group(members)
-    db.write(
-        lambda conn: service.create_group(
-            conn,
-            GroupDraft(
-                code=group.code,
-                name=group.name,
-                village=group.village,
-                commune=group.commune,
-                province="Kampong Thom",
-                formed_on=D(2018, 8, 27),
-                currency="KHR",
-                meeting_frequency="weekly",
-                constitution=ConstitutionDraft(
-                    share_price="5000",
-                    shares_per_meeting_min=1,
-                    shares_per_meeting_max=5,
-                    social_fund_per_meeting="500",
-                    interest_rate_monthly_percent="2",
-                    interest_method="declining",
-                    loan_savings_multiple=3,
-                    loan_term_months_max=6,
-                ),
-                cycle_start=D(2018, 8, 27),
-                cycle_planned_end=D(2019, 8, 26),
-            ),
-        )
-    )
-
-    def add_members(conn: Any) -> None:
-        for index in range(1, members + 1):
-            service.add_member(conn, group.code, f"M{index:02d}", "member", D(2018, 8, 27))
-
-    db.write(add_members)
+    db.write(lambda conn: create_demo_group(conn, group))
     wall, cpu = [], []
     for week in range(weeks):
 
