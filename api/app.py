@@ -16,15 +16,22 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import PUBLIC, AuthSettings, authorize, current_principal
 from api.controllers.accounts import AccountController
 from api.controllers.auth import AuthController
+from api.controllers.awards import AwardController, ExchangeController
 from api.controllers.books import BookController
 from api.controllers.commodities import CommodityController
 from api.controllers.contacts import ContactController
+from api.controllers.grants import GrantController
 from api.controllers.health import health
+from api.controllers.households import HouseholdController
+from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcomeController
+from api.controllers.reconcile import DonorReportController, ReconcileController
+from api.controllers.savings import SavingsGroupController
+from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.ratelimit import SlidingWindowLimiter, UsernameLockout
-from api.requests import request_context_middleware
+from api.requests import parameter_check_middleware, request_context_middleware
 from ledger.access import users
 from ledger.access.secrets import load_secret_key
 from ledger.store.database import Database
@@ -94,13 +101,23 @@ def create_app(
             AccountController,
             TransactionController,
             ContactController,
+            AwardController,
+            ExchangeController,
+            HouseholdController,
+            GrantController,
+            SavingsGroupController,
+            TrainingController,
+            HouseholdOutcomeController,
+            ProgrammeOutcomeController,
+            ReconcileController,
+            DonorReportController,
         ],
         guards=[authorize],
         dependencies={
             "db": Provide(_provide_db, sync_to_thread=False),
             "principal": Provide(current_principal, sync_to_thread=False),
         },
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, parameter_check_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

@@ -20,6 +20,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import (
     HTTP_401_UNAUTHORIZED,
+    HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
@@ -36,6 +37,7 @@ STATUS_BY_KIND = {
     "invalid": HTTP_422_UNPROCESSABLE_ENTITY,
     "conflict": HTTP_409_CONFLICT,
     "not_found": HTTP_404_NOT_FOUND,
+    "forbidden": HTTP_403_FORBIDDEN,
     "unauthenticated": HTTP_401_UNAUTHORIZED,
     "rate_limited": HTTP_429_TOO_MANY_REQUESTS,
 }
@@ -43,6 +45,7 @@ TITLES = {
     HTTP_422_UNPROCESSABLE_ENTITY: "Invalid request",
     HTTP_409_CONFLICT: "Conflict",
     HTTP_404_NOT_FOUND: "Not found",
+    HTTP_403_FORBIDDEN: "Forbidden",
     HTTP_401_UNAUTHORIZED: "Not signed in",
     HTTP_429_TOO_MANY_REQUESTS: "Too many requests",
 }

@@ -59,6 +59,12 @@ def test_store_does_not_import_areas_exports_or_reports() -> None:
     )
 
 
+def test_reports_never_import_personal_data() -> None:
+    """Printed documents name households by case code: the contacts are out of their reach."""
+    forbidden = ("ledger.people", "ledger.demo")
+    assert _offenders("ledger/reports", forbidden) == []
+
+
 def test_api_holds_no_sql() -> None:
     assert _offenders("api", ("sqlalchemy.sql", "sqlalchemy.orm")) == []
     for path in (ROOT / "api").rglob("*.py"):

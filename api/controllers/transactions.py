@@ -21,6 +21,7 @@ from api.schemas.transactions import (
 from api.writes import audited_write
 from ledger.access.policy import Action, Principal
 from ledger.core import limits
+from ledger.grants import service as grants
 from ledger.store import books, journal, queries
 from ledger.store.database import Database
 
@@ -139,6 +140,7 @@ class TransactionController(Controller):
         date = request_data.date or datetime.datetime.now(datetime.UTC).date()
 
         def unit(conn: Connection) -> Transaction:
+            grants.check_reversible_in_journal(conn, transaction_id)
             reversal_id = journal.reverse(
                 conn, book, transaction_id, date, request_data.narration, principal.username
             )

@@ -32,6 +32,25 @@ class Action(StrEnum):
     TOKENS_OWN = "tokens.own"
     CONTACTS_READ = "contacts.read"
     CONTACTS_WRITE = "contacts.write"
+    FUNDS_READ = "funds.read"
+    FUNDS_WRITE = "funds.write"
+    HOUSEHOLDS_READ = "households.read"
+    HOUSEHOLDS_WRITE = "households.write"
+    GRANTS_READ = "grants.read"
+    GRANTS_WRITE = "grants.write"
+    GRANTS_APPROVE = "grants.approve"
+    GRANTS_DISBURSE = "grants.disburse"
+    SAVINGS_GROUPS_CREATE = "savings_groups.create"
+    SAVINGS_READ = "savings.read"
+    SAVINGS_WRITE = "savings.write"
+    TRAININGS_READ = "trainings.read"
+    TRAININGS_WRITE = "trainings.write"
+    OUTCOMES_READ = "outcomes.read"
+    OUTCOMES_WRITE = "outcomes.write"
+    RECONCILE_READ = "reconcile.read"
+    RECONCILE_WRITE = "reconcile.write"
+    PERIOD_CLOSE = "period.close"
+    DONOR_REPORTS_READ = "donor_reports.read"
 
 
 # How far a role reaches for an action: every book, the books (or provinces) in its scope,
@@ -65,6 +84,57 @@ POLICY: dict[Action, dict[str, Reach]] = {
     # Personal data: admin everywhere, officers in their provinces; never auditors.
     Action.CONTACTS_READ: {"admin": "all", "officer": "scope"},
     Action.CONTACTS_WRITE: {"admin": "all", "officer": "scope"},
+    # Donor awards, budget lines, fund receipts, exchanges: finance keeps them; officers read
+    # what is left on a budget line before they propose a grant.
+    Action.FUNDS_READ: {"admin": "all", "finance": "all", "auditor": "all", "officer": "all"},
+    Action.FUNDS_WRITE: {"finance": "all"},
+    # Households and grants: officers in their provinces; finance for every province.
+    Action.HOUSEHOLDS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.HOUSEHOLDS_WRITE: {"admin": "all", "officer": "scope"},
+    Action.GRANTS_READ: {"admin": "all", "finance": "all", "auditor": "all", "officer": "scope"},
+    Action.GRANTS_WRITE: {"finance": "all", "officer": "scope"},
+    Action.GRANTS_APPROVE: {"finance": "all", "officer": "scope"},
+    Action.GRANTS_DISBURSE: {"finance": "all", "officer": "scope"},
+    # Savings groups: a group is a book, so `book:` and `province:` scopes reach it. Its
+    # treasurer records meetings, loans and the share-out; the officers of its province read.
+    Action.SAVINGS_GROUPS_CREATE: {"admin": "all", "finance": "all"},
+    Action.SAVINGS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+        "treasurer": "scope",
+    },
+    Action.SAVINGS_WRITE: {"finance": "all", "treasurer": "scope"},
+    # Trainings (scoped by the province they are held in; a participant's household by its
+    # own), their cost items on a budget line, attendance; follow-up visits and income
+    # records (they post in household books, so never admin) and the outcome reports.
+    Action.TRAININGS_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.TRAININGS_WRITE: {"finance": "all", "officer": "scope"},
+    Action.OUTCOMES_READ: {
+        "admin": "all",
+        "finance": "all",
+        "auditor": "all",
+        "officer": "scope",
+    },
+    Action.OUTCOMES_WRITE: {"finance": "all", "officer": "scope"},
+    # Bank statements, matches, reconciliations and cash counts: finance keeps them; auditors
+    # and the administrator read them. Closing a period moves the lock date: finance only.
+    Action.RECONCILE_READ: {"admin": "all", "finance": "all", "auditor": "all"},
+    Action.RECONCILE_WRITE: {"finance": "all"},
+    Action.PERIOD_CLOSE: {"finance": "all"},
+    # Donor financial reports carry no personal data; officers use the budget report.
+    Action.DONOR_REPORTS_READ: {"admin": "all", "finance": "all", "auditor": "all"},
 }
 
 Decision = Literal["allow", "forbidden", "hidden"]
@@ -107,6 +177,14 @@ def in_scope(principal: Principal, target: Target) -> bool:
     if target.book is not None and target.book in principal.books:
         return True
     return target.province is not None and target.province in principal.provinces
+
+
+def visible_provinces(principal: Principal, action: Action) -> frozenset[str] | None:
+    """The provinces whose objects a listing may show the principal: None means all."""
+    reach = POLICY[action].get(principal.role)
+    if reach in ("all", "own"):
+        return None
+    return principal.provinces if reach == "scope" else frozenset()
 
 
 def parse_scope(text: str) -> tuple[str, str] | None:

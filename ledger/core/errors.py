@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-ErrorKind = Literal["invalid", "conflict", "not_found", "unauthenticated", "rate_limited"]
+ErrorKind = Literal[
+    "invalid", "conflict", "not_found", "forbidden", "unauthenticated", "rate_limited"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,11 @@ def conflict(code: str, message: str, field: str | None = None) -> LedgerError:
 
 def not_found(code: str, message: str, field: str | None = None) -> LedgerError:
     return LedgerError(code=code, message=message, field=field, kind="not_found")
+
+
+def forbidden(code: str, message: str, field: str | None = None) -> LedgerError:
+    """The caller may not do this to this object (maker-checker, a province outside scope)."""
+    return LedgerError(code=code, message=message, field=field, kind="forbidden")
 
 
 def unauthenticated(code: str, message: str, field: str | None = None) -> LedgerError:

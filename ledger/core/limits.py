@@ -32,3 +32,7 @@ COMMODITY_PRECISION_MAX = 8
 
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1_000
+
+# One disbursement's items in kind and its note: its receipt prints them all on one A4 page.
+DISBURSEMENT_ITEMS_MAX = 20
+DISBURSEMENT_NARRATION_LENGTH_MAX = 300

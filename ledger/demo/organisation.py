@@ -1,5 +1,7 @@
-"""The organisation's book: a donor fund received in USD, exchanges into riel and baht,
-training and reintegration expenses, a correction by reversal and a cash count."""
+"""The organisation's book: the CTIP award and its budget lines, funds received in USD,
+exchanges into riel and baht, reintegration expenses on their budget lines, a correction by
+reversal, a cash count and (once every area has posted) a lock date. The training's costs
+are its cost items (`ledger/demo/training.py`)."""
 
 from __future__ import annotations
 
@@ -7,156 +9,84 @@ import datetime
 
 from sqlalchemy import Connection
 
-from ledger.core.transaction import PostingDraft, PriceDraft, TransactionDraft
+from ledger.core.transaction import PostingDraft, TransactionDraft
+from ledger.funds import service as funds
+from ledger.funds.service import BudgetLineDraft
 from ledger.store import books, journal
 
 ORG_BOOK = "org"
 AWARD = "CTIP-2018"
+FINANCE = "sopheap.finance"
 D = datetime.date
+BANK = "Assets:Bank:Operating-USD"
+CASH_PHNOM_PENH = "Assets:Cash:Phnom-Penh-KHR"
+CASH_BAVET = "Assets:Cash:Bavet-KHR"
+CASH_POIPET = "Assets:Cash:Poipet-THB"
+LOCKED_UNTIL = D(2018, 10, 31)
 
 ACCOUNTS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
-    ("Assets:Bank:Operating-USD", ("USD",), True),
-    ("Assets:Cash:Phnom-Penh-KHR", ("KHR",), True),
-    ("Assets:Cash:Bavet-KHR", ("KHR",), True),
-    ("Assets:Cash:Poipet-THB", ("THB",), True),
-    ("Income:Restricted:USAID-CTIP", ("USD",), False),
-    ("Expenses:Training:Livestock:CTIP-2018", (), False),
-    ("Expenses:Reintegration:Transport:CTIP-2018", (), False),
-    ("Expenses:Reintegration:Drop-In-Centre:CTIP-2018", (), False),
+    (BANK, ("USD",), True),
+    (CASH_PHNOM_PENH, ("KHR",), True),
+    (CASH_BAVET, ("KHR",), True),
+    (CASH_POIPET, ("THB",), True),
     ("Expenses:Bank-Charges", ("USD",), False),
 )
-
-
-def _p(
-    account: str, amount: str, currency: str, total: tuple[str, str] | None = None
-) -> PostingDraft:
-    return PostingDraft(
-        account, amount, currency, total_price=PriceDraft(*total) if total else None
-    )
-
-
-def _transactions() -> list[TransactionDraft]:
-    award = (("award", AWARD),)
-    return [
-        TransactionDraft(
-            date=D(2018, 7, 2),
-            payee="Winrock International",
-            narration="CTIP sub-award, first tranche received",
-            tags=("ctip",),
-            meta=award,
-            postings=(
-                _p("Assets:Bank:Operating-USD", "24500.00", "USD"),
-                _p("Income:Restricted:USAID-CTIP", "-24500.00", "USD"),
-            ),
-        ),
-        TransactionDraft(
-            date=D(2018, 8, 20),
-            narration="Exchange for the livestock training, 4,080 riel to the dollar",
-            links=("fx-2018-08-20",),
-            postings=(
-                _p("Assets:Bank:Operating-USD", "-1500.00", "USD"),
-                _p("Assets:Cash:Phnom-Penh-KHR", "6120000", "KHR", ("1500.00", "USD")),
-            ),
-        ),
-        TransactionDraft(
-            date=D(2018, 8, 28),
-            narration="Chicken and pig raising training, 26-28 August, 33 trainees: venue and "
-            "meals / វគ្គបណ្តុះបណ្តាលការចិញ្ចឹមមាន់ និងជ្រូក",
-            tags=("ctip", "training"),
-            meta=award,
-            postings=(
-                _p("Expenses:Training:Livestock:CTIP-2018", "2376000", "KHR"),
-                _p("Assets:Cash:Phnom-Penh-KHR", "-2376000", "KHR"),
-            ),
-        ),
-        TransactionDraft(
-            date=D(2018, 8, 28),
-            narration="Chicken and pig raising training: trainees' transport from Svay Rieng, "
-            "Kampong Speu, Prey Veng, Tboung Khmum and Mondulkiri",
-            tags=("ctip", "training"),
-            meta=award,
-            postings=(
-                _p("Expenses:Training:Livestock:CTIP-2018", "1155000", "KHR"),
-                _p("Assets:Cash:Phnom-Penh-KHR", "-1155000", "KHR"),
-            ),
-        ),
-        TransactionDraft(
-            date=D(2018, 8, 29),
-            payee="Provincial Department of Agriculture",
-            narration="Trainer fee, chicken and pig raising training",
-            tags=("ctip", "training"),
-            meta=award,
-            postings=(
-                _p("Expenses:Training:Livestock:CTIP-2018", "180.00", "USD"),
-                _p("Assets:Bank:Operating-USD", "-180.00", "USD"),
-            ),
-        ),
-        TransactionDraft(
-            date=D(2018, 11, 2),
-            narration="Exchange for the Bavet transit centre, 4,110 riel to the dollar",
-            links=("fx-2018-11-02",),
-            postings=(
-                _p("Assets:Bank:Operating-USD", "-800.00", "USD"),
-                _p("Assets:Cash:Bavet-KHR", "3288000", "KHR", ("800.00", "USD")),
-            ),
-        ),
-        TransactionDraft(
-            date=D(2018, 11, 4),
-            narration="Reception of 33 returnees from Long An at Bavet: food and transport home",
-            tags=("ctip", "repatriation"),
-            links=("repatriation-2018-11-04",),
-            meta=award,
-            postings=(
-                _p("Expenses:Reintegration:Transport:CTIP-2018", "1485000", "KHR"),
-                _p("Assets:Cash:Bavet-KHR", "-1485000", "KHR"),
-            ),
-        ),
-        TransactionDraft(
-            date=D(2018, 11, 5),
-            narration="Exchange for the Poipet drop-in centre, 32.50 baht to the dollar",
-            links=("fx-2018-11-05",),
-            postings=(
-                _p("Assets:Bank:Operating-USD", "-300.00", "USD"),
-                _p("Assets:Cash:Poipet-THB", "9750.00", "THB", ("300.00", "USD")),
-            ),
-        ),
-        TransactionDraft(
-            date=D(2018, 11, 6),
-            narration='Drop-in centre supplies: rice, soap, "safe migration" leaflets',
-            tags=("ctip",),
-            meta=award,
-            postings=(
-                _p("Expenses:Reintegration:Drop-In-Centre:CTIP-2018", "2480.00", "THB"),
-                _p("Assets:Cash:Poipet-THB", "-2480.00", "THB"),
-            ),
-        ),
-        TransactionDraft(
-            date=D(2018, 11, 30),
-            payee="Bank",
-            narration="Bank charges, November",
-            postings=(
-                _p("Expenses:Bank-Charges", "5.00", "USD"),
-                _p("Assets:Bank:Operating-USD", "-5.00", "USD"),
-            ),
-        ),
-    ]
-
-
-# Entered twice by mistake, then corrected by a reversal (postings are never edited).
-DUPLICATE = TransactionDraft(
-    date=D(2018, 11, 6),
-    narration="Drop-in centre supplies (entered twice by mistake)",
-    tags=("ctip",),
-    meta=(("award", AWARD),),
-    postings=(
-        _p("Expenses:Reintegration:Drop-In-Centre:CTIP-2018", "2480.00", "THB"),
-        _p("Assets:Cash:Poipet-THB", "-2480.00", "THB"),
+BUDGET_LINES = (
+    BudgetLineDraft(
+        "livelihood-grants",
+        "Small-business grants to returnee and at-risk households",
+        "12000.00",
+        "Expenses:Grants:Livelihood:CTIP-2018",
+    ),
+    BudgetLineDraft(
+        "livestock-training",
+        "Chicken and pig raising training",
+        "3000.00",
+        "Expenses:Training:Livestock:CTIP-2018",
+    ),
+    BudgetLineDraft(
+        "transport",
+        "Transport home and reintegration support for returnees",
+        "2000.00",
+        "Expenses:Reintegration:Transport:CTIP-2018",
+    ),
+    BudgetLineDraft(
+        "drop-in-centre",
+        "Poipet drop-in centre supplies",
+        "1500.00",
+        "Expenses:Reintegration:Drop-In-Centre:CTIP-2018",
+    ),
+)
+# (date, from, to, USD given, rate: units received per dollar)
+EXCHANGES = (
+    (D(2018, 8, 20), BANK, CASH_PHNOM_PENH, "1500.00", "4080"),
+    (D(2018, 11, 2), BANK, CASH_BAVET, "800.00", "4110"),
+    (D(2018, 11, 5), BANK, CASH_POIPET, "300.00", "32.50"),
+    (D(2018, 12, 3), BANK, CASH_BAVET, "3000.00", "4120"),
+)
+# (date, budget line, paid from, amount, narration, payee)
+EXPENSES = (
+    (
+        D(2018, 11, 4),
+        "transport",
+        CASH_BAVET,
+        "1485000",
+        "Reception of 33 returnees from Long An at Bavet: food and transport home",
+        None,
+    ),
+    (
+        D(2018, 11, 6),
+        "drop-in-centre",
+        CASH_POIPET,
+        "2480.00",
+        'Drop-in centre supplies: rice, soap, "safe migration" leaflets',
+        None,
     ),
 )
 
 
 def load_organisation(conn: Connection) -> list[str]:
-    """Create the organisation's book and post its transactions. Returns what was done."""
+    """Create the organisation's book, the award, and post its year. Returns what was done."""
     books.create_book(
         conn,
         ORG_BOOK,
@@ -166,20 +96,98 @@ def load_organisation(conn: Connection) -> list[str]:
     )
     for name, currencies, non_negative in ACCOUNTS:
         books.open_account(conn, ORG_BOOK, name, D(2018, 7, 1), currencies, non_negative)
-    drafts = _transactions()
-    for draft in drafts:
-        journal.post_draft(conn, ORG_BOOK, draft)
-    duplicate_id = journal.post_draft(conn, ORG_BOOK, DUPLICATE)
+    funds.create_award(
+        conn,
+        ORG_BOOK,
+        AWARD,
+        "USAID / Winrock International (CTIP)",
+        "USD",
+        "60000.00",
+        D(2018, 7, 1),
+        D(2019, 6, 30),
+        "250.00",
+        "Income:Restricted:USAID-CTIP",
+        BUDGET_LINES,
+        FINANCE,
+    )
+    funds.receive_funds(
+        conn,
+        AWARD,
+        D(2018, 7, 2),
+        BANK,
+        "24500.00",
+        "CTIP sub-award, first tranche received",
+        "WI-CTIP-2018-07",
+        FINANCE,
+    )
+    for date, source, target, given, rate in EXCHANGES:
+        funds.record_exchange(
+            conn, ORG_BOOK, date, source, target, given, None, rate, None, FINANCE
+        )
+    award = funds.get_award(conn, AWARD)
+    for date, line_code, paid_from, amount, narration, payee in EXPENSES:
+        currency = funds.account_currency(conn, award.book_id, paid_from, "paid_from")
+        units = funds.positive_amount(conn, currency, amount, "amount")
+        funds.spend(
+            conn,
+            award,
+            award.line(line_code),
+            date,
+            paid_from,
+            units,
+            currency,
+            narration,
+            payee,
+            "expense",
+            None,
+            FINANCE,
+            tags=("ctip",),
+        )
+    # Entered twice by mistake, then corrected by a reversal (postings are never edited):
+    # the budget line stops counting it once it is reversed.
+    currency = "THB"
+    twice = funds.spend(
+        conn,
+        award,
+        award.line("drop-in-centre"),
+        D(2018, 11, 6),
+        CASH_POIPET,
+        248000,
+        currency,
+        "Drop-in centre supplies (entered twice by mistake)",
+        None,
+        "expense",
+        None,
+        FINANCE,
+        tags=("ctip",),
+    )
     journal.reverse(
-        conn, ORG_BOOK, duplicate_id, D(2018, 11, 7), "Reversal: supplies entered twice"
+        conn, ORG_BOOK, twice.transaction_id, D(2018, 11, 7), "Reversal: supplies entered twice"
+    )
+    journal.post_draft(
+        conn,
+        ORG_BOOK,
+        TransactionDraft(
+            date=D(2018, 11, 30),
+            payee="Bank",
+            narration="Bank charges, November",
+            postings=(
+                PostingDraft("Expenses:Bank-Charges", "5.00", "USD"),
+                PostingDraft(BANK, "-5.00", "USD"),
+            ),
+        ),
     )
     # The Bavet cash box was counted at the close of 30 November: 3,288,000 - 1,485,000 riel.
-    journal.assert_balance(
-        conn, ORG_BOOK, "Assets:Cash:Bavet-KHR", "KHR", D(2018, 11, 30), 1_803_000
-    )
-    books.set_lock_date(conn, ORG_BOOK, D(2018, 10, 31))
+    journal.assert_balance(conn, ORG_BOOK, CASH_BAVET, "KHR", D(2018, 11, 30), 1_803_000)
     return [
-        f"demo: book {ORG_BOOK!r} with {len(ACCOUNTS)} accounts",
-        f"demo: {len(drafts) + 2} transactions (one mistake and its reversal)",
-        "demo: Bavet cash count 1,803,000 KHR at 2018-11-30; lock date 2018-10-31",
+        f"demo: book {ORG_BOOK!r}, award {AWARD} with {len(BUDGET_LINES)} budget lines",
+        f"demo: a fund receipt, {len(EXCHANGES)} exchanges, {len(EXPENSES) + 1} expenses on "
+        "budget lines (one a mistake, reversed), bank charges",
+        "demo: Bavet cash count 1,803,000 KHR at 2018-11-30",
     ]
+
+
+def lock_organisation(conn: Connection) -> list[str]:
+    """Close the organisation's book up to 31 October 2018, once every area has posted."""
+    books.set_lock_date(conn, ORG_BOOK, LOCKED_UNTIL)
+    return [f"demo: lock date {LOCKED_UNTIL.isoformat()} on book {ORG_BOOK!r}"]

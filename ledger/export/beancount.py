@@ -49,6 +49,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ledger.core.amount import format_units, units_to_decimal
 from ledger.core.errors import LedgerRejected, not_found
 from ledger.store.driver import DriverStatement, stream_rows
+from ledger.store.prices import book_prices
 from ledger.store.tables import (
     accounts,
     balance_assertions,
@@ -602,7 +603,18 @@ def export_book(
     yield _commodity_directives(conn, book.id) + "\n"
     yield from _open_directives(conn, book.id, batch_size)
     yield "\n"
+    yield from _price_directives(conn, book.id)
     yield from _transaction_entries(conn, book.id, precisions, batch_size)
     yield from _balance_directives(conn, book.id, precisions, batch_size)
     yield "\n"
     yield from _close_directives(conn, book.id, batch_size)
+
+
+def _price_directives(conn: Connection, book_id: int) -> Iterator[str]:
+    """The rates the ledger kept from exchanges: `2018-11-02 price USD 4110 KHR`."""
+    lines = [
+        f"{row.date.isoformat()} price {row.commodity} {format(row.rate, 'f')} {row.quote}\n"
+        for row in book_prices(conn, book_id)
+    ]
+    if lines:
+        yield "".join(lines) + "\n"

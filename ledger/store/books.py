@@ -316,6 +316,33 @@ def open_account(
     return get_account(conn, book_code, int(account_id))
 
 
+def find_account(conn: Connection, book_id: int, name: str) -> Account | None:
+    row = conn.execute(
+        select(accounts).where(and_(accounts.c.book_id == book_id, accounts.c.name == name))
+    ).first()
+    return None if row is None else _account_from_row(row)
+
+
+def ensure_account(
+    conn: Connection,
+    book_code: str,
+    name: str,
+    open_date: datetime.date,
+    currencies: Sequence[str] = (),
+    non_negative: bool = False,
+) -> Account:
+    """The account named `name`, opened on `open_date` first if the book has none by that name.
+
+    An account that exists already is returned as it is (its open date and currencies are
+    its own: the journal refuses postings it does not accept).
+    """
+    book = get_book(conn, book_code)
+    found = find_account(conn, book.id, name)
+    if found is not None:
+        return found
+    return open_account(conn, book_code, name, open_date, currencies, non_negative)
+
+
 def close_account(
     conn: Connection, book_code: str, account_id: int, close_date: datetime.date
 ) -> Account:

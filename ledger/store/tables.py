@@ -287,3 +287,628 @@ contacts = Table(
     Column("updated_by", String(64), nullable=True),
     Index("ix_contacts_province", "province"),
 )
+
+# -- donor funds, households and grants ------------------------------------------------------
+
+# Rates the ledger has observed (a currency exchange): exported as Beancount `price`
+# directives. `rate` is exact decimal text: units of `quote` for one unit of `commodity`.
+prices = Table(
+    "prices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("quote", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("rate", String(40), nullable=False),
+    UniqueConstraint("book_id", "date", "commodity", "quote", name="uq_prices_point"),
+)
+
+# A donor award in the organisation's book; amounts in the award's currency.
+awards = Table(
+    "awards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("donor", String(200), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    # Grants approved above this amount need a second person (maker-checker).
+    Column("approval_threshold", BigInteger, nullable=False),
+    Column("income_account", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("end_date >= start_date", name="dates_ordered"),
+)
+
+budget_lines = Table(
+    "budget_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("book_id", Integer, nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("expense_account", String(200), nullable=False),
+    UniqueConstraint("award_id", "code", name="uq_budget_lines_award_code"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+)
+
+# Every transaction that spends a budget line, measured in the award's currency by the
+# method named in `rate_method`. Append-only; a spend whose transaction has been reversed
+# no longer counts (the reversal is the journal's fact, not repeated here).
+budget_spends = Table(
+    "budget_spends",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), nullable=False),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False, unique=True),
+    Column("date", Date, nullable=False),
+    Column("kind", String(20), nullable=False),  # 'grant', 'expense'
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),  # what was paid, in `currency`
+    Column("award_units", BigInteger, nullable=False),  # the same in the award's currency
+    Column("rate", String(40), nullable=True),  # `currency` per award unit; NULL if the same
+    Column("rate_method", String(20), nullable=False),
+    Index("ix_budget_spends_line", "budget_line_id"),
+    CheckConstraint(
+        "rate_method IN ('same_currency', 'average_exchange', 'explicit')", name="rate_method"
+    ),
+)
+
+# A currency exchange (bank dollars into riel or baht cash), posted with a total price.
+exchanges = Table(
+    "exchanges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False, unique=True),
+    Column("date", Date, nullable=False),
+    Column("from_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("from_commodity", String(24), nullable=False),
+    Column("from_units", BigInteger, nullable=False),
+    Column("to_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("to_commodity", String(24), nullable=False),
+    Column("to_units", BigInteger, nullable=False),
+    Index("ix_exchanges_to_account_date", "to_account_id", "date"),
+    CheckConstraint("from_units > 0 AND to_units > 0", name="units_positive"),
+)
+
+# A household served by the programme, identified by its case code only. Its names and
+# phone numbers live in `contacts`. Each household has a tracking book of its own.
+households = Table(
+    "households",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_code", String(20), nullable=False, unique=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False, unique=True),
+    Column("province", String(100), nullable=False),
+    Column("district", String(100), nullable=False),
+    Column("commune", String(100), nullable=False),
+    Column("village", String(100), nullable=False),
+    Column("head_sex", String(10), nullable=False),
+    Column("head_age_band", String(10), nullable=False),
+    Column("members", SmallInteger, nullable=False),
+    Column("children", SmallInteger, nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("referral_source", String(200), nullable=False, server_default=""),
+    Column("consent_date", Date, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_households_province", "province"),
+    CheckConstraint("children >= 0 AND children <= members", name="children_within_members"),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), nullable=False),
+    Column("business_type", String(40), nullable=False),
+    Column("currency", String(24), nullable=False),  # the award's
+    Column("approved_amount", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("purpose", Text, nullable=False, server_default=""),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", UTCDateTime(), nullable=False),
+    Column("approved_by", String(64), nullable=True),
+    Column("approved_at", UTCDateTime(), nullable=True),
+    Column("ended_by", String(64), nullable=True),  # who cancelled or closed it
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("end_reason", Text, nullable=True),
+    Index("ix_grants_award_status", "award_id", "status"),
+    Index("ix_grants_household", "household_id"),
+    CheckConstraint(
+        "status IN ('proposed', 'approved', 'disbursing', 'fully_disbursed', 'closed', "
+        "'cancelled')",
+        name="status",
+    ),
+    CheckConstraint("approved_amount > 0", name="amount_positive"),
+)
+
+grant_tranches = Table(
+    "grant_tranches",
+    metadata,
+    Column("grant_id", Integer, ForeignKey("grants.id"), primary_key=True),
+    Column("position", SmallInteger, primary_key=True),
+    Column("planned_date", Date, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+)
+
+disbursements = Table(
+    "disbursements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("grant_id", Integer, ForeignKey("grants.id"), nullable=False),
+    Column("book_id", Integer, nullable=False),
+    Column("receipt_number", String(40), nullable=False, unique=True),
+    Column("date", Date, nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("paid_from_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),  # the total value given, in `currency`
+    Column("award_units", BigInteger, nullable=False),
+    Column("org_transaction_id", Integer, ForeignKey("transactions.id"), nullable=False),
+    Column("household_transaction_id", Integer, ForeignKey("transactions.id"), nullable=False),
+    Column("reversed_at", UTCDateTime(), nullable=True),
+    Column("reversed_by", String(64), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_disbursements_grant", "grant_id"),
+    CheckConstraint(
+        "method IN ('cash', 'bank_transfer', 'mobile_money', 'in_kind')", name="method"
+    ),
+)
+
+disbursement_items = Table(
+    "disbursement_items",
+    metadata,
+    Column("disbursement_id", Integer, ForeignKey("disbursements.id"), primary_key=True),
+    Column("position", SmallInteger, primary_key=True),
+    Column("commodity", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("unit_cost", BigInteger, nullable=False),  # smallest units of the disbursement's
+)
+
+# The last receipt number handed out per book and year: receipts are numbered without gaps.
+receipt_sequences = Table(
+    "receipt_sequences",
+    metadata,
+    Column("book_id", Integer, ForeignKey("books.id"), primary_key=True),
+    Column("year", SmallInteger, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
+# -- savings groups: each group's own records beside its book (ledger/savings/) ---------------
+# A group IS a book of kind savings_group: `book_id` is its key and every row's sharding key.
+# Money in smallest units of the book's operating currency. The journal holds the money; these
+# tables hold what the journal cannot say: the constitution, who the members are, shares
+# bought, attendance, each loan's terms and payments, and each share-out's figures.
+
+savings_groups = Table(
+    "savings_groups",
+    metadata,
+    Column("book_id", Integer, ForeignKey("books.id"), primary_key=True),
+    Column("village", String(100), nullable=False),
+    Column("commune", String(100), nullable=False),
+    Column("formed_on", Date, nullable=False),
+    Column("meeting_frequency", String(12), nullable=False),
+    Column("share_price", BigInteger, nullable=False),
+    Column("shares_per_meeting_min", SmallInteger, nullable=False),
+    Column("shares_per_meeting_max", SmallInteger, nullable=False),
+    Column("social_fund_per_meeting", BigInteger, nullable=False),
+    Column("interest_rate_monthly_percent", String(12), nullable=False),  # exact decimal text
+    Column("interest_method", String(10), nullable=False),
+    Column("loan_savings_multiple", SmallInteger, nullable=False),
+    Column("loan_term_months_max", SmallInteger, nullable=False),
+    Column("fine_late", BigInteger, nullable=False),
+    Column("fine_absent", BigInteger, nullable=False),
+    Column("fine_other", BigInteger, nullable=False),
+    Column("cash_unit", BigInteger, nullable=False),
+    Column("lend_to_members_in_arrears", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint("interest_method IN ('flat', 'declining')", name="interest_method"),
+)
+
+savings_members = Table(
+    "savings_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("case_code", String(20), nullable=True),  # a household's case code, never a name
+    Column("role", String(12), nullable=False),
+    Column("joined_on", Date, nullable=False),
+    Column("left_on", Date, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("book_id", "number", name="uq_savings_members_book_number"),
+)
+
+savings_cycles = Table(
+    "savings_cycles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("number", SmallInteger, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("planned_end_date", Date, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("shared_out_on", Date, nullable=True),
+    UniqueConstraint("book_id", "number", name="uq_savings_cycles_book_number"),
+    CheckConstraint("status IN ('open', 'shared_out')", name="status"),
+)
+
+savings_meetings = Table(
+    "savings_meetings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("cycle_id", Integer, ForeignKey("savings_cycles.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("cash_counted", BigInteger, nullable=False),
+    # Counted less booked, posted to Expenses:Cash-Differences with the reason; 0 if none.
+    Column("cash_difference", BigInteger, nullable=False, server_default="0"),
+    Column("cash_difference_reason", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(100), nullable=True),
+    UniqueConstraint("book_id", "date", name="uq_savings_meetings_book_date"),
+)
+
+savings_meeting_entries = Table(
+    "savings_meeting_entries",
+    metadata,
+    Column("meeting_id", Integer, ForeignKey("savings_meetings.id"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("savings_members.id"), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("attendance", String(12), nullable=False),
+    Column("shares", SmallInteger, nullable=False),
+    Column("social_fund_paid", BigInteger, nullable=False),
+    Column("fines_paid", BigInteger, nullable=False),
+    Column("interest_paid", BigInteger, nullable=False),
+    Column("principal_repaid", BigInteger, nullable=False),
+    Column("loan_taken", BigInteger, nullable=False),
+    Column("grant_received", BigInteger, nullable=False),
+    Index("ix_savings_meeting_entries_member", "member_id"),
+)
+
+savings_loans = Table(
+    "savings_loans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("cycle_id", Integer, ForeignKey("savings_cycles.id"), nullable=False),
+    Column("member_id", Integer, ForeignKey("savings_members.id"), nullable=False),
+    Column("meeting_id", Integer, ForeignKey("savings_meetings.id"), nullable=True),
+    Column("disbursed_on", Date, nullable=False),
+    Column("principal", BigInteger, nullable=False),
+    Column("interest_rate_monthly_percent", String(12), nullable=False),
+    Column("interest_method", String(10), nullable=False),
+    Column("term_months", SmallInteger, nullable=False),
+    # active -> repaid | written_off | rolled_over (what a share-out left became a new loan)
+    Column("status", String(12), nullable=False),
+    Column("closed_on", Date, nullable=True),
+    Column("rolled_from_id", Integer, ForeignKey("savings_loans.id"), nullable=True),
+    CheckConstraint("status IN ('active', 'repaid', 'written_off', 'rolled_over')", name="status"),
+    Index("ix_savings_loans_book_member", "book_id", "member_id"),
+)
+
+savings_loan_payments = Table(
+    "savings_loan_payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("loan_id", Integer, ForeignKey("savings_loans.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("kind", String(12), nullable=False),  # repayment, share_out, write_off
+    Column("interest", BigInteger, nullable=False),
+    Column("principal", BigInteger, nullable=False),
+    Column("meeting_id", Integer, ForeignKey("savings_meetings.id"), nullable=True),
+    CheckConstraint("kind IN ('repayment', 'share_out', 'write_off')", name="kind"),
+    Index("ix_savings_loan_payments_loan", "loan_id"),
+)
+
+savings_share_outs = Table(
+    "savings_share_outs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("savings_groups.book_id"), nullable=False),
+    Column("cycle_id", Integer, ForeignKey("savings_cycles.id"), nullable=False, unique=True),
+    Column("date", Date, nullable=False),
+    Column("total_shares", Integer, nullable=False),
+    Column("cash_available", BigInteger, nullable=False),
+    Column("value_per_share", String(80), nullable=False),  # exact fraction "n/d"
+    Column("social_fund", BigInteger, nullable=False),
+    Column("carried_forward", BigInteger, nullable=False),
+    Column("loans_carried_forward", BigInteger, nullable=False),
+    # The cycle's results as the share-out closed them (income positive, expenses positive).
+    Column("interest_income", BigInteger, nullable=False),
+    Column("fines_income", BigInteger, nullable=False),
+    Column("write_offs", BigInteger, nullable=False),
+    Column("cash_differences", BigInteger, nullable=False),
+    Column("carried_in", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(100), nullable=True),
+)
+
+savings_share_out_lines = Table(
+    "savings_share_out_lines",
+    metadata,
+    Column("share_out_id", Integer, ForeignKey("savings_share_outs.id"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("savings_members.id"), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("shares", Integer, nullable=False),
+    Column("savings", BigInteger, nullable=False),
+    Column("interest_due", BigInteger, nullable=False),
+    Column("share_value", BigInteger, nullable=False),
+    Column("profit", BigInteger, nullable=False),
+    Column("interest_deducted", BigInteger, nullable=False),
+    Column("principal_deducted", BigInteger, nullable=False),
+    Column("payout", BigInteger, nullable=False),
+    Column("loan_carried", BigInteger, nullable=False),
+)
+
+
+# -- training and outcomes (0005) -------------------------------------------------------------
+
+# A livestock (or vegetable) training paid from an award's budget line. `topics` holds one or
+# more topic codes separated by spaces; a participant completes it on attending at least
+# `completion_days_min` of its days.
+trainings = Table(
+    "trainings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("topics", String(200), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("province", String(100), nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("trainer", String(200), nullable=False),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), nullable=False),
+    Column("completion_days_min", SmallInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_trainings_province", "province"),
+    CheckConstraint("end_date >= start_date", name="dates_ordered"),
+    CheckConstraint("completion_days_min >= 1", name="completion_days_positive"),
+)
+
+# A cost item of a training, posted through the budget line (its `budget_spends` row measures
+# it in the award's currency). Append-only.
+training_costs = Table(
+    "training_costs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("training_id", Integer, ForeignKey("trainings.id"), nullable=False),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False, unique=True),
+    Column("item", String(20), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Index("ix_training_costs_training", "training_id"),
+    CheckConstraint("units > 0", name="units_positive"),
+)
+
+training_participants = Table(
+    "training_participants",
+    metadata,
+    Column("training_id", Integer, ForeignKey("trainings.id"), primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), primary_key=True),
+    Column("people", SmallInteger, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_training_participants_household", "household_id"),
+    CheckConstraint("people >= 1", name="people_positive"),
+)
+
+# How many people of a participating household attended on one day. Append-only.
+training_attendance = Table(
+    "training_attendance",
+    metadata,
+    Column("training_id", Integer, ForeignKey("trainings.id"), primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("people", SmallInteger, nullable=False),
+    CheckConstraint("people >= 1", name="people_positive"),
+)
+
+# A follow-up visit to a household: what the officer counted, per species, and the feed and
+# vet costs, in `currency`. Its movements are posted in the household's book. Append-only.
+livestock_visits = Table(
+    "livestock_visits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("officer", String(64), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("feed_cost", BigInteger, nullable=False),
+    Column("vet_cost", BigInteger, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_livestock_visits_household_date", "household_id", "date"),
+    CheckConstraint("feed_cost >= 0 AND vet_cost >= 0", name="costs_not_negative"),
+)
+
+# One species at one visit, in head. `expected` is what the book held after the movements;
+# `counted - expected` was posted as an adjustment with its reason. Append-only.
+livestock_visit_lines = Table(
+    "livestock_visit_lines",
+    metadata,
+    Column("visit_id", Integer, ForeignKey("livestock_visits.id"), primary_key=True),
+    Column("species", String(24), ForeignKey("commodities.code"), primary_key=True),
+    Column("counted", BigInteger, nullable=False),
+    Column("births", BigInteger, nullable=False),
+    Column("deaths", BigInteger, nullable=False),
+    Column("bought", BigInteger, nullable=False),
+    Column("bought_price", BigInteger, nullable=False),  # total, in the visit's currency
+    Column("sold", BigInteger, nullable=False),
+    Column("sold_price", BigInteger, nullable=False),  # total, in the visit's currency
+    Column("eaten", BigInteger, nullable=False),
+    Column("passed_on", BigInteger, nullable=False),
+    Column("expected", BigInteger, nullable=False),
+    Column("adjustment_reason", Text, nullable=True),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=True),
+    CheckConstraint(
+        "counted >= 0 AND births >= 0 AND deaths >= 0 AND bought >= 0 AND sold >= 0 "
+        "AND eaten >= 0 AND passed_on >= 0 AND bought_price >= 0 AND sold_price >= 0",
+        name="head_not_negative",
+    ),
+)
+
+# Deaths of one species at one visit by cause. Append-only.
+livestock_deaths = Table(
+    "livestock_deaths",
+    metadata,
+    Column("visit_id", Integer, ForeignKey("livestock_visits.id"), primary_key=True),
+    Column("species", String(24), ForeignKey("commodities.code"), primary_key=True),
+    Column("cause", String(20), primary_key=True),
+    Column("head", BigInteger, nullable=False),
+    CheckConstraint("head > 0", name="head_positive"),
+)
+
+# A household's income for one month from one source. `baseline_month` repeats `month` for
+# the baseline before support, NULL otherwise: one baseline per household and month is a
+# database fact (NULLs never collide). Append-only.
+household_income = Table(
+    "household_income",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("month", Date, nullable=False),  # the first day of the month
+    Column("source", String(20), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("baseline", Boolean, nullable=False),
+    Column("baseline_month", Date, nullable=True),
+    Column("transaction_id", Integer, ForeignKey("transactions.id"), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_household_income_household_month", "household_id", "month"),
+    UniqueConstraint("household_id", "baseline_month", name="uq_household_income_baseline"),
+    CheckConstraint("units > 0", name="units_positive"),
+    CheckConstraint(
+        "source IN ('livestock', 'crops', 'small_business', 'wages', 'remittances', 'other')",
+        name="source",
+    ),
+)
+
+
+# -- reconciliation: bank statements, matches, reconciliations and cash counts --------------
+
+# One import of a bank statement file into an account. Its lines are kept in
+# `statement_lines`; a line already stored (by fingerprint) is not stored again.
+statement_imports = Table(
+    "statement_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("file_name", String(200), nullable=False, server_default=""),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+    Column("lines_read", Integer, nullable=False),
+    Column("lines_added", Integer, nullable=False),
+    Column("closing_balance", BigInteger, nullable=True),  # the file's last running balance
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_statement_imports_account", "account_id"),
+)
+
+statement_lines = Table(
+    "statement_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("import_id", Integer, ForeignKey("statement_imports.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("reference", String(100), nullable=False),
+    Column("currency", String(24), nullable=False),
+    Column("units", BigInteger, nullable=False),  # in: +, out: -
+    Column("balance", BigInteger, nullable=True),  # the bank's running balance after it
+    Column("fingerprint", String(64), nullable=False),
+    UniqueConstraint("account_id", "fingerprint", name="uq_statement_lines_fingerprint"),
+    Index("ix_statement_lines_account_date", "account_id", "date"),
+)
+
+# An accepted match: statement lines and postings of one account that are the same money.
+# A line or a posting belongs to at most one match (UNIQUE below).
+reconciliation_matches = Table(
+    "reconciliation_matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("how", String(20), nullable=False),  # 'proposed' (accepted), 'manual', 'adjustment'
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Index("ix_reconciliation_matches_account", "account_id"),
+    CheckConstraint("how IN ('proposed', 'manual', 'adjustment')", name="how"),
+)
+
+matched_lines = Table(
+    "matched_lines",
+    metadata,
+    Column("statement_line_id", Integer, ForeignKey("statement_lines.id"), primary_key=True),
+    Column("match_id", Integer, ForeignKey("reconciliation_matches.id"), nullable=False),
+    Index("ix_matched_lines_match", "match_id"),
+)
+
+matched_postings = Table(
+    "matched_postings",
+    metadata,
+    Column("posting_id", Integer, ForeignKey("postings.id"), primary_key=True),
+    Column("match_id", Integer, ForeignKey("reconciliation_matches.id"), nullable=False),
+    Index("ix_matched_postings_match", "match_id"),
+)
+
+# A proposal someone rejected: this line and this posting are not proposed together again.
+rejected_pairs = Table(
+    "rejected_pairs",
+    metadata,
+    Column("statement_line_id", Integer, ForeignKey("statement_lines.id"), primary_key=True),
+    Column("posting_id", Integer, ForeignKey("postings.id"), primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+)
+
+# A closed reconciliation (a bank statement's closing balance) or a cash count: the balance
+# found at the end of `date`, recorded in the journal as a balance assertion.
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(20), nullable=False),  # 'statement', 'cash_count'
+    Column("date", Date, nullable=False),
+    Column("currency", String(24), ForeignKey("commodities.code"), nullable=False),
+    Column("counted_units", BigInteger, nullable=False),  # the statement's or the count's
+    Column("ledger_units", BigInteger, nullable=False),  # the ledger's before any adjustment
+    Column("adjustment_transaction_id", Integer, ForeignKey("transactions.id"), nullable=True),
+    Column("balance_assertion_id", Integer, ForeignKey("balance_assertions.id"), nullable=False),
+    Column("lines_unmatched", Integer, nullable=False),  # statement lines on or before `date`
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    UniqueConstraint("account_id", "currency", "date", name="uq_reconciliations_point"),
+    Index("ix_reconciliations_book_date", "book_id", "date"),
+    CheckConstraint("kind IN ('statement', 'cash_count')", name="kind"),
+)

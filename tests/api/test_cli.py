@@ -19,11 +19,16 @@ def test_demo_then_verify_then_export(
     monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
     assert main(["migrate"]) == 0
     assert main(["demo"]) == 0
-    assert "book 'org'" in capsys.readouterr().out
+    loaded = capsys.readouterr().out
+    assert "book 'org'" in loaded
+    assert "33 trainees from 22 households in six provinces" in loaded
     assert main(["demo"]) == 0  # a second run loads nothing and says so
     assert "exists already" in capsys.readouterr().out
     assert main(["verify"]) == 0
-    assert "org: ok" in capsys.readouterr().out
+    verified = capsys.readouterr().out
+    assert "org: ok" in verified
+    # Every household book, trainees' with a year of visits and income, loads in Beancount.
+    assert verified.count(": ok") == verified.count("\n") == 1 + 11 + 22
     out = tmp_path / "org.beancount"
     assert main(["export", "org", "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")

@@ -33,6 +33,22 @@ APPEND_ONLY_TABLES = {
     "transaction_links",
     "transaction_meta",
     "audit_events",  # the audit trail (0002) is append-only like the journal
+    "budget_spends",  # what records money in the grants area (0003)
+    "exchanges",
+    "prices",
+    "disbursement_items",
+    "training_costs",  # facts of trainings and follow-up (0005)
+    "training_attendance",
+    "livestock_visits",
+    "livestock_visit_lines",
+    "livestock_deaths",
+    "household_income",
+    "statement_lines",  # what records a reconciliation (0006)
+    "reconciliation_matches",
+    "matched_lines",
+    "matched_postings",
+    "rejected_pairs",
+    "reconciliations",
 }
 SEEDED = {
     "KHR": 0,

@@ -1,0 +1,368 @@
+"""Grants: propose, approve (maker-checker), cancel, close, disburse, reverse, register."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy import Connection
+
+from api.auth import ensure_allowed, policy
+from api.controllers.households import household_in_scope
+from api.files import CSV, PDF, csv_response, pdf_response
+from api.requests import PATH_ID_MAX
+from api.schemas.grants import (
+    EXAMPLE_CASH,
+    EXAMPLE_GRANT,
+    EXAMPLE_IN_KIND,
+    Disbursement,
+    DisbursementCreate,
+    DisbursementReverse,
+    Grant,
+    GrantCreate,
+    GrantEnd,
+    GrantPage,
+)
+from api.writes import audited_write
+from ledger.access.policy import Action, Principal, Target, visible_provinces
+from ledger.core import limits
+from ledger.core.errors import LedgerRejected
+from ledger.funds import service as funds
+from ledger.grants import service as grants
+from ledger.grants.service import GRANT_NOT_FOUND, GrantFilter, ItemDraft, TrancheDraft
+from ledger.reports.receipt import disbursement_receipt, render_receipt
+from ledger.reports.registers import GRANT_REGISTER_HEADER, grant_register_rows, to_csv
+from ledger.store.database import Database
+
+
+def grant_in_scope(conn: Connection, principal: Principal, action: Action, grant_id: int) -> None:
+    """404 for a grant that does not exist or whose household is outside the caller's scope."""
+    province = grants.grant_province(conn, grant_id)
+    if province is None:
+        raise LedgerRejected([GRANT_NOT_FOUND])
+    ensure_allowed(principal, action, Target(province=province), GRANT_NOT_FOUND)
+
+
+def _disbursement(conn: Connection, grant_id: int, disbursement_id: int) -> Disbursement:
+    found = grants.get_disbursement(conn, grant_id, disbursement_id)
+    award = funds.get_award(conn, grants.get_grant(conn, grant_id).award_code)
+    return Disbursement.of(found, award.precision)
+
+
+def _today() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()
+
+
+class GrantController(Controller):
+    path = "/api/grants"
+    tags = ["grants"]
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Propose a grant to a household",
+        opt=policy(Action.GRANTS_WRITE),
+    )
+    def propose(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        data: Annotated[
+            GrantCreate, Body(examples=[Example(summary="Pig raising", value=EXAMPLE_GRANT)])
+        ],
+    ) -> Response[Grant]:
+        def unit(conn: Connection) -> Grant:
+            household_in_scope(conn, principal, Action.GRANTS_WRITE, data.case_code)
+            return Grant.of(
+                grants.propose_grant(
+                    conn,
+                    data.case_code,
+                    data.award,
+                    data.budget_line,
+                    data.business_type,
+                    data.approved_amount,
+                    [TrancheDraft(t.planned_date, t.amount) for t in data.tranches],
+                    data.purpose,
+                    principal.username,
+                )
+            )
+
+        return audited_write(db, request, principal, data, HTTP_201_CREATED, "grant.propose", unit)
+
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="The grant register (grants of your provinces), in id order",
+        opt=policy(Action.GRANTS_READ),
+    )
+    def register(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        status: FromQuery[str | None] = None,
+        award: FromQuery[str | None] = None,
+        case_code: FromQuery[str | None] = None,
+        province: FromQuery[str | None] = None,
+        after: Annotated[
+            int | None,
+            QueryParameter(description="next_after of the previous page", le=PATH_ID_MAX),
+        ] = None,
+        limit: Annotated[
+            int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
+        ] = limits.PAGE_SIZE_DEFAULT,
+    ) -> GrantPage:
+        scope = visible_provinces(principal, Action.GRANTS_READ)
+        where = GrantFilter(status, award, case_code, province)
+        with db.read() as conn:
+            found = grants.list_grants(conn, scope, where, after, limit)
+        return GrantPage(
+            items=[Grant.of(g) for g in found],
+            next_after=found[-1].id if len(found) == limit else None,
+        )
+
+    @get(
+        "/register.csv",
+        sync_to_thread=True,
+        summary="The grant register as CSV (grants of your provinces)",
+        opt=policy(Action.GRANTS_READ),
+        media_type=CSV,
+    )
+    def register_csv(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        status: FromQuery[str | None] = None,
+        award: FromQuery[str | None] = None,
+        province: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        scope = visible_provinces(principal, Action.GRANTS_READ)
+        where = GrantFilter(status, award, None, province)
+        rows: list[tuple[str, ...]] = []
+        after: int | None = None
+        with db.read() as conn:
+            # Page through the register: the CSV is bounded by the number of grants.
+            while True:
+                page = grants.list_grants(conn, scope, where, after, limits.PAGE_SIZE_MAX)
+                rows.extend(grant_register_rows(page))
+                if len(page) < limits.PAGE_SIZE_MAX:
+                    break
+                after = page[-1].id
+        return csv_response(to_csv(GRANT_REGISTER_HEADER, rows), "grant-register.csv")
+
+    @get(
+        "/{grant_id:int}", sync_to_thread=True, summary="One grant", opt=policy(Action.GRANTS_READ)
+    )
+    def get_grant(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        grant_id: FromPath[int],
+    ) -> Grant:
+        with db.read() as conn:
+            grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
+            return Grant.of(grants.get_grant(conn, grant_id))
+
+    @post(
+        "/{grant_id:int}/approve",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Approve a proposed grant (above the award's threshold: not by its proposer)",
+        opt=policy(Action.GRANTS_APPROVE),
+    )
+    def approve(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        grant_id: FromPath[int],
+    ) -> Response[Grant]:
+        def unit(conn: Connection) -> Grant:
+            grant_in_scope(conn, principal, Action.GRANTS_APPROVE, grant_id)
+            return Grant.of(grants.approve_grant(conn, grant_id, principal.username))
+
+        return audited_write(db, request, principal, None, HTTP_200_OK, "grant.approve", unit)
+
+    @post(
+        "/{grant_id:int}/cancel",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Cancel a grant: what it has not paid goes back to the budget line",
+        opt=policy(Action.GRANTS_WRITE),
+    )
+    def cancel(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        grant_id: FromPath[int],
+        data: JSONBody[GrantEnd],
+    ) -> Response[Grant]:
+        def unit(conn: Connection) -> Grant:
+            grant_in_scope(conn, principal, Action.GRANTS_WRITE, grant_id)
+            return Grant.of(
+                grants.end_grant(conn, grant_id, "cancelled", data.reason, principal.username)
+            )
+
+        return audited_write(db, request, principal, data, HTTP_200_OK, "grant.cancel", unit)
+
+    @post(
+        "/{grant_id:int}/close",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Close a grant paid in full",
+        opt=policy(Action.GRANTS_WRITE),
+    )
+    def close(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        grant_id: FromPath[int],
+        data: JSONBody[GrantEnd | None] = None,
+    ) -> Response[Grant]:
+        reason = data.reason if data else None
+
+        def unit(conn: Connection) -> Grant:
+            grant_in_scope(conn, principal, Action.GRANTS_WRITE, grant_id)
+            return Grant.of(grants.end_grant(conn, grant_id, "closed", reason, principal.username))
+
+        return audited_write(db, request, principal, data, HTTP_200_OK, "grant.close", unit)
+
+    @post(
+        "/{grant_id:int}/disbursements",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Disburse (part of) a grant in cash or in kind",
+        description="Posts the expense on the budget line in the organisation's book and what "
+        "the household received in its own book, linked; numbers the receipt. Send an "
+        "`Idempotency-Key`: a retry never pays twice.",
+        opt=policy(Action.GRANTS_DISBURSE),
+    )
+    def disburse(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        grant_id: FromPath[int],
+        data: Annotated[
+            DisbursementCreate,
+            Body(
+                examples=[
+                    Example(summary="Two pigs, in kind", value=EXAMPLE_IN_KIND),
+                    Example(summary="Cash in riel", value=EXAMPLE_CASH),
+                ]
+            ),
+        ],
+    ) -> Response[Disbursement]:
+        items = [ItemDraft(i.commodity, i.quantity, i.unit_cost, i.currency) for i in data.items]
+
+        def unit(conn: Connection) -> Disbursement:
+            grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
+            made = grants.disburse(
+                conn,
+                grant_id,
+                data.date,
+                data.method,
+                data.paid_from,
+                data.amount,
+                items,
+                data.exchange_rate,
+                data.narration,
+                principal.username,
+            )
+            return _disbursement(conn, grant_id, made.id)
+
+        return audited_write(db, request, principal, data, HTTP_201_CREATED, "grant.disburse", unit)
+
+    @get(
+        "/{grant_id:int}/disbursements",
+        sync_to_thread=True,
+        summary="A grant's disbursements",
+        opt=policy(Action.GRANTS_READ),
+    )
+    def list_disbursements(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        grant_id: FromPath[int],
+    ) -> list[Disbursement]:
+        with db.read() as conn:
+            grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
+            award = funds.get_award(conn, grants.get_grant(conn, grant_id).award_code)
+            return [
+                Disbursement.of(d, award.precision)
+                for d in grants.list_disbursements(conn, grant_id)
+            ]
+
+    @get(
+        "/{grant_id:int}/disbursements/{disbursement_id:int}",
+        sync_to_thread=True,
+        summary="One disbursement",
+        opt=policy(Action.GRANTS_READ),
+    )
+    def get_disbursement(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        grant_id: FromPath[int],
+        disbursement_id: FromPath[int],
+    ) -> Disbursement:
+        with db.read() as conn:
+            grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
+            return _disbursement(conn, grant_id, disbursement_id)
+
+    @get(
+        "/{grant_id:int}/disbursements/{disbursement_id:int}/receipt.pdf",
+        sync_to_thread=True,
+        summary="The disbursement's receipt: Khmer and English, one A4 page, to sign",
+        opt=policy(Action.GRANTS_READ),
+        media_type=PDF,
+    )
+    def receipt(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        grant_id: FromPath[int],
+        disbursement_id: FromPath[int],
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
+            view = disbursement_receipt(conn, grant_id, disbursement_id)
+        return pdf_response(render_receipt(view), f"receipt-{view.receipt_number}.pdf")
+
+    @post(
+        "/{grant_id:int}/disbursements/{disbursement_id:int}/reverse",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Reverse a disbursement in both books (once)",
+        opt=policy(Action.GRANTS_DISBURSE),
+    )
+    def reverse(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        grant_id: FromPath[int],
+        disbursement_id: FromPath[int],
+        data: JSONBody[DisbursementReverse | None] = None,
+    ) -> Response[Disbursement]:
+        request_data = data or DisbursementReverse()
+        date = request_data.date or _today()
+
+        def unit(conn: Connection) -> Disbursement:
+            grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
+            grants.reverse_disbursement(
+                conn, grant_id, disbursement_id, date, request_data.reason, principal.username
+            )
+            return _disbursement(conn, grant_id, disbursement_id)
+
+        return audited_write(
+            db, request, principal, request_data, HTTP_200_OK, "grant.reverse", unit
+        )

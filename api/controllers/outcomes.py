@@ -1,0 +1,289 @@
+"""A household's follow-up visits and income records (posted in its book), its outcome, and
+the programme's outcome report per award and province."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, FromQuery
+from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import Connection
+
+from api.auth import policy
+from api.controllers.households import household_in_scope
+from api.files import CSV, PDF, csv_response, pdf_response
+from api.schemas.training import (
+    EXAMPLE_INCOME,
+    EXAMPLE_VISIT,
+    HouseholdOutcome,
+    Income,
+    IncomeCreate,
+    ProgrammeOutcome,
+    Visit,
+    VisitCreate,
+)
+from api.writes import audited_write
+from ledger.access.policy import Action, Principal, visible_provinces
+from ledger.households import service as households
+from ledger.income import service as income
+from ledger.livestock import service as livestock
+from ledger.livestock.service import SpeciesDraft
+from ledger.outcomes import service as outcomes
+from ledger.reports.outcomes import (
+    HOUSEHOLD_HEADER,
+    MONTHS_HEADER,
+    household_rows,
+    month_rows,
+    programme_view,
+    render_outcomes,
+)
+from ledger.reports.registers import to_csv
+from ledger.store.database import Database
+
+
+def _today() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()
+
+
+def _species(data: VisitCreate) -> list[SpeciesDraft]:
+    return [
+        SpeciesDraft(
+            species=s.species,
+            counted=s.counted,
+            births=s.births,
+            deaths=tuple((d.cause, d.head) for d in s.deaths),
+            bought=s.bought,
+            bought_price=s.bought_price,
+            sold=s.sold,
+            sold_price=s.sold_price,
+            eaten=s.eaten,
+            passed_on=s.passed_on,
+            reason=s.reason,
+        )
+        for s in data.species
+    ]
+
+
+class HouseholdOutcomeController(Controller):
+    path = "/api/households"
+    tags = ["follow-up and income"]
+
+    @post(
+        "/{case:str}/visits",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="A follow-up visit: livestock counted, births, deaths, sales; feed and vet costs",
+        description="Posts the movements in the household's book; a count that differs from "
+        "the book is posted as an adjustment and needs its `reason`.",
+        opt=policy(Action.OUTCOMES_WRITE),
+    )
+    def record_visit(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        case: FromPath[str],
+        data: Annotated[
+            VisitCreate, Body(examples=[Example(summary="Pigs at six months", value=EXAMPLE_VISIT)])
+        ],
+    ) -> Response[Visit]:
+        def unit(conn: Connection) -> Visit:
+            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
+            return Visit.of(
+                livestock.record_visit(
+                    conn,
+                    case,
+                    data.date,
+                    data.officer,
+                    data.currency,
+                    data.feed_cost,
+                    data.vet_cost,
+                    _species(data),
+                    data.note,
+                    _today(),
+                    principal.username,
+                )
+            )
+
+        return audited_write(db, request, principal, data, HTTP_201_CREATED, "visit.create", unit)
+
+    @get(
+        "/{case:str}/visits",
+        sync_to_thread=True,
+        summary="The household's follow-up visits in date order",
+        opt=policy(Action.OUTCOMES_READ),
+    )
+    def list_visits(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        case: FromPath[str],
+    ) -> list[Visit]:
+        with db.read() as conn:
+            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
+            household = households.get_household(conn, case)
+            return [Visit.of(v) for v in livestock.list_visits(conn, [household.id])]
+
+    @post(
+        "/{case:str}/income",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="A month's income from one source (the baseline before support, or after)",
+        opt=policy(Action.OUTCOMES_WRITE),
+    )
+    def record_income(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        case: FromPath[str],
+        data: Annotated[
+            IncomeCreate, Body(examples=[Example(summary="Crops", value=EXAMPLE_INCOME)])
+        ],
+    ) -> Response[Income]:
+        def unit(conn: Connection) -> Income:
+            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
+            return Income.of(
+                income.record_income(
+                    conn,
+                    case,
+                    data.month,
+                    data.source,
+                    data.amount,
+                    data.currency,
+                    data.baseline,
+                    _today(),
+                    principal.username,
+                )
+            )
+
+        return audited_write(db, request, principal, data, HTTP_201_CREATED, "income.create", unit)
+
+    @get(
+        "/{case:str}/income",
+        sync_to_thread=True,
+        summary="The household's income records by month",
+        opt=policy(Action.OUTCOMES_READ),
+    )
+    def list_income(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        case: FromPath[str],
+    ) -> list[Income]:
+        with db.read() as conn:
+            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
+            household = households.get_household(conn, case)
+            return [Income.of(r) for r in income.list_income(conn, [household.id])]
+
+    @get(
+        "/{case:str}/outcomes",
+        sync_to_thread=True,
+        summary="The household's income by source and month against its baseline; its herds",
+        opt=policy(Action.OUTCOMES_READ),
+    )
+    def household_outcome(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        case: FromPath[str],
+        currency: FromQuery[str] = "KHR",
+    ) -> HouseholdOutcome:
+        with db.read() as conn:
+            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
+            household = households.get_household(conn, case)
+            found = outcomes.household_outcome(conn, household, currency)
+            return HouseholdOutcome.of(found.outcome, found.report)
+
+    @get(
+        "/{case:str}/outcomes.csv",
+        sync_to_thread=True,
+        summary="The household's income by month and source, as CSV",
+        opt=policy(Action.OUTCOMES_READ),
+        media_type=CSV,
+    )
+    def household_outcome_csv(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        case: FromPath[str],
+        currency: FromQuery[str] = "KHR",
+    ) -> Response[str]:
+        with db.read() as conn:
+            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
+            household = households.get_household(conn, case)
+            found = outcomes.household_outcome(conn, household, currency)
+        return csv_response(
+            to_csv(MONTHS_HEADER, month_rows(found.outcome, found.report)), f"income-{case}.csv"
+        )
+
+
+class ProgrammeOutcomeController(Controller):
+    path = "/api"
+    tags = ["follow-up and income"]
+
+    @get(
+        "/outcomes",
+        sync_to_thread=True,
+        summary="Programme outcomes per award and province, in one currency",
+        opt=policy(Action.OUTCOMES_READ),
+    )
+    def programme(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        award: FromQuery[str | None] = None,
+        province: FromQuery[str | None] = None,
+        currency: FromQuery[str | None] = None,
+    ) -> ProgrammeOutcome:
+        scope = visible_provinces(principal, Action.OUTCOMES_READ)
+        with db.read() as conn:
+            found = outcomes.programme_outcome(conn, scope, award, province, currency)
+        return ProgrammeOutcome.of(found)
+
+    @get(
+        "/outcomes.csv",
+        sync_to_thread=True,
+        summary="Programme outcomes per household, as CSV",
+        opt=policy(Action.OUTCOMES_READ),
+        media_type=CSV,
+    )
+    def programme_csv(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        award: FromQuery[str | None] = None,
+        province: FromQuery[str | None] = None,
+        currency: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        scope = visible_provinces(principal, Action.OUTCOMES_READ)
+        with db.read() as conn:
+            found = outcomes.programme_outcome(conn, scope, award, province, currency)
+        return csv_response(
+            to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),
+            "outcomes.csv",
+        )
+
+    @get(
+        "/outcomes.pdf",
+        sync_to_thread=True,
+        summary="Programme outcomes (Khmer and English, PDF, with the income chart)",
+        opt=policy(Action.OUTCOMES_READ),
+        media_type=PDF,
+    )
+    def programme_pdf(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        award: FromQuery[str | None] = None,
+        province: FromQuery[str | None] = None,
+        currency: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        scope = visible_provinces(principal, Action.OUTCOMES_READ)
+        with db.read() as conn:
+            found = outcomes.programme_outcome(conn, scope, award, province, currency)
+        return pdf_response(render_outcomes(programme_view(found, _today())), "outcomes.pdf")

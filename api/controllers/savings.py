@@ -1,0 +1,418 @@
+"""Savings groups: a group is a book (`{book}` is its code, e.g. sg-kt-001), so the guard's
+`book:` and `province:` scopes apply to every route below it."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy import Connection
+
+from api.auth import policy
+from api.schemas.savings import (
+    Cycle,
+    Group,
+    GroupCreate,
+    Indicators,
+    Loan,
+    Meeting,
+    MeetingCreate,
+    Member,
+    MemberCreate,
+    MemberLeave,
+    ShareOut,
+    ShareOutCreate,
+    WriteOffCreate,
+)
+from api.writes import audited_write
+from ledger.access.policy import Action, Principal, Target, decide
+from ledger.reports import savings as statements
+from ledger.savings import queries, service
+from ledger.store.database import Database
+
+GROUP_EXAMPLE = Example(
+    summary="A women's savings group in Kampong Thom",
+    value={
+        "code": "sg-kt-001",
+        "name": "Prasat Balang women's savings group",
+        "village": "Kampong Svay",
+        "commune": "Prasat Balang",
+        "province": "Kampong Thom",
+        "formed_on": "2026-01-05",
+        "cycle_planned_end": "2026-12-28",
+        "currency": "KHR",
+        "meeting_frequency": "weekly",
+        "constitution": {
+            "share_price": "5000",
+            "shares_per_meeting_min": 1,
+            "shares_per_meeting_max": 5,
+            "social_fund_per_meeting": "500",
+            "interest_rate_monthly_percent": "2",
+            "interest_method": "declining",
+            "loan_savings_multiple": 3,
+            "loan_term_months_max": 6,
+            "fine_late": "500",
+            "fine_absent": "1000",
+            "fine_other": "500",
+        },
+    },
+)
+MEETING_EXAMPLE = Example(
+    summary="A weekly meeting: shares, social fund, a fine, a repayment, a new loan",
+    value={
+        "date": "2026-03-02",
+        "entries": [
+            {"member": "M01", "attendance": "present", "shares": 2, "social_fund_paid": "500"},
+            {
+                "member": "M02",
+                "attendance": "present",
+                "shares": 1,
+                "social_fund_paid": "500",
+                "fines_paid": "500",
+                "loan_repaid": "52000",
+            },
+            {
+                "member": "M03",
+                "attendance": "represented",
+                "shares": 3,
+                "social_fund_paid": "500",
+                "loan_taken": {"amount": "100000", "term_months": 3},
+            },
+        ],
+        "cash_counted": "1234500",
+    },
+)
+
+
+class SavingsGroupController(Controller):
+    path = "/api/groups"
+    tags = ["savings groups"]
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Create a savings group: its book, accounts, constitution and first cycle",
+        opt=policy(Action.SAVINGS_GROUPS_CREATE),
+    )
+    def create_group(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        data: Annotated[GroupCreate, Body(examples=[GROUP_EXAMPLE])],
+    ) -> Response[Group]:
+        draft = data.to_draft()
+        return audited_write(
+            db,
+            request,
+            principal,
+            data,
+            HTTP_201_CREATED,
+            "savings_group.create",
+            lambda conn: Group.of(service.create_group(conn, draft)),
+            book=data.code,
+        )
+
+    @get(
+        "/", sync_to_thread=True, summary="The groups you may see", opt=policy(Action.SAVINGS_READ)
+    )
+    def list_groups(
+        self, db: NamedDependency[Database], principal: NamedDependency[Principal]
+    ) -> list[Group]:
+        with db.read() as conn:
+            groups = queries.list_groups(conn)
+        return [
+            Group.of(g)
+            for g in groups
+            if decide(principal, Action.SAVINGS_READ, Target(g.code, g.province or None)) == "allow"
+        ]
+
+    @get("/{book:str}", sync_to_thread=True, summary="One group", opt=policy(Action.SAVINGS_READ))
+    def get_group(self, db: NamedDependency[Database], book: FromPath[str]) -> Group:
+        with db.read() as conn:
+            return Group.of(queries.get_group(conn, book))
+
+    @post(
+        "/{book:str}/members",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Add a member (and open their savings and loan accounts)",
+        opt=policy(Action.SAVINGS_WRITE),
+    )
+    def add_member(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        book: FromPath[str],
+        data: JSONBody[MemberCreate],
+    ) -> Response[Member]:
+        return audited_write(
+            db,
+            request,
+            principal,
+            data,
+            HTTP_201_CREATED,
+            "savings_member.add",
+            lambda conn: Member.of(
+                service.add_member(
+                    conn, book, data.number, data.role, data.joined_on, data.case_code
+                )
+            ),
+            book=book,
+        )
+
+    @get("/{book:str}/members", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
+    def list_members(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Member]:
+        with db.read() as conn:
+            return [Member.of(m) for m in queries.list_members(conn, book)]
+
+    @post(
+        "/{book:str}/members/{number:str}/leave",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="A member leaves the group",
+        opt=policy(Action.SAVINGS_WRITE),
+    )
+    def member_leaves(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        book: FromPath[str],
+        number: FromPath[str],
+        data: JSONBody[MemberLeave],
+    ) -> Response[Member]:
+        return audited_write(
+            db,
+            request,
+            principal,
+            data,
+            HTTP_200_OK,
+            "savings_member.leave",
+            lambda conn: Member.of(service.member_leaves(conn, book, number, data.date)),
+            book=book,
+        )
+
+    @get("/{book:str}/cycles", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
+    def list_cycles(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Cycle]:
+        with db.read() as conn:
+            return [Cycle.of(c) for c in queries.list_cycles(conn, book)]
+
+    @post(
+        "/{book:str}/meetings",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Record a whole meeting at once (send an Idempotency-Key to retry safely)",
+        description="Every member's shares, social fund, fines, repayments, new loans and "
+        "grants post together with the cash-box count, or nothing does. A count that differs "
+        "from the book is refused (409 cash_count_differs) unless `cash_difference_reason` "
+        "accepts it; the difference then posts to Expenses:Cash-Differences.",
+        opt=policy(Action.SAVINGS_WRITE),
+    )
+    def record_meeting(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        book: FromPath[str],
+        data: Annotated[MeetingCreate, Body(examples=[MEETING_EXAMPLE])],
+    ) -> Response[Meeting]:
+        draft = data.to_draft()
+
+        def unit(conn: Connection) -> Meeting:
+            meeting = service.record_meeting(conn, book, draft, principal.username)
+            return Meeting.of(meeting, queries.get_group(conn, book))
+
+        return audited_write(
+            db,
+            request,
+            principal,
+            data,
+            HTTP_201_CREATED,
+            "savings_meeting.record",
+            unit,
+            book=book,
+        )
+
+    @get("/{book:str}/meetings", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
+    def list_meetings(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        cycle: FromQuery[int | None] = None,
+    ) -> list[Meeting]:
+        with db.read() as conn:
+            group = queries.get_group(conn, book)
+            return [Meeting.of(m, group) for m in queries.list_meetings(conn, book, cycle)]
+
+    @get("/{book:str}/loans", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
+    def list_loans(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        as_of: FromQuery[datetime.date | None] = None,
+        active: FromQuery[bool] = False,
+    ) -> list[Loan]:
+        with db.read() as conn:
+            group = queries.get_group(conn, book)
+            return [Loan.of(x, group) for x in queries.list_loans(conn, book, as_of, active)]
+
+    @get(
+        "/{book:str}/loans/{loan_id:int}",
+        sync_to_thread=True,
+        summary="One loan: what is owed, arrears, payments and schedule",
+        opt=policy(Action.SAVINGS_READ),
+    )
+    def get_loan(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        loan_id: FromPath[int],
+        as_of: FromQuery[datetime.date | None] = None,
+    ) -> Loan:
+        with db.read() as conn:
+            return Loan.of(
+                queries.get_loan(conn, book, loan_id, as_of), queries.get_group(conn, book)
+            )
+
+    @post(
+        "/{book:str}/loans/{loan_id:int}/write-off",
+        sync_to_thread=True,
+        status_code=HTTP_200_OK,
+        summary="Write a loan off by the group's decision",
+        opt=policy(Action.SAVINGS_WRITE),
+    )
+    def write_off(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        book: FromPath[str],
+        loan_id: FromPath[int],
+        data: JSONBody[WriteOffCreate],
+    ) -> Response[Loan]:
+        def unit(conn: Connection) -> Loan:
+            loan = service.write_off_loan(
+                conn, book, loan_id, data.date, data.reason, principal.username
+            )
+            return Loan.of(loan, queries.get_group(conn, book))
+
+        return audited_write(
+            db, request, principal, data, HTTP_200_OK, "savings_loan.write_off", unit, book=book
+        )
+
+    @get(
+        "/{book:str}/cycles/{cycle:int}/share-out",
+        sync_to_thread=True,
+        summary="Preview a cycle's share-out (or see the one executed)",
+        opt=policy(Action.SAVINGS_READ),
+    )
+    def preview_share_out(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        cycle: FromPath[int],
+        date: FromQuery[datetime.date | None] = None,
+    ) -> ShareOut:
+        with db.read() as conn:
+            return ShareOut.of(queries.preview_share_out(conn, book, cycle, date))
+
+    @post(
+        "/{book:str}/cycles/{cycle:int}/share-out",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Execute the share-out: closing entries, payouts, loans settled, next cycle",
+        opt=policy(Action.SAVINGS_WRITE),
+    )
+    def execute_share_out(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        book: FromPath[str],
+        cycle: FromPath[int],
+        data: JSONBody[ShareOutCreate],
+    ) -> Response[ShareOut]:
+        return audited_write(
+            db,
+            request,
+            principal,
+            data,
+            HTTP_201_CREATED,
+            "savings_share_out.execute",
+            lambda conn: ShareOut.of(
+                service.execute_share_out(
+                    conn, book, cycle, data.date, data.next_cycle_planned_end, principal.username
+                )
+            ),
+            book=book,
+        )
+
+    @get(
+        "/{book:str}/indicators",
+        sync_to_thread=True,
+        summary="Members, savings, loans, portfolio at risk, attendance, return on savings",
+        opt=policy(Action.SAVINGS_READ),
+    )
+    def indicators(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        as_of: FromQuery[datetime.date | None] = None,
+    ) -> Indicators:
+        with db.read() as conn:
+            return Indicators.of(queries.indicators(conn, book, as_of))
+
+    @get(
+        "/{book:str}/members/{number:str}/passbook.pdf",
+        sync_to_thread=True,
+        summary="A member's passbook for a cycle (Khmer and English, PDF)",
+        opt=policy(Action.SAVINGS_READ),
+        media_type="application/pdf",
+    )
+    def passbook(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        number: FromPath[str],
+        cycle: FromQuery[int | None] = None,
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            view = statements.passbook(conn, book, number, cycle)
+        return Response(
+            statements.render_passbook(view),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'inline; filename="passbook-{book}-{view.member}-'
+                f'{view.cycle}.pdf"'
+            },
+        )
+
+    @get(
+        "/{book:str}/cycles/{cycle:int}/share-out.pdf",
+        sync_to_thread=True,
+        summary="The share-out statement with signature boxes (a preview is marked DRAFT)",
+        opt=policy(Action.SAVINGS_READ),
+        media_type="application/pdf",
+    )
+    def share_out_statement(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        cycle: FromPath[int],
+        date: FromQuery[datetime.date | None] = None,
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            view = statements.share_out_statement(conn, book, cycle, date)
+        return Response(
+            statements.render_share_out(view),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="share-out-{book}-{cycle}.pdf"'},
+        )

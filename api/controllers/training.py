@@ -1,0 +1,325 @@
+"""Trainings: describe one, post its cost items on its budget line, register participating
+households, record each day's attendance; certificates for those who completed; outcomes."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import Connection
+
+from api.auth import ensure_allowed, policy
+from api.controllers.households import PROVINCE_NOT_IN_SCOPE, household_in_scope
+from api.files import CSV, PDF, csv_response, pdf_response
+from api.schemas.training import (
+    EXAMPLE_TRAINING,
+    AttendanceCreate,
+    ParticipantCreate,
+    Training,
+    TrainingCost,
+    TrainingCostCreate,
+    TrainingCreate,
+    TrainingOutcome,
+    TrainingPage,
+)
+from api.writes import audited_write
+from ledger.access.policy import Action, Principal, Target, visible_provinces
+from ledger.core import limits
+from ledger.core.errors import LedgerRejected
+from ledger.outcomes import service as outcomes
+from ledger.reports.certificate import certificate, render_certificate
+from ledger.reports.outcomes import (
+    HOUSEHOLD_HEADER,
+    household_rows,
+    render_outcomes,
+    training_view,
+)
+from ledger.reports.registers import to_csv
+from ledger.store import books
+from ledger.store.database import Database
+from ledger.training import service as trainings
+from ledger.training.rules import TrainingDraft
+from ledger.training.service import TRAINING_NOT_FOUND
+
+
+def training_in_scope(
+    conn: Connection, principal: Principal, action: Action, training_id: int
+) -> None:
+    """404 for a training that does not exist or was held outside the caller's provinces."""
+    province = trainings.training_province(conn, training_id)
+    if province is None:
+        raise LedgerRejected([TRAINING_NOT_FOUND])
+    ensure_allowed(principal, action, Target(province=province), TRAINING_NOT_FOUND)
+
+
+def _training(conn: Connection, training_id: int) -> Training:
+    return Training.of(trainings.get_training(conn, training_id), books.commodity_precisions(conn))
+
+
+def _today() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()
+
+
+class TrainingController(Controller):
+    path = "/api/trainings"
+    tags = ["trainings"]
+
+    @post(
+        "/",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Describe a training paid from an award's budget line",
+        opt=policy(Action.TRAININGS_WRITE),
+    )
+    def create(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        data: Annotated[
+            TrainingCreate,
+            Body(examples=[Example(summary="Chicken and pig raising", value=EXAMPLE_TRAINING)]),
+        ],
+    ) -> Response[Training]:
+        ensure_allowed(
+            principal, Action.TRAININGS_WRITE, Target(province=data.province), PROVINCE_NOT_IN_SCOPE
+        )
+        draft = TrainingDraft(
+            topics=tuple(data.topics),
+            title=data.title,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            province=data.province,
+            place=data.place,
+            trainer=data.trainer,
+            completion_days_min=data.completion_days_min,
+        )
+
+        def unit(conn: Connection) -> Training:
+            found = trainings.create_training(
+                conn, draft, data.award, data.budget_line, principal.username
+            )
+            return _training(conn, found.id)
+
+        return audited_write(
+            db, request, principal, data, HTTP_201_CREATED, "training.create", unit
+        )
+
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="Trainings in id order (those held in your provinces)",
+        opt=policy(Action.TRAININGS_READ),
+    )
+    def list_trainings(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        after: Annotated[
+            int | None, QueryParameter(description="next_after of the previous page")
+        ] = None,
+        limit: Annotated[
+            int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
+        ] = limits.PAGE_SIZE_DEFAULT,
+    ) -> TrainingPage:
+        scope = visible_provinces(principal, Action.TRAININGS_READ)
+        with db.read() as conn:
+            found = trainings.list_trainings(conn, scope, after, limit)
+            precisions = books.commodity_precisions(conn)
+        return TrainingPage(
+            items=[Training.of(t, precisions) for t in found],
+            next_after=found[-1].id if len(found) == limit else None,
+        )
+
+    @get(
+        "/{training_id:int}",
+        sync_to_thread=True,
+        summary="One training: participants, attendance, completion, cost items",
+        opt=policy(Action.TRAININGS_READ),
+    )
+    def get_training(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        training_id: FromPath[int],
+    ) -> Training:
+        with db.read() as conn:
+            training_in_scope(conn, principal, Action.TRAININGS_READ, training_id)
+            return _training(conn, training_id)
+
+    @post(
+        "/{training_id:int}/participants",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="Register a household (by case code) and how many of its people take part",
+        opt=policy(Action.TRAININGS_WRITE),
+    )
+    def add_participant(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        training_id: FromPath[int],
+        data: JSONBody[ParticipantCreate],
+    ) -> Response[Training]:
+        def unit(conn: Connection) -> Training:
+            training_in_scope(conn, principal, Action.TRAININGS_WRITE, training_id)
+            household_in_scope(conn, principal, Action.TRAININGS_WRITE, data.case_code)
+            trainings.add_participant(
+                conn, training_id, data.case_code, data.people, principal.username
+            )
+            return _training(conn, training_id)
+
+        return audited_write(
+            db, request, principal, data, HTTP_201_CREATED, "training.participant", unit
+        )
+
+    @post(
+        "/{training_id:int}/attendance",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="One day's attendance register: the households present and how many came",
+        opt=policy(Action.TRAININGS_WRITE),
+    )
+    def attendance(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        training_id: FromPath[int],
+        data: JSONBody[AttendanceCreate],
+    ) -> Response[Training]:
+        def unit(conn: Connection) -> Training:
+            training_in_scope(conn, principal, Action.TRAININGS_WRITE, training_id)
+            trainings.record_attendance(
+                conn, training_id, data.date, [(p.case_code, p.people) for p in data.present]
+            )
+            return _training(conn, training_id)
+
+        return audited_write(
+            db, request, principal, data, HTTP_201_CREATED, "training.attendance", unit
+        )
+
+    @post(
+        "/{training_id:int}/costs",
+        sync_to_thread=True,
+        status_code=HTTP_201_CREATED,
+        summary="A cost item (venue, trainer fee, materials, transport, meals), posted as an "
+        "expense on the training's budget line",
+        opt=policy(Action.TRAININGS_WRITE),
+    )
+    def add_cost(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
+        training_id: FromPath[int],
+        data: JSONBody[TrainingCostCreate],
+    ) -> Response[TrainingCost]:
+        def unit(conn: Connection) -> TrainingCost:
+            training_in_scope(conn, principal, Action.TRAININGS_WRITE, training_id)
+            cost = trainings.post_cost(
+                conn,
+                training_id,
+                data.item,
+                data.date,
+                data.paid_from,
+                data.amount,
+                data.narration,
+                data.payee,
+                data.exchange_rate,
+                principal.username,
+            )
+            training = trainings.get_training(conn, training_id)
+            precisions = books.commodity_precisions(conn)
+            return TrainingCost.of(cost, precisions[cost.currency], training.award_precision)
+
+        return audited_write(db, request, principal, data, HTTP_201_CREATED, "training.cost", unit)
+
+    @get(
+        "/{training_id:int}/certificates/{case:str}",
+        sync_to_thread=True,
+        summary="The certificate (Khmer and English, PDF) of a household that completed it",
+        opt=policy(Action.TRAININGS_READ),
+        media_type=PDF,
+    )
+    def certificate(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        training_id: FromPath[int],
+        case: FromPath[str],
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            training_in_scope(conn, principal, Action.TRAININGS_READ, training_id)
+            household_in_scope(conn, principal, Action.TRAININGS_READ, case)
+            view = certificate(trainings.get_training(conn, training_id), case)
+        return pdf_response(render_certificate(view), f"certificate-{view.number}.pdf")
+
+    @get(
+        "/{training_id:int}/outcomes",
+        sync_to_thread=True,
+        summary="Outcomes: completion, herd at each visit, mortality, sales, income change",
+        opt=policy(Action.OUTCOMES_READ),
+    )
+    def outcomes(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        training_id: FromPath[int],
+        currency: FromQuery[str | None] = None,
+    ) -> TrainingOutcome:
+        with db.read() as conn:
+            training_in_scope(conn, principal, Action.OUTCOMES_READ, training_id)
+            training = trainings.get_training(conn, training_id)
+            return TrainingOutcome.of(outcomes.training_outcome(conn, training, currency))
+
+    @get(
+        "/{training_id:int}/outcomes.csv",
+        sync_to_thread=True,
+        summary="The participants' income against their baselines, as CSV",
+        opt=policy(Action.OUTCOMES_READ),
+        media_type=CSV,
+    )
+    def outcomes_csv(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        training_id: FromPath[int],
+        currency: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        with db.read() as conn:
+            training_in_scope(conn, principal, Action.OUTCOMES_READ, training_id)
+            training = trainings.get_training(conn, training_id)
+            found = outcomes.training_outcome(conn, training, currency)
+        return csv_response(
+            to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),
+            f"training-{training_id}.csv",
+        )
+
+    @get(
+        "/{training_id:int}/outcomes.pdf",
+        sync_to_thread=True,
+        summary="The outcome report (Khmer and English, PDF, with the herd chart)",
+        opt=policy(Action.OUTCOMES_READ),
+        media_type=PDF,
+    )
+    def outcomes_pdf(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        training_id: FromPath[int],
+        currency: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            training_in_scope(conn, principal, Action.OUTCOMES_READ, training_id)
+            training = trainings.get_training(conn, training_id)
+            found = outcomes.training_outcome(conn, training, currency)
+        return pdf_response(
+            render_outcomes(training_view(found, _today())), f"training-{training_id}-outcomes.pdf"
+        )

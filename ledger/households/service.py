@@ -1,0 +1,156 @@
+"""Households against the stored books: register one (with its tracking book), read them."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, insert, select
+
+from ledger.core import limits
+from ledger.core.errors import LedgerRejected, conflict, not_found, reject_if
+from ledger.households import rules
+from ledger.households.rules import HouseholdDraft
+from ledger.people.contacts import validate_case_code
+from ledger.store import books
+from ledger.store.tables import households
+
+HOUSEHOLD_NOT_FOUND = not_found(
+    "household_not_found", "No household has this case code.", "case_code"
+)
+# The tracking book counts in riel; grants in other currencies are kept in those.
+HOUSEHOLD_BOOK_CURRENCY = "KHR"
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    id: int
+    case_code: str
+    book_code: str
+    book_id: int
+    province: str
+    district: str
+    commune: str
+    village: str
+    head_sex: str
+    head_age_band: str
+    members: int
+    children: int
+    category: str
+    referral_source: str
+    consent_date: datetime.date
+    created_at: datetime.datetime
+
+
+def _household_from_row(row: object) -> Household:
+    case_code: str = row.case_code  # type: ignore[attr-defined]
+    return Household(
+        id=row.id,  # type: ignore[attr-defined]
+        case_code=case_code,
+        book_code=rules.household_book_code(case_code),
+        book_id=row.book_id,  # type: ignore[attr-defined]
+        province=row.province,  # type: ignore[attr-defined]
+        district=row.district,  # type: ignore[attr-defined]
+        commune=row.commune,  # type: ignore[attr-defined]
+        village=row.village,  # type: ignore[attr-defined]
+        head_sex=row.head_sex,  # type: ignore[attr-defined]
+        head_age_band=row.head_age_band,  # type: ignore[attr-defined]
+        members=row.members,  # type: ignore[attr-defined]
+        children=row.children,  # type: ignore[attr-defined]
+        category=row.category,  # type: ignore[attr-defined]
+        referral_source=row.referral_source,  # type: ignore[attr-defined]
+        consent_date=row.consent_date,  # type: ignore[attr-defined]
+        created_at=row.created_at,  # type: ignore[attr-defined]
+    )
+
+
+def register_household(
+    conn: Connection, draft: HouseholdDraft, today: datetime.date, created_by: str | None
+) -> Household:
+    """Record a household and open its tracking book (named by case code, scoped to its
+    province) with a cash account and an opening-balances account."""
+    case_error = validate_case_code(draft.case_code)
+    reject_if([*([case_error] if case_error else []), *rules.validate_household(draft, today)])
+    duplicate = LedgerRejected(
+        [conflict("case_code_exists", "A household with this case code exists.", "case_code")]
+    )
+    if conn.execute(
+        select(households.c.id).where(households.c.case_code == draft.case_code)
+    ).first():
+        raise duplicate
+    book_code = rules.household_book_code(draft.case_code)
+    try:
+        book = books.create_book(
+            conn,
+            book_code,
+            f"Household {draft.case_code}",
+            "household",
+            HOUSEHOLD_BOOK_CURRENCY,
+            province=draft.province,
+        )
+    except LedgerRejected as rejected:
+        if rejected.first.code == "book_exists":
+            raise duplicate from None
+        raise
+    books.open_account(conn, book_code, rules.CASH_ACCOUNT, draft.consent_date)
+    books.open_account(conn, book_code, rules.OPENING_ACCOUNT, draft.consent_date)
+    conn.execute(
+        insert(households).values(
+            case_code=draft.case_code,
+            book_id=book.id,
+            province=draft.province,
+            district=draft.district,
+            commune=draft.commune,
+            village=draft.village,
+            head_sex=draft.head_sex,
+            head_age_band=draft.head_age_band,
+            members=draft.members,
+            children=draft.children,
+            category=draft.category,
+            referral_source=draft.referral_source,
+            consent_date=draft.consent_date,
+            created_at=books.utc_now(),
+            created_by=created_by,
+        )
+    )
+    return get_household(conn, draft.case_code)
+
+
+def get_household(conn: Connection, case_code: str) -> Household:
+    row = conn.execute(select(households).where(households.c.case_code == case_code)).first()
+    if row is None:
+        raise LedgerRejected([HOUSEHOLD_NOT_FOUND])
+    return _household_from_row(row)
+
+
+def get_household_by_id(conn: Connection, household_id: int) -> Household:
+    row = conn.execute(select(households).where(households.c.id == household_id)).one()
+    return _household_from_row(row)
+
+
+def province_of_household(conn: Connection, case_code: str) -> str | None:
+    """The province of a registered household (what scopes an officer), or None."""
+    row = conn.execute(
+        select(households.c.province).where(households.c.case_code == case_code)
+    ).first()
+    return None if row is None else str(row.province)
+
+
+def list_households(
+    conn: Connection,
+    provinces: Collection[str] | None,
+    province: str | None = None,
+    after_case_code: str | None = None,
+    limit: int = limits.PAGE_SIZE_DEFAULT,
+) -> list[Household]:
+    """Households in case-code order; `provinces` limits them to a scope (None: all)."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    statement = select(households).order_by(households.c.case_code).limit(limit)
+    if provinces is not None:
+        statement = statement.where(households.c.province.in_(sorted(provinces)))
+    if province is not None:
+        statement = statement.where(households.c.province == province)
+    if after_case_code is not None:
+        statement = statement.where(households.c.case_code > after_case_code)
+    return [_household_from_row(row) for row in conn.execute(statement)]

@@ -1,0 +1,139 @@
+"""Household income records against the stored books: post one, refuse a second baseline for
+a household and month, list them."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, insert, select
+
+from ledger.core import limits
+from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid
+from ledger.households import service as households
+from ledger.income import rules
+from ledger.livestock.service import check_record_date, lock_household, money_currency
+from ledger.store import books, journal
+from ledger.store.tables import household_income
+from ledger.store.tables import households as household_table
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeRecord:
+    id: int
+    case_code: str
+    month: datetime.date
+    source: str
+    currency: str
+    precision: int
+    units: int
+    baseline: bool
+    transaction_id: int
+
+
+BASELINE_EXISTS = conflict(
+    "baseline_exists", "This household has a baseline for this month already.", "month"
+)
+
+
+def record_income(
+    conn: Connection,
+    case_code: str,
+    month_text: str,
+    source: str,
+    amount: str,
+    currency: str,
+    baseline: bool,
+    today: datetime.date,
+    created_by: str | None,
+) -> IncomeRecord:
+    """Post a month's income from one source in the household's book and keep the record."""
+    household = households.get_household(conn, case_code)
+    lock_household(conn, household)
+    month = rules.parse_month(month_text)
+    if isinstance(month, LedgerError):
+        raise LedgerRejected([month])
+    if source not in rules.SOURCES:
+        raise LedgerRejected(
+            [invalid("source_invalid", f"source is one of {', '.join(rules.SOURCES)}.", "source")]
+        )
+    money_currency(conn, currency)
+    units = books.parse_amount(conn, currency, amount, "amount")
+    if units <= 0:
+        raise LedgerRejected(
+            [invalid("amount_not_positive", "The amount must be positive.", "amount")]
+        )
+    # The month has begun, and it ends on or after the household's consent.
+    check_record_date(household, max(month, household.consent_date), today, "month")
+    check_record_date(household, rules.month_end(month), datetime.date.max, "month")
+    if (
+        baseline
+        and conn.execute(
+            select(household_income.c.id).where(
+                and_(
+                    household_income.c.household_id == household.id,
+                    household_income.c.baseline_month == month,
+                )
+            )
+        ).first()
+    ):
+        raise LedgerRejected([BASELINE_EXISTS])
+    txn = rules.income_record(case_code, month, source, units, currency, baseline)
+    books.ensure_account(
+        conn, household.book_code, rules.income_account(source), household.consent_date
+    )
+    transaction_id = journal.post(conn, household.book_code, txn, created_by=created_by)
+    record_id = conn.execute(
+        insert(household_income)
+        .values(
+            household_id=household.id,
+            book_id=household.book_id,
+            month=month,
+            source=source,
+            currency=currency,
+            units=units,
+            baseline=baseline,
+            baseline_month=month if baseline else None,
+            transaction_id=transaction_id,
+            created_at=books.utc_now(),
+            created_by=created_by,
+        )
+        .returning(household_income.c.id)
+    ).scalar_one()
+    return list_income(conn, [household.id], record_id=record_id)[0]
+
+
+def list_income(
+    conn: Connection,
+    household_ids: Sequence[int],
+    *,
+    record_id: int | None = None,
+    limit: int = limits.PAGE_SIZE_MAX,
+) -> list[IncomeRecord]:
+    """The income records of these households, by month."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    statement = (
+        select(household_income, household_table.c.case_code)
+        .join(household_table, household_table.c.id == household_income.c.household_id)
+        .where(household_income.c.household_id.in_(list(household_ids)))
+        .order_by(household_income.c.month, household_income.c.id)
+        .limit(limit)
+    )
+    if record_id is not None:
+        statement = statement.where(household_income.c.id == record_id)
+    precisions = books.commodity_precisions(conn)
+    return [
+        IncomeRecord(
+            r.id,
+            r.case_code,
+            r.month,
+            r.source,
+            r.currency,
+            precisions[r.currency],
+            r.units,
+            r.baseline,
+            r.transaction_id,
+        )
+        for r in conn.execute(statement)
+    ]

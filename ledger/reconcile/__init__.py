@@ -1,0 +1,1 @@
+"""Reconciliation: bank statements, matching, cash counts and the period close."""

@@ -1,0 +1,1 @@
+"""Savings groups: pure posting rules (`rules`) and the service that records them (`service`)."""

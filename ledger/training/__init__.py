@@ -1,0 +1,1 @@
+"""Trainings: cost items on a budget line, participants, daily attendance, completion."""
