@@ -239,6 +239,53 @@ def validate_transaction(
     txn: Transaction, precisions: Mapping[str, int]
 ) -> tuple[LedgerError, ...]:
     """Every reason `txn` cannot be posted, in the order a reader would fix them."""
+    if is_plainly_valid(txn, precisions):
+        return ()
+    return find_errors(txn, precisions)
+
+
+def is_plainly_valid(txn: Transaction, precisions: Mapping[str, int]) -> bool:
+    """True only when `find_errors` finds nothing, decided fast for the common shape.
+
+    A bulk import sends thousands of valid, unpriced, unlabelled transactions, and building
+    a field name per posting for errors that never come cost more than writing the rows. This
+    checks the same rules as `find_errors` for that shape without allocating; False means
+    "maybe not" (labels, prices, or a broken rule), and the full checks then decide and say why.
+    """
+    postings = txn.postings
+    if (
+        not limits.POSTINGS_PER_TRANSACTION_MIN
+        <= len(postings)
+        <= limits.POSTINGS_PER_TRANSACTION_MAX
+    ):
+        return False
+    if txn.tags or txn.links or txn.meta:
+        return False
+    if validate_text(txn.narration, limits.NARRATION_LENGTH_MAX, "narration") is not None:
+        return False
+    if (
+        txn.payee is not None
+        and validate_text(txn.payee, limits.PAYEE_LENGTH_MAX, "payee") is not None
+    ):
+        return False
+    sums: dict[str, int] = {}
+    for posting in postings:
+        units = posting.units
+        commodity = posting.commodity
+        if (
+            posting.price is not None
+            or commodity not in precisions
+            or units == 0
+            or abs(units) > limits.POSTING_UNITS_ABS_MAX
+            or validate_account_name(posting.account) is not None
+        ):
+            return False
+        sums[commodity] = sums.get(commodity, 0) + units
+    return not any(sums.values())
+
+
+def find_errors(txn: Transaction, precisions: Mapping[str, int]) -> tuple[LedgerError, ...]:
+    """`validate_transaction` without its fast path: every error, built one by one."""
     errors: list[LedgerError] = []
     count = len(txn.postings)
     if count < limits.POSTINGS_PER_TRANSACTION_MIN:

@@ -25,16 +25,30 @@ Beancount 3.2 itself):
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, bindparam, func, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    tuple_,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
 from ledger.core.amount import format_units, units_to_decimal
 from ledger.core.errors import LedgerRejected, not_found
+from ledger.store.driver import DriverStatement, stream_rows
 from ledger.store.prices import book_prices
 from ledger.store.tables import (
     accounts,
@@ -58,31 +72,6 @@ COMMODITY_DATE_DEFAULT = datetime.date(1970, 1, 1)
 REVERSAL_LINK_PREFIX = "reversal-"
 
 
-@dataclass(frozen=True, slots=True)
-class ExportPosting:
-    account: str
-    units: int
-    commodity: str
-    price_commodity: str | None = None
-    price_per_unit: str | None = None  # exact decimal text, as stored
-    price_total: int | None = None  # smallest units of price_commodity, positive
-
-
-@dataclass(frozen=True, slots=True)
-class ExportTransaction:
-    id: int
-    date: datetime.date
-    narration: str
-    postings: tuple[ExportPosting, ...]
-    payee: str | None = None
-    created_by: str | None = None
-    reverses_id: int | None = None
-    reversed: bool = False  # some later transaction reverses this one
-    tags: tuple[str, ...] = ()
-    links: tuple[str, ...] = ()
-    meta: tuple[tuple[str, str], ...] = ()
-
-
 # -- pure printing --------------------------------------------------------------------------
 
 
@@ -100,63 +89,97 @@ def format_decimal(number: Decimal) -> str:
     return format(number, "f")
 
 
-def price_rate(posting: ExportPosting, precisions: Mapping[str, int]) -> Decimal | None:
+# The export prints from plain tuples, as the database driver returns them (no object per row:
+# at a million postings that is most of the cost). Their columns, by position:
+#
+# A transaction row:
+#    0  id                 int
+#    1  date               str, ISO "YYYY-MM-DD" (printed as it is, never parsed)
+#    2  payee              str | None
+#    3  narration          str
+#    4  reverses_id        int | None   the original, when this transaction is a reversal
+#    5  created_by         str | None
+#    6  reversed_by        int | None   the reversal, when this transaction has one
+TransactionRow = tuple[int, str, str | None, str, int | None, str | None, int | None]
+# A posting row:
+#    0  transaction id     int
+#    1  account            str
+#    2  units              int          smallest units of the commodity
+#    3  commodity          str
+#    4  price_commodity    str | None
+#    5  price_per_unit     str | None   exact decimal text, as stored
+#    6  price_total        int | None   smallest units of price_commodity, positive
+PostingRow = tuple[int, str, int, str, str | None, str | None, int | None]
+
+
+def price_rate(posting: PostingRow, precisions: Mapping[str, int]) -> Decimal | None:
     """What one unit of the posting's commodity costs in its price commodity, if priced."""
-    if posting.price_commodity is None:
+    _txn_id, _account, units, commodity, price_commodity, per_unit, total = posting
+    if price_commodity is None:
         return None
-    if posting.price_per_unit is not None:
-        return Decimal(posting.price_per_unit)
-    assert posting.price_total is not None, "a priced posting has a per-unit or a total price"
-    assert posting.units != 0
+    if per_unit is not None:
+        return Decimal(per_unit)
+    assert total is not None, "a priced posting has a per-unit or a total price"
+    assert units != 0
     with localcontext() as context:
         context.prec = PRICE_RATE_DIGITS
-        total = units_to_decimal(posting.price_total, precisions[posting.price_commodity])
-        rate = total / units_to_decimal(abs(posting.units), precisions[posting.commodity])
+        rate = units_to_decimal(total, precisions[price_commodity]) / units_to_decimal(
+            abs(units), precisions[commodity]
+        )
     return rate.normalize()
 
 
-def format_posting(posting: ExportPosting, precisions: Mapping[str, int]) -> str:
-    text = (
-        f"  {posting.account}  "
-        f"{format_units(posting.units, precisions[posting.commodity])} {posting.commodity}"
-    )
-    if posting.price_commodity is None:
-        return text
-    if posting.price_per_unit is not None:
-        per_unit = format_decimal(Decimal(posting.price_per_unit))
-        return f"{text} @ {per_unit} {posting.price_commodity}"
-    assert posting.price_total is not None
-    total = format_units(posting.price_total, precisions[posting.price_commodity])
-    return f"{text} @@ {total} {posting.price_commodity}"
+def format_posting(posting: PostingRow, precisions: Mapping[str, int]) -> str:
+    """The posting's line: account, units and any price (`@` per unit, `@@` in total)."""
+    _txn_id, account, units, commodity, price_commodity, per_unit, total = posting
+    text = f"  {account}  {format_units(units, precisions[commodity])} {commodity}"
+    if price_commodity is None:
+        return text + "\n"
+    if per_unit is not None:
+        return f"{text} @ {format_decimal(Decimal(per_unit))} {price_commodity}\n"
+    assert total is not None
+    return f"{text} @@ {format_units(total, precisions[price_commodity])} {price_commodity}\n"
 
 
-def format_transaction(txn: ExportTransaction, precisions: Mapping[str, int]) -> str:
-    """One transaction as Beancount text, ending with a blank line."""
-    words = [txn.date.isoformat(), "*"]
-    if txn.payee is not None:
-        words.append(quote(txn.payee))
-    words.append(quote(txn.narration))
-    words.extend(f"#{tag}" for tag in sorted(set(txn.tags)))
-    links = set(txn.links)
-    if txn.reverses_id is not None:
-        links.add(f"{REVERSAL_LINK_PREFIX}{txn.reverses_id}")
-    if txn.reversed:
-        links.add(f"{REVERSAL_LINK_PREFIX}{txn.id}")
-    words.extend(f"^{link}" for link in sorted(links))
-    lines = [" ".join(words), f'  id: "{txn.id}"']
-    if txn.created_by is not None:
-        lines.append(f"  created-by: {quote(txn.created_by)}")
-    if txn.reverses_id is not None:
-        lines.append(f'  reverses: "{txn.reverses_id}"')
-    # Keys are valid Beancount keys already (ledger.core.transaction.META_KEY_RE).
-    lines.extend(f"  {key}: {quote(value)}" for key, value in sorted(txn.meta))
-    lines.extend(format_posting(p, precisions) for p in txn.postings)
-    lines.append("")
-    return "\n".join(lines) + "\n"
+def format_transaction(
+    txn: TransactionRow,
+    postings: Iterable[PostingRow],
+    tags: Collection[str],
+    links: Collection[str],
+    meta: Collection[tuple[str, str]],
+    precisions: Mapping[str, int],
+) -> str:
+    """One transaction as Beancount text, ending with a blank line.
+
+    Tags, links and metadata may come in any order; they are printed sorted.
+    """
+    txn_id, date, payee, narration, reverses_id, created_by, reversed_by = txn
+    if payee is None:
+        text = f"{date} * {quote(narration)}"
+    else:
+        text = f"{date} * {quote(payee)} {quote(narration)}"
+    if tags:
+        text += "".join(f" #{tag}" for tag in sorted(set(tags)))
+    if links or reverses_id is not None or reversed_by is not None:
+        names = set(links)
+        if reverses_id is not None:
+            names.add(f"{REVERSAL_LINK_PREFIX}{reverses_id}")
+        if reversed_by is not None:
+            names.add(f"{REVERSAL_LINK_PREFIX}{txn_id}")
+        text += "".join(f" ^{link}" for link in sorted(names))
+    text += f'\n  id: "{txn_id}"\n'
+    if created_by is not None:
+        text += f"  created-by: {quote(created_by)}\n"
+    if reverses_id is not None:
+        text += f'  reverses: "{reverses_id}"\n'
+    if meta:
+        # Keys are valid Beancount keys already (ledger.core.transaction.META_KEY_RE).
+        text += "".join(f"  {key}: {quote(value)}\n" for key, value in sorted(meta))
+    return text + "".join([format_posting(posting, precisions) for posting in postings]) + "\n"
 
 
-def format_price(date: datetime.date, commodity: str, rate: Decimal, price_commodity: str) -> str:
-    return f"{date.isoformat()} price {commodity} {format_decimal(rate)} {price_commodity}\n"
+def format_price(date: str, commodity: str, rate: Decimal, price_commodity: str) -> str:
+    return f"{date} price {commodity} {format_decimal(rate)} {price_commodity}\n"
 
 
 def format_tolerance_options(precisions: Mapping[str, int]) -> str:
@@ -303,126 +326,137 @@ def _close_directives(conn: Connection, book_id: int, batch_size: int) -> Iterat
         yield "".join(format_close(r.close_date, r.name) for r in rows)
 
 
-# Rows fetched per round trip by the streamed queries below (server-side cursor on
-# PostgreSQL): bounds memory however large the book is.
-STREAM_ROWS = 2_000
+# -- the transactions: driver rows streamed in (date, id) order ------------------------------
+#
+# The export's hot path. One query streams the book's transactions (`TransactionRow`) in
+# (date, id) order, one its postings (`PostingRow`) in the same order and by position within a
+# transaction (postings carry their transaction's date and book), and three more the tags,
+# links and metadata, walked alongside. Rows are the driver's own tuples, read through a
+# server-side cursor on PostgreSQL (`ledger.store.driver.stream_rows`): no SQLAlchemy result
+# processing and no object per row, and dates stay ISO text (SQLite stores them so; PostgreSQL
+# is asked for `to_char(date, 'YYYY-MM-DD')`).
 
 _reversal = transactions.alias("reversal")
-# Every posting of the book with its transaction, in (date, id, position) order: one
-# streamed query instead of a query per table per batch.
-_POSTING_ROWS = (
-    select(
-        transactions.c.id,
-        transactions.c.date,
-        transactions.c.payee,
-        transactions.c.narration,
-        transactions.c.reverses_id,
-        transactions.c.created_by,
-        _reversal.c.id.label("reversed_by"),
-        accounts.c.name,
-        postings.c.units,
-        postings.c.commodity,
-        postings.c.price_commodity,
-        postings.c.price_per_unit,
-        postings.c.price_total,
-    )
-    .select_from(
-        transactions.join(postings, postings.c.transaction_id == transactions.c.id)
-        .join(accounts, accounts.c.id == postings.c.account_id)
-        .outerjoin(_reversal, _reversal.c.reverses_id == transactions.c.id)
-    )
-    .where(transactions.c.book_id == bindparam("book_id"))
-    .order_by(transactions.c.date, transactions.c.id, postings.c.position)
-)
 
 
-def _label_rows(table: Any, *columns: ColumnElement[Any]) -> Select[Any]:
-    """(date, id, *columns) of a label table for one book, in the main stream's order."""
+class ExportStreamsMismatchError(RuntimeError):
+    """Postings streamed out of step with their transactions: stored rows disagree, a bug."""
+
+
+def _date_text(column: ColumnElement[Any], dialect: Dialect) -> ColumnElement[Any]:
+    """`column` (a Date) as ISO text: SQLite stores it so, PostgreSQL formats it."""
+    if dialect.name == "postgresql":
+        return func.to_char(column, literal_column("'YYYY-MM-DD'"))
+    return column
+
+
+def _transaction_rows(dialect: Dialect) -> Select[Any]:
+    """Every transaction of the book as a `TransactionRow`, in (date, id) order."""
     return (
-        select(transactions.c.date, transactions.c.id, *columns)
+        select(
+            transactions.c.id,
+            _date_text(transactions.c.date, dialect),
+            transactions.c.payee,
+            transactions.c.narration,
+            transactions.c.reverses_id,
+            transactions.c.created_by,
+            _reversal.c.id,
+        )
+        .select_from(
+            transactions.outerjoin(_reversal, _reversal.c.reverses_id == transactions.c.id)
+        )
+        .where(transactions.c.book_id == bindparam("book_id"))
+        .order_by(transactions.c.date, transactions.c.id)
+    )
+
+
+def _posting_rows() -> Select[Any]:
+    """Every posting of the book as a `PostingRow`, in (date, transaction id, position) order."""
+    return (
+        select(
+            postings.c.transaction_id,
+            accounts.c.name,
+            postings.c.units,
+            postings.c.commodity,
+            postings.c.price_commodity,
+            postings.c.price_per_unit,
+            postings.c.price_total,
+        )
+        .select_from(postings.join(accounts, accounts.c.id == postings.c.account_id))
+        .where(postings.c.book_id == bindparam("book_id"))
+        .order_by(postings.c.date, postings.c.transaction_id, postings.c.position)
+    )
+
+
+def _label_rows(dialect: Dialect, table: Any, *columns: ColumnElement[Any]) -> Select[Any]:
+    """(date, transaction id, *columns) of a label table for one book, in (date, id) order."""
+    return (
+        select(_date_text(transactions.c.date, dialect), transactions.c.id, *columns)
         .select_from(table.join(transactions, transactions.c.id == table.c.transaction_id))
         .where(transactions.c.book_id == bindparam("book_id"))
-        .order_by(transactions.c.date, transactions.c.id, *columns)
+        .order_by(transactions.c.date, transactions.c.id)
     )
 
 
-_TAG_ROWS = _label_rows(transaction_tags, transaction_tags.c.tag)
-_LINK_ROWS = _label_rows(transaction_links, transaction_links.c.link)
-_META_ROWS = _label_rows(transaction_meta, transaction_meta.c.key, transaction_meta.c.value)
+@dataclass(frozen=True, slots=True)
+class _ExportStatements:
+    transactions: DriverStatement
+    postings: DriverStatement
+    tags: DriverStatement
+    links: DriverStatement
+    meta: DriverStatement
 
 
-class _OrderedLabels:
-    """Walks one label stream alongside the transactions (both in (date, id) order).
+# Compiled once per dialect: they depend only on the tables.
+_export_statements: dict[str, _ExportStatements] = {}
 
-    Rows are read by position, (date, id, *values): named access on a Row costs more than
-    everything else the export does with it.
+
+def _statements(dialect: Dialect) -> _ExportStatements:
+    statements = _export_statements.get(dialect.name)
+    if statements is None:
+        meta = _label_rows(
+            dialect, transaction_meta, transaction_meta.c.key, transaction_meta.c.value
+        )
+        statements = _export_statements[dialect.name] = _ExportStatements(
+            transactions=DriverStatement.compile(dialect, _transaction_rows(dialect)),
+            postings=DriverStatement.compile(dialect, _posting_rows()),
+            tags=DriverStatement.compile(
+                dialect, _label_rows(dialect, transaction_tags, transaction_tags.c.tag)
+            ),
+            links=DriverStatement.compile(
+                dialect, _label_rows(dialect, transaction_links, transaction_links.c.link)
+            ),
+            meta=DriverStatement.compile(dialect, meta),
+        )
+    return statements
+
+
+class _Labels:
+    """One label stream, (date, id, *values) rows, walked alongside the transactions.
+
+    Both streams are in (date, id) order, so the labels of a transaction are the rows at the
+    head of this stream when the transaction comes; `value` picks what to return of each.
     """
 
-    def __init__(self, rows: Iterator[Row[Any]]) -> None:
+    __slots__ = ("_head", "_rows", "_value")
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]], value: Callable[[Any], Any]) -> None:
         self._rows = rows
-        self._next: Row[Any] | None = next(rows, None)
+        self._value = value
+        self._head: tuple[Any, ...] | None = next(rows, None)
 
-    def take(self, date: datetime.date, transaction_id: int) -> list[tuple[Any, ...]]:
-        taken: list[tuple[Any, ...]] = []
-        while self._next is not None and (self._next[0], self._next[1]) <= (
-            date,
-            transaction_id,
-        ):
-            if self._next[1] == transaction_id:
-                taken.append(tuple(self._next[2:]))
-            self._next = next(self._rows, None)
+    def take(self, date: str, transaction_id: int) -> Sequence[Any]:
+        head = self._head
+        # Most transactions have no labels: the head belongs to a later day, or none is left.
+        if head is None or head[0] > date:
+            return ()
+        taken = []
+        while head is not None and (head[0], head[1]) <= (date, transaction_id):
+            if head[1] == transaction_id:
+                taken.append(self._value(head))
+            head = next(self._rows, None)
+        self._head = head
         return taken
-
-
-def _stream(conn: Connection, statement: Select[Any], book_id: int) -> Iterator[Row[Any]]:
-    result = conn.execution_options(yield_per=STREAM_ROWS).execute(statement, {"book_id": book_id})
-    return iter(result)
-
-
-def _stored_transactions(conn: Connection, book_id: int) -> Iterator[ExportTransaction]:
-    """Every transaction of the book in (date, id) order, with postings and labels."""
-    tags = _OrderedLabels(_stream(conn, _TAG_ROWS, book_id))
-    links = _OrderedLabels(_stream(conn, _LINK_ROWS, book_id))
-    meta = _OrderedLabels(_stream(conn, _META_ROWS, book_id))
-    head: tuple[Any, ...] | None = None  # the current transaction's columns
-    found: list[ExportPosting] = []
-
-    def finish(head: tuple[Any, ...], found: list[ExportPosting]) -> ExportTransaction:
-        txn_id, date, payee, narration, reverses_id, created_by, reversed_by = head
-        return ExportTransaction(
-            id=txn_id,
-            date=date,
-            narration=narration,
-            postings=tuple(found),
-            payee=payee,
-            created_by=created_by,
-            reverses_id=reverses_id,
-            reversed=reversed_by is not None,
-            tags=tuple(tag for (tag,) in tags.take(date, txn_id)),
-            links=tuple(link for (link,) in links.take(date, txn_id)),
-            meta=tuple((key, value) for key, value in meta.take(date, txn_id)),
-        )
-
-    for row in _stream(conn, _POSTING_ROWS, book_id):
-        (txn_id, date, payee, narration, reverses_id, created_by, reversed_by,
-         name, units, commodity, price_commodity, price_per_unit, price_total) = row  # fmt: skip
-        if head is None or txn_id != head[0]:
-            if head is not None:
-                yield finish(head, found)
-            head = (txn_id, date, payee, narration, reverses_id, created_by, reversed_by)
-            found = []
-        found.append(
-            ExportPosting(
-                name,
-                int(units),
-                commodity,
-                price_commodity,
-                price_per_unit,
-                None if price_total is None else int(price_total),
-            )
-        )
-    if head is not None:
-        yield finish(head, found)
 
 
 def _transaction_entries(
@@ -430,28 +464,47 @@ def _transaction_entries(
 ) -> Iterator[str]:
     """Transactions in (date, id) order, each followed by the prices it is first to show;
     yielded in chunks of `batch_size` transactions."""
+    statements = _statements(conn.dialect)
+    values = {"book_id": book_id}
+    tags = _Labels(stream_rows(conn, statements.tags, values), itemgetter(2))
+    links = _Labels(stream_rows(conn, statements.links, values), itemgetter(2))
+    meta = _Labels(stream_rows(conn, statements.meta, values), itemgetter(2, 3))
+    by_transaction = groupby(stream_rows(conn, statements.postings, values), itemgetter(0))
     # Prices are de-duplicated per (date, commodity, currency); transactions come in date
     # order, so remembering the current day's keys is enough (memory stays flat).
-    price_day: datetime.date | None = None
+    price_day: str | None = None
     priced_today: set[tuple[str, str]] = set()
     chunk: list[str] = []
     in_chunk = 0
-    for txn in _stored_transactions(conn, book_id):
-        assert len(txn.postings) >= 2, "a stored transaction has at least two postings"
-        chunk.append(format_transaction(txn, precisions))
-        if txn.date != price_day:
-            price_day, priced_today = txn.date, set()
+    for txn in stream_rows(conn, statements.transactions, values):
+        txn_id, date = txn[0], txn[1]
+        posting_txn_id, group = next(by_transaction, (None, None))
+        rows: list[PostingRow] = list(group or ())
+        if posting_txn_id != txn_id or len(rows) < 2:
+            raise ExportStreamsMismatchError(
+                f"transaction {txn_id}: {len(rows)} postings streamed for {posting_txn_id}"
+            )
+        chunk.append(
+            format_transaction(
+                txn,
+                rows,
+                tags.take(date, txn_id),
+                links.take(date, txn_id),
+                meta.take(date, txn_id),
+                precisions,
+            )
+        )
+        if date != price_day:
+            price_day, priced_today = date, set()
         prices = []
-        for posting in txn.postings:
-            if posting.price_commodity is None:
+        for row in rows:
+            commodity, price_commodity = row[3], row[4]
+            if price_commodity is None or (commodity, price_commodity) in priced_today:
                 continue
-            key = (posting.commodity, posting.price_commodity)
-            if key in priced_today:
-                continue
-            rate = price_rate(posting, precisions)
+            rate = price_rate(row, precisions)
             assert rate is not None
-            priced_today.add(key)
-            prices.append(format_price(txn.date, posting.commodity, rate, posting.price_commodity))
+            priced_today.add((commodity, price_commodity))
+            prices.append(format_price(date, commodity, rate, price_commodity))
         if prices:
             chunk.extend(prices)
             chunk.append("\n")
@@ -459,6 +512,9 @@ def _transaction_entries(
         if in_chunk == batch_size:
             yield "".join(chunk)
             chunk, in_chunk = [], 0
+    leftover, _ = next(by_transaction, (None, None))
+    if leftover is not None:
+        raise ExportStreamsMismatchError(f"postings of transaction {leftover} left over")
     if chunk:
         yield "".join(chunk)
 

@@ -11,6 +11,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.core import limits
 from ledger.core.errors import LedgerError
@@ -22,6 +24,8 @@ from ledger.core.transaction import (
     Transaction,
     TransactionDraft,
     build_transaction,
+    find_errors,
+    is_plainly_valid,
     residuals,
     reversal_of,
     validate_transaction,
@@ -474,3 +478,56 @@ def test_a_reversal_of_a_unit_price_posting_balances() -> None:
     reversal = reversal_of(original, DAY, "Pigs returned")
     assert validate_transaction(reversal, PRECISIONS) == ()
     assert reversal.postings[0].units == -2
+
+
+# -- the fast path of validate_transaction ----------------------------------------------------
+
+# Near the edges of every rule the fast path checks: names, commodities, amounts, counts, text.
+_accounts = st.sampled_from(
+    [BANK, BAVET, GRANTS, "Assets:cash", "Income", "Expenses:Ok:" + "A" * 200]
+)
+_commodities = st.sampled_from(["KHR", "USD", "PIG", "XAU"])
+_units = st.sampled_from(
+    [0, 1, -1, 400_000, -400_000, limits.POSTING_UNITS_ABS_MAX, -limits.POSTING_UNITS_ABS_MAX - 1]
+)
+_texts = st.sampled_from(["Grant payment", "", "x" * 1_001, "NUL \x00", 'ក្រុម "q" \\ \n'])
+
+
+@st.composite
+def _transactions(draw: st.DrawFn) -> Transaction:
+    postings = draw(
+        st.lists(
+            st.builds(
+                Posting,
+                _accounts,
+                _units,
+                _commodities,
+                st.none() | st.just(Price("USD", total=100)),
+            ),
+            max_size=limits.POSTINGS_PER_TRANSACTION_MAX + 1,
+        )
+    )
+    # Often balanced: mirror the postings so that each commodity sums to zero.
+    if draw(st.booleans()):
+        postings += [Posting(p.account, -p.units, p.commodity) for p in postings]
+    return Transaction(
+        date=DAY,
+        narration=draw(_texts),
+        payee=draw(st.none() | _texts),
+        postings=tuple(postings),
+        tags=draw(st.sampled_from([(), ("ctip",), ("bad tag",)])),
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(_transactions())
+def test_the_fast_path_never_accepts_what_the_full_checks_refuse(txn: Transaction) -> None:
+    if is_plainly_valid(txn, PRECISIONS):
+        assert find_errors(txn, PRECISIONS) == ()
+    assert validate_transaction(txn, PRECISIONS) == find_errors(txn, PRECISIONS)
+
+
+def test_the_fast_path_takes_a_plain_balanced_transaction() -> None:
+    txn = simple(Posting(GRANTS, 400_000, "KHR"), Posting(BAVET, -400_000, "KHR"), payee="Pich")
+    assert is_plainly_valid(txn, PRECISIONS)
+    assert validate_transaction(txn, PRECISIONS) == ()
