@@ -13,14 +13,15 @@ postings are the statement's own lines shifted by a day or two, a third of them 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import random
 import time
 
 from bench.common import median, print_conditions, print_table
+from ledger.demo.statements import ACLEDA_LIKE
 from ledger.reconcile.rules import (
     STATEMENT_LINES_MAX,
-    ColumnMapping,
     ParsedStatement,
     Side,
     fingerprint_lines,
@@ -29,15 +30,8 @@ from ledger.reconcile.rules import (
 )
 from ledger.reconcile.service import UNMATCHED_MAX
 
-MAPPING = ColumnMapping(
-    date="Date",
-    date_format="DD/MM/YYYY",
-    description="Description",
-    reference="Reference",
-    debit="Debit",
-    credit="Credit",
-    balance="Balance",
-)
+# The ACLEDA-like columns, without the preamble rows.
+MAPPING = dataclasses.replace(ACLEDA_LIKE, header_row=0)
 
 
 def statement_csv(lines_n: int, seed: int = 7) -> str:

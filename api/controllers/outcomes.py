@@ -37,6 +37,7 @@ from ledger.reports.outcomes import (
     HOUSEHOLD_HEADER,
     MONTHS_HEADER,
     household_rows,
+    household_view,
     month_rows,
     programme_view,
     render_outcomes,
@@ -198,6 +199,27 @@ class HouseholdOutcomeController(Controller):
             household = households.get_household(conn, case)
             found = outcomes.household_outcome(conn, household, currency)
             return HouseholdOutcome.of(found.outcome, found.report)
+
+    @get(
+        "/{case:str}/outcomes.pdf",
+        sync_to_thread=True,
+        summary="The household's income by source and month against its baseline (PDF, chart)",
+        opt=policy(Action.OUTCOMES_READ),
+        media_type=PDF,
+    )
+    def household_outcome_pdf(
+        self,
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        case: FromPath[str],
+        currency: FromQuery[str] = "KHR",
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
+            household = households.get_household(conn, case)
+            found = outcomes.household_outcome(conn, household, currency)
+        view = household_view(found.outcome, found.report, _today())
+        return pdf_response(render_outcomes(view), f"income-{case}.pdf")
 
     @get(
         "/{case:str}/outcomes.csv",

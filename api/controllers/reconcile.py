@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
+from api.files import CSV, PDF, csv_response, pdf_response
 from api.schemas.books import Book
 from api.schemas.reconcile import (
     EXAMPLE_ACLEDA_MAPPING,
@@ -322,7 +323,7 @@ class DonorReportController(Controller):
         sync_to_thread=True,
         summary="Donor financial report as CSV",
         opt=policy(Action.DONOR_REPORTS_READ),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV,
     )
     def report_csv(
         self,
@@ -333,18 +334,14 @@ class DonorReportController(Controller):
     ) -> Response[str]:
         with db.read() as conn:
             report = build_donor_report(conn, award, start, end)
-        return Response(
-            to_csv(CSV_HEADER, csv_rows(report)),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="donor-report-{award}.csv"'},
-        )
+        return csv_response(to_csv(CSV_HEADER, csv_rows(report)), f"donor-report-{award}.csv")
 
     @get(
         "/donor-report.pdf",
         sync_to_thread=True,
         summary="Donor financial report as PDF, with a budget against actual chart",
         opt=policy(Action.DONOR_REPORTS_READ),
-        media_type="application/pdf",
+        media_type=PDF,
     )
     def report_pdf(
         self,
@@ -355,8 +352,4 @@ class DonorReportController(Controller):
     ) -> Response[bytes]:
         with db.read() as conn:
             report = build_donor_report(conn, award, start, end)
-        return Response(
-            render_donor_report(report),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="donor-report-{award}.pdf"'},
-        )
+        return pdf_response(render_donor_report(report), f"donor-report-{award}.pdf")

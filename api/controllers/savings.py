@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
+from api.files import PDF, pdf_response
 from api.schemas.savings import (
     Cycle,
     Group,
@@ -375,7 +376,7 @@ class SavingsGroupController(Controller):
         sync_to_thread=True,
         summary="A member's passbook for a cycle (Khmer and English, PDF)",
         opt=policy(Action.SAVINGS_READ),
-        media_type="application/pdf",
+        media_type=PDF,
     )
     def passbook(
         self,
@@ -386,13 +387,8 @@ class SavingsGroupController(Controller):
     ) -> Response[bytes]:
         with db.read() as conn:
             view = statements.passbook(conn, book, number, cycle)
-        return Response(
-            statements.render_passbook(view),
-            media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'inline; filename="passbook-{book}-{view.member}-'
-                f'{view.cycle}.pdf"'
-            },
+        return pdf_response(
+            statements.render_passbook(view), f"passbook-{book}-{view.member}-{view.cycle}.pdf"
         )
 
     @get(
@@ -400,7 +396,7 @@ class SavingsGroupController(Controller):
         sync_to_thread=True,
         summary="The share-out statement with signature boxes (a preview is marked DRAFT)",
         opt=policy(Action.SAVINGS_READ),
-        media_type="application/pdf",
+        media_type=PDF,
     )
     def share_out_statement(
         self,
@@ -411,8 +407,4 @@ class SavingsGroupController(Controller):
     ) -> Response[bytes]:
         with db.read() as conn:
             view = statements.share_out_statement(conn, book, cycle, date)
-        return Response(
-            statements.render_share_out(view),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="share-out-{book}-{cycle}.pdf"'},
-        )
+        return pdf_response(statements.render_share_out(view), f"share-out-{book}-{cycle}.pdf")

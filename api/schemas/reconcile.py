@@ -10,6 +10,7 @@ import msgspec
 
 from ledger.core import limits
 from ledger.core.amount import format_units
+from ledger.demo.statements import ACLEDA_LIKE, as_json
 from ledger.reconcile import rules
 from ledger.reconcile import service as stored
 from ledger.reconcile.rules import ColumnMapping as StoredMapping
@@ -28,16 +29,7 @@ Ids = Annotated[list[int], msgspec.Meta(max_length=rules.MATCH_SIDE_MAX)]
 # route accepts a body of up to 6 MiB, the statement itself is checked against 5 MiB.
 STATEMENT_REQUEST_BYTES_MAX = 6 * 1024 * 1024
 
-EXAMPLE_ACLEDA_MAPPING = {
-    "header_row": 5,
-    "date": "Date",
-    "date_format": "DD/MM/YYYY",
-    "description": "Description",
-    "reference": "Reference",
-    "debit": "Debit",
-    "credit": "Credit",
-    "balance": "Balance",
-}
+EXAMPLE_ACLEDA_MAPPING = as_json(ACLEDA_LIKE)
 
 
 class ColumnMapping(msgspec.Struct, forbid_unknown_fields=True):

@@ -22,6 +22,8 @@ from ledger.savings.service import (
 
 D = datetime.date
 TREASURER = "srey.treasurer"
+FORMED_ON = D(2018, 8, 27)
+CYCLE_END = D(2018, 12, 24)
 FIRST_MEETING = D(2018, 9, 3)
 WEEKS = 17  # Mondays, 3 September to 24 December 2018
 LOAN_ROUNDING = 10_000
@@ -44,6 +46,7 @@ class DemoGroup:
     share_out_on: datetime.date | None
     # week number -> (riel missing from the count, the reason the group accepted)
     short_counts: dict[int, tuple[int, str]] = dataclasses.field(default_factory=dict)
+    planned_end: datetime.date = CYCLE_END
 
 
 GROUPS = (
@@ -85,7 +88,7 @@ def _is_absent(index: int, week: int) -> bool:
     return (index + 2 * week) % 13 == 0
 
 
-def _meeting(conn: Connection, group: DemoGroup, week: int) -> MeetingDraft:
+def meeting_draft(conn: Connection, group: DemoGroup, week: int) -> MeetingDraft:
     """The treasurer's record of one meeting, with the cash the box then holds."""
     date = FIRST_MEETING + datetime.timedelta(weeks=week)
     stored = queries.get_group(conn, group.code)
@@ -151,45 +154,48 @@ def _meeting(conn: Connection, group: DemoGroup, week: int) -> MeetingDraft:
     )
 
 
+def create_demo_group(conn: Connection, group: DemoGroup) -> None:
+    """The group with its constitution, formed on 27 August 2018, and its members."""
+    service.create_group(
+        conn,
+        GroupDraft(
+            code=group.code,
+            name=group.name,
+            village=group.village,
+            commune=group.commune,
+            province="Kampong Thom",
+            formed_on=FORMED_ON,
+            currency="KHR",
+            meeting_frequency="weekly",
+            constitution=ConstitutionDraft(
+                share_price=str(group.share_price),
+                shares_per_meeting_min=1,
+                shares_per_meeting_max=5,
+                social_fund_per_meeting="500",
+                interest_rate_monthly_percent=group.interest_rate_monthly_percent,
+                interest_method=group.interest_method,
+                loan_savings_multiple=3,
+                loan_term_months_max=6,
+                fine_late="500",
+                fine_absent="1000",
+                fine_other="500",
+            ),
+            cycle_start=FORMED_ON,
+            cycle_planned_end=group.planned_end,
+        ),
+    )
+    for index in range(1, group.members + 1):
+        role = {1: "chair", 2: "treasurer", 3: "key_holder", 4: "key_holder"}.get(index, "member")
+        service.add_member(conn, group.code, _number(index), role, FORMED_ON)
+
+
 def load_savings_groups(conn: Connection) -> list[str]:
     """Create both groups and record their meetings (and the first group's share-out)."""
     done = []
     for group in GROUPS:
-        service.create_group(
-            conn,
-            GroupDraft(
-                code=group.code,
-                name=group.name,
-                village=group.village,
-                commune=group.commune,
-                province="Kampong Thom",
-                formed_on=D(2018, 8, 27),
-                currency="KHR",
-                meeting_frequency="weekly",
-                constitution=ConstitutionDraft(
-                    share_price=str(group.share_price),
-                    shares_per_meeting_min=1,
-                    shares_per_meeting_max=5,
-                    social_fund_per_meeting="500",
-                    interest_rate_monthly_percent=group.interest_rate_monthly_percent,
-                    interest_method=group.interest_method,
-                    loan_savings_multiple=3,
-                    loan_term_months_max=6,
-                    fine_late="500",
-                    fine_absent="1000",
-                    fine_other="500",
-                ),
-                cycle_start=D(2018, 8, 27),
-                cycle_planned_end=D(2018, 12, 24),
-            ),
-        )
-        for index in range(1, group.members + 1):
-            role = {1: "chair", 2: "treasurer", 3: "key_holder", 4: "key_holder"}.get(
-                index, "member"
-            )
-            service.add_member(conn, group.code, _number(index), role, D(2018, 8, 27))
+        create_demo_group(conn, group)
         for week in range(WEEKS):
-            service.record_meeting(conn, group.code, _meeting(conn, group, week), TREASURER)
+            service.record_meeting(conn, group.code, meeting_draft(conn, group, week), TREASURER)
         done.append(
             f"demo: book {group.code!r}: savings group of {group.members} members, "
             f"{WEEKS} weekly meetings"

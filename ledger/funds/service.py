@@ -16,7 +16,7 @@ from sqlalchemy import Connection, and_, exists, func, insert, select
 
 from ledger.core import limits
 from ledger.core.account import validate_account_name
-from ledger.core.amount import parse_price
+from ledger.core.amount import parse_price, price_within_limits
 from ledger.core.errors import (
     LedgerError,
     LedgerRejected,
@@ -259,26 +259,32 @@ def create_award(
                 )
             ]
         )
+    taken = LedgerRejected([conflict("award_exists", "An award with this code exists.", "code")])
     if conn.execute(select(awards.c.id).where(awards.c.code == code)).first():
-        raise LedgerRejected([conflict("award_exists", "An award with this code exists.", "code")])
+        raise taken
+    # Claim the code before opening accounts: of two requests racing with one code, the
+    # second then waits here and is told the award exists.
+    award_id = books.insert_new(
+        conn,
+        awards,
+        ["code"],
+        {
+            "book_id": book.id,
+            "code": code,
+            "donor": donor,
+            "currency": currency,
+            "amount": units,
+            "start_date": start_date,
+            "end_date": end_date,
+            "approval_threshold": threshold,
+            "income_account": income_account,
+            "created_at": books.utc_now(),
+            "created_by": created_by,
+        },
+    )
+    if not isinstance(award_id, int):
+        raise taken
     books.ensure_account(conn, book_code, income_account, _open_date(book, start_date))
-    award_id = conn.execute(
-        insert(awards)
-        .values(
-            book_id=book.id,
-            code=code,
-            donor=donor,
-            currency=currency,
-            amount=units,
-            start_date=start_date,
-            end_date=end_date,
-            approval_threshold=threshold,
-            income_account=income_account,
-            created_at=books.utc_now(),
-            created_by=created_by,
-        )
-        .returning(awards.c.id)
-    ).scalar_one()
     for line, line_amount in zip(lines, line_units, strict=True):
         _insert_line(conn, book_code, book.id, award_id, line, line_amount, start_date)
     return get_award(conn, code)
@@ -422,6 +428,7 @@ def receive_funds(
 ) -> int:
     """Post a fund receipt from the donor into `bank_account`. Returns the transaction id."""
     award = get_award(conn, award_code)
+    account_named(conn, award.book_id, bank_account, "bank_account")
     units = positive_amount(conn, award.currency, amount, "amount")
     if reference is not None:
         reject_if(
@@ -501,6 +508,18 @@ def record_exchange(
                 [invalid("amount_not_positive", "The exchange rounds to nothing.", "rate")]
             )
     exact_rate = rules.rate_between(received, precisions[target], given, precisions[source])
+    if not price_within_limits(exact_rate):
+        # It becomes the day's price: Beancount and the prices table take nothing larger.
+        raise LedgerRejected(
+            [
+                invalid(
+                    "price_invalid",
+                    f"The exchange's rate is below {limits.PRICE_ABS_MAX} units received "
+                    "for one unit given.",
+                    "rate" if rate is not None else "to_amount",
+                )
+            ]
+        )
     next_id = (
         conn.execute(
             select(func.count()).select_from(exchanges).where(exchanges.c.book_id == book.id)
@@ -585,9 +604,20 @@ def list_exchanges(conn: Connection, book_code: str) -> list[ExchangeRecord]:
 
 
 def account_named(conn: Connection, book_id: int, name: str, field: str) -> books.Account:
+    """The open account that holds money here (a bank account, a cash box): an Assets one."""
     found = books.find_account(conn, book_id, name)
     if found is None:
         raise LedgerRejected([invalid("account_unknown", "No open account has this name.", field)])
+    if not found.name.startswith("Assets:"):
+        raise LedgerRejected(
+            [
+                invalid(
+                    "account_not_asset",
+                    "Money is received into, paid from and exchanged between Assets accounts.",
+                    field,
+                )
+            ]
+        )
     return found
 
 
@@ -627,39 +657,63 @@ def convert_to_award(
 
     The same currency is itself. Otherwise an explicit rate wins; failing that, the weighted
     average rate of the exchanges from the award's currency into the account, up to `date`.
+    Refused when it comes to nothing in the award's currency: every payment consumes budget.
     """
-    precisions = books.commodity_precisions(conn)
+    precision = books.commodity_precisions(conn)[currency]
     if currency == award.currency:
-        return rules.same_currency(units)
-    if explicit_rate is not None:
-        return rules.convert_at_rate(units, precisions[currency], award.precision, explicit_rate)
+        conversion = rules.same_currency(units)
+    elif explicit_rate is not None:
+        conversion = rules.convert_at_rate(units, precision, award.precision, explicit_rate)
+    else:
+        local_total, award_total = _exchanged_into(
+            conn, award.currency, paid_from_id, currency, date
+        )
+        if not local_total:
+            raise LedgerRejected(
+                [
+                    invalid(
+                        "exchange_rate_required",
+                        f"No {award.currency} was exchanged into this account by this date: "
+                        f"give exchange_rate ({currency} per {award.currency}).",
+                        "exchange_rate",
+                    )
+                ]
+            )
+        conversion = rules.convert_at_average(
+            units, precision, award.precision, local_total, award_total
+        )
+    if conversion.award_units <= 0:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "amount_not_positive",
+                    f"The amount rounds to nothing in {award.currency} at this rate.",
+                    "amount",
+                )
+            ]
+        )
+    return conversion
+
+
+def _exchanged_into(
+    conn: Connection, award_currency: str, account_id: int, currency: str, date: datetime.date
+) -> tuple[int, int]:
+    """(units of `currency`, units of the award's currency) exchanged into the account by
+    `date`: the weights of its average rate."""
     local_total, award_total = conn.execute(
         select(
             func.coalesce(func.sum(exchanges.c.to_units), 0),
             func.coalesce(func.sum(exchanges.c.from_units), 0),
         ).where(
             and_(
-                exchanges.c.to_account_id == paid_from_id,
+                exchanges.c.to_account_id == account_id,
                 exchanges.c.to_commodity == currency,
-                exchanges.c.from_commodity == award.currency,
+                exchanges.c.from_commodity == award_currency,
                 exchanges.c.date <= date,
             )
         )
     ).one()
-    if not local_total:
-        raise LedgerRejected(
-            [
-                invalid(
-                    "exchange_rate_required",
-                    f"No {award.currency} was exchanged into this account by this date: "
-                    f"give exchange_rate ({currency} per {award.currency}).",
-                    "exchange_rate",
-                )
-            ]
-        )
-    return rules.convert_at_average(
-        units, precisions[currency], award.precision, int(local_total), int(award_total)
-    )
+    return int(local_total), int(award_total)
 
 
 def parse_rate(text: str | None) -> Decimal | None:

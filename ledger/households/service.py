@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import ColumnElement, Connection, insert, select
 
 from ledger.core import limits
 from ledger.core.errors import LedgerRejected, conflict, not_found, reject_if
@@ -127,6 +127,12 @@ def get_household(conn: Connection, case_code: str) -> Household:
 def get_household_by_id(conn: Connection, household_id: int) -> Household:
     row = conn.execute(select(households).where(households.c.id == household_id)).one()
     return _household_from_row(row)
+
+
+def find_households(conn: Connection, where: ColumnElement[bool], limit: int) -> list[Household]:
+    """Households matching `where` (a condition on the households table), by case code."""
+    statement = select(households).where(where).order_by(households.c.case_code).limit(limit)
+    return [_household_from_row(row) for row in conn.execute(statement)]
 
 
 def province_of_household(conn: Connection, case_code: str) -> str | None:

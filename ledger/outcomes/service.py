@@ -12,13 +12,13 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected
 from ledger.funds import service as funds
 from ledger.households.rules import LIVESTOCK, LIVESTOCK_ROOT, holding_account
-from ledger.households.service import Household, get_household_by_id
+from ledger.households.service import Household, find_households
 from ledger.income.rules import BASELINE_TAG, SOURCES, income_account
 from ledger.livestock import rules as livestock
 from ledger.livestock.service import money_currency
@@ -45,6 +45,7 @@ from ledger.store.tables import (
     training_participants,
     trainings,
     transaction_tags,
+    transactions,
 )
 from ledger.store.tables import households as household_table
 from ledger.training.rules import Training
@@ -61,12 +62,16 @@ HOUSEHOLDS_PER_REPORT_MAX = 10_000
 
 @dataclass(frozen=True, slots=True)
 class BookPosting:
+    """A posting as the reports read it. A reversal is dated as the transaction it reverses,
+    so the pair cancels in one month and one period whenever the mistake was found."""
+
     book_id: int
     date: datetime.date
     account: str
     commodity: str
     units: int
     baseline: bool
+    reversal: bool = False
 
 
 # -- reading the books ------------------------------------------------------------------------
@@ -77,16 +82,21 @@ def _book_postings(conn: Connection, book_ids: Collection[int]) -> dict[int, lis
     if not book_ids:
         return {}
     baseline = transaction_tags.alias("baseline")
+    entry = transactions.alias("entry")
+    original = transactions.alias("original")
     rows = conn.execute(
         select(
             postings.c.book_id,
-            postings.c.date,
+            func.coalesce(original.c.date, postings.c.date).label("date"),
             accounts.c.name,
             postings.c.commodity,
             postings.c.units,
             baseline.c.tag,
+            entry.c.reverses_id,
         )
         .join(accounts, accounts.c.id == postings.c.account_id)
+        .join(entry, entry.c.id == postings.c.transaction_id)
+        .outerjoin(original, original.c.id == entry.c.reverses_id)
         .outerjoin(
             baseline,
             and_(
@@ -104,12 +114,20 @@ def _book_postings(conn: Connection, book_ids: Collection[int]) -> dict[int, lis
                 ),
             )
         )
-        .order_by(postings.c.date, postings.c.id)
+        .order_by(func.coalesce(original.c.date, postings.c.date), postings.c.id)
     )
     found: dict[int, list[BookPosting]] = defaultdict(list)
     for r in rows:
         found[r.book_id].append(
-            BookPosting(r.book_id, r.date, r.name, r.commodity, r.units, r.tag is not None)
+            BookPosting(
+                r.book_id,
+                r.date,
+                r.name,
+                r.commodity,
+                r.units,
+                r.tag is not None,
+                r.reverses_id is not None,
+            )
         )
     return found
 
@@ -157,7 +175,8 @@ def _herds(found: Sequence[BookPosting], start: datetime.date | None) -> dict[st
             closing[species] += p.units
             if before:
                 opening[species] += p.units
-            elif p.units > 0:
+            elif (p.units > 0) != p.reversal:
+                # An increase, or the reversal of one (which takes it back out).
                 entered[species] += p.units
         elif before:
             continue
@@ -199,9 +218,10 @@ def _household_outcome(
             continue
         into = baseline if p.baseline else after
         into[p.date.replace(day=1)][source] += convert(-p.units, p.commodity, p.date)
+    # A month whose every record was reversed is no month with income (amounts are positive).
     months = sorted(
-        [MonthIncome(m, True, dict(s)) for m, s in baseline.items()]
-        + [MonthIncome(m, False, dict(s)) for m, s in after.items()],
+        [MonthIncome(m, True, dict(s)) for m, s in baseline.items() if any(s.values())]
+        + [MonthIncome(m, False, dict(s)) for m, s in after.items() if any(s.values())],
         key=lambda m: (m.month, not m.baseline),
     )
     baseline_totals = [m.total for m in months if m.baseline]
@@ -247,14 +267,8 @@ def household_outcome(conn: Connection, household: Household, currency: str) -> 
     return HouseholdReport(convert.report, _household_outcome(household, found, convert))
 
 
-def _households(conn: Connection, where: object) -> list[Household]:
-    ids = conn.execute(
-        select(household_table.c.id)
-        .where(where)  # type: ignore[arg-type]
-        .order_by(household_table.c.case_code)
-        .limit(HOUSEHOLDS_PER_REPORT_MAX)
-    ).scalars()
-    return [get_household_by_id(conn, i) for i in ids]
+def _households(conn: Connection, where: ColumnElement[bool]) -> list[Household]:
+    return find_households(conn, where, HOUSEHOLDS_PER_REPORT_MAX)
 
 
 def programme_outcome(

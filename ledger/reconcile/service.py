@@ -22,7 +22,7 @@ from ledger.core.errors import LedgerRejected, conflict, invalid, not_found, rej
 from ledger.core.text import validate_text
 from ledger.reconcile import rules
 from ledger.reconcile.rules import ColumnMapping, Proposal, Side
-from ledger.store import books, journal
+from ledger.store import books, journal, queries
 from ledger.store.tables import (
     accounts,
     balance_assertions,
@@ -576,17 +576,24 @@ def reject(
 # -- closing: statements and cash counts -----------------------------------------------------
 
 
-def _ledger_units(conn: Connection, account_id: int, currency: str, date: datetime.date) -> int:
-    total = conn.execute(
-        select(func.coalesce(func.sum(postings.c.units), 0)).where(
-            and_(
-                postings.c.account_id == account_id,
-                postings.c.commodity == currency,
-                postings.c.date <= date,
+def _unmatched_line_count(
+    conn: Connection, account_id: int, currency: str, date: datetime.date
+) -> int:
+    """Statement lines of the account up to the end of `date` that no match explains."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(statement_lines)
+            .where(
+                and_(
+                    statement_lines.c.account_id == account_id,
+                    statement_lines.c.currency == currency,
+                    statement_lines.c.date <= date,
+                    statement_lines.c.id.not_in(select(matched_lines.c.statement_line_id)),
+                )
             )
-        )
-    ).scalar_one()
-    return int(total)
+        ).scalar_one()
+    )
 
 
 def _statement_balance(conn: Connection, account_id: int, date: datetime.date) -> int | None:
@@ -691,7 +698,7 @@ def _close(
         raise LedgerRejected(
             [conflict("period_locked", "The book is locked on or before this date.", "date")]
         )
-    ledger_units = _ledger_units(conn, account.id, currency, date)
+    ledger_units = queries.account_balance(conn, book_code, account.id, date).get(currency, 0)
     difference = counted - ledger_units
     adjustment_id: int | None = None
     if difference != 0:
@@ -712,19 +719,7 @@ def _close(
             adjustment_account, adjustment_narration, created_by,
         )  # fmt: skip
     assertion_id = journal.assert_balance(conn, book_code, account.name, currency, date, counted)
-    lines_unmatched = int(
-        conn.execute(
-            select(func.count())
-            .select_from(statement_lines)
-            .where(
-                and_(
-                    statement_lines.c.account_id == account.id,
-                    statement_lines.c.date <= date,
-                    statement_lines.c.id.not_in(select(matched_lines.c.statement_line_id)),
-                )
-            )
-        ).scalar_one()
-    )
+    lines_unmatched = _unmatched_line_count(conn, account.id, currency, date)
     reconciliation_id = conn.execute(
         insert(reconciliations)
         .values(
@@ -858,17 +853,12 @@ def _bank_and_cash_accounts(conn: Connection, book_code: str) -> list[books.Acco
 def reconciliation_summary(
     conn: Connection, book_code: str, as_of: datetime.date
 ) -> list[AccountSummary]:
-    """Every bank and cash account with money in it up to `as_of` (per currency): the
+    """Every bank and cash account with money in it at the end of `as_of` (per currency): the
     ledger's balance, and the last reconciliation or cash count on or before `as_of`."""
     precisions = books.commodity_precisions(conn)
     summary: list[AccountSummary] = []
     for account in _bank_and_cash_accounts(conn, book_code):
-        held = conn.execute(
-            select(postings.c.commodity, func.sum(postings.c.units))
-            .where(and_(postings.c.account_id == account.id, postings.c.date <= as_of))
-            .group_by(postings.c.commodity)
-            .order_by(postings.c.commodity)
-        ).all()
+        held = queries.account_balance(conn, book_code, account.id, as_of).items()
         for commodity, units in held:
             last = conn.execute(
                 select(reconciliations)
@@ -882,28 +872,16 @@ def reconciliation_summary(
                 .order_by(reconciliations.c.date.desc())
                 .limit(1)
             ).first()
-            unmatched_lines = conn.execute(
-                select(func.count())
-                .select_from(statement_lines)
-                .where(
-                    and_(
-                        statement_lines.c.account_id == account.id,
-                        statement_lines.c.currency == commodity,
-                        statement_lines.c.date <= as_of,
-                        statement_lines.c.id.not_in(select(matched_lines.c.statement_line_id)),
-                    )
-                )
-            ).scalar_one()
             summary.append(
                 AccountSummary(
                     account=account.name,
                     currency=commodity,
                     precision=precisions[commodity],
-                    ledger_units=int(units),
+                    ledger_units=units,
                     reconciled_on=None if last is None else last.date,
                     counted_units=None if last is None else last.counted_units,
                     kind=None if last is None else last.kind,
-                    lines_unmatched=int(unmatched_lines),
+                    lines_unmatched=_unmatched_line_count(conn, account.id, commodity, as_of),
                 )
             )
     return summary

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 # Colours that stay apart in print and for the common colour-vision deficiencies.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf")
 TICKS = 4
-GROUPS_MAX = 24
+# Bars stay readable on an A4 page up to this many groups (Cambodia has 25 provinces; three
+# years of months). Views chart the last GROUPS_MAX groups and print every one in a table.
+GROUPS_MAX = 36
 SERIES_MAX = len(PALETTE)
 
 
@@ -81,7 +83,7 @@ def grouped_bars(
     Negative values are drawn as zero-height bars with their label (the scale starts at 0).
     """
     if not 1 <= len(groups) <= GROUPS_MAX or not 1 <= len(series) <= SERIES_MAX:
-        raise ValueError("a chart has 1 to 24 groups and 1 to 6 series")
+        raise ValueError("a chart has 1 to GROUPS_MAX groups and 1 to 6 series")
     for _, values in series:
         if len(values) != len(groups):
             raise ValueError("every series has one value per group")

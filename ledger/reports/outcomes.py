@@ -17,7 +17,7 @@ from ledger.outcomes.rules import (
     Report,
     TrainingOutcome,
 )
-from ledger.reports.charts import BarChart, grouped_bars
+from ledger.reports.charts import GROUPS_MAX, BarChart, grouped_bars
 from ledger.reports.formats import MONTHS_EN, format_amount
 from ledger.reports.pdf import render_html, render_pdf
 from ledger.reports.receipt import LIVESTOCK
@@ -126,18 +126,13 @@ def training_view(outcome: TrainingOutcome, printed_on: datetime.date) -> Outcom
     done, total = outcome.completion
     topics = ", ".join(TOPIC_NAMES[topic][0] for topic in t.topics)
     topics_km = " និង ".join(TOPIC_NAMES[topic][1] for topic in t.topics)
-    species = sorted({s for _, head in outcome.herd_by_month for s in head})
+    months = outcome.herd_by_month[-GROUPS_MAX:]
+    species = sorted({s for _, head in months for s in head})
     chart = None
-    if outcome.herd_by_month and species:
+    if months and species:
         chart = grouped_bars(
-            [_month_label(m) for m, _ in outcome.herd_by_month],
-            [
-                (
-                    f"{LIVESTOCK[s][2]}",
-                    [head.get(s, 0) for _, head in outcome.herd_by_month],
-                )
-                for s in species
-            ],
+            [_month_label(m) for m, _ in months],
+            [(LIVESTOCK[s][2], [head.get(s, 0) for _, head in months]) for s in species],
             str,
         )
     facts = (
@@ -178,7 +173,7 @@ def training_view(outcome: TrainingOutcome, printed_on: datetime.date) -> Outcom
 
 def programme_view(outcome: ProgrammeOutcome, printed_on: datetime.date) -> OutcomeView:
     report = outcome.report
-    compared = [g for g in outcome.provinces if g.compared]
+    compared = [g for g in outcome.provinces if g.compared][:GROUPS_MAX]
     chart = None
     if compared:
         chart = grouped_bars(
@@ -220,6 +215,76 @@ def programme_view(outcome: ProgrammeOutcome, printed_on: datetime.date) -> Outc
         chart_title_en=f"Mean monthly income before and after support ({report.currency})",
         chart=chart,
         tables=(provinces, _herd_table(outcome.overall.herds)),
+        printed_on=printed_on,
+    )
+
+
+SOURCE_NAMES: dict[str, tuple[str, str]] = {
+    "livestock": ("សត្វចិញ្ចឹម", "livestock"),
+    "crops": ("ដំណាំ", "crops"),
+    "small_business": ("អាជីវកម្មខ្នាតតូច", "small business"),
+    "wages": ("ប្រាក់ឈ្នួល", "wages"),
+    "remittances": ("ប្រាក់ផ្ញើពីក្រៅ", "remittances"),
+    "other": ("ផ្សេងៗ", "other"),
+}
+
+
+def household_view(
+    outcome: HouseholdOutcome, report: Report, printed_on: datetime.date
+) -> OutcomeView:
+    """A household's income by source and month against its baseline (months marked *)."""
+    months = outcome.months[-GROUPS_MAX:]
+    sources = [s for s in SOURCE_NAMES if any(s in m.by_source for m in months)]
+    chart = None
+    if months and sources:
+        chart = grouped_bars(
+            [_month_label(m.month) + ("*" if m.baseline else "") for m in months],
+            [(SOURCE_NAMES[s][1], [m.by_source.get(s, 0) for m in months]) for s in sources],
+            lambda units: _money(units, report),
+        )
+    table = TableView(
+        "ចំណូលប្រចាំខែ",
+        "Income by month",
+        ("Month", "Baseline", *(SOURCE_NAMES[s][1] for s in sources), "Total"),
+        tuple(
+            (
+                month_text(m.month),
+                "yes" if m.baseline else "",
+                *(_money(m.by_source.get(s, 0), report) for s in sources),
+                _money(m.total, report),
+            )
+            for m in outcome.months
+        ),
+    )
+    money = report.currency
+    return OutcomeView(
+        title_km="ចំណូលគ្រួសារ",
+        title_en="Household income",
+        subtitle=f"{outcome.case_code}, {outcome.province}",
+        currency=money,
+        method=report.method,
+        facts=(
+            Fact(
+                "ចំណូលមូលដ្ឋាន (មធ្យម/ខែ)",
+                "Baseline (mean a month)",
+                f"{_money(outcome.baseline_mean, report)} {money}",
+            ),
+            Fact(
+                "ក្រោយការគាំទ្រ (មធ្យម/ខែ)",
+                "After support (mean a month)",
+                f"{_money(outcome.follow_up_mean, report)} {money}",
+            ),
+            Fact("ការប្រែប្រួល", "Change", f"{_money(outcome.change, report)} {money}"),
+            Fact(
+                "ចំណូលពីសត្វចិញ្ចឹម",
+                "Income from livestock",
+                f"{_money(outcome.livestock_income, report)} {money}",
+            ),
+        ),
+        chart_title_km="ចំណូលតាមប្រភព (* ខែមូលដ្ឋាន)",
+        chart_title_en=f"Income by source and month ({money}; * baseline months)",
+        chart=chart,
+        tables=(table, _herd_table(outcome.herds)),
         printed_on=printed_on,
     )
 

@@ -21,6 +21,7 @@ from ledger.core.errors import (
     LedgerError,
     LedgerRejected,
     not_found,
+    reject_if,
 )
 from ledger.savings import rules
 from ledger.savings.rules import (
@@ -498,7 +499,8 @@ def _positions(
             interest_due=interest[n],
             principal_outstanding=principal[n],
         )
-        if position.shares or position.savings or position.debt:
+        loan_balance = bal.get(rules.loan_account(n), 0)
+        if position.shares or position.savings or position.debt or loan_balance:
             positions.append(position)
     return positions
 
@@ -522,6 +524,8 @@ def preview_share_out(
     on = date or _share_out_date(conn, group, cycle)
     bal = balances_as_of(conn, group, on)
     positions = _positions(conn, group, cycle, on, bal)
+    loan_balances = {p.member: bal.get(rules.loan_account(p.member), 0) for p in positions}
+    reject_if(rules.check_positions(positions, group.constitution.share_price, loan_balances))
     social = -bal.get(SOCIAL_FUND, 0)
     computed = rules.compute_share_out(
         bal.get(CASH, 0) - social, positions, group.constitution.cash_unit

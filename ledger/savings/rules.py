@@ -535,6 +535,40 @@ class ShareOut:
         return sum(line.loan_carried for line in self.lines)
 
 
+def check_positions(
+    positions: Sequence[MemberPosition],
+    share_price: int,
+    loan_balances: Mapping[str, int],
+) -> tuple[LedgerError, ...]:
+    """Does the book agree with the group's records before its money is shared out? Each
+    member's savings must be their shares x the share price, and each loan account must
+    hold the principal the loan records say is owed. A difference (a transaction posted
+    by hand to a member's account, say) is refused rather than shared out wrongly."""
+    errors: list[LedgerError] = []
+    for p in positions:
+        if p.savings != p.shares * share_price:
+            errors.append(
+                conflict(
+                    "share_out_savings_mismatch",
+                    f"Member {p.member}: the book holds {p.savings} in savings, but "
+                    f"{p.shares} shares at {share_price} are {p.shares * share_price}; "
+                    "correct the book before the share-out.",
+                    "members",
+                )
+            )
+        if loan_balances.get(p.member, 0) != p.principal_outstanding:
+            errors.append(
+                conflict(
+                    "share_out_loans_mismatch",
+                    f"Member {p.member}: the loan account holds "
+                    f"{loan_balances.get(p.member, 0)}, the loans say "
+                    f"{p.principal_outstanding} is owed; correct the book before the share-out.",
+                    "members",
+                )
+            )
+    return tuple(errors)
+
+
 def _value_per_share(
     cash_available: int, positions: Sequence[MemberPosition], unsettled: set[str]
 ) -> Fraction:

@@ -51,7 +51,7 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def _insert_new(
+def insert_new(
     conn: Connection, table: Table, unique: list[str], values: dict[str, object]
 ) -> int | str | None:
     """Insert a row unless one with the same `unique` columns exists; its key, or None.
@@ -105,7 +105,7 @@ def create_commodity(conn: Connection, commodity: Commodity) -> Commodity:
         raise LedgerRejected(
             [conflict("commodity_exists", "This commodity exists already.", "code")]
         )
-    inserted = _insert_new(
+    inserted = insert_new(
         conn,
         commodities,
         ["code"],
@@ -182,7 +182,7 @@ def create_book(
     reject_if(errors)
     if conn.execute(select(books.c.id).where(books.c.code == code)).first():
         raise LedgerRejected([conflict("book_exists", "A book with this code exists.", "code")])
-    inserted = _insert_new(
+    inserted = insert_new(
         conn,
         books,
         ["code"],
@@ -297,7 +297,7 @@ def open_account(
     ).first()
     if taken:
         raise LedgerRejected([conflict("account_exists", "This account is open already.", "name")])
-    account_id = _insert_new(
+    account_id = insert_new(
         conn,
         accounts,
         ["book_id", "name"],

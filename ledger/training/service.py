@@ -8,7 +8,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, and_, exists, insert, select
 
 from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, not_found, reject_if
@@ -23,6 +23,7 @@ from ledger.store.tables import (
     training_costs,
     training_participants,
     trainings,
+    transactions,
 )
 from ledger.store.tables import households as household_table
 from ledger.training import rules
@@ -77,10 +78,13 @@ def _participants(conn: Connection, row: object) -> tuple[Participant, ...]:
 
 
 def _costs(conn: Connection, training_id: int) -> tuple[Cost, ...]:
+    """The training's cost items whose transaction stands (a reversed one stops counting, as
+    it does on the budget line)."""
+    reversed_ = exists().where(transactions.c.reverses_id == training_costs.c.transaction_id)
     rows = conn.execute(
         select(training_costs, budget_spends.c.award_units)
         .join(budget_spends, budget_spends.c.transaction_id == training_costs.c.transaction_id)
-        .where(training_costs.c.training_id == training_id)
+        .where(and_(training_costs.c.training_id == training_id, ~reversed_))
         .order_by(training_costs.c.id)
     )
     return tuple(

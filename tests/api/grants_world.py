@@ -7,11 +7,16 @@ average of 4,112 riel to the dollar), and the returnee household DV-009 in Svay 
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
 from litestar.testing import TestClient
+from sqlalchemy import Connection
 
+from ledger.funds import service as funds
+from ledger.funds.service import BudgetLineDraft
+from ledger.households.rules import HouseholdDraft
 from ledger.store.database import Database
 from tests.api.conftest import bearer
 
@@ -52,6 +57,32 @@ def household(case_code: str = "DV-009", province: str = "Svay Rieng") -> dict[s
         "referral_source": "Bavet transit centre",
         "consent_date": "2018-11-04",
     }
+
+
+def household_draft(case_code: str = "DV-009", province: str = "Svay Rieng") -> HouseholdDraft:
+    """The same household for tests that call the services without HTTP."""
+    fields = household(case_code, province)
+    consent = datetime.date.fromisoformat(fields.pop("consent_date"))
+    return HouseholdDraft(**fields, consent_date=consent)
+
+
+def create_ctip(conn: Connection, lines: list[BudgetLineDraft]) -> funds.Award:
+    """CTIP-2018 through the service (tests without HTTP): 10,000.00 USD from July 2018 to
+    June 2019, approval threshold 250.00, with `lines`."""
+    return funds.create_award(
+        conn,
+        "org",
+        AWARD,
+        "USAID / Winrock International",
+        "USD",
+        "10000.00",
+        datetime.date(2018, 7, 1),
+        datetime.date(2019, 6, 30),
+        "250.00",
+        "Income:Restricted:CTIP-2018",
+        lines,
+        "setup",
+    )
 
 
 def build_world(client: TestClient[Any], db: Database) -> World:

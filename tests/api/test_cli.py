@@ -27,8 +27,10 @@ def test_demo_then_verify_then_export(
     assert main(["verify"]) == 0
     verified = capsys.readouterr().out
     assert "org: ok" in verified
-    # Every household book, trainees' with a year of visits and income, loads in Beancount.
-    assert verified.count(": ok") == verified.count("\n") == 1 + 11 + 22
+    # The organisation, every household book (trainees' with a year of visits and income)
+    # and both savings groups load in Beancount with our balances.
+    assert verified.count(": ok") == verified.count("\n") == 1 + 11 + 22 + 2
+    assert "sg-kt-001: ok" in verified
     out = tmp_path / "org.beancount"
     assert main(["export", "org", "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")

@@ -35,6 +35,7 @@ from tests.api.grants_world import (
 
 BEAN_CHECK = Path(sys.executable).parent / "bean-check"
 HOUSEHOLD_BOOK = "hh-dv-009"
+EXPENSE = "Expenses:Grants:Livelihood:CTIP-2018"
 HOSTILE_TEXT = 'Piglets "Kandal" \\ sow\nline two; ជ្រូកពីរក្បាល\tចំណី\r\nend'
 
 
@@ -300,7 +301,7 @@ def test_a_cash_box_cannot_go_below_zero(client: TestClient[Any], world: World) 
         client,
         "POST",
         disbursing(grant_id),
-        cash("1") | {"exchange_rate": "4100"},
+        cash("100") | {"exchange_rate": "4100"},
         409,
         "account_overdrawn",
     )
@@ -430,6 +431,14 @@ BAD_DISBURSEMENTS: list[tuple[str, dict[str, Any], int, str]] = [
     ("cash as an integer", cash("1") | {"amount": 100000}, 422, "request_invalid"),
     ("30-digit cash", cash("1" * 30), 422, "amount_too_large"),
     ("no cash", cash("0"), 422, "amount_not_positive"),
+    ("paid from an expense", cash("100") | {"paid_from": EXPENSE}, 422, "account_not_asset"),
+    ("worth nothing in dollars", cash("20"), 422, "amount_not_positive"),  # 0.0049 USD
+    (
+        "an absurd rate",
+        cash("100000") | {"exchange_rate": "999999999999"},
+        422,
+        "amount_not_positive",
+    ),
     ("negative cash", cash("-100000"), 422, "amount_not_positive"),
     ("words for cash", cash("one hundred"), 422, "amount_invalid"),
     ("unknown method", cash("100000") | {"method": "cheque"}, 422, "method_invalid"),
@@ -567,6 +576,19 @@ BAD_EXCHANGES: list[tuple[str, dict[str, Any], int, str]] = [
         "account_overdrawn",
     ),
     (
+        "into an income account",
+        _exchange(to_account="Income:Restricted:CTIP-2018", from_amount="1.00", to_amount="1.00"),
+        422,
+        "account_not_asset",
+    ),
+    ("rate of 10^12", _exchange(from_amount="0.01", to_amount="10000000000"), 422, "price_invalid"),
+    (
+        "rate rounding to 10^12",
+        _exchange(from_amount="0.01", rate="999999999999"),
+        422,
+        "price_invalid",
+    ),
+    (
         "NUL in narration",
         _exchange(from_amount="1.00", rate="4100", narration="a\x00b"),
         422,
@@ -659,6 +681,39 @@ BAD_FUNDS: list[tuple[str, str, dict[str, Any], int, str]] = [
         },
         422,
         "award_not_active",
+    ),
+    (
+        "receipt into an expense",
+        f"/api/awards/{AWARD}/receipts",
+        _receipt(bank_account=EXPENSE),
+        422,
+        "account_not_asset",
+    ),
+    (
+        "expense paid from income",
+        f"/api/awards/{AWARD}/expenses",
+        {
+            "date": "2018-11-06",
+            "budget_line": TRANSPORT_LINE,
+            "paid_from": "Income:Restricted:CTIP-2018",
+            "amount": "1.00",
+            "narration": "x",
+        },
+        422,
+        "account_not_asset",
+    ),
+    (
+        "expense worth nothing in dollars",
+        f"/api/awards/{AWARD}/expenses",
+        {
+            "date": "2018-11-06",
+            "budget_line": TRANSPORT_LINE,
+            "paid_from": BAVET,
+            "amount": "20",
+            "narration": "x",
+        },
+        422,
+        "amount_not_positive",
     ),
     (
         "budget line exists",

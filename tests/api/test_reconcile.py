@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from ledger.demo.statements import ABA_LIKE, ACLEDA_LIKE, as_json
 from ledger.store.database import Database
+from ledger.verify import verify_book
 from tests.api.conftest import balances
 from tests.api.grants_world import BANK, BAVET, build_world, ok
 
@@ -24,25 +26,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 BEAN_CHECK = Path(sys.executable).parent / "bean-check"
 ACLEDA_CSV = (DATA / "statement-acleda-usd.csv").read_text("utf-8")
 ABA_CSV = (DATA / "statement-aba-usd.csv").read_text("utf-8")
-ACLEDA = {
-    "header_row": 5,
-    "date": "Date",
-    "date_format": "DD/MM/YYYY",
-    "description": "Description",
-    "reference": "Reference",
-    "debit": "Debit",
-    "credit": "Credit",
-    "balance": "Balance",
-}
-ABA = {
-    "date": "Transaction Date",
-    "date_format": "DD-Mon-YYYY",
-    "description": "Transaction Details",
-    "reference": "Ref. No.",
-    "amount": "Amount",
-    "currency": "Ccy",
-    "balance": "Balance",
-}
+ACLEDA = as_json(ACLEDA_LIKE)
+ABA = as_json(ABA_LIKE)
 CHARGES = "Expenses:Bank-Charges"
 
 
@@ -158,6 +143,8 @@ def test_import_match_close_count_and_lock_the_period(
     text = export.content.decode("utf-8")
     assert f"2018-12-01 balance {BANK}  3998.00 ~ 0 USD" in text
     assert f"2018-12-01 balance {BAVET}  4112000 KHR" in text
+    verified = verify_book(db, "org")  # stored balances, the export and Beancount agree
+    assert verified.ok, verified
 
     book = ok(client.post("/api/books/org/period-close", json={"date": "2018-11-30"}), 200)
     assert book["lock_date"] == "2018-11-30"

@@ -378,3 +378,36 @@ def test_an_auditor_reads_but_never_writes(client: TestClient[Any], db: Database
         response = auditor.post(MEETINGS, json=meeting("2026-01-26", [], cash=100_000))
         assert response.status_code == 403
         assert response.json()["code"] == "forbidden"
+
+
+def test_a_book_changed_by_hand_is_not_shared_out(client: TestClient[Any]) -> None:
+    """Someone posts 10,000 riel straight into M01's savings (no shares bought): the
+    share-out refuses to distribute a book that disagrees with the group's records."""
+    _group_with_savings(client)
+    by_hand = client.post(
+        f"/api/books/{CODE}/transactions",
+        json={
+            "date": "2026-01-20",
+            "narration": "Entered by hand",
+            "postings": [
+                {"account": "Assets:Cash:Box", "amount": "10000", "currency": "KHR"},
+                {
+                    "account": "Liabilities:Members:M01:Savings",
+                    "amount": "-10000",
+                    "currency": "KHR",
+                },
+            ],
+        },
+    )
+    assert by_hand.status_code == 201, by_hand.text
+    preview = client.get(f"/api/groups/{CODE}/cycles/1/share-out", params={"date": "2026-06-30"})
+    assert preview.status_code == 409
+    assert preview.json()["code"] == "share_out_savings_mismatch"
+    refused(
+        client,
+        "POST",
+        f"/api/groups/{CODE}/cycles/1/share-out",
+        {"date": "2026-06-30"},
+        409,
+        "share_out_savings_mismatch",
+    )

@@ -8,6 +8,7 @@ were written: Khmer shapes correctly with the fonts-khmeros stack of templates/b
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,22 @@ def test_statements_follow_the_groups_scope(client: TestClient[Any], db: Databas
     missing = client.get(f"/api/groups/{CODE}/members/M09/passbook.pdf")
     assert missing.status_code == 404
     assert missing.json()["code"] == "member_not_found"
+
+
+def test_a_debt_rolled_over_is_printed_beside_the_members_line(
+    client: TestClient[Any], db: Database
+) -> None:
+    _cycle(client)
+    with db.read() as conn:
+        view = statements.share_out_statement(conn, CODE, 1)
+    rows = list(view.rows)
+    rows[2] = dataclasses.replace(
+        rows[2], loan_deducted=Decimal(10_300), payout=Decimal(0), loan_carried=Decimal(19_700)
+    )
+    view = dataclasses.replace(view, rows=tuple(rows), loans_carried_forward=Decimal(19_700))
+    text = pdf_text(statements.render_share_out(view))
+    assert "owes" in text  # "still owes" wraps in its narrow column
+    assert "19,700" in text
+    html = statements.share_out_html(view)
+    assert "នៅជំពាក់</span> / still owes" in html
+    assert "ប្រាក់កម្ចីយោងទៅវដ្តបន្ទាប់</span> / Loans carried forward" in html

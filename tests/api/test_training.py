@@ -3,6 +3,7 @@ with births, deaths and sales, income against baselines; figures worked by hand.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,12 @@ from beancount import loader
 from litestar.testing import TestClient
 
 from ledger.export.beancount import export_book
+from ledger.outcomes import service as outcomes
+from ledger.reports.certificate import certificate as certificate_of
+from ledger.reports.certificate import certificate_html
+from ledger.reports.outcomes import outcomes_html, training_view
 from ledger.store.database import Database
+from ledger.training import service as trainings
 from ledger.verify import verify_book
 from tests.api.conftest import balances
 from tests.api.grants_world import AWARD, ok
@@ -239,8 +245,73 @@ def test_certificate_and_outcome_pdfs(
         "Mar 2019",
     ):
         assert expected in text, expected
+    assert pdf_page_count(pdf.content) == 1
     png = pdf_page_png(pdf.content, tmp_path, dpi=90)
     assert png.stat().st_size > 10_000
+    # pdftotext scrambles Khmer: the Khmer and the chart are checked on the HTML printed.
+    with db.read() as conn:
+        training = trainings.get_training(conn, tid)
+        outcome = outcomes.training_outcome(conn, training, "KHR")
+        view = certificate_of(training, "DV-009")
+    html = outcomes_html(training_view(outcome, datetime.date(2019, 6, 1)))
+    for khmer in ("លទ្ធផលវគ្គបណ្តុះបណ្តាល", "អត្រាបញ្ចប់វគ្គ", "ការចិញ្ចឹមមាន់ និង ការចិញ្ចឹមជ្រូក"):
+        assert khmer in html, khmer
+    assert html.count("<svg") == 1
+    assert html.count('<rect x="') == 2 + 2 * 4  # the legend's two keys, two species x 4 months
+    certificate_text = certificate_html(view)
+    assert "វិញ្ញាបនបត្របញ្ចប់វគ្គបណ្តុះបណ្តាល" in certificate_text
+    assert "ថ្ងៃទី៦ ខែវិច្ឆិកា ឆ្នាំ២០១៨" in certificate_text  # 6 November 2018
+    assert "២ នាក់" in certificate_text  # two people
+    household = client.get("/api/households/DV-009/outcomes.pdf")
+    assert household.status_code == 200, household.text
+    for expected in ("Household income", "DV-009", "Nov 2018*", "750,000 KHR", "1,600,000"):
+        assert expected in pdf_text(household.content), expected
     programme = client.get("/api/outcomes.pdf", params={"award": AWARD, "currency": "KHR"})
     assert programme.status_code == 200
     assert "Programme outcomes" in pdf_text(programme.content)
+
+
+def test_a_reversed_cost_item_leaves_the_training_and_its_budget_line(
+    client: TestClient[Any], db: Database
+) -> None:
+    cohort = build_cohort(client, db)
+    tid = cohort.training_id
+    cost = ok(client.get(f"/api/trainings/{tid}"), 200)["costs"][0]
+    ok(
+        client.post(
+            f"/api/books/org/transactions/{cost['transaction_id']}/reverse",
+            json={"date": "2018-11-07", "narration": "Venue paid twice"},
+        )
+    )
+    assert ok(client.get(f"/api/trainings/{tid}"), 200)["cost"] == "0.00"
+    budget = ok(client.get(f"/api/awards/{AWARD}/budget"), 200)
+    line = next(x for x in budget["lines"] if x["code"] == TRAINING_LINE)
+    assert line["actual"] == "0.00"
+
+
+def test_reversed_visits_and_income_leave_the_outcomes(
+    client: TestClient[Any], db: Database
+) -> None:
+    """A mistake reversed later (even in another month) takes its figures out of the reports."""
+    cohort = build_cohort(client, db)
+    officer = cohort.world.officer
+    _record_the_year(client, officer)
+    income_ids = {
+        r["month"]: r["transaction_id"]
+        for r in ok(client.get("/api/households/DV-009/income", headers=officer), 200)
+    }
+    visits = ok(client.get("/api/households/DV-009/visits", headers=officer), 200)
+    march = visits[0]["species"][0]["transaction_id"]  # 8 born, 2 died
+    for transaction_id, date in ((income_ids["2019-03"], "2019-06-02"), (march, "2019-06-02")):
+        ok(
+            client.post(
+                f"/api/books/hh-dv-009/transactions/{transaction_id}/reverse",
+                json={"date": date, "narration": "Entered for the wrong household"},
+            )
+        )
+    household = ok(client.get("/api/households/DV-009/outcomes", headers=officer), 200)
+    assert [m["month"] for m in household["months"]] == ["2018-11", "2019-05"]
+    assert (household["follow_up_mean"], household["change"]) == ("1600000", "1400000")
+    pigs = next(h for h in household["herds"] if h["species"] == "PIG")
+    # Left: 2 received; 1 died in May (the May count was kept as the officer wrote it).
+    assert (pigs["entered"], pigs["deaths"]) == (2, 1)

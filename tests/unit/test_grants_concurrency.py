@@ -18,10 +18,10 @@ from ledger.funds import service as funds
 from ledger.funds.service import BudgetLineDraft
 from ledger.grants import service as grants
 from ledger.households import service as households
-from ledger.households.rules import HouseholdDraft
 from ledger.store.database import Database
 from ledger.store.tables import disbursements
 from ledger.verify import verify_book
+from tests.api.grants_world import create_ctip, household_draft
 from tests.unit.test_concurrency import assert_stored_balances_equal_postings, in_threads, outcome
 
 D = datetime.date
@@ -33,48 +33,23 @@ THREADS = 8
 PAY_DAY = D(2018, 11, 20)
 
 
+def ctip(conn: Connection, line_amount: str = "2000.00") -> funds.Award:
+    return create_ctip(
+        conn, [BudgetLineDraft(LINE, "Grants", line_amount, "Expenses:Grants:Livelihood:CTIP")]
+    )
+
+
 def programme(db: Database, line_amount: str = "2000.00") -> None:
     """CTIP-2018 with a grants line, 5,000.00 USD received, 1,000.00 USD exchanged into riel
     at Bavet (4,100 to the dollar), and the household DV-009."""
 
     def build(conn: Connection) -> None:
-        funds.create_award(
-            conn,
-            "org",
-            AWARD,
-            "USAID / Winrock International",
-            "USD",
-            "10000.00",
-            D(2018, 7, 1),
-            D(2019, 6, 30),
-            "250.00",
-            "Income:Restricted:CTIP-2018",
-            [BudgetLineDraft(LINE, "Grants", line_amount, "Expenses:Grants:Livelihood:CTIP")],
-            "finance",
-        )
+        ctip(conn, line_amount)
         funds.receive_funds(conn, AWARD, D(2018, 7, 2), BANK, "5000.00", None, None, "finance")
         funds.record_exchange(
             conn, "org", D(2018, 11, 2), BANK, BAVET, "1000.00", None, "4100", None, "finance"
         )
-        households.register_household(
-            conn,
-            HouseholdDraft(
-                case_code="DV-009",
-                province="Svay Rieng",
-                district="Bavet",
-                commune="Bavet",
-                village="Prey Kokir",
-                head_sex="female",
-                head_age_band="35-49",
-                members=5,
-                children=4,
-                category="trafficking_survivor",
-                referral_source="Bavet transit centre",
-                consent_date=D(2018, 11, 4),
-            ),
-            D(2026, 1, 1),
-            "officer",
-        )
+        households.register_household(conn, household_draft(), D(2026, 1, 1), "officer")
 
     db.write(build)
 
@@ -216,3 +191,23 @@ def test_payments_race_for_the_last_riel_in_the_box(db: Database, org_book: str)
             ).actual
             == 8 * 12195
         )  # 500,000 / 4,100 = 121.951... -> 121.95 USD each
+
+
+def test_the_same_award_and_household_recorded_at_once(db: Database, org_book: str) -> None:
+    """Two officers entering the same paper form: one record, the others a 409 each."""
+
+    outcomes = in_threads(THREADS, lambda i: [outcome(lambda: db.write(ctip))])
+    assert outcomes == {"ok": 1, "award_exists": THREADS - 1}
+
+    def rest(conn: Connection) -> None:
+        funds.receive_funds(conn, AWARD, D(2018, 7, 2), BANK, "5000.00", None, None, "finance")
+        households.register_household(conn, household_draft(), D(2026, 1, 1), "officer")
+
+    db.write(rest)
+
+    def household(conn: Connection) -> object:
+        draft = household_draft("DV-010")
+        return households.register_household(conn, draft, D(2026, 1, 1), "officer")
+
+    outcomes = in_threads(THREADS, lambda i: [outcome(lambda: db.write(household))])
+    assert outcomes == {"ok": 1, "case_code_exists": THREADS - 1}

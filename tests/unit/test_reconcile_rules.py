@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from ledger.core.errors import LedgerError
+from ledger.demo.statements import ABA_LIKE as ABA
+from ledger.demo.statements import ACLEDA_LIKE as ACLEDA
 from ledger.reconcile.rules import (
     ColumnMapping,
     ParsedStatement,
@@ -21,25 +23,6 @@ from ledger.reconcile.rules import (
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-ACLEDA = ColumnMapping(
-    header_row=5,
-    date="Date",
-    date_format="DD/MM/YYYY",
-    description="Description",
-    reference="Reference",
-    debit="Debit",
-    credit="Credit",
-    balance="Balance",
-)
-ABA = ColumnMapping(
-    date="Transaction Date",
-    date_format="DD-Mon-YYYY",
-    description="Transaction Details",
-    reference="Ref. No.",
-    amount="Amount",
-    currency="Ccy",
-    balance="Balance",
-)
 D = datetime.date
 
 

@@ -249,3 +249,13 @@ def test_constitution_limits() -> None:
         "loan_multiple_invalid",
         "loan_term_invalid",
     }
+
+
+def test_positions_that_disagree_with_the_book_are_refused() -> None:
+    positions = [
+        MemberPosition("M01", 2, 10_000, principal_outstanding=5_000),
+        MemberPosition("M02", 2, 10_500),
+    ]
+    found = rules.check_positions(positions, 5_000, {"M01": 4_000})
+    assert [e.code for e in found] == ["share_out_loans_mismatch", "share_out_savings_mismatch"]
+    assert rules.check_positions(positions[:1], 5_000, {"M01": 5_000}) == ()
