@@ -19,6 +19,7 @@ from ledger.core.amount import Commodity, parse_units, validate_commodity
 from ledger.core.book import validate_book
 from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, not_found, reject_if
 from ledger.core.text import has_forbidden_character
+from ledger.store import driver
 from ledger.store.tables import accounts, balances, books, commodities, postings
 
 PROVINCE_LENGTH_MAX = 100
@@ -80,7 +81,7 @@ _COMMODITY_PRECISIONS = select(commodities.c.code, commodities.c.precision)
 
 def commodity_precisions(conn: Connection) -> dict[str, int]:
     """Every commodity's precision (read per request: another process may add one)."""
-    return {code: precision for code, precision in conn.execute(_COMMODITY_PRECISIONS)}
+    return dict(driver.fetch_all(conn, _COMMODITY_PRECISIONS))
 
 
 def parse_amount(conn: Connection, currency: str, text: str, field: str = "amount") -> int:

@@ -1,29 +1,46 @@
-"""Core statements run straight on the database driver, for the few paths where SQLAlchemy's
-per-row work costs more than the database's own: the journal's bulk inserts and the export.
+"""Core statements run straight on the database driver, for the paths where SQLAlchemy's
+per-statement and per-row work costs more than the database's own: every post (the API's
+busiest request runs seven statements, each ~25 us through a SQLAlchemy `Connection` and
+~4 us on the driver's cursor), the journal's bulk inserts and the export.
 
 A `DriverStatement` is a Core statement compiled once for one dialect: its SQL text and how
 to lay out its parameters for the driver (a tuple in order for SQLite's `?`, a dict for
-psycopg's `%(name)s`). `stream_rows` runs one and yields the driver's own row tuples, a few
-thousand at a time: a server-side cursor on PostgreSQL, SQLite's stepping cursor otherwise,
-so memory stays flat however many rows the query returns. Values come back as the driver
-makes them (SQLite gives dates as their ISO text; no SQLAlchemy type processing happens).
+psycopg's `%(name)s`). `fetch_all` runs a statement built once (compiled on first use per
+dialect) and returns the driver's row tuples; `execute` and `execute_many` run SQL text
+compiled by the caller. `stream_rows` yields a long result a few thousand rows at a time: a
+server-side cursor on PostgreSQL, SQLite's stepping cursor otherwise, so memory stays flat
+however many rows the query returns.
+
+Values go in and come back as the driver takes and makes them: no SQLAlchemy type
+processing happens (SQLite gives dates as their ISO text; `driver_value` converts a value
+for a column as SQLAlchemy would). Driver errors are raised as SQLAlchemy's `DBAPIError`
+subclasses, as `Connection.execute` raises them, so retries and integrity checks work alike.
+Every helper runs in `conn`'s transaction, beginning one if none has begun (as SQLAlchemy's
+autobegin would).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Column, Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 
 # Rows fetched per round trip by `stream_rows`.
 STREAM_ROWS = 2_000
+# Statements `fetch_all` compiles and keeps: only statements built once (module constants)
+# belong there, so the count stays small; more means a statement is built per call.
+COMPILED_STATEMENTS_MAX = 512
 # Server-side cursors need a name unique within their session.
 _cursor_numbers = itertools.count(1)
+# (dialect name, id of the statement) -> (the statement, kept alive so its id is not reused,
+# and its compiled form).
+_compiled: dict[tuple[str, int], tuple[ClauseElement, DriverStatement]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,19 +50,110 @@ class DriverStatement:
     sql: str
     names: tuple[str, ...] | None  # parameter order of a positional dialect; None: named
     constants: Mapping[str, Any]  # values of the binds the statement itself carries
+    # The dialect's converters for the binds that have one (dates and timestamps on SQLite).
+    processors: Mapping[str, Callable[[Any], Any]]
 
     @classmethod
     def compile(cls, dialect: Dialect, statement: ClauseElement) -> DriverStatement:
         compiled: Any = statement.compile(dialect=dialect)
-        constants = {n: b.effective_value for n, b in compiled.binds.items() if not b.required}
+        processors = {
+            name: processor
+            for name, bind in compiled.binds.items()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        constants = {
+            name: processors.get(name, _unchanged)(bind.effective_value)
+            for name, bind in compiled.binds.items()
+            if not bind.required
+        }
         names = tuple(compiled.positiontup or ()) if compiled.positional else None
-        return cls(str(compiled), names, constants)
+        return cls(str(compiled), names, constants, processors)
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        """The driver's parameters for these values of the statement's required binds."""
+        """The driver's parameters for these values of the statement's required binds,
+        converted as SQLAlchemy would convert them."""
+        if self.processors:
+            values = {
+                name: self.processors[name](value) if name in self.processors else value
+                for name, value in values.items()
+            }
         if self.names is None:
             return {**self.constants, **values}
         return tuple(values[n] if n in values else self.constants[n] for n in self.names)
+
+
+def compiled(dialect: Dialect, statement: ClauseElement) -> DriverStatement:
+    """`statement` compiled for `dialect`, once per process. For statements built once."""
+    key = (dialect.name, id(statement))
+    entry = _compiled.get(key)
+    if entry is None:
+        assert len(_compiled) < COMPILED_STATEMENTS_MAX, "a statement is built per call"
+        entry = _compiled[key] = (statement, DriverStatement.compile(dialect, statement))
+    assert entry[0] is statement
+    return entry[1]
+
+
+def fetch_all(
+    conn: Connection, statement: ClauseElement, values: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows of a statement built once, as the driver's tuples."""
+    driver_statement = compiled(conn.dialect, statement)
+    return execute(conn, driver_statement.sql, driver_statement.parameters(values or {}))
+
+
+def execute(
+    conn: Connection, sql: str, parameters: Sequence[Any] | Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Run `sql` (in the dialect's parameter style) once; its rows, if it returns any."""
+    cursor = _dbapi_connection(conn).cursor()
+    try:
+        cursor.execute(sql, parameters)
+        return cursor.fetchall() if cursor.description is not None else []
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise _wrapped(conn, sql, parameters, error, many=False) from error
+    finally:
+        cursor.close()
+
+
+def execute_many(
+    conn: Connection, sql: str, rows: Sequence[Sequence[Any] | Mapping[str, Any]]
+) -> None:
+    """Run `sql` once per row (the driver's `executemany`); returns nothing."""
+    cursor = _dbapi_connection(conn).cursor()
+    try:
+        cursor.executemany(sql, rows)
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise _wrapped(conn, sql, rows, error, many=True) from error
+    finally:
+        cursor.close()
+
+
+def driver_value(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any]:
+    """How SQLAlchemy turns a Python value for `column` into what it gives the driver."""
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return processor if processor is not None else _unchanged
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def _dbapi_connection(conn: Connection) -> Any:
+    if not conn.in_transaction():
+        conn.begin()  # what SQLAlchemy's autobegin does before a statement
+    return conn.connection.dbapi_connection
+
+
+def _wrapped(conn: Connection, sql: str, parameters: Any, error: Exception, *, many: bool) -> Any:
+    return DBAPIError.instance(
+        sql,
+        parameters,
+        error,
+        conn.dialect.loaded_dbapi.Error,
+        hide_parameters=True,  # parameters carry names and phone numbers (see `Database`)
+        dialect=conn.dialect,
+        ismulti=many,
+    )
 
 
 def stream_rows(
@@ -56,7 +164,7 @@ def stream_rows(
     Runs in `conn`'s current transaction. The cursor is closed when the rows run out or the
     iterator is closed.
     """
-    dbapi_connection: Any = conn.connection.dbapi_connection
+    dbapi_connection = _dbapi_connection(conn)
     if conn.dialect.name == "postgresql":
         cursor = dbapi_connection.cursor(name=f"ledger_stream_{next(_cursor_numbers)}")
     else:

@@ -24,7 +24,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     Connection,
     Row,
     Table,
@@ -41,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import ReturningInsert
 
 from ledger.core import limits
@@ -62,8 +62,8 @@ from ledger.core.transaction import (
     validate_transaction,
     weight,
 )
+from ledger.store import driver
 from ledger.store.books import commodity_precisions, get_book, utc_now
-from ledger.store.driver import DriverStatement
 from ledger.store.tables import (
     accounts,
     balance_assertions,
@@ -316,12 +316,7 @@ def assert_balance(
 def check_stored_balanced(conn: Connection, first_id: int, last_id: int) -> None:
     """Read back the weights of transactions first_id..last_id; raise if any does not sum to 0."""
     parameters = {"first_id": first_id, "last_id": last_id}
-    if conn.dialect.name == "sqlite":
-        unbalanced = _sqlite(conn).unbalanced_in_range
-        off = conn.exec_driver_sql(unbalanced.sql, unbalanced.parameters(parameters)).first()
-    else:
-        off = conn.execute(_UNBALANCED_IN_RANGE, parameters).first()
-    if off is not None:
+    for off in driver.fetch_all(conn, _UNBALANCED_IN_RANGE, parameters):
         raise StoredTransactionUnbalancedError(
             f"transaction {off[0]} is stored unbalanced in {off[1]} by {off[2]}"
         )
@@ -489,15 +484,15 @@ def _price_from_row(row: object) -> Price | None:
 
 # -- the steps of post_many --------------------------------------------------------------------
 #
-# The hot path stays on SQLAlchemy Core and keeps the statements per call few: one query for the
-# book and its accounts, one INSERT for the transactions, one executemany for the postings, one
-# upsert per (account, commodity) touched and the read-back. Statements are built once at import
-# (they are dialect-free values). On SQLite, where the per-row parameter processing of a Core
-# executemany costs more than SQLite's own work, rows go to the driver's executemany through
-# `Connection.exec_driver_sql` as plain tuples, with SQL text compiled once from the same Core
-# tables and values converted by the dialect's own bind processors (so the stored text is exactly
-# what Core would store). Nothing read from the database is cached across calls: books, lock
-# dates and accounts change, and another process may change them.
+# The hot path keeps the statements per call few: one query for the book and its accounts, one
+# INSERT for the transactions, one executemany for the postings, one upsert for the balances
+# touched and the read-back. Statements are built once at import from the Core tables (they
+# are dialect-free values) and run on the database driver (`ledger.store.driver`): through a
+# SQLAlchemy `Connection`, each cost several times SQLite's own work for it. Values are
+# converted by the dialect's own bind processors, so the stored text is exactly what Core
+# would store. PostgreSQL inserts keep Core (its `insertmanyvalues` batching is efficient).
+# Nothing read from the database is cached across calls: books, lock dates and accounts
+# change, and another process may change them.
 
 _ASSERTED_UNTIL = (
     select(func.max(balance_assertions.c.date))
@@ -519,21 +514,32 @@ _ACCOUNTS_BY_NAME = select(*_ACCOUNT_COLUMNS).where(
         accounts.c.name.in_(bindparam("names", expanding=True)),
     )
 )
-# The book and the accounts named in one round trip: one row per account found, or one row
-# with NULL account columns when none is (and no row at all when the book does not exist).
-_BOOK_AND_ACCOUNTS = (
-    select(books.c.id.label("book_id"), books.c.lock_date, *_ACCOUNT_COLUMNS)
-    .select_from(
-        books.outerjoin(
-            accounts,
-            and_(
-                accounts.c.book_id == books.c.id,
-                accounts.c.name.in_(bindparam("names", expanding=True)),
-            ),
+
+
+def _book_and_accounts_statement(names_n: int) -> Select[Any]:
+    """The book and `names_n` accounts named in one round trip: one row per account found, or
+    one row with NULL account columns when none is (and no row when the book does not exist).
+    Columns: book id, lock date, then `_ACCOUNT_COLUMNS` in their order."""
+    return (
+        select(books.c.id, books.c.lock_date, *_ACCOUNT_COLUMNS)
+        .select_from(
+            books.outerjoin(
+                accounts,
+                and_(
+                    accounts.c.book_id == books.c.id,
+                    accounts.c.name.in_([bindparam(f"name_{i}") for i in range(names_n)]),
+                ),
+            )
         )
+        .where(books.c.code == bindparam("code"))
     )
-    .where(books.c.code == bindparam("code"))
-)
+
+
+# Accounts named per query, and the sizes the query is built for (names are padded up to the
+# next size by repeating the last, which changes no answer): a few statements built once
+# instead of one per count of names.
+_NAMES_PER_QUERY_MAX = 64
+_BOOK_AND_ACCOUNTS = {n: _book_and_accounts_statement(n) for n in (1, 2, 4, 8, 16, 32, 64)}
 _BOOK_BY_CODE = select(books.c.id, books.c.lock_date).where(books.c.code == bindparam("code"))
 _LOCK_ROWS = (
     select(books.c.id, accounts.c.id)
@@ -597,12 +603,40 @@ def _accounts_for_posting(
 def _book_and_accounts(
     conn: Connection, book_code: str, names: Sequence[str]
 ) -> tuple[_BookForPosting, dict[str, _AccountForPosting]]:
-    """`_book_for_posting` and `_accounts_for_posting` in one query."""
-    rows = conn.execute(_BOOK_AND_ACCOUNTS, {"code": book_code, "names": list(names)}).all()
+    """`_book_for_posting` and `_accounts_for_posting` in one query per 64 names."""
+    assert names, "a post names accounts"
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(names), _NAMES_PER_QUERY_MAX):
+        part = names[start : start + _NAMES_PER_QUERY_MAX]
+        size = next(n for n in _BOOK_AND_ACCOUNTS if n >= len(part))
+        values: dict[str, object] = {f"name_{i}": part[min(i, len(part) - 1)] for i in range(size)}
+        values["code"] = book_code
+        rows += driver.fetch_all(conn, _BOOK_AND_ACCOUNTS[size], values)
     if not rows:
         raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
-    book = _BookForPosting(id=rows[0].book_id, lock_date=rows[0].lock_date)
-    return book, {r.name: _account_from_row(r) for r in rows if r.id is not None}
+    book = _BookForPosting(id=rows[0][0], lock_date=_date_or_none(rows[0][1]))
+    found: dict[str, _AccountForPosting] = {}
+    for _book_id, _lock_date, account_id, name, open_date, close_date, *rest in rows:
+        if account_id is not None:
+            currencies, non_negative, asserted_until = rest
+            found[name] = _AccountForPosting(
+                id=account_id,
+                open_date=_date(open_date),
+                close_date=_date_or_none(close_date),
+                currencies=tuple(currencies.split()) if currencies else (),
+                non_negative=bool(non_negative),
+                asserted_until=_date_or_none(asserted_until),
+            )
+    return book, found
+
+
+def _date(value: datetime.date | str) -> datetime.date:
+    """A date column as the driver gives it: a date (PostgreSQL) or ISO text (SQLite)."""
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def _date_or_none(value: datetime.date | str | None) -> datetime.date | None:
+    return None if value is None else _date(value)
 
 
 def _first_errors(
@@ -709,16 +743,14 @@ _TOTAL_PRICED = (*_POSTING_KEYS, "price_commodity", "price_total", "weight_commo
 
 
 @dataclass(frozen=True, slots=True)
-class _SqliteStatements:
-    """SQL text compiled from the Core tables, and the SQLite type's value converters."""
+class _SqliteValues:
+    """The SQLite dialect's converters for the journal's date and timestamp columns."""
 
-    max_transaction_id: DriverStatement
-    unbalanced_in_range: DriverStatement
     date_text: Callable[[Any], str]
     datetime_text: Callable[[Any], str]
 
 
-_sqlite_statements: _SqliteStatements | None = None
+_sqlite_values: _SqliteValues | None = None
 # INSERT text per (table, columns named, RETURNING id), compiled on first use.
 _sqlite_inserts: dict[tuple[str, tuple[str, ...], bool], str] = {}
 
@@ -730,25 +762,15 @@ def _compile_positional(conn: Connection, statement: object, columns: Sequence[s
     return str(compiled)
 
 
-def _bind_processor(conn: Connection, column: Column[Any]) -> Callable[[Any], str]:
-    """How the dialect turns a Python value for `column` into what the driver stores."""
-    processor = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    if processor is None:
-        raise RuntimeError(f"no bind processor for {column}")
-    return processor
-
-
-def _sqlite(conn: Connection) -> _SqliteStatements:
-    """Compiled once per process: it depends only on the tables and the SQLite dialect."""
-    global _sqlite_statements
-    if _sqlite_statements is None:
-        _sqlite_statements = _SqliteStatements(
-            max_transaction_id=DriverStatement.compile(conn.dialect, _MAX_TRANSACTION_ID),
-            unbalanced_in_range=DriverStatement.compile(conn.dialect, _UNBALANCED_IN_RANGE),
-            date_text=_bind_processor(conn, transactions.c.date),
-            datetime_text=_bind_processor(conn, transactions.c.created_at),
+def _sqlite(conn: Connection) -> _SqliteValues:
+    """Made once per process: it depends only on the tables and the SQLite dialect."""
+    global _sqlite_values
+    if _sqlite_values is None:
+        _sqlite_values = _SqliteValues(
+            date_text=driver.driver_value(conn.dialect, transactions.c.date),
+            datetime_text=driver.driver_value(conn.dialect, transactions.c.created_at),
         )
-    return _sqlite_statements
+    return _sqlite_values
 
 
 def _sqlite_insert(
@@ -824,11 +846,12 @@ def _insert_transaction_rows_sqlite(
             columns = ("book_id", "date", "payee", "narration", *tail_columns)
             row = (book_id, days[txn.date], txn.payee, txn.narration, *tail_values)
         sql = _sqlite_insert(conn, transactions, columns, returning_id=True)
-        return [int(conn.exec_driver_sql(sql, row).scalar_one())]
+        [(txn_id,)] = driver.execute(conn, sql, row)
+        return [int(txn_id)]
     # The write transaction holds SQLite's single write lock from here to COMMIT (and a stale
     # snapshot cannot take it), so the ids after the current maximum are ours alone.
-    max_id = _sqlite(conn).max_transaction_id
-    first_id = int(conn.exec_driver_sql(max_id.sql, max_id.parameters({})).scalar_one()) + 1
+    [(max_id,)] = driver.fetch_all(conn, _MAX_TRANSACTION_ID)
+    first_id = int(max_id) + 1
     without_payee: list[tuple[object, ...]] = []
     with_payee: list[tuple[object, ...]] = []
     for txn_id, txn in enumerate(txns, start=first_id):
@@ -843,7 +866,7 @@ def _insert_transaction_rows_sqlite(
         (("id", "book_id", "date", "payee", "narration", *tail_columns), with_payee),
     ):
         if rows:
-            conn.exec_driver_sql(_sqlite_insert(conn, transactions, shape), rows)
+            driver.execute_many(conn, _sqlite_insert(conn, transactions, shape), rows)
     return list(range(first_id, first_id + len(txns)))
 
 
@@ -951,7 +974,7 @@ def _insert_postings(
         if not rows:
             continue
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(_sqlite_insert(conn, postings, shape), rows)
+            driver.execute_many(conn, _sqlite_insert(conn, postings, shape), rows)
         else:
             conn.execute(insert(postings), [dict(zip(shape, r, strict=True)) for r in rows])
     return deltas
@@ -1011,7 +1034,7 @@ def _upsert_balances(
                 sql = _compile_positional(conn, statement, names)
                 _sqlite_balance_upserts[len(part)] = sql
             flat = [v for (a, c), d in part for v in (a, c, book_id, d)]
-            result = conn.exec_driver_sql(sql, tuple(flat))
+            result: Any = driver.execute(conn, sql, tuple(flat))
         else:
             parameters: dict[str, Any] = {}
             for i, ((account_id, commodity), delta) in enumerate(part):
