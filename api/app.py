@@ -32,7 +32,7 @@ from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.ratelimit import SlidingWindowLimiter, UsernameLockout
-from api.requests import parameter_check_middleware, request_context_middleware
+from api.requests import request_context_middleware
 from ledger.access import users
 from ledger.access.secrets import load_secret_key
 from ledger.store.database import Database
@@ -121,7 +121,7 @@ def create_app(
             "db": Provide(_provide_db, sync_to_thread=False),
             "principal": Provide(current_principal, sync_to_thread=False),
         },
-        middleware=[request_context_middleware, parameter_check_middleware],
+        middleware=[request_context_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import random
 import re
-import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,6 +20,7 @@ from ledger.core.text import has_forbidden_character
 PATH_ID_MAX = 2**31 - 1
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{8,64}")
+_ids = random.Random()  # noqa: S311 - request ids trace requests, they guard nothing
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -47,19 +48,28 @@ def request_id_of(scope: Scope) -> str:
     if isinstance(existing, str):
         return existing
     supplied = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-    request_id = supplied if _REQUEST_ID_RE.fullmatch(supplied) else uuid.uuid4().hex
+    # 128 random bits in hex, like a uuid4's; from the process's generator (seeded from the
+    # OS at start), which costs far less than reading the OS's per request (~18 us here):
+    # the id traces a request, it guards nothing.
+    request_id = supplied if _REQUEST_ID_RE.fullmatch(supplied) else f"{_ids.getrandbits(128):032x}"
     state["request_id"] = request_id
     return request_id
 
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (kept from X-Request-ID when sane) and every response the
-    security headers and that id."""
+    security headers and that id; refuse path and query parameters that no database column
+    could hold before anything (the guard included) looks them up: NUL and other control
+    characters (PostgreSQL text cannot hold NUL) and ids beyond INTEGER. 422, never a 500
+    from the driver. One middleware for both: each layer costs every request."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
+        errors = _parameter_errors(scope)
+        if errors:
+            raise LedgerRejected(errors)
         request_id = request_id_of(scope)
         is_schema = str(scope.get("path", "")).startswith("/schema")
         added, added_names = (
@@ -98,22 +108,7 @@ def _parameter_errors(scope: Scope) -> list[LedgerError]:
     return errors
 
 
-def parameter_check_middleware(app: ASGIApp) -> ASGIApp:
-    """Refuse path and query parameters no database column could hold before anything (the
-    guard included) looks them up: NUL and other control characters (PostgreSQL text cannot
-    hold NUL) and ids beyond INTEGER. 422, never a 500 from the driver."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP:
-            errors = _parameter_errors(scope)
-            if errors:
-                raise LedgerRejected(errors)
-        await app(scope, receive, send)
-
-    return middleware
-
-
 def request_facts(request: Request[Any, Any, Any]) -> RequestFacts:
-    return RequestFacts(
-        method=request.method, path=request.url.path, request_id=request_id_of(request.scope)
-    )
+    scope = request.scope
+    path = scope.get("root_path", "") + scope["path"]  # as `request.url.path` gives it
+    return RequestFacts(method=scope["method"], path=path, request_id=request_id_of(scope))

@@ -106,9 +106,13 @@ class _AuditedWrite:
         book: str | None,
         idempotent: bool,
     ) -> _AuditedWrite:
-        scope = f"{request.method} {request.url.path}"
-        body = msgspec.json.encode(data) if data is not None else b""
         facts = request_facts(request)
+        scope = f"{facts.method} {facts.path}"
+        key = request.headers.get(IDEMPOTENCY_HEADER) if idempotent else None
+        request_fingerprint = ""  # only a keyed request is ever compared with another
+        if key is not None:
+            body = msgspec.json.encode(data) if data is not None else b""
+            request_fingerprint = fingerprint(scope.encode(), body)
         object_type = action.split(".", 1)[0]
 
         def write(conn: Connection) -> tuple[int, bytes]:
@@ -127,8 +131,8 @@ class _AuditedWrite:
         return cls(
             # A key belongs to one user: another user's retry with the same key is their own.
             scope=f"{principal.user_id} {scope}",
-            key=request.headers.get(IDEMPOTENCY_HEADER) if idempotent else None,
-            request_fingerprint=fingerprint(scope.encode(), body),
+            key=key,
+            request_fingerprint=request_fingerprint,
             unit=write,
             object_type=object_type,
         )

@@ -94,6 +94,14 @@ class TransactionDraft:
     meta: tuple[tuple[str, str], ...] = ()
 
 
+def draft_commodities(draft: TransactionDraft) -> frozenset[str]:
+    """Every commodity a draft names: its postings' and their prices'."""
+    named = {p.currency for p in draft.postings}
+    named.update(p.price.currency for p in draft.postings if p.price is not None)
+    named.update(p.total_price.currency for p in draft.postings if p.total_price is not None)
+    return frozenset(named)
+
+
 def weight(posting: Posting, precisions: Mapping[str, int]) -> tuple[str, int] | None:
     """(commodity, smallest units) the posting weighs; None when a unit price would round."""
     price = posting.price

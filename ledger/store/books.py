@@ -7,7 +7,7 @@ Each function takes an open `Connection` (the caller owns the unit of work) and 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
@@ -77,11 +77,21 @@ def list_commodities(conn: Connection) -> list[Commodity]:
 
 
 _COMMODITY_PRECISIONS = select(commodities.c.code, commodities.c.precision)
+_PRECISIONS_OF = {
+    n: _COMMODITY_PRECISIONS.where(commodities.c.code.in_(driver.in_list_binds("code", n)))
+    for n in driver.IN_LIST_SIZES
+}
 
 
-def commodity_precisions(conn: Connection) -> dict[str, int]:
-    """Every commodity's precision (read per request: another process may add one)."""
-    return dict(driver.fetch_all(conn, _COMMODITY_PRECISIONS))
+def commodity_precisions(conn: Connection, codes: Collection[str] | None = None) -> dict[str, int]:
+    """The precision of every commodity, or of those of `codes` that exist (read per request:
+    another process may add one)."""
+    if codes is None or len(codes) > driver.IN_LIST_SIZES[-1]:
+        return dict(driver.fetch_all(conn, _COMMODITY_PRECISIONS))
+    if not codes:
+        return {}
+    size, values = driver.in_list_values("code", sorted(codes))
+    return dict(driver.fetch_all(conn, _PRECISIONS_OF[size], values))
 
 
 def parse_amount(conn: Connection, currency: str, text: str, field: str = "amount") -> int:

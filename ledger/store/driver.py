@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Connection
+from sqlalchemy import BindParameter, Column, Connection, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
@@ -36,6 +36,10 @@ STREAM_ROWS = 2_000
 # Statements `fetch_all` compiles and keeps: only statements built once (module constants)
 # belong there, so the count stays small; more means a statement is built per call.
 COMPILED_STATEMENTS_MAX = 512
+# An IN list of plain binds is built once for each of these sizes, and its values padded up
+# to the next size by repeating the last one (which changes no answer): a few statements serve
+# every count, where SQLAlchemy's expanding IN re-renders its statement on every call.
+IN_LIST_SIZES = (1, 2, 4, 8, 16, 32, 64)
 # Server-side cursors need a name unique within their session.
 _cursor_numbers = itertools.count(1)
 # (dialect name, id of the statement) -> (the statement, kept alive so its id is not reused,
@@ -80,6 +84,20 @@ class DriverStatement:
         if self.names is None:
             return {**self.constants, **values}
         return tuple(values[n] if n in values else self.constants[n] for n in self.names)
+
+
+def in_list_binds(prefix: str, size: int) -> list[BindParameter[Any]]:
+    """The binds `<prefix>_0` .. `<prefix>_<size - 1>`, for `column.in_(...)`."""
+    assert size in IN_LIST_SIZES
+    return [bindparam(f"{prefix}_{i}") for i in range(size)]
+
+
+def in_list_values(prefix: str, values: Sequence[Any]) -> tuple[int, dict[str, Any]]:
+    """The size of the IN list for `values` (1 to 64 of them), and the values of its binds."""
+    assert 1 <= len(values) <= IN_LIST_SIZES[-1]
+    size = next(n for n in IN_LIST_SIZES if n >= len(values))
+    last = len(values) - 1
+    return size, {f"{prefix}_{i}": values[min(i, last)] for i in range(size)}
 
 
 def compiled(dialect: Dialect, statement: ClauseElement) -> DriverStatement:

@@ -58,6 +58,7 @@ from ledger.core.transaction import (
     Transaction,
     TransactionDraft,
     build_transaction,
+    draft_commodities,
     reversal_of,
     validate_transaction,
     weight,
@@ -110,7 +111,7 @@ def post_draft_stored(
     """`post_draft`, returning the transaction exactly as `load_transaction` would read it
     back, and the commodity precisions it was checked with (to format its amounts), without
     reading anything back."""
-    precisions = commodity_precisions(conn)
+    precisions = commodity_precisions(conn, draft_commodities(draft))
     built = build_transaction(draft, precisions)
     if isinstance(built, tuple):
         raise LedgerRejected(built)
@@ -527,7 +528,7 @@ def _book_and_accounts_statement(names_n: int) -> Select[Any]:
                 accounts,
                 and_(
                     accounts.c.book_id == books.c.id,
-                    accounts.c.name.in_([bindparam(f"name_{i}") for i in range(names_n)]),
+                    accounts.c.name.in_(driver.in_list_binds("name", names_n)),
                 ),
             )
         )
@@ -535,11 +536,8 @@ def _book_and_accounts_statement(names_n: int) -> Select[Any]:
     )
 
 
-# Accounts named per query, and the sizes the query is built for (names are padded up to the
-# next size by repeating the last, which changes no answer): a few statements built once
-# instead of one per count of names.
-_NAMES_PER_QUERY_MAX = 64
-_BOOK_AND_ACCOUNTS = {n: _book_and_accounts_statement(n) for n in (1, 2, 4, 8, 16, 32, 64)}
+_BOOK_AND_ACCOUNTS = {n: _book_and_accounts_statement(n) for n in driver.IN_LIST_SIZES}
+_NAMES_PER_QUERY_MAX = driver.IN_LIST_SIZES[-1]
 _BOOK_BY_CODE = select(books.c.id, books.c.lock_date).where(books.c.code == bindparam("code"))
 _LOCK_ROWS = (
     select(books.c.id, accounts.c.id)
@@ -607,9 +605,7 @@ def _book_and_accounts(
     assert names, "a post names accounts"
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(names), _NAMES_PER_QUERY_MAX):
-        part = names[start : start + _NAMES_PER_QUERY_MAX]
-        size = next(n for n in _BOOK_AND_ACCOUNTS if n >= len(part))
-        values: dict[str, object] = {f"name_{i}": part[min(i, len(part) - 1)] for i in range(size)}
+        size, values = driver.in_list_values("name", names[start : start + _NAMES_PER_QUERY_MAX])
         values["code"] = book_code
         rows += driver.fetch_all(conn, _BOOK_AND_ACCOUNTS[size], values)
     if not rows:
