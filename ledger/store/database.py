@@ -21,12 +21,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 DEFAULT_SQLITE_PATH = Path("var") / "ledger.sqlite3"
@@ -236,7 +237,7 @@ class _Queued(Generic[T]):
     The caller waits on `done` (a thread) or on `future` (a coroutine on `loop`).
     """
 
-    __slots__ = ("context", "done", "error", "final", "future", "loop", "result", "unit")
+    __slots__ = ("alone", "context", "done", "error", "final", "future", "loop", "result", "unit")
 
     def __init__(
         self, unit: Callable[[Connection], T], loop: asyncio.AbstractEventLoop | None = None
@@ -254,6 +255,7 @@ class _Queued(Generic[T]):
         self.result: T | None = None
         self.error: BaseException | None = None
         self.final = False  # committed, or failed for good
+        self.alone = False  # its batch broke: it runs again in a transaction of its own
 
     def outcome(self) -> T:
         if self.error is not None:
@@ -287,16 +289,29 @@ class _BatchBrokenError(Exception):
 
 
 class _GroupWriter:
-    """Group commit for SQLite: one thread runs every write unit, several per transaction.
+    """Group commit for SQLite: one transaction and one COMMIT (one `fsync`) for many units.
 
-    The thread takes the first queued unit and whatever else has queued behind it (up to
-    `GROUP_COMMIT_UNITS_MAX`), opens one `BEGIN IMMEDIATE` transaction, runs each unit in a
-    savepoint, commits once and only then hands each caller its outcome. One `fsync` and one
-    BEGIN/COMMIT thus serve the whole batch, and no request is answered before its data is
-    durable. A unit that raises (a `LedgerRejected`, a bug) is rolled back to its savepoint
-    alone; the others still commit. A database error (the lock held by another process, a
-    failed COMMIT) rolls the batch back, and its units then run again one transaction each,
-    with the usual retries, so each caller gets its own outcome as if it had run alone.
+    Units arrive two ways, and one transaction is open at a time, held by whoever runs it:
+
+    - from a thread (`run`: sync handlers, the command line): the writer thread takes the unit
+      and whatever else has queued behind it (up to `GROUP_COMMIT_UNITS_MAX`), opens one
+      `BEGIN IMMEDIATE` transaction, runs each unit in a savepoint, commits once and only then
+      hands each caller its outcome;
+    - from a coroutine (`run_async`: the busiest route): the unit joins the event loop's
+      batch, and the loop runs the batch's units itself, each in a savepoint, then hands only
+      the COMMIT to the committer thread and goes on serving requests while the disk works.
+      Running the units on the loop is what makes this fast: on the writer thread, their
+      Python code waited for the GIL that the loop held, once per statement, and those
+      hand-overs cost as much as the units. The loop's next batch starts when the commit is
+      done, with every unit that arrived meanwhile.
+
+    The writer thread goes first when both wait, so a busy loop cannot starve it. No request
+    is answered before its data is durable. A unit that raises (a `LedgerRejected`, a bug) is
+    rolled back to its savepoint alone; the others still commit. A database error (the lock
+    held by another process, a failed COMMIT) rolls the batch back, and its units then run
+    again, one transaction each, with the usual retries, so each caller gets its own outcome
+    as if it had run alone. A loop batch's BEGIN waits for another process's write lock like
+    any write (at most the busy timeout), and the loop waits with it.
     """
 
     def __init__(self, db: Database) -> None:
@@ -305,6 +320,15 @@ class _GroupWriter:
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._connection: Connection | None = None
+        self._committer: ThreadPoolExecutor | None = None
+        # Who holds the open transaction, and who waits for it.
+        self._state = threading.Condition()
+        self._held = False
+        self._thread_waiting = False
+        self._waiting_loop: asyncio.AbstractEventLoop | None = None
+        # The event loop's next batch (touched on the loop's thread only).
+        self._loop_units: list[_Queued[Any]] = []
+        self._flush_scheduled = False
 
     def run(self, unit: Callable[[Connection], T]) -> T:
         if self._thread is not None and threading.get_ident() == self._thread.ident:
@@ -321,19 +345,25 @@ class _GroupWriter:
     ) -> T:
         queued = _Queued(unit, loop)
         assert queued.future is not None
-        self._ensure_started()
-        self._queue.put(queued)
+        self._ensure_started()  # it runs again, alone, what a broken batch leaves
+        self._loop_units.append(queued)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._run_loop_batch, loop)
         # Shielded: once queued, the unit runs and commits even if this request is cancelled.
         await asyncio.shield(queued.future)
         return queued.outcome()
 
     @property
     def queued(self) -> int:
-        return self._queue.qsize()
+        return self._queue.qsize() + len(self._loop_units)
 
     def stop(self) -> None:
         with self._start_lock:
             thread, self._thread = self._thread, None
+            committer, self._committer = self._committer, None
+        if committer is not None:
+            committer.shutdown(wait=True)  # a commit in flight finishes
         if thread is not None:
             self._queue.put(None)
             thread.join()
@@ -343,9 +373,108 @@ class _GroupWriter:
             return
         with self._start_lock:
             if self._thread is None:
+                self._committer = ThreadPoolExecutor(1, thread_name_prefix="ledger-commit")
                 thread = threading.Thread(target=self._loop, name="ledger-writer", daemon=True)
                 thread.start()
                 self._thread = thread
+
+    # -- holding the transaction ------------------------------------------------------------
+
+    def _take_for_thread(self) -> None:
+        with self._state:
+            self._thread_waiting = True
+            while self._held:
+                self._state.wait()
+            self._thread_waiting = False
+            self._held = True
+
+    def _take_for_loop(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Hold the transaction for the loop, or ask to be woken when it is let go."""
+        with self._state:
+            if self._held or self._thread_waiting:
+                self._waiting_loop = loop
+                return False
+            self._held = True
+            return True
+
+    def _let_go(self) -> None:
+        with self._state:
+            self._held = False
+            loop, self._waiting_loop = self._waiting_loop, None
+            self._state.notify_all()
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # a closed loop has nobody waiting
+                loop.call_soon_threadsafe(self._run_loop_batch, loop)
+
+    # -- the event loop's batches -----------------------------------------------------------
+
+    def _run_loop_batch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the loop: run the waiting units in one transaction, then hand it to the
+        committer. Runs again when the transaction is let go, if units are still waiting."""
+        self._flush_scheduled = False
+        if not self._loop_units or not self._take_for_loop(loop):
+            return
+        batch = self._loop_units[:GROUP_COMMIT_UNITS_MAX]
+        del self._loop_units[:GROUP_COMMIT_UNITS_MAX]
+        try:
+            connection = self._open_connection()
+            transaction = connection.begin()
+            self._run_units(connection, batch)
+            committer = self._committer
+            if committer is None:
+                raise RuntimeError("the database's writer has stopped")
+            committer.submit(self._commit_loop_batch, transaction, batch)
+        except (DBAPIError, _BatchBrokenError, RuntimeError) as error:
+            # Nothing of the batch committed: each unit runs again, alone, on the writer
+            # thread (which may retry and wait); RuntimeError: the committer has stopped.
+            self._close_connection()
+            self._let_go()
+            for queued in batch:
+                queued.error = None
+                if isinstance(error, RuntimeError):
+                    queued.fail(error)
+                    queued.hand_back()
+                else:
+                    queued.alone = True
+                    self._queue.put(queued)
+        except BaseException as error:
+            self._close_connection()
+            self._let_go()
+            for queued in batch:
+                queued.fail(error)
+                queued.hand_back()
+
+    def _commit_loop_batch(self, transaction: RootTransaction, batch: list[_Queued[Any]]) -> None:
+        """On the committer thread: COMMIT a loop batch, let go, answer its callers."""
+        try:
+            transaction.commit()
+        except DBAPIError:
+            # A failed COMMIT leaves SQLite's transaction open (as `with begin()` would).
+            with contextlib.suppress(DBAPIError):
+                transaction.rollback()
+            self._close_connection()
+            self._let_go()
+            for queued in batch:
+                queued.error = None
+                queued.alone = True
+                self._queue.put(queued)
+            return
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                transaction.rollback()
+            self._close_connection()
+            self._let_go()
+            for queued in batch:
+                queued.fail(error)
+                queued.hand_back()
+            return
+        for queued in batch:
+            queued.final = True
+        self._let_go()
+        for queued in batch:
+            queued.hand_back()
+
+    # -- the writer thread's batches --------------------------------------------------------
 
     def _loop(self) -> None:
         try:
@@ -364,6 +493,7 @@ class _GroupWriter:
                         stopping = True
                         break
                     batch.append(queued)
+                self._take_for_thread()
                 try:
                     self._run_batch(batch)
                 except BaseException as error:
@@ -374,19 +504,31 @@ class _GroupWriter:
                         if not queued.final:
                             queued.fail(error)
                 finally:
+                    self._let_go()
                     for queued in batch:
                         queued.hand_back()
                 if stopping:
                     return
         finally:
+            self._take_for_thread()
             self._close_connection()
+            self._let_go()
 
     def _run_batch(self, batch: list[_Queued[Any]]) -> None:
-        if len(batch) == 1:
-            self._run_alone(batch[0])
+        for queued in batch:
+            if queued.alone:
+                self._run_alone(queued)
+        batch = [queued for queued in batch if not queued.alone]
+        if len(batch) <= 1:
+            for queued in batch:
+                self._run_alone(queued)
             return
         try:
-            self._run_together(batch)
+            connection = self._open_connection()
+            with connection.begin():
+                self._run_units(connection, batch)
+            for queued in batch:
+                queued.final = True
         except (DBAPIError, _BatchBrokenError):
             # Nothing of the batch committed: each unit runs again, alone.
             self._close_connection()
@@ -394,33 +536,32 @@ class _GroupWriter:
                 queued.error = None
                 self._run_alone(queued)
 
-    def _run_together(self, batch: list[_Queued[Any]]) -> None:
-        connection = self._open_connection()
-        with connection.begin():
-            # Savepoints straight on the driver: SQLAlchemy's nested transactions cost more
-            # than the statements of a small unit.
-            dbapi = connection.connection.dbapi_connection
-            assert dbapi is not None
-            for queued in batch:
-                try:
-                    dbapi.execute("SAVEPOINT ledger_unit")
-                    queued.run(connection)
-                except (DBAPIError, sqlite3.Error) as error:
-                    raise _BatchBrokenError from error
-                except Exception as error:  # the caller gets it back
-                    queued.error = error
-                    if not dbapi.in_transaction:  # some errors end the transaction
-                        raise _BatchBrokenError from error
-                    try:
-                        dbapi.execute("ROLLBACK TO ledger_unit")
-                    except sqlite3.Error as broken:
-                        raise _BatchBrokenError from broken
-                try:
-                    dbapi.execute("RELEASE ledger_unit")
-                except sqlite3.Error as error:
-                    raise _BatchBrokenError from error
+    def _run_units(self, connection: Connection, batch: list[_Queued[Any]]) -> None:
+        """Each unit in a savepoint of the open transaction; a unit that raises is rolled back
+        alone (the caller gets the error). `_BatchBrokenError` when the transaction cannot go on.
+        """
+        # Savepoints straight on the driver: SQLAlchemy's nested transactions cost more than
+        # the statements of a small unit.
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
         for queued in batch:
-            queued.final = True
+            try:
+                dbapi.execute("SAVEPOINT ledger_unit")
+                queued.run(connection)
+            except (DBAPIError, sqlite3.Error) as error:
+                raise _BatchBrokenError from error
+            except Exception as error:  # the caller gets it back
+                queued.error = error
+                if not dbapi.in_transaction:  # some errors end the transaction
+                    raise _BatchBrokenError from error
+                try:
+                    dbapi.execute("ROLLBACK TO ledger_unit")
+                except sqlite3.Error as broken:
+                    raise _BatchBrokenError from broken
+            try:
+                dbapi.execute("RELEASE ledger_unit")
+            except sqlite3.Error as error:
+                raise _BatchBrokenError from error
 
     def _run_alone(self, queued: _Queued[Any]) -> None:
         """One unit in its own transaction, retried like `Database.write`."""
@@ -442,8 +583,8 @@ class _GroupWriter:
                 return
 
     def _open_connection(self) -> Connection:
-        # The writer keeps one connection: checking one out of the pool per unit costs more
-        # than the unit's own statements.
+        # One connection, used by whoever holds the transaction: checking one out of the pool
+        # per unit costs more than the unit's own statements.
         if self._connection is None:
             self._connection = self._db.engine.connect().execution_options(ledger_write=True)
         return self._connection

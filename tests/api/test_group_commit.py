@@ -1,12 +1,15 @@
-"""Group commit on SQLite: concurrent writes through the API share one transaction and one
-commit, and yet each request gets its own outcome, as if it had run alone.
+"""Group commit on SQLite: concurrent writes share one transaction and one commit, and yet
+each caller gets its own outcome, as if it had run alone.
 
-The writer thread is held busy by a unit that waits for the test, so that the requests queue
-behind it and are then committed as one batch.
+Writes come from threads (sync handlers: the writer thread runs their batch) and from the
+POST transactions route (async: the event loop runs its batch and the committer thread
+commits it). The writer is held busy by a unit that waits for the test, so that the writes
+queue behind it and are then committed as one batch.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,8 +22,9 @@ from litestar.testing import TestClient
 from sqlalchemy import Connection, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ledger.store import books
 from ledger.store.database import Database
-from ledger.store.tables import audit_events, idempotency_keys, transactions, user_scopes
+from ledger.store.tables import audit_events, idempotency_keys, user_scopes
 from tests.api.conftest import balances, exchange
 
 WAIT_SECONDS_MAX = 30
@@ -128,38 +132,94 @@ def test_concurrent_posts_commit_once_and_each_rejected_one_changes_nothing(
     assert client.post(path, json=spend("1000", "Trip 8"), headers=bad_key).status_code == 201
 
 
-def test_a_failed_commit_runs_each_unit_of_the_batch_again_alone(
-    client: TestClient[Any], org: str, app_db: Database
+def dangling_scope(conn: Connection) -> None:
+    """A write whose COMMIT fails: a foreign key checked only at commit."""
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+    conn.execute(insert(user_scopes).values(user_id=987654, kind="book", value="org"))
+
+
+def new_book(code: str) -> Callable[[Connection], str]:
+    def create(conn: Connection) -> str:
+        return books.create_book(conn, code, f"Book {code}", "household", "KHR").code
+
+    return create
+
+
+def outcome_of(write: Callable[[], Any]) -> Any:
+    try:
+        return write()
+    except IntegrityError as error:
+        return error
+
+
+def test_a_failed_commit_runs_each_unit_of_the_writer_threads_batch_again_alone(
+    db: Database,
 ) -> None:
-    """A unit whose changes make COMMIT itself fail (a foreign key checked only at commit)
-    fails alone; the requests batched with it are retried on their own and succeed."""
-    assert client.post(f"/api/books/{org}/transactions", json=exchange("-10.00", "41000"))
-    path = f"/api/books/{org}/transactions"
+    """A unit whose changes make COMMIT fail fails alone; the units batched with it on the
+    writer thread are run again on their own and succeed."""
+    if not db.is_sqlite:
+        pytest.skip("group commit is SQLite's")
+    grouped = Database(db.engine, group_commit=True)
+    commits: list[int] = []
+    event.listen(db.engine, "commit", lambda _conn: commits.append(1))
+    try:
+        with writer_held(grouped, queued=3):
+            threads, outcomes = in_threads(
+                [
+                    partial(outcome_of, partial(grouped.write, new_book("hh-a"))),
+                    partial(outcome_of, partial(grouped.write, dangling_scope)),
+                    partial(outcome_of, partial(grouped.write, new_book("hh-b"))),
+                ]
+            )
+        for thread in threads:
+            thread.join()
+    finally:
+        grouped.dispose()
 
-    def dangling_scope(conn: Connection) -> None:
-        conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-        conn.execute(insert(user_scopes).values(user_id=987654, kind="book", value="org"))
+    assert outcomes[0] == "hh-a"
+    assert outcomes[2] == "hh-b"
+    assert isinstance(outcomes[1], IntegrityError)
+    # COMMITs tried: the holder's, the batch's (it fails), then each unit's alone (the
+    # dangling one fails again).
+    assert commits == [1] * 5
+    assert count(db, user_scopes, user_scopes.c.user_id == 987654) == 0
 
-    def broken_write() -> BaseException | None:
+
+def test_a_failed_commit_of_the_event_loops_batch_runs_each_unit_again_alone(
+    db: Database,
+) -> None:
+    """The same for coroutines: the loop's batch is rolled back when its COMMIT fails, and
+    each unit runs again alone on the writer thread; each caller gets its own outcome."""
+    if not db.is_sqlite:
+        pytest.skip("group commit is SQLite's")
+    grouped = Database(db.engine, group_commit=True)
+    commits: list[int] = []
+    event.listen(db.engine, "commit", lambda _conn: commits.append(1))
+
+    async def write(unit: Callable[[Connection], Any]) -> Any:
         try:
-            app_db.write(dangling_scope)
+            return await grouped.write_async(unit)
         except IntegrityError as error:
             return error
-        return None
 
-    with writer_held(app_db, queued=3):
-        threads, outcomes = in_threads(
-            [
-                lambda: client.post(path, json=spend("1000", "Trip A")),
-                broken_write,
-                lambda: client.post(path, json=spend("2000", "Trip B")),
-            ]
+    async def three_writes() -> list[Any]:
+        return list(
+            await asyncio.gather(
+                write(new_book("hh-c")), write(dangling_scope), write(new_book("hh-d"))
+            )
         )
-    for thread in threads:
-        thread.join()
 
-    assert [outcomes[0].status_code, outcomes[2].status_code] == [201, 201]
-    assert isinstance(outcomes[1], IntegrityError)
-    assert count(app_db, user_scopes, user_scopes.c.user_id == 987654) == 0
-    assert count(app_db, transactions, transactions.c.narration.in_(["Trip A", "Trip B"])) == 2
-    assert balances(client, org)[("Assets:Cash:Bavet-KHR", "KHR")] == "38000"
+    try:
+        with writer_held(grouped, queued=3):
+            threads, outcomes = in_threads([partial(asyncio.run, three_writes())])
+        threads[0].join()
+    finally:
+        grouped.dispose()
+
+    first, broken, last = outcomes[0]
+    assert (first, last) == ("hh-c", "hh-d")
+    assert isinstance(broken, IntegrityError)
+    assert commits == [1] * 5  # as for the writer thread's batch
+    assert count(db, user_scopes, user_scopes.c.user_id == 987654) == 0
+    with db.read() as conn:
+        assert books.get_book(conn, "hh-c").code == "hh-c"
