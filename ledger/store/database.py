@@ -20,7 +20,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
@@ -262,16 +262,8 @@ class _Queued(Generic[T]):
             raise self.error
         return self.result  # type: ignore[return-value]
 
-    def hand_back(self) -> None:
-        """Wake the caller (called by the writer once the outcome is final)."""
-        if self.done is not None:
-            self.done.release()
-        elif self.loop is not None:
-            # A closed loop (the server stopped) has nobody waiting any more.
-            with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(self._settle)
-
-    def _settle(self) -> None:
+    def settle(self) -> None:
+        """On the caller's loop: wake the coroutine awaiting this unit."""
         if self.future is not None and not self.future.done():
             self.future.set_result(None)
 
@@ -282,6 +274,26 @@ class _Queued(Generic[T]):
     def fail(self, error: BaseException) -> None:
         self.error = error
         self.final = True
+
+
+def _hand_back(batch: Sequence[_Queued[Any]]) -> None:
+    """Wake the callers of `batch` once their outcomes are final: threads directly, coroutines
+    with one call per event loop (each call from another thread wakes the loop)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Queued[Any]]] = {}
+    for queued in batch:
+        if queued.done is not None:
+            queued.done.release()
+        elif queued.loop is not None:
+            by_loop.setdefault(queued.loop, []).append(queued)
+    for loop, waiting in by_loop.items():
+        # A closed loop (the server stopped) has nobody waiting any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle_all, waiting)
+
+
+def _settle_all(batch: list[_Queued[Any]]) -> None:
+    for queued in batch:
+        queued.settle()
 
 
 class _BatchBrokenError(Exception):
@@ -433,16 +445,17 @@ class _GroupWriter:
                 queued.error = None
                 if isinstance(error, RuntimeError):
                     queued.fail(error)
-                    queued.hand_back()
                 else:
                     queued.alone = True
                     self._queue.put(queued)
+            if isinstance(error, RuntimeError):
+                _hand_back(batch)
         except BaseException as error:
             self._close_connection()
             self._let_go()
             for queued in batch:
                 queued.fail(error)
-                queued.hand_back()
+            _hand_back(batch)
 
     def _commit_loop_batch(self, transaction: RootTransaction, batch: list[_Queued[Any]]) -> None:
         """On the committer thread: COMMIT a loop batch, let go, answer its callers."""
@@ -466,13 +479,12 @@ class _GroupWriter:
             self._let_go()
             for queued in batch:
                 queued.fail(error)
-                queued.hand_back()
+            _hand_back(batch)
             return
         for queued in batch:
             queued.final = True
         self._let_go()
-        for queued in batch:
-            queued.hand_back()
+        _hand_back(batch)
 
     # -- the writer thread's batches --------------------------------------------------------
 
@@ -505,8 +517,7 @@ class _GroupWriter:
                             queued.fail(error)
                 finally:
                     self._let_go()
-                    for queued in batch:
-                        queued.hand_back()
+                    _hand_back(batch)
                 if stopping:
                     return
         finally:
