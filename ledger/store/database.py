@@ -437,6 +437,9 @@ class _GroupWriter:
             return
         batch = self._loop_units[:GROUP_COMMIT_UNITS_MAX]
         del self._loop_units[:GROUP_COMMIT_UNITS_MAX]
+        if self._loop_units:  # more than one batch waits: the next runs once this one is done
+            with self._state:
+                self._waiting_loop = loop
         try:
             connection = self._open_connection()
             transaction = connection.begin()
