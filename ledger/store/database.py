@@ -348,9 +348,14 @@ class _GroupWriter:
         # The event loop's next batch (touched on the loop's thread only).
         self._loop_units: list[_Queued[Any]] = []
         self._flush_scheduled = False
+        self._loop_units_thread: int | None = None  # the loop's thread, while it runs units
 
     def run(self, unit: Callable[[Connection], T]) -> T:
-        if self._thread is not None and threading.get_ident() == self._thread.ident:
+        here = threading.get_ident()
+        if (self._thread is not None and here == self._thread.ident) or (
+            here == self._loop_units_thread
+        ):
+            # It would wait for the transaction that its own caller holds.
             raise RuntimeError("a write unit cannot start another write")
         queued = _Queued(unit)
         assert queued.done is not None
@@ -443,7 +448,11 @@ class _GroupWriter:
         try:
             connection = self._open_connection()
             transaction = connection.begin()
-            self._run_units(connection, batch)
+            self._loop_units_thread = threading.get_ident()
+            try:
+                self._run_units(connection, batch)
+            finally:
+                self._loop_units_thread = None
             committer = self._committer
             if committer is None:
                 raise RuntimeError("the database's writer has stopped")

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger.store import books
 from ledger.store.database import GROUP_COMMIT_UNITS_MAX, Database
 from ledger.store.tables import audit_events, idempotency_keys, user_scopes
+from ledger.store.tables import books as books_table
 from tests.api.conftest import balances, exchange
 
 WAIT_SECONDS_MAX = 30
@@ -247,3 +248,28 @@ def test_more_coroutines_than_one_batch_holds_all_commit(db: Database) -> None:
     assert outcomes[0] == codes
     with db.read() as conn:
         assert books.get_book(conn, codes[-1]).code == codes[-1]
+
+
+def test_a_unit_run_by_the_event_loop_cannot_start_another_write(db: Database) -> None:
+    """It would wait for the transaction its own batch holds: refused, never a deadlock."""
+    if not db.is_sqlite:
+        pytest.skip("group commit is SQLite's")
+    grouped = Database(db.engine, group_commit=True)
+
+    def nested(_conn: Connection) -> str:
+        return grouped.write(new_book("hh-nested"))
+
+    async def write_nested() -> str:
+        try:
+            return await grouped.write_async(nested)
+        except RuntimeError as error:
+            return str(error)
+
+    try:
+        threads, outcomes = in_threads([partial(asyncio.run, write_nested())])
+        threads[0].join(WAIT_SECONDS_MAX)
+        assert not threads[0].is_alive(), "the nested write deadlocked"
+    finally:
+        grouped.dispose()
+    assert outcomes[0] == "a write unit cannot start another write"
+    assert count(db, books_table, books_table.c.code == "hh-nested") == 0
