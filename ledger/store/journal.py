@@ -257,8 +257,7 @@ def assert_balance(
         raise LedgerRejected(
             [conflict("period_locked", "The book is locked on or before this date.", "date")]
         )
-    found = _accounts_for_posting(conn, book.id, [account_name])
-    account = found.get(account_name)
+    account = _account_for_posting(conn, book.id, account_name)
     if account is None:
         raise LedgerRejected(
             [invalid("account_unknown", "No such account in this book.", "account")]
@@ -509,11 +508,8 @@ _ACCOUNT_COLUMNS = (
     accounts.c.non_negative,
     _ASSERTED_UNTIL.label("asserted_until"),
 )
-_ACCOUNTS_BY_NAME = select(*_ACCOUNT_COLUMNS).where(
-    and_(
-        accounts.c.book_id == bindparam("book_id"),
-        accounts.c.name.in_(bindparam("names", expanding=True)),
-    )
+_ACCOUNT_BY_NAME = select(*_ACCOUNT_COLUMNS).where(
+    and_(accounts.c.book_id == bindparam("book_id"), accounts.c.name == bindparam("name"))
 )
 
 
@@ -579,29 +575,28 @@ def _book_for_posting(conn: Connection, book_code: str) -> _BookForPosting:
     return _BookForPosting(id=row.id, lock_date=row.lock_date)
 
 
-def _account_from_row(row: object) -> _AccountForPosting:
-    currencies: str = row.currencies  # type: ignore[attr-defined]
+def _account_from_columns(columns: Sequence[Any]) -> _AccountForPosting:
+    """An account from the driver's values of `_ACCOUNT_COLUMNS` (name excepted)."""
+    account_id, _name, open_date, close_date, currencies, non_negative, asserted_until = columns
     return _AccountForPosting(
-        id=row.id,  # type: ignore[attr-defined]
-        open_date=row.open_date,  # type: ignore[attr-defined]
-        close_date=row.close_date,  # type: ignore[attr-defined]
+        id=account_id,
+        open_date=_date(open_date),
+        close_date=_date_or_none(close_date),
         currencies=tuple(currencies.split()) if currencies else (),
-        non_negative=bool(row.non_negative),  # type: ignore[attr-defined]
-        asserted_until=row.asserted_until,  # type: ignore[attr-defined]
+        non_negative=bool(non_negative),
+        asserted_until=_date_or_none(asserted_until),
     )
 
 
-def _accounts_for_posting(
-    conn: Connection, book_id: int, names: Sequence[str]
-) -> dict[str, _AccountForPosting]:
-    rows = conn.execute(_ACCOUNTS_BY_NAME, {"book_id": book_id, "names": list(names)})
-    return {r.name: _account_from_row(r) for r in rows}
+def _account_for_posting(conn: Connection, book_id: int, name: str) -> _AccountForPosting | None:
+    rows = driver.fetch_all(conn, _ACCOUNT_BY_NAME, {"book_id": book_id, "name": name})
+    return _account_from_columns(rows[0]) if rows else None
 
 
 def _book_and_accounts(
     conn: Connection, book_code: str, names: Sequence[str]
 ) -> tuple[_BookForPosting, dict[str, _AccountForPosting]]:
-    """`_book_for_posting` and `_accounts_for_posting` in one query per 64 names."""
+    """The book and the named accounts it has, in one query per 64 names."""
     assert names, "a post names accounts"
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(names), _NAMES_PER_QUERY_MAX):
@@ -612,17 +607,9 @@ def _book_and_accounts(
         raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
     book = _BookForPosting(id=rows[0][0], lock_date=_date_or_none(rows[0][1]))
     found: dict[str, _AccountForPosting] = {}
-    for _book_id, _lock_date, account_id, name, open_date, close_date, *rest in rows:
-        if account_id is not None:
-            currencies, non_negative, asserted_until = rest
-            found[name] = _AccountForPosting(
-                id=account_id,
-                open_date=_date(open_date),
-                close_date=_date_or_none(close_date),
-                currencies=tuple(currencies.split()) if currencies else (),
-                non_negative=bool(non_negative),
-                asserted_until=_date_or_none(asserted_until),
-            )
+    for row in rows:
+        if row[2] is not None:  # an account (NULLs: the book has none of these names)
+            found[row[3]] = _account_from_columns(row[2:])
     return book, found
 
 
