@@ -33,6 +33,7 @@ from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.ratelimit import SlidingWindowLimiter, UsernameLockout
 from api.requests import request_context_middleware
+from api.writes import provide_writer
 from ledger.access import users
 from ledger.access.secrets import load_secret_key
 from ledger.store.database import Database
@@ -120,6 +121,7 @@ def create_app(
         dependencies={
             "db": Provide(_provide_db, sync_to_thread=False),
             "principal": Provide(current_principal, sync_to_thread=False),
+            "writer": Provide(provide_writer, sync_to_thread=False),
         },
         middleware=[request_context_middleware],
         exception_handlers=EXCEPTION_HANDLERS,

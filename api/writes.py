@@ -1,5 +1,10 @@
-"""Every change goes through `audited_write`: one database transaction holding the
-Idempotency-Key claim, the change itself and its audit event.
+"""Every change goes through one write path, `AuditedWriter` (the handler dependency
+`writer`): one database transaction holding the Idempotency-Key claim, the change itself and
+its audit event. A write handler reads
+
+    return await writer.write("grant.disburse", work, data)
+
+where `work(conn)` makes the change and returns the finished response value.
 
 The response is encoded once and stored with the key; a retry with the same key and body
 gets the same bytes back with `Idempotent-Replayed: true`, and records no second event.
@@ -13,13 +18,15 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
+from litestar.di import NamedDependency
+from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import forget_callers
 from api.requests import request_facts
 from ledger.access.audit import record_event
 from ledger.access.policy import Principal
-from ledger.store.database import Database
+from ledger.store.database import Database, run_blocking
 from ledger.store.idempotency import (
     StoredResponse,
     fingerprint,
@@ -33,6 +40,64 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 ResultT = TypeVar("ResultT", bound=msgspec.Struct)
 # Changes to these objects can change who a bearer token signs in or what book a path names.
 _ACCESS_OBJECT_TYPES = frozenset({"user", "token", "book"})
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedWriter:
+    """The one write path of the controllers, injected per request as `writer`.
+
+    It holds what every write needs from the request (the database, the caller, the
+    Idempotency-Key), so a handler names only the action, the work and the request body.
+    """
+
+    db: Database
+    request: Request[Any, Any, Any]
+    principal: Principal
+
+    async def write(
+        self,
+        action: str,
+        work: Callable[[Connection], ResultT],
+        data: msgspec.Struct | None = None,
+        *,
+        status_code: int = HTTP_201_CREATED,
+        book: str | None = None,
+        idempotent: bool = True,
+        loop_batch: bool = False,
+    ) -> Response[ResultT]:
+        """Run `work` once (per Idempotency-Key), audit it as `action`, and answer with what it
+        returned, encoded once.
+
+        The work runs on a worker thread (and from there on the database's writer), never on
+        the event loop. `loop_batch=True` is for the busiest route only (posting a
+        transaction): the work joins the group-commit batch the event loop runs.
+        """
+        audited = _AuditedWrite.of(
+            self.request, self.principal, data, status_code, action, work, book, idempotent
+        )
+        if loop_batch:
+            stored = await run_idempotent_async(
+                self.db, audited.scope, audited.key, audited.request_fingerprint, audited.work
+            )
+        else:
+            stored = await run_blocking(
+                run_idempotent,
+                self.db,
+                audited.scope,
+                audited.key,
+                audited.request_fingerprint,
+                audited.work,
+            )
+        return audited.answer(self.request, stored)
+
+
+def provide_writer(
+    request: Request[Any, Any, Any],
+    db: NamedDependency[Database],
+    principal: NamedDependency[Principal],
+) -> AuditedWriter:
+    """The `writer` dependency of every write handler."""
+    return AuditedWriter(db, request, principal)
 
 
 def object_id_of(result: msgspec.Struct) -> str | None:
@@ -58,7 +123,7 @@ def audited_write(
 ) -> Response[ResultT]:
     """Run `unit` once (per Idempotency-Key), audit it, and answer with its result."""
     write = _AuditedWrite.of(request, principal, data, status_code, action, unit, book, idempotent)
-    stored = run_idempotent(db, write.scope, write.key, write.request_fingerprint, write.unit)
+    stored = run_idempotent(db, write.scope, write.key, write.request_fingerprint, write.work)
     return write.answer(request, stored)
 
 
@@ -78,7 +143,7 @@ async def audited_write_async(
     thread (on SQLite it goes straight to the group writer). For the busiest routes."""
     write = _AuditedWrite.of(request, principal, data, status_code, action, unit, book, idempotent)
     stored = await run_idempotent_async(
-        db, write.scope, write.key, write.request_fingerprint, write.unit
+        db, write.scope, write.key, write.request_fingerprint, write.work
     )
     return write.answer(request, stored)
 
@@ -86,12 +151,12 @@ async def audited_write_async(
 @dataclass(frozen=True, slots=True)
 class _AuditedWrite:
     """One audited write, ready to run: its idempotency scope, key and fingerprint, and the
-    unit of work that makes the change, records its event and encodes the answer."""
+    work that makes the change, records its event and encodes the answer."""
 
     scope: str
     key: str | None
     request_fingerprint: str
-    unit: Callable[[Connection], tuple[int, bytes]]
+    work: Callable[[Connection], tuple[int, bytes]]
     object_type: str
 
     @classmethod
@@ -102,7 +167,7 @@ class _AuditedWrite:
         data: msgspec.Struct | None,
         status_code: int,
         action: str,
-        unit: Callable[[Connection], ResultT],
+        work: Callable[[Connection], ResultT],
         book: str | None,
         idempotent: bool,
     ) -> _AuditedWrite:
@@ -116,7 +181,7 @@ class _AuditedWrite:
         object_type = action.split(".", 1)[0]
 
         def write(conn: Connection) -> tuple[int, bytes]:
-            result = unit(conn)
+            result = work(conn)
             record_event(
                 conn,
                 principal,
@@ -133,7 +198,7 @@ class _AuditedWrite:
             scope=f"{principal.user_id} {scope}",
             key=key,
             request_fingerprint=request_fingerprint,
-            unit=write,
+            work=write,
             object_type=object_type,
         )
 
