@@ -12,11 +12,11 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.access.policy import ROLES, Principal, parse_scope
@@ -297,14 +297,14 @@ def disable_user(conn: Connection, user_id: int, by_user_id: int) -> User:
 # -- API tokens for field devices -----------------------------------------------------------
 
 
-def _token_from_row(row: object) -> ApiToken:
+def _token_from_row(row: Row[Any]) -> ApiToken:
     return ApiToken(
-        id=row.id,  # type: ignore[attr-defined]
-        user_id=row.user_id,  # type: ignore[attr-defined]
-        name=row.name,  # type: ignore[attr-defined]
-        created_at=row.created_at,  # type: ignore[attr-defined]
-        expires_at=row.expires_at,  # type: ignore[attr-defined]
-        revoked_at=row.revoked_at,  # type: ignore[attr-defined]
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
     )
 
 

@@ -1,6 +1,6 @@
 """Books, commodities, accounts and lock dates: the frame the journal posts into.
 
-Each function takes an open `Connection` (the caller owns the unit of work) and raises
+Each function takes an open `Connection` (the caller owns the transaction) and raises
 `LedgerRejected` with errors as data when a request cannot be honoured.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Row, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -132,16 +133,16 @@ def create_commodity(conn: Connection, commodity: Commodity) -> Commodity:
 # -- books ---------------------------------------------------------------------------------
 
 
-def _book_from_row(row: object) -> Book:
+def _book_from_row(row: Row[Any]) -> Book:
     return Book(
-        id=row.id,  # type: ignore[attr-defined]
-        code=row.code,  # type: ignore[attr-defined]
-        name=row.name,  # type: ignore[attr-defined]
-        kind=row.kind,  # type: ignore[attr-defined]
-        operating_currency=row.operating_currency,  # type: ignore[attr-defined]
-        lock_date=row.lock_date,  # type: ignore[attr-defined]
-        created_at=row.created_at,  # type: ignore[attr-defined]
-        province=row.province,  # type: ignore[attr-defined]
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        kind=row.kind,
+        operating_currency=row.operating_currency,
+        lock_date=row.lock_date,
+        created_at=row.created_at,
+        province=row.province,
     )
 
 
@@ -244,16 +245,16 @@ def set_lock_date(conn: Connection, book_code: str, lock_date: datetime.date) ->
 # -- accounts ------------------------------------------------------------------------------
 
 
-def _account_from_row(row: object) -> Account:
-    currencies: str = row.currencies  # type: ignore[attr-defined]
+def _account_from_row(row: Row[Any]) -> Account:
+    currencies: str = row.currencies
     return Account(
-        id=row.id,  # type: ignore[attr-defined]
-        book_id=row.book_id,  # type: ignore[attr-defined]
-        name=row.name,  # type: ignore[attr-defined]
-        open_date=row.open_date,  # type: ignore[attr-defined]
-        close_date=row.close_date,  # type: ignore[attr-defined]
+        id=row.id,
+        book_id=row.book_id,
+        name=row.name,
+        open_date=row.open_date,
+        close_date=row.close_date,
         currencies=tuple(currencies.split()) if currencies else (),
-        non_negative=bool(row.non_negative),  # type: ignore[attr-defined]
+        non_negative=bool(row.non_negative),
     )
 
 

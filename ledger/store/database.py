@@ -1,12 +1,12 @@
-"""The database handle: engine set-up per dialect, read and write units of work.
+"""The database handle: engine set-up per dialect, and the transactions work runs in.
 
 SQLite (the embedded default): WAL, `synchronous=FULL` (a commit is durable), foreign keys
 on, a busy timeout, reads through a memory map, and `BEGIN IMMEDIATE` for writes, which are
 also serialised inside the process so that writers queue instead of spinning on
-SQLITE_BUSY. With `group_commit` (the API server), concurrent units run several in one
-transaction, a savepoint each, and commit together (`_GroupWriter`).
+SQLITE_BUSY. With `group_commit` (the API server), the work of concurrent writes runs in one
+transaction, a savepoint each, and commits together (`_GroupWriter`).
 PostgreSQL: READ COMMITTED; balance rows are updated with atomic upserts in a fixed order,
-and a unit of work is retried on serialization failure or deadlock.
+and a write's work is retried on serialization failure or deadlock.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -39,8 +39,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # rather than as an error code; the file lives on a local disk (./var/ by default).
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 WRITE_ATTEMPTS_MAX = 8
-# Units of work committed together by the group writer, at most.
-GROUP_COMMIT_UNITS_MAX = 64
+# Writes committed together by the group writer, at most.
+GROUP_COMMIT_WRITES_MAX = 64
 # PostgreSQL SQLSTATEs worth retrying: serialization_failure, deadlock_detected.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
@@ -116,8 +116,9 @@ class Database:
     ) -> Database:
         """A handle on `url` (default: `DATABASE_URL`).
 
-        `group_commit` (SQLite only; ignored for PostgreSQL) hands every write to one writer
-        thread that commits concurrent units together: for a server with many clients.
+        `group_commit` (SQLite only; ignored for PostgreSQL) commits concurrent writes
+        together, one transaction and one COMMIT for many (`_GroupWriter`): for a server with
+        many clients.
         """
         url = normalise_url(url) if url else database_url_from_env()
         if url.startswith("sqlite"):
@@ -144,7 +145,7 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only unit of work that sees one consistent snapshot.
+        """A read-only transaction that sees one consistent snapshot.
 
         SQLite gives it with BEGIN (WAL readers see the database as of their first read).
         PostgreSQL needs REPEATABLE READ: at READ COMMITTED an export or an as-of trial
@@ -159,53 +160,55 @@ class Database:
             with connection.begin():
                 yield connection
 
-    def write(self, unit: Callable[[Connection], T]) -> T:
-        """Run `unit` in one write transaction; commit if it returns, roll back if it raises.
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in one write transaction; commit if it returns, roll back if it raises.
 
-        Returns only once what `unit` wrote is committed (durably, on SQLite). Retried from the
-        start on a transient conflict, so `unit` must not have effects outside the database.
-        Domain rejections (`LedgerRejected`) are never retried. With group commit, `unit`
+        Returns only once what `work` wrote is committed (durably, on SQLite). Retried from the
+        start on a transient conflict, so `work` must not have effects outside the database.
+        Domain rejections (`LedgerRejected`) are never retried. With group commit, `work`
         runs on the writer thread (in a copy of the caller's context variables), inside a
         savepoint: if it raises, its changes alone are undone and the caller gets the error.
         """
         if self._writer is not None:
-            return self._writer.run(unit)
-        return self._write_retried(unit)
+            return self._writer.run(work)
+        return self._write_retried(work)
 
-    async def write_async(self, unit: Callable[[Connection], T]) -> T:
-        """`write` for a coroutine. With group commit the unit goes to the writer thread and is
-        awaited without holding a worker thread; otherwise `write` runs on the event loop's
-        default executor."""
+    async def write_async(self, work: Callable[[Connection], T]) -> T:
+        """`write` for a coroutine. With group commit `work` joins the event loop's batch: the
+        loop runs it (in a savepoint, in a copy of the caller's context variables) and hands
+        only the COMMIT to the committer thread, so `work` must be short and must not start
+        another write. Otherwise `write` runs on the event loop's default executor."""
         if self._writer is not None:
-            return await self._writer.run_async(unit, asyncio.get_running_loop())
-        return await run_blocking(self.write, unit)
+            return await self._writer.run_async(work, asyncio.get_running_loop())
+        return await run_blocking(self.write, work)
 
     @property
     def group_commit(self) -> bool:
-        """Whether one writer thread runs every write (so no two writes ever overlap)."""
+        """Whether concurrent writes are committed together (SQLite). One write transaction is
+        open at a time, held by the writer thread or the event loop, so no two writes overlap."""
         return self._writer is not None
 
     @property
     def queued_writes(self) -> int:
-        """Write units waiting for the group writer (always 0 without group commit)."""
+        """Writes waiting for the group writer (always 0 without group commit)."""
         return 0 if self._writer is None else self._writer.queued
 
-    def _write_retried(self, unit: Callable[[Connection], T]) -> T:
+    def _write_retried(self, work: Callable[[Connection], T]) -> T:
         for attempt in range(1, WRITE_ATTEMPTS_MAX + 1):
             try:
-                return self._write_once(unit)
+                return self._write_once(work)
             except DBAPIError as error:
                 if attempt == WRITE_ATTEMPTS_MAX or not self._is_transient(error):
                     raise
                 time.sleep(min(0.002 * 2**attempt, 0.2))
         raise AssertionError("unreachable")
 
-    def _write_once(self, unit: Callable[[Connection], T]) -> T:
+    def _write_once(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
             with self._write_lock, self._write_connection() as connection:
-                return unit(connection)
+                return work(connection)
         with self._write_connection() as connection:
-            return unit(connection)
+            return work(connection)
 
     @contextmanager
     def _write_connection(self) -> Iterator[Connection]:
@@ -239,17 +242,18 @@ async def run_blocking(function: Callable[..., T], *args: Any) -> T:
 
 
 class _Queued(Generic[T]):
-    """One unit of work waiting for the writer thread, and then its outcome.
+    """One write's work waiting for its batch (the writer thread's or the event loop's), and
+    then its outcome.
 
     The caller waits on `done` (a thread) or on `future` (a coroutine on `loop`).
     """
 
-    __slots__ = ("alone", "context", "done", "error", "final", "future", "loop", "result", "unit")
+    __slots__ = ("alone", "context", "done", "error", "final", "future", "loop", "result", "work")
 
     def __init__(
-        self, unit: Callable[[Connection], T], loop: asyncio.AbstractEventLoop | None = None
+        self, work: Callable[[Connection], T], loop: asyncio.AbstractEventLoop | None = None
     ) -> None:
-        self.unit = unit
+        self.work = work
         self.context = contextvars.copy_context()
         self.loop = loop
         self.done: threading.Lock | None = None
@@ -267,15 +271,16 @@ class _Queued(Generic[T]):
     def outcome(self) -> T:
         if self.error is not None:
             raise self.error
-        return self.result  # type: ignore[return-value]
+        # `result` is set when `error` is not (T may itself allow None).
+        return cast(T, self.result)
 
     def settle(self) -> None:
-        """On the caller's loop: wake the coroutine awaiting this unit."""
+        """On the caller's loop: wake the coroutine awaiting this write."""
         if self.future is not None and not self.future.done():
             self.future.set_result(None)
 
     def run(self, connection: Connection) -> None:
-        self.result = self.context.run(self.unit, connection)
+        self.result = self.context.run(self.work, connection)
         self.error = None
 
     def fail(self, error: BaseException) -> None:
@@ -304,30 +309,31 @@ def _settle_all(batch: list[_Queued[Any]]) -> None:
 
 
 class _BatchBrokenError(Exception):
-    """The batch's transaction cannot go on (a database error): run its units one by one."""
+    """The batch's transaction cannot go on (a database error): run its writes one by one."""
 
 
 class _GroupWriter:
-    """Group commit for SQLite: one transaction and one COMMIT (one `fsync`) for many units.
+    """Group commit for SQLite: one transaction and one COMMIT (one `fsync`) for many writes.
 
-    Units arrive two ways, and one transaction is open at a time, held by whoever runs it:
+    The work of a write arrives two ways, and one transaction is open at a time, held by
+    whoever runs it:
 
-    - from a thread (`run`: sync handlers, the command line): the writer thread takes the unit
-      and whatever else has queued behind it (up to `GROUP_COMMIT_UNITS_MAX`), opens one
-      `BEGIN IMMEDIATE` transaction, runs each unit in a savepoint, commits once and only then
-      hands each caller its outcome;
-    - from a coroutine (`run_async`: the busiest route): the unit joins the event loop's
-      batch, and the loop runs the batch's units itself, each in a savepoint, then hands only
+    - from a thread (`run`: sync handlers, worker threads, the command line): the writer
+      thread takes the work and whatever else has queued behind it (up to
+      `GROUP_COMMIT_WRITES_MAX`), opens one `BEGIN IMMEDIATE` transaction, runs each work in a
+      savepoint, commits once and only then hands each caller its outcome;
+    - from a coroutine (`run_async`: the busiest route): the work joins the event loop's
+      batch, and the loop runs the batch's work itself, each in a savepoint, then hands only
       the COMMIT to the committer thread and goes on serving requests while the disk works.
-      Running the units on the loop is what makes this fast: on the writer thread, their
-      Python code waited for the GIL that the loop held, once per statement, and those
-      hand-overs cost as much as the units. The loop's next batch starts when the commit is
-      done, with every unit that arrived meanwhile.
+      Running the work on the loop is what makes this fast: on the writer thread, its Python
+      code waited for the GIL that the loop held, once per statement, and those hand-overs
+      cost as much as the work. The loop's next batch starts when the commit is done, with
+      every write that arrived meanwhile.
 
     The writer thread goes first when both wait, so a busy loop cannot starve it. No request
-    is answered before its data is durable. A unit that raises (a `LedgerRejected`, a bug) is
+    is answered before its data is durable. Work that raises (a `LedgerRejected`, a bug) is
     rolled back to its savepoint alone; the others still commit. A database error (the lock
-    held by another process, a failed COMMIT) rolls the batch back, and its units then run
+    held by another process, a failed COMMIT) rolls the batch back, and its writes then run
     again, one transaction each, with the usual retries, so each caller gets its own outcome
     as if it had run alone. A loop batch's BEGIN waits for another process's write lock like
     any write (at most the busy timeout), and the loop waits with it.
@@ -346,18 +352,19 @@ class _GroupWriter:
         self._thread_waiting = False
         self._waiting_loop: asyncio.AbstractEventLoop | None = None
         # The event loop's next batch (touched on the loop's thread only).
-        self._loop_units: list[_Queued[Any]] = []
+        self._loop_writes: list[_Queued[Any]] = []
         self._flush_scheduled = False
-        self._loop_units_thread: int | None = None  # the loop's thread, while it runs units
+        self._loop_work_thread: int | None = None  # the loop's thread, while it runs work
 
-    def run(self, unit: Callable[[Connection], T]) -> T:
+    def run(self, work: Callable[[Connection], T]) -> T:
         here = threading.get_ident()
         if (self._thread is not None and here == self._thread.ident) or (
-            here == self._loop_units_thread
+            here == self._loop_work_thread
         ):
-            # It would wait for the transaction that its own caller holds.
+            # It would wait for the transaction that its own caller holds. (The message is
+            # older than the word `work`; tests and logs match it.)
             raise RuntimeError("a write unit cannot start another write")
-        queued = _Queued(unit)
+        queued = _Queued(work)
         assert queued.done is not None
         self._ensure_started()
         self._queue.put(queued)
@@ -365,24 +372,24 @@ class _GroupWriter:
         return queued.outcome()
 
     async def run_async(
-        self, unit: Callable[[Connection], T], loop: asyncio.AbstractEventLoop
+        self, work: Callable[[Connection], T], loop: asyncio.AbstractEventLoop
     ) -> T:
-        queued = _Queued(unit, loop)
+        queued = _Queued(work, loop)
         assert queued.future is not None
         self._ensure_started()  # it runs again, alone, what a broken batch leaves
-        self._loop_units.append(queued)
+        self._loop_writes.append(queued)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             # Two turns of the loop later: requests that arrived with this one reach this
             # point meanwhile and join the batch (bigger batches, fewer COMMITs).
             loop.call_soon(loop.call_soon, self._run_loop_batch, loop)
-        # Shielded: once queued, the unit runs and commits even if this request is cancelled.
+        # Shielded: once queued, the work runs and commits even if this request is cancelled.
         await asyncio.shield(queued.future)
         return queued.outcome()
 
     @property
     def queued(self) -> int:
-        return self._queue.qsize() + len(self._loop_units)
+        return self._queue.qsize() + len(self._loop_writes)
 
     def stop(self) -> None:
         with self._start_lock:
@@ -435,30 +442,30 @@ class _GroupWriter:
     # -- the event loop's batches -----------------------------------------------------------
 
     def _run_loop_batch(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the loop: run the waiting units in one transaction, then hand it to the
-        committer. Runs again when the transaction is let go, if units are still waiting."""
+        """On the loop: run the waiting writes' work in one transaction, then hand it to the
+        committer. Runs again when the transaction is let go, if writes are still waiting."""
         self._flush_scheduled = False
-        if not self._loop_units or not self._take_for_loop(loop):
+        if not self._loop_writes or not self._take_for_loop(loop):
             return
-        batch = self._loop_units[:GROUP_COMMIT_UNITS_MAX]
-        del self._loop_units[:GROUP_COMMIT_UNITS_MAX]
-        if self._loop_units:  # more than one batch waits: the next runs once this one is done
+        batch = self._loop_writes[:GROUP_COMMIT_WRITES_MAX]
+        del self._loop_writes[:GROUP_COMMIT_WRITES_MAX]
+        if self._loop_writes:  # more than one batch waits: the next runs once this one is done
             with self._state:
                 self._waiting_loop = loop
         try:
             connection = self._open_connection()
             transaction = connection.begin()
-            self._loop_units_thread = threading.get_ident()
+            self._loop_work_thread = threading.get_ident()
             try:
-                self._run_units(connection, batch)
+                self._run_in_savepoints(connection, batch)
             finally:
-                self._loop_units_thread = None
+                self._loop_work_thread = None
             committer = self._committer
             if committer is None:
                 raise RuntimeError("the database's writer has stopped")
             committer.submit(self._commit_loop_batch, transaction, batch)
         except (DBAPIError, _BatchBrokenError, RuntimeError) as error:
-            # Nothing of the batch committed: each unit runs again, alone, on the writer
+            # Nothing of the batch committed: each write runs again, alone, on the writer
             # thread (which may retry and wait); RuntimeError: the committer has stopped.
             self._close_connection()
             self._let_go()
@@ -517,7 +524,7 @@ class _GroupWriter:
                     return
                 batch = [first]
                 stopping = False
-                while len(batch) < GROUP_COMMIT_UNITS_MAX:
+                while len(batch) < GROUP_COMMIT_WRITES_MAX:
                     try:
                         queued = self._queue.get_nowait()
                     except queue.Empty:
@@ -530,7 +537,7 @@ class _GroupWriter:
                 try:
                     self._run_batch(batch)
                 except BaseException as error:
-                    # Something no unit should raise (SystemExit...): whatever has not
+                    # Something no work should raise (SystemExit...): whatever has not
                     # committed fails with it, and the writer carries on with a new connection.
                     self._close_connection()
                     for queued in batch:
@@ -558,27 +565,27 @@ class _GroupWriter:
         try:
             connection = self._open_connection()
             with connection.begin():
-                self._run_units(connection, batch)
+                self._run_in_savepoints(connection, batch)
             for queued in batch:
                 queued.final = True
         except (DBAPIError, _BatchBrokenError):
-            # Nothing of the batch committed: each unit runs again, alone.
+            # Nothing of the batch committed: each write runs again, alone.
             self._close_connection()
             for queued in batch:
                 queued.error = None
                 self._run_alone(queued)
 
-    def _run_units(self, connection: Connection, batch: list[_Queued[Any]]) -> None:
-        """Each unit in a savepoint of the open transaction; a unit that raises is rolled back
+    def _run_in_savepoints(self, connection: Connection, batch: list[_Queued[Any]]) -> None:
+        """Each write's work in a savepoint of the open transaction; work that raises is rolled back
         alone (the caller gets the error). `_BatchBrokenError` when the transaction cannot go on.
         """
         # Savepoints straight on the driver: SQLAlchemy's nested transactions cost more than
-        # the statements of a small unit.
+        # the statements of a small write.
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None
         for queued in batch:
             try:
-                dbapi.execute("SAVEPOINT ledger_unit")
+                dbapi.execute("SAVEPOINT ledger_work")
                 queued.run(connection)
             except (DBAPIError, sqlite3.Error) as error:
                 raise _BatchBrokenError from error
@@ -587,16 +594,16 @@ class _GroupWriter:
                 if not dbapi.in_transaction:  # some errors end the transaction
                     raise _BatchBrokenError from error
                 try:
-                    dbapi.execute("ROLLBACK TO ledger_unit")
+                    dbapi.execute("ROLLBACK TO ledger_work")
                 except sqlite3.Error as broken:
                     raise _BatchBrokenError from broken
             try:
-                dbapi.execute("RELEASE ledger_unit")
+                dbapi.execute("RELEASE ledger_work")
             except sqlite3.Error as error:
                 raise _BatchBrokenError from error
 
     def _run_alone(self, queued: _Queued[Any]) -> None:
-        """One unit in its own transaction, retried like `Database.write`."""
+        """One write's work in its own transaction, retried like `Database.write`."""
         for attempt in range(1, WRITE_ATTEMPTS_MAX + 1):
             connection = self._open_connection()
             try:
@@ -616,7 +623,7 @@ class _GroupWriter:
 
     def _open_connection(self) -> Connection:
         # One connection, used by whoever holds the transaction: checking one out of the pool
-        # per unit costs more than the unit's own statements.
+        # per write costs more than its work's own statements.
         if self._connection is None:
             self._connection = self._db.engine.connect().execution_options(ledger_write=True)
         return self._connection

@@ -46,10 +46,10 @@ def run_idempotent(
     scope: str,
     key: str | None,
     request_fingerprint: str,
-    unit: Callable[[Connection], tuple[int, bytes]],
+    work: Callable[[Connection], tuple[int, bytes]],
 ) -> StoredResponse:
-    """Run `unit` (which returns status and body) once per (scope, key) in one write."""
-    claimed = claiming_unit(scope, key, request_fingerprint, unit)
+    """Run `work` (which returns status and body) once per (scope, key) in one write."""
+    claimed = claiming_work(scope, key, request_fingerprint, work)
     attempts_max = 1 if key is None else CLAIM_ATTEMPTS_MAX
     for attempt in range(1, attempts_max + 1):
         try:
@@ -67,31 +67,32 @@ async def run_idempotent_async(
     scope: str,
     key: str | None,
     request_fingerprint: str,
-    unit: Callable[[Connection], tuple[int, bytes]],
+    work: Callable[[Connection], tuple[int, bytes]],
 ) -> StoredResponse:
-    """`run_idempotent` for a coroutine. With group commit one thread runs every write, so no
-    other request can claim the key between our read and our insert: one attempt, awaited
-    from the writer. Otherwise `run_idempotent` runs on the default executor."""
+    """`run_idempotent` for a coroutine. With group commit one write transaction is open at a
+    time (`Database.group_commit`), so no other request can claim the key between our read
+    and our insert: one attempt, run in the event loop's batch (`Database.write_async`).
+    Otherwise `run_idempotent` runs on the default executor."""
     if db.group_commit:
-        return await db.write_async(claiming_unit(scope, key, request_fingerprint, unit))
-    return await run_blocking(run_idempotent, db, scope, key, request_fingerprint, unit)
+        return await db.write_async(claiming_work(scope, key, request_fingerprint, work))
+    return await run_blocking(run_idempotent, db, scope, key, request_fingerprint, work)
 
 
-def claiming_unit(
+def claiming_work(
     scope: str,
     key: str | None,
     request_fingerprint: str,
-    unit: Callable[[Connection], tuple[int, bytes]],
+    work: Callable[[Connection], tuple[int, bytes]],
 ) -> Callable[[Connection], StoredResponse]:
-    """The unit of work that claims (scope, key), runs `unit` and stores its response, or
-    replays the response stored for it. Without a key: `unit` alone."""
+    """The work that claims (scope, key), runs `work` and stores its response, or replays the
+    response stored for it. Without a key: `work` alone."""
     if key is None:
 
-        def unkeyed_unit(conn: Connection) -> StoredResponse:
-            status, body = unit(conn)
+        def unkeyed_work(conn: Connection) -> StoredResponse:
+            status, body = work(conn)
             return StoredResponse(status, body, replayed=False)
 
-        return unkeyed_unit
+        return unkeyed_work
     if not 1 <= len(key) <= KEY_LENGTH_MAX or not key.isprintable():
         raise LedgerRejected(
             [
@@ -114,7 +115,7 @@ def claiming_unit(
             ]
         )
 
-    def claimed_unit(conn: Connection) -> StoredResponse:
+    def claimed_work(conn: Connection) -> StoredResponse:
         stored = conn.execute(_STORED_RESPONSE, {"scope": scope, "key": key}).first()
         if stored is not None:
             if stored.fingerprint != request_fingerprint:
@@ -139,14 +140,14 @@ def claiming_unit(
                 "created_at": utc_now(),
             },
         )
-        status, body = unit(conn)
+        status, body = work(conn)
         conn.execute(
             _STORE_RESPONSE,
             {"b_scope": scope, "b_key": key, "status_code": status, "response_body": body},
         )
         return StoredResponse(status, body, replayed=False)
 
-    return claimed_unit
+    return claimed_work
 
 
 # Built once: a keyed write runs all three.

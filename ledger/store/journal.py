@@ -7,7 +7,8 @@
 3. exact money: integers in smallest units, precision checked by the core;
 4. append-only: rows are only inserted (database triggers refuse UPDATE and DELETE), a
    reversal undoes a transaction once, and nothing is posted on or before the lock date;
-5. idempotency is handled one level up, in `ledger.store.idempotency`, in the same unit;
+5. idempotency is handled one level up, in `ledger.store.idempotency`, in the same
+   database transaction;
 6. balances are upserted in the same database transaction as the postings;
 7. concurrency: balance rows are changed by atomic upserts in a fixed (account, commodity)
    order, and a non-negative account is checked on the value the upsert returns, so two
@@ -141,7 +142,7 @@ def post(
     """Check `txn` against the pure rules and the book's state, then write it.
 
     Returns the transaction id. Raises `LedgerRejected` and writes nothing when any check
-    fails (the caller's unit of work rolls back).
+    fails (the caller's transaction rolls back).
     """
     return post_many(
         conn,

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ledger.store import books
-from ledger.store.database import GROUP_COMMIT_UNITS_MAX, Database
+from ledger.store.database import GROUP_COMMIT_WRITES_MAX, Database
 from ledger.store.tables import audit_events, idempotency_keys, user_scopes
 from ledger.store.tables import books as books_table
 from tests.api.conftest import balances, exchange
@@ -232,7 +232,7 @@ def test_more_coroutines_than_one_batch_holds_all_commit(db: Database) -> None:
     if not db.is_sqlite:
         pytest.skip("group commit is SQLite's")
     grouped = Database(db.engine, group_commit=True)
-    codes = [f"hh-{i:03d}" for i in range(GROUP_COMMIT_UNITS_MAX + 6)]
+    codes = [f"hh-{i:03d}" for i in range(GROUP_COMMIT_WRITES_MAX + 6)]
 
     async def all_writes() -> list[Any]:
         return list(await asyncio.gather(*(grouped.write_async(new_book(c)) for c in codes)))
