@@ -65,7 +65,7 @@ from bench.common import (
     scratch_dir,
 )
 from ledger.core.transaction import PostingDraft, TransactionDraft
-from ledger.store import journal
+from ledger.store import journal, journal_reads
 from ledger.store.database import Database
 
 TARGET_RATIO = 0.40
@@ -322,7 +322,7 @@ def raw_commits(path: Path, seconds: float, accounts_n: int) -> float:
 
 def journal_commits(path: Path, seconds: float, accounts_n: int) -> tuple[float, float]:
     """What the POST handler's unit of work costs without HTTP: `journal.post_draft` and
-    `journal.load_transaction` (the response) in one `db.write` per transaction.
+    `journal_reads.load_transaction` (the response) in one `db.write` per transaction.
 
     Returns transactions per second and CPU microseconds per transaction.
     """
@@ -345,7 +345,7 @@ def journal_commits(path: Path, seconds: float, accounts_n: int) -> tuple[float,
         )
 
         def unit(conn: Connection, draft: TransactionDraft = draft) -> object:
-            return journal.load_transaction(
+            return journal_reads.load_transaction(
                 conn, BOOK_CODE, journal.post_draft(conn, BOOK_CODE, draft)
             )
 

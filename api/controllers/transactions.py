@@ -22,14 +22,14 @@ from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
 from ledger.core import limits
 from ledger.grants import service as grants
-from ledger.store import books, journal, queries
+from ledger.store import books, journal, journal_reads, queries
 from ledger.store.database import Database
 
 
 def _transaction(
     conn: Connection, book: FromPath[str], transaction_id: FromPath[int]
 ) -> Transaction:
-    stored = journal.load_transaction(conn, book, transaction_id)
+    stored = journal_reads.load_transaction(conn, book, transaction_id)
     return Transaction.of(book, stored, books.commodity_precisions(conn))
 
 

@@ -11,7 +11,7 @@ import msgspec
 from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.core.transaction import PostingDraft, PriceDraft, TransactionDraft
-from ledger.store.journal import StoredTransaction
+from ledger.store.journal_reads import StoredTransaction
 
 Amount = Annotated[
     str, msgspec.Meta(max_length=limits.AMOUNT_TEXT_LENGTH_MAX, examples=["-100.00", "410000"])

@@ -24,7 +24,7 @@ from ledger.funds.rules import BUDGET_LINE_NAME_LENGTH_MAX, DONOR_LENGTH_MAX
 from ledger.grants import service as grants
 from ledger.reports.pdf import lay_out, render_html
 from ledger.reports.words import CURRENCY_WORDS, WHOLE_UNITS_MAX
-from ledger.store import books, journal
+from ledger.store import books, journal_reads
 
 TEMPLATE = "receipt.html"
 
@@ -205,7 +205,7 @@ def disbursement_receipt(conn: Connection, grant_id: int, disbursement_id: int) 
     found = grants.get_disbursement(conn, grant_id, disbursement_id)
     award = funds.get_award(conn, grant.award_code)
     book = books.get_book(conn, award.book_code)
-    narration = journal.load_transaction(conn, award.book_code, found.org_transaction_id)
+    narration = journal_reads.load_transaction(conn, award.book_code, found.org_transaction_id)
     items = tuple(
         ReceiptItem(
             item.commodity,

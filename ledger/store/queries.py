@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, func, or_, select
 from ledger.core import limits
 from ledger.core.errors import LedgerRejected, invalid
 from ledger.store.books import get_book
-from ledger.store.journal import StoredTransaction, load_transactions
+from ledger.store.journal_reads import StoredTransaction, load_transactions
 from ledger.store.tables import (
     accounts,
     balances,

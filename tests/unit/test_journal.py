@@ -27,7 +27,7 @@ from ledger.core.transaction import (
     TransactionDraft,
     build_transaction,
 )
-from ledger.store import books, journal, queries
+from ledger.store import books, journal, journal_reads, queries
 from ledger.store.database import Database
 from ledger.store.tables import balances, postings, transactions
 
@@ -172,7 +172,7 @@ def test_what_is_posted_is_what_is_read_back(db: Database, org_book: str) -> Non
     )
     txn_id = db.write(lambda c: journal.post(c, org_book, posted, created_by="officer-kt"))
     with db.read() as conn:
-        stored = journal.load_transaction(conn, org_book, txn_id)
+        stored = journal_reads.load_transaction(conn, org_book, txn_id)
     assert stored.txn == posted
     assert stored.created_by == "officer-kt"
     assert (stored.reverses_id, stored.reversed_by) == (None, None)
@@ -237,7 +237,7 @@ def test_post_many_lands_all_or_nothing(db: Database, org_book: str) -> None:
     assert len(ids) == 2
     assert ids == sorted(ids)
     with db.read() as conn:
-        narrations = [journal.load_transaction(conn, org_book, i).txn.narration for i in ids]
+        narrations = [journal_reads.load_transaction(conn, org_book, i).txn.narration for i in ids]
     assert narrations == ["CTIP grant instalment", "Exchange for cash disbursements"]
     assert_stored_balances_equal_postings(db)
 
@@ -255,8 +255,8 @@ def test_a_reversal_undoes_the_original_once(db: Database, org_book: str) -> Non
         (INCOME, "USD"): -1_000_000,
     }
     with db.read() as conn:
-        original = journal.load_transaction(conn, org_book, exchange_id)
-        reversal = journal.load_transaction(conn, org_book, reversal_id)
+        original = journal_reads.load_transaction(conn, org_book, exchange_id)
+        reversal = journal_reads.load_transaction(conn, org_book, reversal_id)
     assert original.reversed_by == reversal_id
     assert reversal.reverses_id == exchange_id
     assert reversal.txn.narration.startswith(f"Reversal of transaction {exchange_id}")
