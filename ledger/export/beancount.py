@@ -1,33 +1,18 @@
-"""Beancount text of one book: a pure printer over the stored rows, streamed.
+"""The Beancount export of one book: its rows streamed out of the database, printed.
 
-`export_book` reads the tables in keyset batches of `EXPORT_BATCH_SIZE` rows, so its memory
-stays flat however large the book grows, and yields the text in chunks (one per batch).
-The output loads in Beancount 3 with zero errors for every book the journal accepts, and the
-balances Beancount computes from it equal the ledger's own (design invariant 9).
-
-How the ledger's meaning is carried over, where Beancount's differs (each checked against
-Beancount 3.2 itself):
-
-- A `close` sorts after the transactions of its day, so `close` on the account's close_date
-  accepts the postings dated that day and refuses later ones: exactly the journal's rule.
-- Our balance assertion holds at the END of its date; Beancount's `balance` holds at the
-  START of its date, so it is written dated one day later. Beancount checks a `balance`
-  against the account AND its sub-accounts, so the sub-accounts' units up to that day are
-  added, and it tolerates half a digit unless told otherwise, so `~ 0` makes it exact.
-  An assertion Beancount cannot check (dated on or after the account's close, or in a
-  currency the account's `open` does not list) is written as a comment.
-- A reversal and its original share the link `^reversal-<original id>`, derived from
-  `transactions.reverses_id` (rows are append-only: nothing is stored on the original).
-- Strings escape `\\` and `"` only; newlines, carriage returns, tabs and Khmer are read back
-  unchanged by Beancount's lexer.
+`export_book` reads the tables in keyset batches of `EXPORT_BATCH_SIZE` rows, and the
+transactions through the driver's streaming cursor, so its memory stays flat however large
+the book grows, and yields the text in chunks (one per batch). The text itself comes from the
+pure printer, `ledger.export.beancount_printer`, which says how the ledger's meaning is
+carried over. The balances Beancount computes from the output equal the ledger's own (design
+invariant 9).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -46,8 +31,20 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
-from ledger.core.amount import format_units, units_to_decimal
 from ledger.core.errors import LedgerRejected, not_found
+from ledger.export.beancount_printer import (
+    COMMODITY_DATE_DEFAULT,
+    ExportAssertion,
+    PostingRow,
+    format_assertion,
+    format_close,
+    format_commodity,
+    format_header,
+    format_open,
+    format_price,
+    format_transaction,
+    price_rate,
+)
 from ledger.store.driver import DriverStatement, stream_rows
 from ledger.store.prices import book_prices
 from ledger.store.tables import (
@@ -65,190 +62,6 @@ from ledger.store.tables import (
 # Rows read per query: bounds memory, and each batch's text is one yielded chunk.
 EXPORT_BATCH_SIZE = 1_000
 EXPORT_BATCH_SIZE_MAX = 10_000
-# Significant digits of a rate derived from a total price (total / units).
-PRICE_RATE_DIGITS = 12
-# Commodities are declared on this date, or on the book's earliest open date if earlier.
-COMMODITY_DATE_DEFAULT = datetime.date(1970, 1, 1)
-REVERSAL_LINK_PREFIX = "reversal-"
-
-
-# -- pure printing --------------------------------------------------------------------------
-
-
-def escape_string(s: str) -> str:
-    """The body of a Beancount string literal that reads back as exactly `s`."""
-    return s.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def quote(s: str) -> str:
-    return f'"{escape_string(s)}"'
-
-
-def format_decimal(number: Decimal) -> str:
-    """Plain positional text, never exponent notation ("1E-7" -> "0.0000001")."""
-    return format(number, "f")
-
-
-# The export prints from plain tuples, as the database driver returns them (no object per row:
-# at a million postings that is most of the cost). Their columns, by position:
-#
-# A transaction row:
-#    0  id                 int
-#    1  date               str, ISO "YYYY-MM-DD" (printed as it is, never parsed)
-#    2  payee              str | None
-#    3  narration          str
-#    4  reverses_id        int | None   the original, when this transaction is a reversal
-#    5  created_by         str | None
-#    6  reversed_by        int | None   the reversal, when this transaction has one
-TransactionRow = tuple[int, str, str | None, str, int | None, str | None, int | None]
-# A posting row:
-#    0  transaction id     int
-#    1  account            str
-#    2  units              int          smallest units of the commodity
-#    3  commodity          str
-#    4  price_commodity    str | None
-#    5  price_per_unit     str | None   exact decimal text, as stored
-#    6  price_total        int | None   smallest units of price_commodity, positive
-PostingRow = tuple[int, str, int, str, str | None, str | None, int | None]
-
-
-def price_rate(posting: PostingRow, precisions: Mapping[str, int]) -> Decimal | None:
-    """What one unit of the posting's commodity costs in its price commodity, if priced."""
-    _txn_id, _account, units, commodity, price_commodity, per_unit, total = posting
-    if price_commodity is None:
-        return None
-    if per_unit is not None:
-        return Decimal(per_unit)
-    assert total is not None, "a priced posting has a per-unit or a total price"
-    assert units != 0
-    with localcontext() as context:
-        context.prec = PRICE_RATE_DIGITS
-        rate = units_to_decimal(total, precisions[price_commodity]) / units_to_decimal(
-            abs(units), precisions[commodity]
-        )
-    return rate.normalize()
-
-
-def format_posting(posting: PostingRow, precisions: Mapping[str, int]) -> str:
-    """The posting's line: account, units and any price (`@` per unit, `@@` in total)."""
-    _txn_id, account, units, commodity, price_commodity, per_unit, total = posting
-    text = f"  {account}  {format_units(units, precisions[commodity])} {commodity}"
-    if price_commodity is None:
-        return text + "\n"
-    if per_unit is not None:
-        return f"{text} @ {format_decimal(Decimal(per_unit))} {price_commodity}\n"
-    assert total is not None
-    return f"{text} @@ {format_units(total, precisions[price_commodity])} {price_commodity}\n"
-
-
-def format_transaction(
-    txn: TransactionRow,
-    postings: Iterable[PostingRow],
-    tags: Collection[str],
-    links: Collection[str],
-    meta: Collection[tuple[str, str]],
-    precisions: Mapping[str, int],
-) -> str:
-    """One transaction as Beancount text, ending with a blank line.
-
-    Tags, links and metadata may come in any order; they are printed sorted.
-    """
-    txn_id, date, payee, narration, reverses_id, created_by, reversed_by = txn
-    if payee is None:
-        text = f"{date} * {quote(narration)}"
-    else:
-        text = f"{date} * {quote(payee)} {quote(narration)}"
-    if tags:
-        text += "".join(f" #{tag}" for tag in sorted(set(tags)))
-    if links or reverses_id is not None or reversed_by is not None:
-        names = set(links)
-        if reverses_id is not None:
-            names.add(f"{REVERSAL_LINK_PREFIX}{reverses_id}")
-        if reversed_by is not None:
-            names.add(f"{REVERSAL_LINK_PREFIX}{txn_id}")
-        text += "".join(f" ^{link}" for link in sorted(names))
-    text += f'\n  id: "{txn_id}"\n'
-    if created_by is not None:
-        text += f"  created-by: {quote(created_by)}\n"
-    if reverses_id is not None:
-        text += f'  reverses: "{reverses_id}"\n'
-    if meta:
-        # Keys are valid Beancount keys already (ledger.core.transaction.META_KEY_RE).
-        text += "".join(f"  {key}: {quote(value)}\n" for key, value in sorted(meta))
-    return text + "".join([format_posting(posting, precisions) for posting in postings]) + "\n"
-
-
-def format_price(date: str, commodity: str, rate: Decimal, price_commodity: str) -> str:
-    return f"{date} price {commodity} {format_decimal(rate)} {price_commodity}\n"
-
-
-def format_tolerance_options(precisions: Mapping[str, int]) -> str:
-    """Half a smallest unit of tolerance for every commodity, as Beancount infers for decimals.
-
-    Beancount reads `@@ total` as a per-unit price rounded to 28 digits, so the weight it
-    recomputes is off by a hair (1e-26 PIG). It forgives that with a tolerance inferred from
-    the digits after the point, but infers none from whole numbers: a transaction weighed
-    only in riel or in head of livestock would fail. A one-unit error is still caught.
-    """
-    return "".join(
-        f'option "inferred_tolerance_default" '
-        f'"{code}:{format_decimal(Decimal(5).scaleb(-(precision + 1)))}"\n'
-        for code, precision in sorted(precisions.items())
-    )
-
-
-def format_open(open_date: datetime.date, account: str, currencies: Sequence[str]) -> str:
-    suffix = f" {','.join(currencies)}" if currencies else ""
-    return f"{open_date.isoformat()} open {account}{suffix}\n"
-
-
-def format_close(close_date: datetime.date, account: str) -> str:
-    return f"{close_date.isoformat()} close {account}\n"
-
-
-@dataclass(frozen=True, slots=True)
-class ExportAssertion:
-    """A stored balance assertion: `units` of `commodity` in `account` at the end of `date`."""
-
-    account: str
-    commodity: str
-    date: datetime.date
-    units: int
-    close_date: datetime.date | None
-    currencies: tuple[str, ...]
-    sub_account_units: int | None  # the sub-accounts' units up to `date`, if they have any
-
-
-def format_assertion(assertion: ExportAssertion, precisions: Mapping[str, int]) -> str:
-    """A `balance` directive the next morning, or a comment when Beancount cannot check it."""
-    precision = precisions[assertion.commodity]
-    own = f"{format_units(assertion.units, precision)} {assertion.commodity}"
-    where = f"{assertion.account} {own} at the end of {assertion.date.isoformat()}"
-    if assertion.close_date is not None and assertion.date >= assertion.close_date:
-        return (
-            f"; balance assertion {where}: not checkable by Beancount, the account closed on"
-            f" {assertion.close_date.isoformat()}\n"
-        )
-    if assertion.currencies and assertion.commodity not in assertion.currencies:
-        return (
-            f"; balance assertion {where}: not checkable by Beancount, the account's open"
-            " directive does not list this currency\n"
-        )
-    if assertion.date == datetime.date.max:
-        return f"; balance assertion {where}: no later day to check it on\n"
-    next_day = assertion.date + datetime.timedelta(days=1)
-    units = assertion.units + (assertion.sub_account_units or 0)
-    # Without an explicit tolerance Beancount accepts half a digit either way: `~ 0` keeps the
-    # check exact (with precision 0 the inferred tolerance is zero already).
-    tolerance = " ~ 0" if precision > 0 else ""
-    directive = (
-        f"{next_day.isoformat()} balance {assertion.account}  "
-        f"{format_units(units, precision)}{tolerance} {assertion.commodity}\n"
-    )
-    if assertion.sub_account_units is None:
-        return directive
-    note = f"; the account alone holds {own}; Beancount's balance includes its sub-accounts\n"
-    return note + directive
 
 
 # -- reading rows in keyset batches -----------------------------------------------------------
@@ -293,16 +106,14 @@ def _commodity_directives(conn: Connection, book_id: int) -> str:
         select(func.min(accounts.c.open_date)).where(accounts.c.book_id == book_id)
     ).scalar_one()
     date = min(COMMODITY_DATE_DEFAULT, earliest) if earliest else COMMODITY_DATE_DEFAULT
-    lines = []
-    for code, precision, name in conn.execute(
-        select(commodities.c.code, commodities.c.precision, commodities.c.name).order_by(
-            commodities.c.code
+    return "".join(
+        format_commodity(date, code, precision, name)
+        for code, precision, name in conn.execute(
+            select(commodities.c.code, commodities.c.precision, commodities.c.name).order_by(
+                commodities.c.code
+            )
         )
-    ):
-        lines.append(f"{date.isoformat()} commodity {code}\n  precision: {precision}\n")
-        if name:
-            lines.append(f"  name: {quote(name)}\n")
-    return "".join(lines)
+    )
 
 
 def _open_directives(conn: Connection, book_id: int, batch_size: int) -> Iterator[str]:
@@ -594,12 +405,7 @@ def export_book(
         code: precision
         for code, precision in conn.execute(select(commodities.c.code, commodities.c.precision))
     }
-    yield (
-        f"; Beancount export of the book {book_code} by livelihood-ledger.\n"
-        f'option "title" {quote(book.name)}\n'
-        f'option "operating_currency" "{book.operating_currency}"\n'
-        f"{format_tolerance_options(precisions)}\n"
-    )
+    yield format_header(book_code, book.name, book.operating_currency, precisions)
     yield _commodity_directives(conn, book.id) + "\n"
     yield from _open_directives(conn, book.id, batch_size)
     yield "\n"
@@ -613,7 +419,7 @@ def export_book(
 def _price_directives(conn: Connection, book_id: int) -> Iterator[str]:
     """The rates the ledger kept from exchanges: `2018-11-02 price USD 4110 KHR`."""
     lines = [
-        f"{row.date.isoformat()} price {row.commodity} {format(row.rate, 'f')} {row.quote}\n"
+        format_price(row.date.isoformat(), row.commodity, row.rate, row.quote)
         for row in book_prices(conn, book_id)
     ]
     if lines:

@@ -27,10 +27,8 @@ from sqlalchemy import Connection
 
 from ledger.core.errors import LedgerRejected
 from ledger.core.transaction import PostingDraft, PriceDraft, TransactionDraft
-from ledger.export.beancount import (
-    escape_string,
-    export_book,
-)
+from ledger.export.beancount import export_book
+from ledger.export.beancount_printer import escape_string
 from ledger.store import books, journal, queries
 from ledger.store.database import Database
 
