@@ -44,6 +44,8 @@ from ledger.store.tables import (
 
 @dataclass(frozen=True, slots=True)
 class StoredTransaction:
+    """A transaction as stored: ids, the reversal links and who posted it, and when."""
+
     id: int
     book_id: int
     txn: Transaction
@@ -54,6 +56,7 @@ class StoredTransaction:
 
 
 def load_transaction(conn: Connection, book_code: str, transaction_id: int) -> StoredTransaction:
+    """One transaction of the book (`transaction_not_found` when the book has no such one)."""
     rows = conn.execute(
         _TRANSACTION_IN_BOOK, {"code": book_code, "transaction_id": transaction_id}
     ).all()

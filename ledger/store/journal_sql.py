@@ -2,7 +2,18 @@
 
 `ledger.store.journal` decides what to post and checks it; this module reads what a post
 needs (the book and its accounts in one query, the row locks) and writes the rows it is
-given, in as few statements as the data allows. Nothing here checks a rule of the ledger.
+given, in as few statements as the data allows. It checks no rule of the ledger (only that
+the book exists).
+
+The hot path keeps the statements per call few: one query for the book and its accounts, one
+INSERT for the transactions, one executemany for the postings, one upsert for the balances
+touched and the read-back. Statements are built once at import from the Core tables (they
+are dialect-free values) and run on the database driver (`ledger.store.driver`): through a
+SQLAlchemy `Connection`, each cost several times SQLite's own work for it. Values are
+converted by the dialect's own bind processors, so the stored text is exactly what Core
+would store. PostgreSQL inserts keep Core (its `insertmanyvalues` batching is efficient).
+Nothing read from the database is cached across calls: books, lock dates and accounts
+change, and another process may change them.
 """
 
 from __future__ import annotations
@@ -65,16 +76,6 @@ class BookForPosting:
 
 
 # -- reading what a post checks --------------------------------------------------------------------
-#
-# The hot path keeps the statements per call few: one query for the book and its accounts, one
-# INSERT for the transactions, one executemany for the postings, one upsert for the balances
-# touched and the read-back. Statements are built once at import from the Core tables (they
-# are dialect-free values) and run on the database driver (`ledger.store.driver`): through a
-# SQLAlchemy `Connection`, each cost several times SQLite's own work for it. Values are
-# converted by the dialect's own bind processors, so the stored text is exactly what Core
-# would store. PostgreSQL inserts keep Core (its `insertmanyvalues` batching is efficient).
-# Nothing read from the database is cached across calls: books, lock dates and accounts
-# change, and another process may change them.
 
 _ASSERTED_UNTIL = (
     select(func.max(balance_assertions.c.date))
@@ -522,7 +523,7 @@ def upsert_balances(
     return found
 
 
-# -- after the writes ---------------------------------------------------------------------
+# -- the read-back and balance assertions ----------------------------------------------------------
 
 # The read-back of `journal.check_stored_balanced`: the first (transaction, commodity) whose
 # stored weights do not sum to zero, among a range of transaction ids.
