@@ -66,11 +66,12 @@ def member_accounts(member: str) -> tuple[str, str]:
     return savings_account(member), loan_account(member)
 
 
-def round_to_unit(value: Decimal, unit: int) -> int:
-    """`value` rounded half up to a multiple of `unit` (interest charges)."""
-    return int((value / unit).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * unit
+def round_to_unit(value: Decimal, step: int) -> int:
+    """`value` rounded half up to a multiple of `step`, the cash unit (interest charges)."""
+    return int((value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)) * step
 
 
-def floor_to_unit(value: Fraction, unit: int) -> int:
-    """The largest multiple of `unit` not above `value` (share-out payouts)."""
-    return (value.numerator // (value.denominator * unit)) * unit
+def floor_to_unit(value: Fraction, step: int) -> int:
+    """The largest multiple of `step` not above `value` (share-out payouts: `step` is the
+    cash unit, or 1 for a whole smallest unit)."""
+    return (value.numerator // (value.denominator * step)) * step

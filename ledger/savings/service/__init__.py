@@ -1,10 +1,10 @@
 """Savings groups, the write side: validate each request against what is stored, then hand the
 posting rules' transactions to the journal and keep the group's own records beside them.
 
-Every function takes the caller's open `Connection` (one unit of work: a meeting lands whole
-or not at all), raises `LedgerRejected` with every problem found, as data, and returns what
-it wrote as a read would show it. One module per concept: `groups` (groups and members),
-`meetings`, `loans` (new loans and write-offs) and `share_out`.
+Every function takes the caller's open `Connection` (the caller's `work` is one transaction:
+a meeting lands whole or not at all), raises `LedgerRejected` with every problem found, as
+data, and returns what it wrote as a read would show it. One module per concept: `groups`
+(groups and members), `meetings`, `loans` (new loans and write-offs) and `share_out`.
 """
 
 from __future__ import annotations
