@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, JSONBody
@@ -30,7 +30,7 @@ from api.schemas.savings import (
     ShareOutCreate,
     WriteOffCreate,
 )
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, decide
 from ledger.reports import savings as statements
 from ledger.savings import queries, service
@@ -96,29 +96,21 @@ class SavingsGroupController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Create a savings group: its book, accounts, constitution and first cycle",
         opt=policy(Action.SAVINGS_GROUPS_CREATE),
     )
-    def create_group(
+    async def create_group(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        writer: NamedDependency[AuditedWriter],
         data: Annotated[GroupCreate, Body(examples=[GROUP_EXAMPLE])],
     ) -> Response[Group]:
         draft = data.to_draft()
-        return audited_write(
-            db,
-            request,
-            principal,
-            data,
-            HTTP_201_CREATED,
-            "savings_group.create",
-            lambda conn: Group.of(service.create_group(conn, draft)),
-            book=data.code,
-        )
+
+        def work(conn: Connection) -> Group:
+            return Group.of(service.create_group(conn, draft))
+
+        return await writer.write("savings_group.create", work, data, book=data.code)
 
     @get(
         "/", sync_to_thread=True, summary="The groups you may see", opt=policy(Action.SAVINGS_READ)
@@ -141,33 +133,24 @@ class SavingsGroupController(Controller):
 
     @post(
         "/{book:str}/members",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Add a member (and open their savings and loan accounts)",
         opt=policy(Action.SAVINGS_WRITE),
     )
-    def add_member(
+    async def add_member(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         data: JSONBody[MemberCreate],
     ) -> Response[Member]:
-        return audited_write(
-            db,
-            request,
-            principal,
-            data,
-            HTTP_201_CREATED,
-            "savings_member.add",
-            lambda conn: Member.of(
+        def work(conn: Connection) -> Member:
+            return Member.of(
                 service.add_member(
                     conn, book, data.number, data.role, data.joined_on, data.case_code
                 )
-            ),
-            book=book,
-        )
+            )
+
+        return await writer.write("savings_member.add", work, data, book=book)
 
     @get("/{book:str}/members", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
     def list_members(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Member]:
@@ -176,29 +159,22 @@ class SavingsGroupController(Controller):
 
     @post(
         "/{book:str}/members/{number:str}/leave",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="A member leaves the group",
         opt=policy(Action.SAVINGS_WRITE),
     )
-    def member_leaves(
+    async def member_leaves(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         number: FromPath[str],
         data: JSONBody[MemberLeave],
     ) -> Response[Member]:
-        return audited_write(
-            db,
-            request,
-            principal,
-            data,
-            HTTP_200_OK,
-            "savings_member.leave",
-            lambda conn: Member.of(service.member_leaves(conn, book, number, data.date)),
-            book=book,
+        def work(conn: Connection) -> Member:
+            return Member.of(service.member_leaves(conn, book, number, data.date))
+
+        return await writer.write(
+            "savings_member.leave", work, data, status_code=HTTP_200_OK, book=book
         )
 
     @get("/{book:str}/cycles", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
@@ -208,7 +184,6 @@ class SavingsGroupController(Controller):
 
     @post(
         "/{book:str}/meetings",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Record a whole meeting at once (send an Idempotency-Key to retry safely)",
         description="Every member's shares, social fund, fines, repayments, new loans and "
@@ -217,30 +192,19 @@ class SavingsGroupController(Controller):
         "accepts it; the difference then posts to Expenses:Cash-Differences.",
         opt=policy(Action.SAVINGS_WRITE),
     )
-    def record_meeting(
+    async def record_meeting(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         book: FromPath[str],
         data: Annotated[MeetingCreate, Body(examples=[MEETING_EXAMPLE])],
     ) -> Response[Meeting]:
         draft = data.to_draft()
 
-        def unit(conn: Connection) -> Meeting:
-            meeting = service.record_meeting(conn, book, draft, principal.username)
-            return Meeting.of(meeting, queries.get_group(conn, book))
+        def work(conn: Connection) -> Meeting:
+            return Meeting.of(service.record_meeting(conn, book, draft, principal.username))
 
-        return audited_write(
-            db,
-            request,
-            principal,
-            data,
-            HTTP_201_CREATED,
-            "savings_meeting.record",
-            unit,
-            book=book,
-        )
+        return await writer.write("savings_meeting.record", work, data, book=book)
 
     @get("/{book:str}/meetings", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
     def list_meetings(
@@ -250,8 +214,7 @@ class SavingsGroupController(Controller):
         cycle: FromQuery[int | None] = None,
     ) -> list[Meeting]:
         with db.read() as conn:
-            group = queries.get_group(conn, book)
-            return [Meeting.of(m, group) for m in queries.list_meetings(conn, book, cycle)]
+            return [Meeting.of(m) for m in queries.list_meetings(conn, book, cycle)]
 
     @get("/{book:str}/loans", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
     def list_loans(
@@ -262,8 +225,7 @@ class SavingsGroupController(Controller):
         active: FromQuery[bool] = False,
     ) -> list[Loan]:
         with db.read() as conn:
-            group = queries.get_group(conn, book)
-            return [Loan.of(x, group) for x in queries.list_loans(conn, book, as_of, active)]
+            return [Loan.of(x) for x in queries.list_loans(conn, book, as_of, active)]
 
     @get(
         "/{book:str}/loans/{loan_id:int}",
@@ -279,34 +241,31 @@ class SavingsGroupController(Controller):
         as_of: FromQuery[datetime.date | None] = None,
     ) -> Loan:
         with db.read() as conn:
-            return Loan.of(
-                queries.get_loan(conn, book, loan_id, as_of), queries.get_group(conn, book)
-            )
+            return Loan.of(queries.get_loan(conn, book, loan_id, as_of))
 
     @post(
         "/{book:str}/loans/{loan_id:int}/write-off",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Write a loan off by the group's decision",
         opt=policy(Action.SAVINGS_WRITE),
     )
-    def write_off(
+    async def write_off(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         book: FromPath[str],
         loan_id: FromPath[int],
         data: JSONBody[WriteOffCreate],
     ) -> Response[Loan]:
-        def unit(conn: Connection) -> Loan:
-            loan = service.write_off_loan(
-                conn, book, loan_id, data.date, data.reason, principal.username
+        def work(conn: Connection) -> Loan:
+            return Loan.of(
+                service.write_off_loan(
+                    conn, book, loan_id, data.date, data.reason, principal.username
+                )
             )
-            return Loan.of(loan, queries.get_group(conn, book))
 
-        return audited_write(
-            db, request, principal, data, HTTP_200_OK, "savings_loan.write_off", unit, book=book
+        return await writer.write(
+            "savings_loan.write_off", work, data, status_code=HTTP_200_OK, book=book
         )
 
     @get(
@@ -327,34 +286,26 @@ class SavingsGroupController(Controller):
 
     @post(
         "/{book:str}/cycles/{cycle:int}/share-out",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Execute the share-out: closing entries, payouts, loans settled, next cycle",
         opt=policy(Action.SAVINGS_WRITE),
     )
-    def execute_share_out(
+    async def execute_share_out(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         book: FromPath[str],
         cycle: FromPath[int],
         data: JSONBody[ShareOutCreate],
     ) -> Response[ShareOut]:
-        return audited_write(
-            db,
-            request,
-            principal,
-            data,
-            HTTP_201_CREATED,
-            "savings_share_out.execute",
-            lambda conn: ShareOut.of(
+        def work(conn: Connection) -> ShareOut:
+            return ShareOut.of(
                 service.execute_share_out(
                     conn, book, cycle, data.date, data.next_cycle_planned_end, principal.username
                 )
-            ),
-            book=book,
-        )
+            )
+
+        return await writer.write("savings_share_out.execute", work, data, book=book)
 
     @get(
         "/{book:str}/indicators",

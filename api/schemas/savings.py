@@ -87,8 +87,16 @@ class GroupCreate(msgspec.Struct, forbid_unknown_fields=True):
         )
 
 
-def _money(units: int, group: queries.Group | queries.ShareOutView | queries.Indicators) -> str:
-    return format_units(units, group.precision)
+def _money(
+    units: int,
+    shown: queries.Group
+    | queries.Meeting
+    | queries.Loan
+    | queries.ShareOutView
+    | queries.Indicators,
+) -> str:
+    """`units` with the precision of the group's currency that `shown` carries."""
+    return format_units(units, shown.precision)
 
 
 def _ratio(value: Fraction | None) -> str | None:
@@ -252,9 +260,9 @@ class Meeting(msgspec.Struct):
     new_loan_ids: list[int]
 
     @classmethod
-    def of(cls, meeting: queries.Meeting, group: queries.Group) -> Meeting:
+    def of(cls, meeting: queries.Meeting) -> Meeting:
         def m(units: int) -> str:
-            return _money(units, group)
+            return _money(units, meeting)
 
         return cls(
             id=meeting.id,
@@ -316,9 +324,9 @@ class Loan(msgspec.Struct):
     schedule: list[Installment]
 
     @classmethod
-    def of(cls, loan: queries.Loan, group: queries.Group) -> Loan:
+    def of(cls, loan: queries.Loan) -> Loan:
         def m(units: int) -> str:
-            return _money(units, group)
+            return _money(units, loan)
 
         return cls(
             id=loan.id,

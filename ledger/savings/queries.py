@@ -15,7 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, case, func, select, true
 
 from ledger.core.errors import (
     LedgerError,
@@ -32,11 +32,11 @@ from ledger.savings.rules import (
     LoanTerms,
     Payment,
 )
-from ledger.store import books
 from ledger.store.books import utc_now
 from ledger.store.tables import (
     accounts,
     balances,
+    commodities,
     postings,
     savings_cycles,
     savings_groups,
@@ -116,6 +116,7 @@ class Meeting:
     cash_difference: int
     cash_difference_reason: str | None
     entries: tuple[MeetingEntry, ...]
+    precision: int  # of the group's currency: what the amounts above are shown with
     loan_ids: tuple[int, ...] = ()
 
 
@@ -137,9 +138,10 @@ class Loan:
     as_of: datetime.date
     state: LoanState
     days_in_arrears: int
+    precision: int  # of the group's currency
 
 
-def _group_from_row(row: Any, precision: int) -> Group:
+def _group_from_row(row: Row[Any]) -> Group:
     return Group(
         book_id=row.book_id,
         code=row.code,
@@ -149,7 +151,7 @@ def _group_from_row(row: Any, precision: int) -> Group:
         province=row.province or "",
         formed_on=row.formed_on,
         currency=row.operating_currency,
-        precision=precision,
+        precision=row.precision,
         meeting_frequency=row.meeting_frequency,
         constitution=_constitution_from_row(row),
         created_at=row.created_at,
@@ -163,43 +165,57 @@ def constitution_columns(c: Constitution) -> dict[str, object]:
     return columns
 
 
-def _constitution_from_row(row: Any) -> Constitution:
+def _constitution_from_row(row: Row[Any]) -> Constitution:
     stored = {f.name: getattr(row, f.name) for f in dataclasses.fields(Constitution)}
     stored["interest_rate_monthly_percent"] = Decimal(row.interest_rate_monthly_percent)
     stored["lend_to_members_in_arrears"] = bool(row.lend_to_members_in_arrears)
     return Constitution(**stored)
 
 
-def _groups_query() -> Any:
+def _groups_query() -> Select[Any]:
+    """The groups with their books and the precision of their currency, in one read."""
     book = books_table
-    return select(
-        savings_groups,
-        book.c.code,
-        book.c.name,
-        book.c.province,
-        book.c.operating_currency,
-    ).join(book, book.c.id == savings_groups.c.book_id)
+    return (
+        select(
+            savings_groups,
+            book.c.code,
+            book.c.name,
+            book.c.province,
+            book.c.operating_currency,
+            commodities.c.precision,
+        )
+        .join(book, book.c.id == savings_groups.c.book_id)
+        .join(commodities, commodities.c.code == book.c.operating_currency)
+    )
 
 
-def get_group(conn: Connection, code: str) -> Group:
-    row = conn.execute(_groups_query().where(books_table.c.code == code)).first()
+def get_group(conn: Connection, code: str, *, for_update: bool = False) -> Group:
+    """The group; with `for_update`, its row locked until the transaction ends (PostgreSQL;
+    SQLite serialises writes already)."""
+    query = _groups_query().where(books_table.c.code == code)
+    if for_update:
+        query = query.with_for_update(of=savings_groups)
+    row = conn.execute(query).first()
     if row is None:
         raise LedgerRejected([GROUP_NOT_FOUND])
-    return _group_from_row(row, books.commodity_precisions(conn)[row.operating_currency])
+    return _group_from_row(row)
 
 
 def list_groups(conn: Connection) -> list[Group]:
-    precisions = books.commodity_precisions(conn)
     rows = conn.execute(_groups_query().order_by(books_table.c.code))
-    return [_group_from_row(r, precisions[r.operating_currency]) for r in rows]
+    return [_group_from_row(r) for r in rows]
 
 
-def _member_from_row(row: Any) -> Member:
+def _member_from_row(row: Row[Any]) -> Member:
     return Member(row.id, row.number, row.case_code, row.role, row.joined_on, row.left_on)
 
 
 def list_members(conn: Connection, code: str) -> list[Member]:
-    group = get_group(conn, code)
+    return group_members(conn, get_group(conn, code))
+
+
+def group_members(conn: Connection, group: Group) -> list[Member]:
+    """The group's members, by number."""
     rows = conn.execute(
         select(savings_members)
         .where(savings_members.c.book_id == group.book_id)
@@ -209,7 +225,10 @@ def list_members(conn: Connection, code: str) -> list[Member]:
 
 
 def get_member(conn: Connection, code: str, number: str) -> Member:
-    group = get_group(conn, code)
+    return group_member(conn, get_group(conn, code), number)
+
+
+def group_member(conn: Connection, group: Group, number: str) -> Member:
     row = conn.execute(
         select(savings_members).where(
             and_(savings_members.c.book_id == group.book_id, savings_members.c.number == number)
@@ -220,7 +239,7 @@ def get_member(conn: Connection, code: str, number: str) -> Member:
     return _member_from_row(row)
 
 
-def _cycle_from_row(row: Any) -> Cycle:
+def _cycle_from_row(row: Row[Any]) -> Cycle:
     return Cycle(
         row.id, row.number, row.start_date, row.planned_end_date, row.status, row.shared_out_on
     )
@@ -322,43 +341,65 @@ def group_loans(
             .order_by(savings_loan_payments.c.date, savings_loan_payments.c.id)
         ):
             paid[p.loan_id].append(Payment(p.date, p.interest, p.principal))
-    loans = []
-    for r in rows:
-        terms = LoanTerms(
-            principal=r.principal,
-            disbursed_on=r.disbursed_on,
-            interest_rate_monthly_percent=Decimal(r.interest_rate_monthly_percent),
-            interest_method=r.interest_method,
-            term_months=r.term_months,
-            cash_unit=group.constitution.cash_unit,
-        )
-        payments = tuple(p for p in paid[r.id] if p.date <= as_of)
-        state = rules.loan_state(terms, payments, as_of)
-        if r.status != "active":
-            state = LoanState(state.principal_outstanding, 0)
-        loans.append(
-            Loan(
-                id=r.id,
-                member=r.member_number,
-                cycle=r.cycle_number,
-                disbursed_on=r.disbursed_on,
-                principal=r.principal,
-                interest_rate_monthly_percent=terms.interest_rate_monthly_percent,
-                interest_method=r.interest_method,
-                term_months=r.term_months,
-                status=r.status,
-                closed_on=r.closed_on,
-                rolled_from_id=r.rolled_from_id,
-                payments=payments,
-                terms=terms,
-                as_of=as_of,
-                state=state,
-                days_in_arrears=(
-                    rules.days_in_arrears(terms, payments, as_of) if r.status == "active" else 0
-                ),
-            )
-        )
-    return loans
+    return [_loan_from_row(r, group, tuple(paid[r.id]), as_of) for r in rows]
+
+
+def _loan_from_row(
+    r: Row[Any], group: Group, paid: tuple[Payment, ...], as_of: datetime.date
+) -> Loan:
+    terms = LoanTerms(
+        principal=r.principal,
+        disbursed_on=r.disbursed_on,
+        interest_rate_monthly_percent=Decimal(r.interest_rate_monthly_percent),
+        interest_method=r.interest_method,
+        term_months=r.term_months,
+        cash_unit=group.constitution.cash_unit,
+    )
+    payments = tuple(p for p in paid if p.date <= as_of)
+    state, arrears = _loan_state(terms, payments, as_of, r.status)
+    return Loan(
+        id=r.id,
+        member=r.member_number,
+        cycle=r.cycle_number,
+        disbursed_on=r.disbursed_on,
+        principal=r.principal,
+        interest_rate_monthly_percent=terms.interest_rate_monthly_percent,
+        interest_method=r.interest_method,
+        term_months=r.term_months,
+        status=r.status,
+        closed_on=r.closed_on,
+        rolled_from_id=r.rolled_from_id,
+        payments=payments,
+        terms=terms,
+        as_of=as_of,
+        state=state,
+        days_in_arrears=arrears,
+        precision=group.precision,
+    )
+
+
+def _loan_state(
+    terms: LoanTerms, payments: tuple[Payment, ...], as_of: datetime.date, status: str
+) -> tuple[LoanState, int]:
+    """What is owed on `as_of`, and the days in arrears: a closed loan owes no interest."""
+    state = rules.loan_state(terms, payments, as_of)
+    if status != "active":
+        return LoanState(state.principal_outstanding, 0), 0
+    return state, rules.days_in_arrears(terms, payments, as_of)
+
+
+def closed_loan(loan: Loan, status: str, closed_on: datetime.date, last: Payment) -> Loan:
+    """`loan` (read as of `closed_on`) as a read shows it once closed by its `last` payment."""
+    payments = (*loan.payments, last)
+    state, arrears = _loan_state(loan.terms, payments, loan.as_of, status)
+    return dataclasses.replace(
+        loan,
+        status=status,
+        closed_on=closed_on,
+        payments=payments,
+        state=state,
+        days_in_arrears=arrears,
+    )
 
 
 def list_loans(
@@ -369,8 +410,11 @@ def list_loans(
 
 
 def get_loan(conn: Connection, code: str, loan_id: int, as_of: datetime.date | None = None) -> Loan:
-    group = get_group(conn, code)
-    found = group_loans(conn, group, as_of or today(), loan_id=loan_id)
+    return group_loan(conn, get_group(conn, code), loan_id, as_of or today())
+
+
+def group_loan(conn: Connection, group: Group, loan_id: int, as_of: datetime.date) -> Loan:
+    found = group_loans(conn, group, as_of, loan_id=loan_id)
     if not found:
         raise LedgerRejected([not_found("loan_not_found", "No such loan in this group.")])
     return found[0]
@@ -394,7 +438,7 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _meetings(conn: Connection, group: Group, where: Any) -> list[Meeting]:
+def _meetings(conn: Connection, group: Group, where: ColumnElement[bool]) -> list[Meeting]:
     rows = conn.execute(
         select(savings_meetings, savings_cycles.c.number.label("cycle_number"))
         .join(savings_cycles, savings_cycles.c.id == savings_meetings.c.cycle_id)
@@ -424,6 +468,7 @@ def _meetings(conn: Connection, group: Group, where: Any) -> list[Meeting]:
                 cash_difference=r.cash_difference,
                 cash_difference_reason=r.cash_difference_reason,
                 entries=tuple(entries[r.id]),
+                precision=group.precision,
             )
         )
     return meetings
@@ -432,22 +477,27 @@ def _meetings(conn: Connection, group: Group, where: Any) -> list[Meeting]:
 def list_meetings(conn: Connection, code: str, cycle_number: int | None = None) -> list[Meeting]:
     group = get_group(conn, code)
     if cycle_number is None:
-        return _meetings(conn, group, True)
+        return _meetings(conn, group, true())
     cycle = get_cycle(conn, group, cycle_number)
     return _meetings(conn, group, savings_meetings.c.cycle_id == cycle.id)
 
 
-def get_meeting(conn: Connection, code: str, meeting_id: int) -> Meeting:
-    group = get_group(conn, code)
-    row = conn.execute(
-        select(savings_meetings.c.cycle_id).where(
-            and_(savings_meetings.c.book_id == group.book_id, savings_meetings.c.id == meeting_id)
+@dataclass(frozen=True, slots=True)
+class MeetingDates:
+    """Where a new meeting stands: the group's last meeting, and how many its cycle held."""
+
+    last: datetime.date | None
+    held_in_cycle: int
+
+
+def meeting_dates(conn: Connection, group: Group, cycle: Cycle) -> MeetingDates:
+    in_cycle = case((savings_meetings.c.cycle_id == cycle.id, savings_meetings.c.id))
+    last, held = conn.execute(
+        select(func.max(savings_meetings.c.date), func.count(in_cycle)).where(
+            savings_meetings.c.book_id == group.book_id
         )
-    ).first()
-    if row is None:
-        raise LedgerRejected([not_found("meeting_not_found", "No such meeting in this group.")])
-    same_cycle = _meetings(conn, group, savings_meetings.c.cycle_id == row.cycle_id)
-    return next(m for m in same_cycle if m.id == meeting_id)
+    ).one()
+    return MeetingDates(last, int(held))
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +540,7 @@ def _positions(
         interest[loan.member] += loan.state.interest_due
         principal[loan.member] += loan.state.principal_outstanding
     positions = []
-    for member in list_members(conn, group.code):
+    for member in group_members(conn, group):
         n = member.number
         position = rules.MemberPosition(
             member=n,
@@ -522,7 +572,14 @@ def preview_share_out(
     if cycle.status == "shared_out":
         return _stored_share_out(conn, group, cycle)
     on = date or _share_out_date(conn, group, cycle)
-    bal = balances_as_of(conn, group, on)
+    return share_out_view(conn, group, cycle, on, balances_as_of(conn, group, on))
+
+
+def share_out_view(
+    conn: Connection, group: Group, cycle: Cycle, on: datetime.date, bal: dict[str, int]
+) -> ShareOutView:
+    """What a share-out of the open `cycle` on `on` would pay each member, given the book's
+    balances at the end of that day (`balances_as_of`)."""
     positions = _positions(conn, group, cycle, on, bal)
     loan_balances = {p.member: bal.get(rules.loan_account(p.member), 0) for p in positions}
     reject_if(rules.check_positions(positions, group.constitution.share_price, loan_balances))
@@ -633,7 +690,7 @@ def indicators(conn: Connection, code: str, as_of: datetime.date | None = None) 
     cycle = open_cycle(conn, group)
     on = as_of or max(last_meeting_date(conn, group) or cycle.start_date, cycle.start_date)
     bal = balances_as_of(conn, group, on)
-    members = list_members(conn, code)
+    members = group_members(conn, group)
     active = [m for m in members if m.joined_on <= on and (m.left_on is None or m.left_on > on)]
     savings = sum(-bal.get(rules.savings_account(m.number), 0) for m in members)
     loans = group_loans(conn, group, on, active_only=True)

@@ -1,0 +1,145 @@
+"""Savings groups' accounting as pure functions over plain values: no database here.
+
+A group keeps its own book (the money is the members', never the NGO's); its accounts are
+listed in `accounts`. Member savings are liabilities because the group must pay them back;
+the profit (interest and fines less write-offs and cash differences, plus what the previous
+cycle carried forward) is equity until the share-out gives it to the members in proportion
+to their shares.
+
+One module per concept: `accounts` (the book and cash-unit rounding), `constitution` (what
+the group agreed), `meetings` (one member's part of a meeting), `loans` (interest, schedule,
+arrears, write-offs) and `share_out` (the end of a cycle). This package is the public pure
+API of the savings area: other areas import savings through it only.
+"""
+
+from __future__ import annotations
+
+from ledger.savings.rules.accounts import (
+    CARRIED_FORWARD,
+    CASH,
+    CASH_DIFFERENCES,
+    FINES,
+    GROUP_ACCOUNTS,
+    INTEREST,
+    MEMBER_NUMBER_RE,
+    MEMBER_ROLES,
+    MEMBERS_PER_GROUP_MAX,
+    REASON_LENGTH_MAX,
+    RESULT_ACCOUNTS,
+    SOCIAL_FUND,
+    WRITE_OFFS,
+    MemberRole,
+    floor_to_unit,
+    loan_account,
+    member_accounts,
+    round_to_unit,
+    savings_account,
+)
+from ledger.savings.rules.constitution import (
+    INTEREST_METHODS,
+    INTEREST_RATE_MONTHLY_PERCENT_MAX,
+    LOAN_SAVINGS_MULTIPLE_MAX,
+    LOAN_TERM_MONTHS_MAX,
+    MEETING_FREQUENCIES,
+    RATE_RE,
+    SHARES_PER_MEETING_MAX,
+    Constitution,
+    InterestMethod,
+    MeetingFrequency,
+    parse_rate,
+    validate_constitution,
+)
+from ledger.savings.rules.loans import (
+    LOAN_MONTHS_CHARGED_MAX,
+    Installment,
+    LoanState,
+    LoanTerms,
+    Payment,
+    add_months,
+    allocate_repayment,
+    days_in_arrears,
+    interest_charged,
+    loan_state,
+    monthly_charge,
+    months_started,
+    schedule,
+    write_off_transaction,
+)
+from ledger.savings.rules.meetings import (
+    ATTENDANCES,
+    Attendance,
+    MemberFlows,
+    cash_difference_transaction,
+    meeting_transaction,
+)
+from ledger.savings.rules.share_out import (
+    MEMBERS_PER_TRANSACTION_MAX,
+    MemberPosition,
+    ShareOut,
+    ShareOutLine,
+    check_positions,
+    compute_share_out,
+    fraction_text,
+    share_out_transactions,
+)
+
+__all__ = [
+    "ATTENDANCES",
+    "CARRIED_FORWARD",
+    "CASH",
+    "CASH_DIFFERENCES",
+    "FINES",
+    "GROUP_ACCOUNTS",
+    "INTEREST",
+    "INTEREST_METHODS",
+    "INTEREST_RATE_MONTHLY_PERCENT_MAX",
+    "LOAN_MONTHS_CHARGED_MAX",
+    "LOAN_SAVINGS_MULTIPLE_MAX",
+    "LOAN_TERM_MONTHS_MAX",
+    "MEETING_FREQUENCIES",
+    "MEMBERS_PER_GROUP_MAX",
+    "MEMBERS_PER_TRANSACTION_MAX",
+    "MEMBER_NUMBER_RE",
+    "MEMBER_ROLES",
+    "RATE_RE",
+    "REASON_LENGTH_MAX",
+    "RESULT_ACCOUNTS",
+    "SHARES_PER_MEETING_MAX",
+    "SOCIAL_FUND",
+    "WRITE_OFFS",
+    "Attendance",
+    "Constitution",
+    "Installment",
+    "InterestMethod",
+    "LoanState",
+    "LoanTerms",
+    "MeetingFrequency",
+    "MemberFlows",
+    "MemberPosition",
+    "MemberRole",
+    "Payment",
+    "ShareOut",
+    "ShareOutLine",
+    "add_months",
+    "allocate_repayment",
+    "cash_difference_transaction",
+    "check_positions",
+    "compute_share_out",
+    "days_in_arrears",
+    "floor_to_unit",
+    "fraction_text",
+    "interest_charged",
+    "loan_account",
+    "loan_state",
+    "meeting_transaction",
+    "member_accounts",
+    "monthly_charge",
+    "months_started",
+    "parse_rate",
+    "round_to_unit",
+    "savings_account",
+    "schedule",
+    "share_out_transactions",
+    "validate_constitution",
+    "write_off_transaction",
+]
