@@ -6,6 +6,7 @@ import gc
 import logging
 import os
 import sys
+from functools import partial
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -13,6 +14,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ControllerRouterHandler
 
 from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
 from api.controllers.accounts import AccountController
@@ -70,6 +72,29 @@ def create_first_admin(db: Database) -> None:
         )
 
 
+ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
+    health,
+    AuthController,
+    UserController,
+    AuditController,
+    BookController,
+    CommodityController,
+    AccountController,
+    TransactionController,
+    ContactController,
+    AwardController,
+    ExchangeController,
+    HouseholdController,
+    GrantController,
+    SavingsGroupController,
+    TrainingController,
+    HouseholdOutcomeController,
+    ProgrammeOutcomeController,
+    ReconcileController,
+    DonorReportController,
+)
+
+
 def create_app(
     database_url: str | None = None,
     *,
@@ -83,78 +108,76 @@ def create_app(
     """
     db = Database.connect(database_url, group_commit=True)
     settings = auth or AuthSettings(secret_key=load_secret_key())
-
-    def on_startup(app: Litestar) -> None:
-        if migrate:
-            upgrade(db.engine)
-            create_first_admin(db)
-        # What exists now (modules, the app, its routes) lives as long as the process: move it
-        # out of the cyclic collector's sight, so its collections walk only per-request objects.
-        gc.freeze()
-
-    def on_shutdown(app: Litestar) -> None:
-        db.dispose()
-
     return Litestar(
-        route_handlers=[
-            health,
-            AuthController,
-            UserController,
-            AuditController,
-            BookController,
-            CommodityController,
-            AccountController,
-            TransactionController,
-            ContactController,
-            AwardController,
-            ExchangeController,
-            HouseholdController,
-            GrantController,
-            SavingsGroupController,
-            TrainingController,
-            HouseholdOutcomeController,
-            ProgrammeOutcomeController,
-            ReconcileController,
-            DonorReportController,
-        ],
+        route_handlers=list(ROUTE_HANDLERS),
         guards=[authorize],
-        dependencies={
-            "db": Provide(_provide_db, sync_to_thread=False),
-            "principal": Provide(current_principal, sync_to_thread=False),
-            "writer": Provide(provide_writer, sync_to_thread=False),
-        },
+        dependencies=request_dependencies(),
         middleware=[request_context_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
-        on_startup=[on_startup],
-        on_shutdown=[on_shutdown],
+        on_startup=[partial(start_up, db, migrate)],
+        on_shutdown=[partial(shut_down, db)],
         request_max_body_size=REQUEST_BODY_BYTES_MAX,
-        openapi_config=OpenAPIConfig(
-            title="Livelihood ledger",
-            version="0.1.0",
-            description="Double-entry books for NGO livelihood programmes: grants, savings "
-            "groups and training outcomes, exported to Beancount. Amounts are decimal strings. "
-            "Sign in with POST /api/auth/login and send `Authorization: Bearer <token>`.",
-            path=SCHEMA_PATH,
-            render_plugins=[SwaggerRenderPlugin()],
-            # The schema is public documentation: the guard lets its routes through.
-            openapi_router=Router(path=SCHEMA_PATH, route_handlers=[], opt=PUBLIC),
-            components=Components(
-                security_schemes={
-                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-                }
-            ),
-            security=[{"bearer": []}],
-        ),
-        state=State(
-            {
-                "db": db,
-                "auth": settings,
-                "callers": CallerCache(settings.caller_cache_seconds),
-                "login_limiter": SlidingWindowLimiter(settings.login_attempts_per_minute_max),
-                "username_lockout": UsernameLockout(
-                    settings.login_failures_max, settings.lockout_seconds
-                ),
-            }
-        ),
+        openapi_config=openapi_config(),
+        state=app_state(db, settings),
         debug=False,
     )
+
+
+def request_dependencies() -> dict[str, Provide]:
+    """What handlers may ask for by name: the database, the caller and the write path."""
+    return {
+        "db": Provide(_provide_db, sync_to_thread=False),
+        "principal": Provide(current_principal, sync_to_thread=False),
+        "writer": Provide(provide_writer, sync_to_thread=False),
+    }
+
+
+def app_state(db: Database, settings: AuthSettings) -> State:
+    """What lives as long as the app: the database, the auth settings and the per-process
+    memories of callers and sign-in attempts."""
+    return State(
+        {
+            "db": db,
+            "auth": settings,
+            "callers": CallerCache(settings.caller_cache_seconds),
+            "login_limiter": SlidingWindowLimiter(settings.login_attempts_per_minute_max),
+            "username_lockout": UsernameLockout(
+                settings.login_failures_max, settings.lockout_seconds
+            ),
+        }
+    )
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The OpenAPI document at /schema (public: the guard lets its routes through)."""
+    return OpenAPIConfig(
+        title="Livelihood ledger",
+        version="0.1.0",
+        description="Double-entry books for NGO livelihood programmes: grants, savings "
+        "groups and training outcomes, exported to Beancount. Amounts are decimal strings. "
+        "Sign in with POST /api/auth/login and send `Authorization: Bearer <token>`.",
+        path=SCHEMA_PATH,
+        render_plugins=[SwaggerRenderPlugin()],
+        openapi_router=Router(path=SCHEMA_PATH, route_handlers=[], opt=PUBLIC),
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+            }
+        ),
+        security=[{"bearer": []}],
+    )
+
+
+def start_up(db: Database, migrate: bool, app: Litestar) -> None:
+    """Before the first request: with `migrate`, bring the schema up to date and create the
+    first admin."""
+    if migrate:
+        upgrade(db.engine)
+        create_first_admin(db)
+    # What exists now (modules, the app, its routes) lives as long as the process: move it
+    # out of the cyclic collector's sight, so its collections walk only per-request objects.
+    gc.freeze()
+
+
+def shut_down(db: Database, app: Litestar) -> None:
+    db.dispose()

@@ -86,7 +86,7 @@ class _Caller:
 
 
 def _identify(db: Database, settings: AuthSettings, header: str, book_code: str | None) -> _Caller:
-    """Who is calling, and the book the path names, in one read unit of work."""
+    """Who is calling, and the book the path names, in one read."""
     with db.read() as conn:
         signed_in = _principal_for(conn, settings, header)
         if signed_in is None:
@@ -109,7 +109,7 @@ class _Remembered:
 class CallerCache:
     """Who a bearer header signs in, and the book its path names, remembered for a few seconds.
 
-    Signing in is a read unit of work on a worker thread; on a write it costs as much as the
+    Signing in is a database read on a worker thread; on a write it costs as much as the
     posting itself, so the guard asks the database once per (header, book) every `seconds`.
     Only complete answers are kept: a valid token and, when the path names a book, an
     existing one. An entry is never used after its token expires. `forget_all` drops every

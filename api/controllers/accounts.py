@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy import Connection
 
 from api.auth import policy
 from api.schemas.books import Account, AccountClose, AccountCreate
-from api.writes import audited_write
-from ledger.access.policy import Action, Principal
+from api.writes import AuditedWriter
+from ledger.access.policy import Action
 from ledger.store import books
 from ledger.store.database import Database
 
@@ -32,33 +33,23 @@ class AccountController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Open an account",
         opt=policy(Action.ACCOUNTS_WRITE),
     )
-    def open_account(
+    async def open_account(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         data: Annotated[AccountCreate, Body(examples=[CASH_BOX_EXAMPLE])],
     ) -> Response[Account]:
-        return audited_write(
-            db,
-            request,
-            principal,
-            data,
-            HTTP_201_CREATED,
-            "account.open",
-            lambda conn: Account.of(
-                books.open_account(
-                    conn, book, data.name, data.open_date, data.currencies, data.non_negative
-                )
-            ),
-            book=book,
-        )
+        def work(conn: Connection) -> Account:
+            opened = books.open_account(
+                conn, book, data.name, data.open_date, data.currencies, data.non_negative
+            )
+            return Account.of(opened)
+
+        return await writer.write("account.open", work, data, book=book)
 
     @get(
         "/",
@@ -72,27 +63,18 @@ class AccountController(Controller):
 
     @post(
         "/{account_id:int}/close",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Close an empty account",
         opt=policy(Action.ACCOUNTS_WRITE),
     )
-    def close_account(
+    async def close_account(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         account_id: FromPath[int],
         data: JSONBody[AccountClose],
     ) -> Response[Account]:
-        return audited_write(
-            db,
-            request,
-            principal,
-            data,
-            HTTP_200_OK,
-            "account.close",
-            lambda conn: Account.of(books.close_account(conn, book, account_id, data.date)),
-            book=book,
-        )
+        def work(conn: Connection) -> Account:
+            return Account.of(books.close_account(conn, book, account_id, data.date))
+
+        return await writer.write("account.close", work, data, status_code=HTTP_200_OK, book=book)

@@ -25,7 +25,7 @@ from api.schemas.access import (
     PasswordChange,
     PasswordChanged,
 )
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access import users
 from ledger.access.audit import record_event
 from ledger.access.policy import Action, Principal
@@ -125,51 +125,45 @@ class AuthController(Controller):
 
     @post(
         "/password",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Change your password",
         opt=policy(Action.TOKENS_OWN),
     )
-    def change_password(
+    async def change_password(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         data: JSONBody[PasswordChange],
     ) -> Response[PasswordChanged]:
-        def unit(conn: Connection) -> PasswordChanged:
+        def work(conn: Connection) -> PasswordChanged:
             users.change_password(conn, principal.user_id, data.current_password, data.new_password)
             return PasswordChanged(username=principal.username)
 
         # Never idempotency-keyed: the stored request fingerprint would cover a password.
-        return audited_write(
-            db, request, principal, None, HTTP_200_OK, "user.password", unit, idempotent=False
+        return await writer.write(
+            "user.password", work, None, status_code=HTTP_200_OK, idempotent=False
         )
 
     @post(
         "/tokens",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Create an API token for a field device (shown once)",
         opt=policy(Action.TOKENS_OWN),
     )
-    def create_token(
+    async def create_token(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         data: JSONBody[ApiTokenCreate],
     ) -> Response[ApiTokenCreated]:
-        def unit(conn: Connection) -> ApiTokenCreated:
+        def work(conn: Connection) -> ApiTokenCreated:
             token, secret = users.create_api_token(
                 conn, principal.user_id, data.name, data.days, _now()
             )
             return ApiTokenCreated(token.id, token.name, secret, token.created_at, token.expires_at)
 
         # Not idempotency-keyed: a stored response would keep the secret in the database.
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "token.create", unit, idempotent=False
-        )
+        return await writer.write("token.create", work, data, idempotent=False)
 
     @get("/tokens", sync_to_thread=True, summary="Your API tokens", opt=policy(Action.TOKENS_OWN))
     def list_tokens(
@@ -180,27 +174,19 @@ class AuthController(Controller):
 
     @delete(
         "/tokens/{token_id:int}",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Revoke one of your API tokens",
         opt=policy(Action.TOKENS_OWN),
     )
-    def revoke_token(
+    async def revoke_token(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         token_id: FromPath[int],
     ) -> Response[ApiToken]:
-        return audited_write(
-            db,
-            request,
-            principal,
-            None,
-            HTTP_200_OK,
-            "token.revoke",
-            lambda conn: ApiToken.of(
-                users.revoke_api_token(conn, principal.user_id, token_id, _now())
-            ),
-            idempotent=False,
+        def work(conn: Connection) -> ApiToken:
+            return ApiToken.of(users.revoke_api_token(conn, principal.user_id, token_id, _now()))
+
+        return await writer.write(
+            "token.revoke", work, None, status_code=HTTP_200_OK, idempotent=False
         )

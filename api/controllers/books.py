@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, MediaType, Request, Response, get, post, put
+from litestar import Controller, MediaType, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
@@ -24,7 +24,7 @@ from api.schemas.books import (
     BookCreate,
     LockDate,
 )
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, decide
 from ledger.core.amount import format_units
 from ledger.core.balances import CONVERSIONS_ACCOUNT, conversion_lines
@@ -50,27 +50,22 @@ class BookController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Create a book",
         opt=policy(Action.BOOKS_CREATE),
     )
-    def create_book(
+    async def create_book(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        writer: NamedDependency[AuditedWriter],
         data: Annotated[BookCreate, Body(examples=[BOOK_EXAMPLE])],
     ) -> Response[Book]:
-        def unit(conn: Connection) -> Book:
+        def work(conn: Connection) -> Book:
             created = books.create_book(
                 conn, data.code, data.name, data.kind, data.operating_currency, data.province
             )
             return Book.of(created)
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "book.create", unit, book=data.code
-        )
+        return await writer.write("book.create", work, data, book=data.code)
 
     @get("/", sync_to_thread=True, summary="The books you may see", opt=policy(Action.BOOKS_READ))
     def list_books(
@@ -91,27 +86,21 @@ class BookController(Controller):
 
     @put(
         "/{book:str}/lock-date",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Move the lock date forward",
         opt=policy(Action.LOCK_DATE_WRITE),
     )
-    def set_lock_date(
-        self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
-        book: FromPath[str],
-        data: JSONBody[LockDate],
+    async def set_lock_date(
+        self, writer: NamedDependency[AuditedWriter], book: FromPath[str], data: JSONBody[LockDate]
     ) -> Response[Book]:
-        return audited_write(
-            db,
-            request,
-            principal,
-            data,
-            HTTP_200_OK,
+        def work(conn: Connection) -> Book:
+            return Book.of(books.set_lock_date(conn, book, data.lock_date))
+
+        return await writer.write(
             "book.lock_date",
-            lambda conn: Book.of(books.set_lock_date(conn, book, data.lock_date)),
+            work,
+            data,
+            status_code=HTTP_200_OK,
             book=book,
             idempotent=False,  # PUT is idempotent by itself
         )
@@ -145,20 +134,17 @@ class BookController(Controller):
 
     @post(
         "/{book:str}/balance-assertions",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Record a checked balance (a cash count) at the end of a day",
         opt=policy(Action.JOURNAL_WRITE),
     )
-    def assert_balance(
+    async def assert_balance(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         data: JSONBody[BalanceAssertionCreate],
     ) -> Response[BalanceAssertion]:
-        def unit(conn: Connection) -> BalanceAssertion:
+        def work(conn: Connection) -> BalanceAssertion:
             units = books.parse_amount(conn, data.currency, data.amount)
             assertion_id = journal.assert_balance(
                 conn, book, data.account, data.currency, data.date, units
@@ -172,9 +158,7 @@ class BookController(Controller):
                 date=data.date,
             )
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "balance.assert", unit, book=book
-        )
+        return await writer.write("balance.assert", work, data, book=book)
 
     @get(
         "/{book:str}/export.beancount",

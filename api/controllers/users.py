@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from api.auth import policy
 from api.schemas.access import AuditEvent, User, UserCreate
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access import audit, users
 from ledger.access.policy import Action, Principal
 from ledger.core import limits
@@ -26,51 +26,37 @@ class UserController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Create a user with a role and scopes",
         opt=policy(Action.USERS_MANAGE),
     )
-    def create_user(
-        self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
-        data: JSONBody[UserCreate],
+    async def create_user(
+        self, writer: NamedDependency[AuditedWriter], data: JSONBody[UserCreate]
     ) -> Response[User]:
-        def unit(conn: Connection) -> User:
+        def work(conn: Connection) -> User:
             return User.of(
                 users.create_user(conn, data.username, data.password, data.role, data.scopes)
             )
 
         # Not idempotency-keyed: the request carries a password.
-        return audited_write(
-            db, request, principal, None, HTTP_201_CREATED, "user.create", unit, idempotent=False
-        )
+        return await writer.write("user.create", work, None, idempotent=False)
 
     @post(
         "/{user_id:int}/disable",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Disable a user (every token of theirs stops working)",
         opt=policy(Action.USERS_MANAGE),
     )
-    def disable_user(
+    async def disable_user(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         user_id: FromPath[int],
     ) -> Response[User]:
-        return audited_write(
-            db,
-            request,
-            principal,
-            None,
-            HTTP_200_OK,
-            "user.disable",
-            lambda conn: User.of(users.disable_user(conn, user_id, principal.user_id)),
-        )
+        def work(conn: Connection) -> User:
+            return User.of(users.disable_user(conn, user_id, principal.user_id))
+
+        return await writer.write("user.disable", work, status_code=HTTP_200_OK)
 
     @get("/", sync_to_thread=True, summary="All users", opt=policy(Action.USERS_MANAGE))
     def list_users(self, db: NamedDependency[Database]) -> list[User]:

@@ -1,0 +1,131 @@
+"""How many SQL statements the busiest requests run, pinned.
+
+The pins are exact on purpose: a change that adds a statement to one of these requests
+(a read back after a write, a query per row of a page) fails here and has to say why.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from ledger.store.database import Database
+from tests.api.conftest import exchange
+from tests.api.grants_world import approved_grant, build_world, ok, pigs, propose
+from tests.api.savings_support import create_group, entry, meeting, member_number, post_meeting
+from tests.api.statements import StatementCounter, count_statements, counting_client, warm
+from tests.conftest import TEST_DATABASE
+
+MEMBERS = 20
+GRANTS_PER_PAGE = 50
+
+
+def pinned(sqlite: int, postgresql: int) -> int:
+    """The pin for the database the suite runs on: the dialects differ by a few statements
+    (SQLite's BEGIN IMMEDIATE and group-commit savepoints; PostgreSQL's pre-ping `;` at each
+    checkout and the row locks a post takes first)."""
+    return sqlite if TEST_DATABASE == "sqlite" else postgresql
+
+
+@pytest.fixture
+def counter() -> StatementCounter:
+    return StatementCounter()
+
+
+@pytest.fixture
+def client(db: Database, counter: StatementCounter) -> Iterator[TestClient[Any]]:
+    """Overrides the `client` of tests/api/conftest.py (and so the `org` built on it)."""
+    with counting_client(db, counter) as test_client:
+        yield test_client
+
+
+def test_posting_a_transaction(
+    client: TestClient[Any], org: str, counter: StatementCounter
+) -> None:
+    warm(client, f"/api/books/{org}")
+    with counter.counting() as statements:
+        ok(client.post(f"/api/books/{org}/transactions", json=exchange()))
+    # Before issue 12 (measured 2026-12-03 on i12-api): 14 on SQLite, 13 on PostgreSQL. The
+    # posting itself is 10 statements (commodities, book and accounts, transaction, tags,
+    # links, meta, two shapes of postings, balances, the stored-balance check), then the
+    # audit event; BEGIN IMMEDIATE and the savepoint around the work on SQLite.
+    assert len(statements) == pinned(14, 13), "\n".join(statements)
+
+
+def test_recording_a_meeting_of_twenty_members(
+    client: TestClient[Any], counter: StatementCounter
+) -> None:
+    code = create_group(client, members=MEMBERS)
+    members = [member_number(index) for index in range(1, MEMBERS + 1)]
+    # One meeting before, so that the one counted is not the cycle's first.
+    first = [entry(m, 1, social_fund_paid="500") for m in members]
+    post_meeting(client, meeting("2026-01-12", first, cash=MEMBERS * 5500))
+    second = [entry(m, 2, social_fund_paid="500") for m in members]
+    warm(client, f"/api/groups/{code}")
+    with counter.counting() as statements:
+        post_meeting(client, meeting("2026-01-19", second, cash=MEMBERS * (5500 + 10500)))
+    # Before issue 12: 37 on SQLite, 38 on PostgreSQL. The meeting re-reads the group three
+    # times and every meeting of the cycle after recording (`get_meeting`), which issue 12's
+    # savings work removes.
+    assert len(statements) == pinned(37, 38), "\n".join(statements)
+
+
+def test_disbursing_a_grant_in_kind(
+    client: TestClient[Any], db: Database, counter: StatementCounter
+) -> None:
+    world = build_world(client, db)
+    grant_id = approved_grant(client, world)
+    warm(client, "/api/auth/me")
+    with counter.counting() as statements:
+        ok(client.post(f"/api/grants/{grant_id}/disbursements", json=pigs()))
+    # Before issue 12: 83 on SQLite, 85 on PostgreSQL: the two books' transactions (the
+    # household's first in-kind grant also opens its livestock accounts), the area's rows, and
+    # the grant, award, budget line and commodities read again and again, by the service and
+    # then by the controller after the write.
+    assert len(statements) == pinned(83, 85), "\n".join(statements)
+
+
+def test_a_page_of_fifty_grants(
+    client: TestClient[Any], db: Database, counter: StatementCounter
+) -> None:
+    world = build_world(client, db)
+    granted = approved_grant(client, world)
+    ok(client.post(f"/api/grants/{granted}/disbursements", json=pigs()))
+    for _ in range(GRANTS_PER_PAGE - 1):
+        propose(client, world.officer, "100.00")
+    warm(client, "/api/auth/me")
+    with counter.counting() as statements:
+        page = ok(client.get("/api/grants", params={"limit": GRANTS_PER_PAGE}), 200)
+    assert len(page["items"]) == GRANTS_PER_PAGE
+    # Before issue 12: 152 on both: BEGIN (SQLite) or the pre-ping (PostgreSQL), the page's
+    # query, then three per grant (its tranches, the commodity precisions, what was
+    # disbursed): 2 + 3 x 50.
+    assert len(statements) == pinned(152, 152), "\n".join(statements)
+
+
+def test_the_counter_sees_every_thread_and_only_its_block(db: Database) -> None:
+    counter = StatementCounter()
+    url = db.engine.url.render_as_string(hide_password=False)
+    counted = Database.connect(url, group_commit=True)
+    count_statements(counted.engine, counter)
+
+    def read(number: int) -> None:
+        with counted.read() as conn:
+            conn.exec_driver_sql(f"SELECT {number}")
+
+    try:
+        with counter.counting() as statements:
+            # On SQLite the write runs on the group writer's thread; the read on another one.
+            counted.write(lambda conn: conn.exec_driver_sql("SELECT 1"))
+            elsewhere = threading.Thread(target=read, args=(2,))
+            elsewhere.start()
+            elsewhere.join()
+        read(3)
+    finally:
+        counted.dispose()
+    assert {"SELECT 1", "SELECT 2"} <= set(statements)
+    assert "SELECT 3" not in statements
