@@ -19,7 +19,7 @@ import functools
 import itertools
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection
 
@@ -180,6 +180,9 @@ def _meeting(conn: Connection, code: str, date: datetime.date, week: list[tuple[
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(weeks=cycles, method=st.sampled_from(rules.INTEREST_METHODS), days_after=st.integers(1, 60))
+# Found by hypothesis: a loan paid out of the box at the meeting that filled it leaves the cash
+# box netting to zero with no balance row, which once refused the share-out as "postings after".
+@example(weeks=[[(0, 0, 500, 0, 0), (1, 0, 0, 0, 2)]], method="flat", days_after=1)
 def test_a_random_cycle_shares_out_exactly_the_cash_the_group_holds(
     db: Database, weeks: list[list[tuple[int, ...]]], method: str, days_after: int
 ) -> None:

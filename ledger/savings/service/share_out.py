@@ -93,8 +93,10 @@ def execute_share_out(
     planned_end = _next_planned_end(conn, group, cycle, date, next_planned_end)
     balances = balances_as_of(conn, group, date)
     view = share_out_view(conn, group, cycle, date, balances)
+    # Compared without zero balances: an account whose postings net to zero within each
+    # transaction (a loan paid out of the box the same day it came in) has no balance row.
     current = current_balances(conn, group)
-    if current != balances:
+    if _nonzero(current) != _nonzero(balances):
         raise LedgerRejected(
             [conflict("postings_after_share_out", "The book has postings after this date.", "date")]
         )
@@ -265,3 +267,7 @@ def _share_out_payments(
         }
         for loan_id, interest, principal in allocated
     ]
+
+
+def _nonzero(balances: dict[str, int]) -> dict[str, int]:
+    return {name: units for name, units in balances.items() if units != 0}
