@@ -438,10 +438,6 @@ def _visit_from_row(row: Row[Any], precision: int, lines: tuple[VisitLine, ...])
     )
 
 
-def get_visit(conn: Connection, visit_id: int) -> Visit:
-    return _visits(conn, livestock_visits.c.id == visit_id, 1)[0]
-
-
 def list_visits(
     conn: Connection, household_ids: Sequence[int], limit: int = limits.PAGE_SIZE_MAX
 ) -> list[Visit]:

@@ -1,8 +1,9 @@
 """Reconciliation against the stored books: statement imports, matches, closing a
 reconciliation or a cash count into a balance assertion, and the period close.
 
-Every function runs inside the caller's unit of work (`Database.write` or `read`). Postings
-are written only through `ledger.store.journal` (an adjustment, a balance assertion).
+Every function runs inside the caller's database transaction (`Database.write` or `read`).
+Postings are written only through `ledger.store.journal` (an adjustment, a balance
+assertion).
 """
 
 from __future__ import annotations

@@ -161,8 +161,9 @@ def _trainings_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Tra
 
 
 def get_training(conn: Connection, training_id: int, *, lock: bool = False) -> Training:
-    """The training; with `lock`, its row stays locked (PostgreSQL) until the unit of work
-    ends, so two registrations or attendance registers for it run one after the other."""
+    """The training; with `lock`, its row stays locked (PostgreSQL) until the write's
+    transaction ends, so two registrations or attendance registers for it run one after
+    the other."""
     statement = _TRAININGS.where(trainings.c.id == training_id)
     if lock:
         statement = statement.with_for_update(of=trainings)
