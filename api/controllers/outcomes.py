@@ -4,9 +4,9 @@ the programme's outcome report per award and province."""
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery
@@ -26,12 +26,11 @@ from api.schemas.training import (
     Visit,
     VisitCreate,
 )
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, visible_provinces
 from ledger.households import service as households
 from ledger.income import service as income
 from ledger.livestock import service as livestock
-from ledger.livestock.service import SpeciesDraft
 from ledger.outcomes import service as outcomes
 from ledger.reports.outcomes import (
     HOUSEHOLD_HEADER,
@@ -50,67 +49,34 @@ def _today() -> datetime.date:
     return datetime.datetime.now(datetime.UTC).date()
 
 
-def _species(data: VisitCreate) -> list[SpeciesDraft]:
-    return [
-        SpeciesDraft(
-            species=s.species,
-            counted=s.counted,
-            births=s.births,
-            deaths=tuple((d.cause, d.head) for d in s.deaths),
-            bought=s.bought,
-            bought_price=s.bought_price,
-            sold=s.sold,
-            sold_price=s.sold_price,
-            eaten=s.eaten,
-            passed_on=s.passed_on,
-            reason=s.reason,
-        )
-        for s in data.species
-    ]
-
-
 class HouseholdOutcomeController(Controller):
     path = "/api/households"
     tags = ["follow-up and income"]
 
     @post(
         "/{case:str}/visits",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="A follow-up visit: livestock counted, births, deaths, sales; feed and vet costs",
         description="Posts the movements in the household's book; a count that differs from "
         "the book is posted as an adjustment and needs its `reason`.",
         opt=policy(Action.OUTCOMES_WRITE),
     )
-    def record_visit(
+    async def record_visit(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         case: FromPath[str],
         data: Annotated[
             VisitCreate, Body(examples=[Example(summary="Pigs at six months", value=EXAMPLE_VISIT)])
         ],
     ) -> Response[Visit]:
-        def unit(conn: Connection) -> Visit:
-            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
-            return Visit.of(
-                livestock.record_visit(
-                    conn,
-                    case,
-                    data.date,
-                    data.officer,
-                    data.currency,
-                    data.feed_cost,
-                    data.vet_cost,
-                    _species(data),
-                    data.note,
-                    _today(),
-                    principal.username,
-                )
-            )
+        draft = data.to_draft(case)
 
-        return audited_write(db, request, principal, data, HTTP_201_CREATED, "visit.create", unit)
+        def work(conn: Connection) -> Visit:
+            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
+            return Visit.of(livestock.record_visit(conn, draft, _today(), principal.username))
+
+        return await writer.write("visit.create", work, data)
 
     @get(
         "/{case:str}/visits",
@@ -131,38 +97,26 @@ class HouseholdOutcomeController(Controller):
 
     @post(
         "/{case:str}/income",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="A month's income from one source (the baseline before support, or after)",
         opt=policy(Action.OUTCOMES_WRITE),
     )
-    def record_income(
+    async def record_income(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         case: FromPath[str],
         data: Annotated[
             IncomeCreate, Body(examples=[Example(summary="Crops", value=EXAMPLE_INCOME)])
         ],
     ) -> Response[Income]:
-        def unit(conn: Connection) -> Income:
-            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
-            return Income.of(
-                income.record_income(
-                    conn,
-                    case,
-                    data.month,
-                    data.source,
-                    data.amount,
-                    data.currency,
-                    data.baseline,
-                    _today(),
-                    principal.username,
-                )
-            )
+        draft = data.to_draft(case)
 
-        return audited_write(db, request, principal, data, HTTP_201_CREATED, "income.create", unit)
+        def work(conn: Connection) -> Income:
+            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
+            return Income.of(income.record_income(conn, draft, _today(), principal.username))
+
+        return await writer.write("income.create", work, data)
 
     @get(
         "/{case:str}/income",

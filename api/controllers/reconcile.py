@@ -4,9 +4,9 @@ close of a book; the donor financial report of an award (JSON, CSV, PDF)."""
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, JSONBody
@@ -33,7 +33,7 @@ from api.schemas.reconcile import (
     StatementImportCreate,
     Unmatched,
 )
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
 from ledger.reconcile import rules
 from ledger.reconcile import service as reconcile
@@ -55,7 +55,6 @@ class ReconcileController(Controller):
 
     @post(
         f"{ACCOUNT}/statements",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Import a bank statement (CSV with a column mapping)",
         description="The CSV text travels in `csv` (at most 5 MiB, 20,000 lines, 2,000 "
@@ -63,11 +62,10 @@ class ReconcileController(Controller):
         opt=policy(Action.RECONCILE_WRITE),
         request_max_body_size=STATEMENT_REQUEST_BYTES_MAX,
     )
-    def import_statement(
+    async def import_statement(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         book: FromPath[str],
         account_id: FromPath[int],
         data: Annotated[
@@ -88,7 +86,7 @@ class ReconcileController(Controller):
             ),
         ],
     ) -> Response[StatementImport]:
-        def unit(conn: Connection) -> StatementImport:
+        def work(conn: Connection) -> StatementImport:
             return StatementImport.of(
                 reconcile.import_statement(
                     conn,
@@ -101,9 +99,7 @@ class ReconcileController(Controller):
                 )
             )
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "statement.import", unit, book=book
-        )
+        return await writer.write("statement.import", work, data, book=book)
 
     @get(
         f"{ACCOUNT}/statements",
@@ -148,21 +144,19 @@ class ReconcileController(Controller):
 
     @post(
         f"{ACCOUNT}/matches",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Accept a proposal or match by hand",
         opt=policy(Action.RECONCILE_WRITE),
     )
-    def match(
+    async def match(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         book: FromPath[str],
         account_id: FromPath[int],
         data: JSONBody[MatchCreate],
     ) -> Response[Match]:
-        def unit(conn: Connection) -> Match:
+        def work(conn: Connection) -> Match:
             how = "proposed" if data.proposed else "manual"
             return Match.of(
                 reconcile.match(
@@ -171,54 +165,46 @@ class ReconcileController(Controller):
                 )
             )  # fmt: skip
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "match.create", unit, book=book
-        )
+        return await writer.write("match.create", work, data, book=book)
 
     @post(
         f"{ACCOUNT}/rejections",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Reject a proposal: these lines and postings are not proposed together again",
         opt=policy(Action.RECONCILE_WRITE),
     )
-    def reject(
+    async def reject(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         book: FromPath[str],
         account_id: FromPath[int],
         data: JSONBody[RejectionCreate],
     ) -> Response[Rejection]:
-        def unit(conn: Connection) -> Rejection:
+        def work(conn: Connection) -> Rejection:
             return Rejection(
                 reconcile.reject(
                     conn, book, account_id, data.line_ids, data.posting_ids, principal.username
                 )
             )
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "match.reject", unit, book=book
-        )
+        return await writer.write("match.reject", work, data, book=book)
 
     @post(
         f"{ACCOUNT}/reconciliations",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Close the reconciliation: the statement's balance becomes a balance assertion",
         opt=policy(Action.RECONCILE_WRITE),
     )
-    def close(
+    async def close(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         book: FromPath[str],
         account_id: FromPath[int],
         data: JSONBody[ReconciliationClose],
     ) -> Response[Reconciliation]:
-        def unit(conn: Connection) -> Reconciliation:
+        def work(conn: Connection) -> Reconciliation:
             return Reconciliation.of(
                 reconcile.close_statement(
                     conn, book, account_id, data.date, data.closing_balance,
@@ -226,9 +212,7 @@ class ReconcileController(Controller):
                 )
             )  # fmt: skip
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "reconciliation.close", unit, book=book
-        )
+        return await writer.write("reconciliation.close", work, data, book=book)
 
     @get(
         f"{ACCOUNT}/reconciliations",
@@ -245,21 +229,19 @@ class ReconcileController(Controller):
 
     @post(
         f"{ACCOUNT}/cash-counts",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Count a cash box: the count becomes a balance assertion",
         opt=policy(Action.RECONCILE_WRITE),
     )
-    def count_cash(
+    async def count_cash(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         book: FromPath[str],
         account_id: FromPath[int],
         data: JSONBody[CashCountCreate],
     ) -> Response[Reconciliation]:
-        def unit(conn: Connection) -> Reconciliation:
+        def work(conn: Connection) -> Reconciliation:
             return Reconciliation.of(
                 reconcile.count_cash(
                     conn, book, account_id, data.date, data.amount, data.adjustment_account,
@@ -267,34 +249,25 @@ class ReconcileController(Controller):
                 )
             )  # fmt: skip
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "cash.count", unit, book=book
-        )
+        return await writer.write("cash.count", work, data, book=book)
 
     @post(
         "/{book:str}/period-close",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Close the period: every bank and cash account reconciled, then the lock date",
         opt=policy(Action.PERIOD_CLOSE),
     )
-    def close_period(
+    async def close_period(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         data: JSONBody[PeriodClose],
     ) -> Response[Book]:
-        return audited_write(
-            db,
-            request,
-            principal,
-            data,
-            HTTP_200_OK,
-            "book.period_close",
-            lambda conn: Book.of(reconcile.close_period(conn, book, data.date)),
-            book=book,
+        def work(conn: Connection) -> Book:
+            return Book.of(reconcile.close_period(conn, book, data.date))
+
+        return await writer.write(
+            "book.period_close", work, data, status_code=HTTP_200_OK, book=book
         )
 
 

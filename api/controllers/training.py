@@ -4,9 +4,9 @@ households, record each day's attendance; certificates for those who completed; 
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
@@ -27,7 +27,7 @@ from api.schemas.training import (
     TrainingOutcome,
     TrainingPage,
 )
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, visible_provinces
 from ledger.core import limits
 from ledger.core.errors import LedgerRejected
@@ -40,10 +40,8 @@ from ledger.reports.outcomes import (
     training_view,
 )
 from ledger.reports.registers import to_csv
-from ledger.store import books
 from ledger.store.database import Database
 from ledger.training import service as trainings
-from ledger.training.rules import TrainingDraft
 from ledger.training.service import TRAINING_NOT_FOUND
 
 
@@ -57,10 +55,6 @@ def training_in_scope(
     ensure_allowed(principal, action, Target(province=province), TRAINING_NOT_FOUND)
 
 
-def _training(conn: Connection, training_id: int) -> Training:
-    return Training.of(trainings.get_training(conn, training_id), books.commodity_precisions(conn))
-
-
 def _today() -> datetime.date:
     return datetime.datetime.now(datetime.UTC).date()
 
@@ -71,16 +65,14 @@ class TrainingController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Describe a training paid from an award's budget line",
         opt=policy(Action.TRAININGS_WRITE),
     )
-    def create(
+    async def create(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         data: Annotated[
             TrainingCreate,
             Body(examples=[Example(summary="Chicken and pig raising", value=EXAMPLE_TRAINING)]),
@@ -89,26 +81,16 @@ class TrainingController(Controller):
         ensure_allowed(
             principal, Action.TRAININGS_WRITE, Target(province=data.province), PROVINCE_NOT_IN_SCOPE
         )
-        draft = TrainingDraft(
-            topics=tuple(data.topics),
-            title=data.title,
-            start_date=data.start_date,
-            end_date=data.end_date,
-            province=data.province,
-            place=data.place,
-            trainer=data.trainer,
-            completion_days_min=data.completion_days_min,
-        )
+        draft = data.to_draft()
 
-        def unit(conn: Connection) -> Training:
-            found = trainings.create_training(
-                conn, draft, data.award, data.budget_line, principal.username
+        def work(conn: Connection) -> Training:
+            return Training.of(
+                trainings.create_training(
+                    conn, draft, data.award, data.budget_line, principal.username
+                )
             )
-            return _training(conn, found.id)
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "training.create", unit
-        )
+        return await writer.write("training.create", work, data)
 
     @get(
         "/",
@@ -130,9 +112,8 @@ class TrainingController(Controller):
         scope = visible_provinces(principal, Action.TRAININGS_READ)
         with db.read() as conn:
             found = trainings.list_trainings(conn, scope, after, limit)
-            precisions = books.commodity_precisions(conn)
         return TrainingPage(
-            items=[Training.of(t, precisions) for t in found],
+            items=[Training.of(t) for t in found],
             next_after=found[-1].id if len(found) == limit else None,
         )
 
@@ -150,96 +131,76 @@ class TrainingController(Controller):
     ) -> Training:
         with db.read() as conn:
             training_in_scope(conn, principal, Action.TRAININGS_READ, training_id)
-            return _training(conn, training_id)
+            return Training.of(trainings.get_training(conn, training_id))
 
     @post(
         "/{training_id:int}/participants",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Register a household (by case code) and how many of its people take part",
         opt=policy(Action.TRAININGS_WRITE),
     )
-    def add_participant(
+    async def add_participant(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         training_id: FromPath[int],
         data: JSONBody[ParticipantCreate],
     ) -> Response[Training]:
-        def unit(conn: Connection) -> Training:
+        def work(conn: Connection) -> Training:
             training_in_scope(conn, principal, Action.TRAININGS_WRITE, training_id)
             household_in_scope(conn, principal, Action.TRAININGS_WRITE, data.case_code)
-            trainings.add_participant(
-                conn, training_id, data.case_code, data.people, principal.username
+            return Training.of(
+                trainings.add_participant(
+                    conn, training_id, data.case_code, data.people, principal.username
+                )
             )
-            return _training(conn, training_id)
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "training.participant", unit
-        )
+        return await writer.write("training.participant", work, data)
 
     @post(
         "/{training_id:int}/attendance",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="One day's attendance register: the households present and how many came",
         opt=policy(Action.TRAININGS_WRITE),
     )
-    def attendance(
+    async def attendance(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         training_id: FromPath[int],
         data: JSONBody[AttendanceCreate],
     ) -> Response[Training]:
-        def unit(conn: Connection) -> Training:
-            training_in_scope(conn, principal, Action.TRAININGS_WRITE, training_id)
-            trainings.record_attendance(
-                conn, training_id, data.date, [(p.case_code, p.people) for p in data.present]
-            )
-            return _training(conn, training_id)
+        present = [(p.case_code, p.people) for p in data.present]
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "training.attendance", unit
-        )
+        def work(conn: Connection) -> Training:
+            training_in_scope(conn, principal, Action.TRAININGS_WRITE, training_id)
+            return Training.of(trainings.record_attendance(conn, training_id, data.date, present))
+
+        return await writer.write("training.attendance", work, data)
 
     @post(
         "/{training_id:int}/costs",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="A cost item (venue, trainer fee, materials, transport, meals), posted as an "
         "expense on the training's budget line",
         opt=policy(Action.TRAININGS_WRITE),
     )
-    def add_cost(
+    async def add_cost(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         training_id: FromPath[int],
         data: JSONBody[TrainingCostCreate],
     ) -> Response[TrainingCost]:
-        def unit(conn: Connection) -> TrainingCost:
-            training_in_scope(conn, principal, Action.TRAININGS_WRITE, training_id)
-            cost = trainings.post_cost(
-                conn,
-                training_id,
-                data.item,
-                data.date,
-                data.paid_from,
-                data.amount,
-                data.narration,
-                data.payee,
-                data.exchange_rate,
-                principal.username,
-            )
-            training = trainings.get_training(conn, training_id)
-            precisions = books.commodity_precisions(conn)
-            return TrainingCost.of(cost, precisions[cost.currency], training.award_precision)
+        draft = data.to_draft()
 
-        return audited_write(db, request, principal, data, HTTP_201_CREATED, "training.cost", unit)
+        def work(conn: Connection) -> TrainingCost:
+            training_in_scope(conn, principal, Action.TRAININGS_WRITE, training_id)
+            return TrainingCost.of(
+                trainings.post_cost(conn, training_id, draft, principal.username)
+            )
+
+        return await writer.write("training.cost", work, data)
 
     @get(
         "/{training_id:int}/certificates/{case:str}",

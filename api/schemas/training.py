@@ -15,8 +15,10 @@ import msgspec
 from api.schemas.grants import AccountName, Amount, Code, Line, Place, Text
 from ledger.core.amount import format_units
 from ledger.income.rules import month_text
+from ledger.income.service import IncomeDraft
 from ledger.income.service import IncomeRecord as StoredIncome
 from ledger.livestock import rules as livestock_rules
+from ledger.livestock.service import SpeciesDraft, VisitDraft
 from ledger.livestock.service import Visit as StoredVisit
 from ledger.outcomes.rules import GroupOutcome as StoredGroup
 from ledger.outcomes.rules import Herd as StoredHerd
@@ -27,6 +29,7 @@ from ledger.outcomes.rules import TrainingOutcome as StoredTrainingOutcome
 from ledger.reports.registers import percent_used
 from ledger.training import rules as training_rules
 from ledger.training.rules import Cost as StoredCost
+from ledger.training.rules import CostDraft, TrainingDraft
 from ledger.training.rules import Training as StoredTraining
 
 Count = int | float
@@ -49,6 +52,18 @@ class TrainingCreate(msgspec.Struct, forbid_unknown_fields=True):
     budget_line: Code
     # Days a participant attends to complete it; every day when left out.
     completion_days_min: int | None = None
+
+    def to_draft(self) -> TrainingDraft:
+        return TrainingDraft(
+            topics=tuple(self.topics),
+            title=self.title,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            province=self.province,
+            place=self.place,
+            trainer=self.trainer,
+            completion_days_min=self.completion_days_min,
+        )
 
 
 class ParticipantCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -79,6 +94,17 @@ class TrainingCostCreate(msgspec.Struct, forbid_unknown_fields=True):
     payee: Line | None = None
     exchange_rate: Amount | None = None
 
+    def to_draft(self) -> CostDraft:
+        return CostDraft(
+            item=self.item,
+            date=self.date,
+            paid_from=self.paid_from,
+            amount=self.amount,
+            narration=self.narration,
+            payee=self.payee,
+            exchange_rate=self.exchange_rate,
+        )
+
 
 class Participant(msgspec.Struct):
     case_code: str
@@ -98,14 +124,14 @@ class TrainingCost(msgspec.Struct):
     transaction_id: int
 
     @classmethod
-    def of(cls, cost: StoredCost, precision: int, award_precision: int) -> TrainingCost:
+    def of(cls, cost: StoredCost) -> TrainingCost:
         return cls(
             id=cost.id,
             item=cost.item,
             date=cost.date,
             currency=cost.currency,
-            amount=format_units(cost.units, precision),
-            award_amount=format_units(cost.award_units, award_precision),
+            amount=format_units(cost.units, cost.precision),
+            award_amount=format_units(cost.award_units, cost.award_precision),
             transaction_id=cost.transaction_id,
         )
 
@@ -132,7 +158,7 @@ class Training(msgspec.Struct):
     costs: list[TrainingCost]
 
     @classmethod
-    def of(cls, t: StoredTraining, precisions: dict[str, int]) -> Training:
+    def of(cls, t: StoredTraining) -> Training:
         return cls(
             id=t.id,
             topics=list(t.topics),
@@ -155,7 +181,7 @@ class Training(msgspec.Struct):
                 Participant(p.case_code, p.province, p.people, list(p.days_attended), p.completed)
                 for p in t.participants
             ],
-            costs=[TrainingCost.of(c, precisions[c.currency], t.award_precision) for c in t.costs],
+            costs=[TrainingCost.of(c) for c in t.costs],
         )
 
 
@@ -190,6 +216,21 @@ class SpeciesIn(msgspec.Struct, forbid_unknown_fields=True):
     # Why the count differs from the book, when it does.
     reason: Annotated[str, msgspec.Meta(max_length=livestock_rules.REASON_LENGTH_MAX)] | None = None
 
+    def to_draft(self) -> SpeciesDraft:
+        return SpeciesDraft(
+            species=self.species,
+            counted=self.counted,
+            births=self.births,
+            deaths=tuple((d.cause, d.head) for d in self.deaths),
+            bought=self.bought,
+            bought_price=self.bought_price,
+            sold=self.sold,
+            sold_price=self.sold_price,
+            eaten=self.eaten,
+            passed_on=self.passed_on,
+            reason=self.reason,
+        )
+
 
 class VisitCreate(msgspec.Struct, forbid_unknown_fields=True):
     date: datetime.date
@@ -201,6 +242,18 @@ class VisitCreate(msgspec.Struct, forbid_unknown_fields=True):
     feed_cost: Amount = "0"
     vet_cost: Amount = "0"
     note: Annotated[str, msgspec.Meta(max_length=livestock_rules.NOTE_LENGTH_MAX)] = ""
+
+    def to_draft(self, case_code: str) -> VisitDraft:
+        return VisitDraft(
+            case_code=case_code,
+            date=self.date,
+            officer=self.officer,
+            currency=self.currency,
+            species=tuple(s.to_draft() for s in self.species),
+            feed_cost=self.feed_cost,
+            vet_cost=self.vet_cost,
+            note=self.note,
+        )
 
 
 class Death(msgspec.Struct):
@@ -283,6 +336,16 @@ class IncomeCreate(msgspec.Struct, forbid_unknown_fields=True):
     amount: Amount
     currency: Short = "KHR"
     baseline: bool = False
+
+    def to_draft(self, case_code: str) -> IncomeDraft:
+        return IncomeDraft(
+            case_code=case_code,
+            month=self.month,
+            source=self.source,
+            amount=self.amount,
+            currency=self.currency,
+            baseline=self.baseline,
+        )
 
 
 class Income(msgspec.Struct):

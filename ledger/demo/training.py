@@ -12,6 +12,7 @@ eaten, one count differs from the book, and most (not all) households earn more 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
@@ -20,10 +21,11 @@ from ledger.demo.organisation import AWARD, BANK, CASH_PHNOM_PENH, FINANCE
 from ledger.households import service as households
 from ledger.households.rules import HouseholdDraft
 from ledger.income import service as income
+from ledger.income.service import IncomeDraft
 from ledger.livestock import service as livestock
-from ledger.livestock.service import SpeciesDraft
+from ledger.livestock.service import SpeciesDraft, VisitDraft
 from ledger.training import service as trainings
-from ledger.training.rules import TrainingDraft
+from ledger.training.rules import CostDraft, Training, TrainingDraft
 
 D = datetime.date
 TODAY = D(2020, 1, 1)  # every record of the demo lies before it
@@ -65,7 +67,11 @@ GRANTEE_VISITS = (D(2019, 3, 15), D(2019, 6, 15), D(2019, 9, 15), D(2019, 11, 15
 GRANTEE_INCOME = ("2019-03", "2019-06", "2019-09", "2019-11")
 
 
-def _trainees() -> list[tuple[str, tuple[str, str, str, str], int]]:
+# A trainee household: case code, (province, district, commune, village), people trained.
+Trainee = tuple[str, tuple[str, str, str, str], int]
+
+
+def _trainees() -> list[Trainee]:
     """(case code, place, people) for the 22 trainee households."""
     found = []
     number = 0
@@ -145,33 +151,42 @@ def _visit_and_earn(
 ) -> int:
     plans = _herd_plan(index, species, held, len(visits))
     for date, plan in zip(visits, plans, strict=True):
-        livestock.record_visit(
-            conn,
-            case,
-            date,
-            OFFICER,
-            "KHR",
-            str(30_000 + 5_000 * (index % 3)),
-            "10000" if plan.deaths else "0",
-            [plan],
-            "",
-            TODAY,
-            OFFICER,
+        visit = VisitDraft(
+            case_code=case,
+            date=date,
+            officer=OFFICER,
+            currency="KHR",
+            species=(plan,),
+            feed_cost=str(30_000 + 5_000 * (index % 3)),
+            vet_cost="10000" if plan.deaths else "0",
         )
+        livestock.record_visit(conn, visit, TODAY, OFFICER)
     baseline, after = _income_plan(index, len(months))
-    income.record_income(
-        conn, case, baseline_month, "crops", str(baseline), "KHR", True, TODAY, OFFICER
-    )
-    for month, (source, amount, currency) in zip(months, after, strict=True):
-        income.record_income(
-            conn, case, month, source, str(amount), currency, False, TODAY, OFFICER
-        )
+    records = [IncomeDraft(case, baseline_month, "crops", str(baseline), "KHR", baseline=True)]
+    records += [
+        IncomeDraft(case, month, source, str(amount), currency)
+        for month, (source, amount, currency) in zip(months, after, strict=True)
+    ]
+    for record in records:
+        income.record_income(conn, record, TODAY, OFFICER)
     return len(visits)
 
 
 def load_training(conn: Connection) -> list[str]:
     """The training, its trainees' households, attendance, costs, and the year after."""
     trainees = _trainees()
+    _register_trainees(conn, trainees)
+    training = _hold_training(conn, trainees)
+    visits = _follow_up(conn, trainees)
+    return [
+        f"demo: training {training.id} (26-28 Aug 2018), {TRAINEES} trainees from "
+        f"{len(trainees)} households in six provinces, {len(COSTS)} cost items",
+        f"demo: {visits} follow-up visits and a year of income records "
+        f"({len(trainees)} trainee and {len(GRANTEES)} grant households)",
+    ]
+
+
+def _register_trainees(conn: Connection, trainees: Sequence[Trainee]) -> None:
     for case, (province, district, commune, village), _ in trainees:
         households.register_household(
             conn,
@@ -192,6 +207,10 @@ def load_training(conn: Connection) -> list[str]:
             CONSENT,
             OFFICER,
         )
+
+
+def _hold_training(conn: Connection, trainees: Sequence[Trainee]) -> Training:
+    """The training itself: its participants, three days of attendance, its cost items."""
     training = trainings.create_training(
         conn,
         TrainingDraft(
@@ -209,37 +228,38 @@ def load_training(conn: Connection) -> list[str]:
         FINANCE,
     )
     for case, _, people in trainees:
-        trainings.add_participant(conn, training.id, case, people, OFFICER)
+        training = trainings.add_participant(conn, training.id, case, people, OFFICER)
     for day in training.days:
         present = [
             (case, people)
             for case, _, people in trainees
             if not (day == training.end_date and case in MISSED_LAST_DAY)
         ]
-        trainings.record_attendance(conn, training.id, day, present)
+        training = trainings.record_attendance(conn, training.id, day, present)
     for item, date, paid_from, amount, narration, payee in COSTS:
-        trainings.post_cost(
-            conn, training.id, item, date, paid_from, amount, narration, payee, None, FINANCE
-        )
+        cost = CostDraft(item, date, paid_from, amount, narration, payee)
+        trainings.post_cost(conn, training.id, cost, FINANCE)
+    return training
+
+
+def _follow_up(conn: Connection, trainees: Sequence[Trainee]) -> int:
+    """A year of visits and income records of the trainees and of the grant households
+    with livestock; the number of visits."""
     visits = 0
     for index, (case, _, _) in enumerate(trainees):
         species = "PIG" if index % 3 == 0 else "CHICKEN"
         # Right after the training each household bought its first animals.
         bought = 2 if species == "PIG" else 10
         price = 600_000 if species == "PIG" else 250_000
-        livestock.record_visit(
-            conn,
-            case,
-            D(2018, 9, 5),
-            OFFICER,
-            "KHR",
-            "0",
-            "0",
-            [SpeciesDraft(species, bought, bought=bought, bought_price=str(price))],
-            "Animals bought after the training",
-            TODAY,
-            OFFICER,
+        first = VisitDraft(
+            case_code=case,
+            date=D(2018, 9, 5),
+            officer=OFFICER,
+            currency="KHR",
+            species=(SpeciesDraft(species, bought, bought=bought, bought_price=str(price)),),
+            note="Animals bought after the training",
         )
+        livestock.record_visit(conn, first, TODAY, OFFICER)
         visits += 1 + _visit_and_earn(
             conn, case, index, species, bought, TRAINEE_VISITS, TRAINEE_INCOME, "2018-08"
         )
@@ -248,9 +268,4 @@ def load_training(conn: Connection) -> list[str]:
         visits += _visit_and_earn(
             conn, case, index, species, held, GRANTEE_VISITS, GRANTEE_INCOME, "2018-11"
         )
-    return [
-        f"demo: training {training.id} (26-28 Aug 2018), {TRAINEES} trainees from "
-        f"{len(trainees)} households in six provinces, {len(COSTS)} cost items",
-        f"demo: {visits} follow-up visits and a year of income records "
-        f"({len(trainees)} trainee and {len(GRANTEES)} grant households)",
-    ]
+    return visits

@@ -182,12 +182,12 @@ def species_movements(
 ) -> Transaction | None:
     """The visit's movements of one species as one transaction (None when nothing moved)."""
     herd = holding_account(count.species)
-    unit = count.species
+    commodity = count.species
     postings: list[Posting] = []
 
     def head(account: str, units: int) -> None:
         if units:
-            postings.extend((Posting(herd, units, unit), Posting(account, -units, unit)))
+            postings.extend((Posting(herd, units, commodity), Posting(account, -units, commodity)))
 
     head(BIRTHS_ACCOUNT, count.births)
     for cause, dead in count.deaths:
@@ -196,7 +196,7 @@ def species_movements(
         total = Price(currency, total=count.bought_price)
         postings.extend(
             (
-                Posting(herd, count.bought, unit, total),
+                Posting(herd, count.bought, commodity, total),
                 Posting(CASH_ACCOUNT, -count.bought_price, currency),
             )
         )
@@ -204,8 +204,8 @@ def species_movements(
         total = Price(currency, total=count.sold_price)
         postings.extend(
             (
-                Posting(herd, -count.sold, unit, total),
-                Posting(SOLD_ACCOUNT, count.sold, unit, total),
+                Posting(herd, -count.sold, commodity, total),
+                Posting(SOLD_ACCOUNT, count.sold, commodity, total),
                 Posting(CASH_ACCOUNT, count.sold_price, currency),
                 Posting(SALES_ACCOUNT, -count.sold_price, currency),
             )
@@ -217,12 +217,12 @@ def species_movements(
     if not postings:
         return None
     assert len(postings) <= limits.POSTINGS_PER_TRANSACTION_MAX
-    extra: list[tuple[str, str]] = [("species", unit), ("counted", str(count.counted))]
+    extra: list[tuple[str, str]] = [("species", commodity), ("counted", str(count.counted))]
     if difference:
         extra.append(("adjustment-reason", (count.adjustment_reason or "").strip()))
     return Transaction(
         date=date,
-        narration=f"Visit {visit_id} to {case_code}: {unit.lower()} counted {count.counted}",
+        narration=f"Visit {visit_id} to {case_code}: {commodity.lower()} counted {count.counted}",
         tags=(VISIT_TAG, ADJUSTMENT_TAG) if difference else (VISIT_TAG,),
         links=(visit_link(visit_id),),
         meta=_meta(case_code, visit_id, *extra),

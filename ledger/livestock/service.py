@@ -7,16 +7,19 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Row, func, insert, select
 
 from ledger.core import limits
+from ledger.core.amount import parse_units
 from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, reject_if
 from ledger.core.text import has_forbidden_character, validate_text
 from ledger.core.transaction import Transaction
 from ledger.households import service as households
-from ledger.households.rules import MONEY, holding_account, household_book_code
+from ledger.households.records import check_record_date, lock_household, money_currency
+from ledger.households.rules import holding_account, household_book_code
 from ledger.households.service import Household
 from ledger.livestock import rules
 from ledger.livestock.rules import SpeciesCount
@@ -68,58 +71,26 @@ class Visit:
     lines: tuple[VisitLine, ...]
 
 
-def lock_household(conn: Connection, household: Household) -> None:
-    """Writes about one household queue here (PostgreSQL), so checks against its book and its
-    records (the last visit, a baseline) cannot race."""
-    conn.execute(
-        select(household_table.c.id).where(household_table.c.id == household.id).with_for_update()
-    )
-
-
-def money_currency(conn: Connection, currency: str, field: str = "currency") -> int:
-    """The precision of a money currency; unknown or livestock commodities are refused."""
-    precision = books.commodity_precisions(conn).get(currency)
-    if precision is None:
-        raise LedgerRejected(
-            [invalid("commodity_unknown", "This commodity is not defined.", field)]
-        )
-    if currency not in MONEY:
-        raise LedgerRejected(
-            [invalid("currency_not_money", f"{field} is one of {', '.join(MONEY)}.", field)]
-        )
-    return precision
-
-
-def check_record_date(
-    household: Household, date: datetime.date, today: datetime.date, field: str
-) -> None:
-    """A household's record falls between its consent and today."""
-    if date > today:
-        raise LedgerRejected([invalid("date_in_future", "This date has not come yet.", field)])
-    if date < household.consent_date:
-        raise LedgerRejected(
-            [
-                invalid(
-                    "date_before_consent",
-                    "The household's records start on its consent date.",
-                    field,
-                )
-            ]
-        )
-
-
-def _amount(conn: Connection, currency: str, text: str | None, field: str) -> int:
+def _amount(text: str | None, precision: int, field: str) -> int | LedgerError:
+    """A total in the visit's currency: zero or more, nothing given is zero."""
     if text is None:
         return 0
-    units = books.parse_amount(conn, currency, text, field)
+    units = parse_units(text, precision, field)
+    if isinstance(units, LedgerError):
+        return units
     if units < 0:
-        raise LedgerRejected([invalid("amount_negative", "An amount is zero or more.", field)])
+        return invalid("amount_negative", "An amount is zero or more.", field)
     return units
 
 
-def _count_of(
-    conn: Connection, draft: SpeciesDraft, currency: str, field: str
-) -> SpeciesCount | list[LedgerError]:
+def _cost(text: str, precision: int, field: str) -> int:
+    units = _amount(text, precision, field)
+    if isinstance(units, LedgerError):
+        raise LedgerRejected([units])
+    return units
+
+
+def _count_of(draft: SpeciesDraft, precision: int, field: str) -> SpeciesCount | list[LedgerError]:
     errors: list[LedgerError] = []
     heads: dict[str, int] = {}
     for name in ("counted", "births", "bought", "sold", "eaten", "passed_on"):
@@ -135,13 +106,16 @@ def _count_of(
             errors.append(parsed)
         else:
             deaths.append((cause, parsed))
-    try:
-        bought_price = _amount(conn, currency, draft.bought_price, f"{field}.bought_price")
-        sold_price = _amount(conn, currency, draft.sold_price, f"{field}.sold_price")
-    except LedgerRejected as rejected:
-        return [*errors, *rejected.errors]
+    prices: list[int] = []
+    for name in ("bought_price", "sold_price"):
+        price = _amount(getattr(draft, name), precision, f"{field}.{name}")
+        if isinstance(price, LedgerError):
+            # The first price that cannot be read is reported (the other is not read).
+            return [*errors, price]
+        prices.append(price)
     if errors:
         return errors
+    bought_price, sold_price = prices
     count = SpeciesCount(
         species=draft.species,
         deaths=tuple(deaths),
@@ -154,25 +128,71 @@ def _count_of(
     return found or count
 
 
+@dataclass(frozen=True, slots=True)
+class VisitDraft:
+    """A follow-up visit as the officer reported it; costs are decimal text in `currency`."""
+
+    case_code: str
+    date: datetime.date
+    officer: str
+    currency: str
+    species: tuple[SpeciesDraft, ...]
+    feed_cost: str = "0"
+    vet_cost: str = "0"
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckedVisit:
+    """A visit whose counts passed every check against the household's book: each species
+    with the head its book holds after the movements, and the costs in smallest units."""
+
+    counts: tuple[SpeciesCount, ...]
+    expected: tuple[int, ...]
+    feed: int
+    vet: int
+
+
 def record_visit(
-    conn: Connection,
-    case_code: str,
-    date: datetime.date,
-    officer: str,
-    currency: str,
-    feed_cost: str,
-    vet_cost: str,
-    species: Sequence[SpeciesDraft],
-    note: str,
-    today: datetime.date,
-    created_by: str | None,
+    conn: Connection, draft: VisitDraft, today: datetime.date, created_by: str | None
 ) -> Visit:
-    """Record a visit and post its movements in the household's book, all or nothing."""
-    household = households.get_household(conn, case_code)
+    """Record a visit and post its movements in the household's book, all or nothing.
+    Returns the visit as it was stored."""
+    household = households.get_household(conn, draft.case_code)
     lock_household(conn, household)
-    money_currency(conn, currency)
-    check_record_date(household, date, today, "date")
+    precision = money_currency(conn, draft.currency)
+    check_record_date(household, draft.date, today, "date")
+    counts, feed, vet = _parse_visit(draft, precision)
+    _check_after_last_visit(conn, household, draft.date)
+    expected = _expected_heads(conn, household, draft.date, counts)
+    checked = _CheckedVisit(tuple(counts), tuple(expected), feed, vet)
+    visit_id = _insert_visit(conn, household, draft, checked, created_by)
+    transaction_ids = _post_visit(conn, household, draft, visit_id, checked, created_by)
+    lines = tuple(
+        VisitLine(_as_stored(count, after), after, transaction_id)
+        for count, after, transaction_id in zip(counts, expected, transaction_ids, strict=True)
+    )
+    _insert_lines(conn, visit_id, lines)
+    return Visit(
+        id=visit_id,
+        case_code=household.case_code,
+        book_code=household.book_code,
+        date=draft.date,
+        officer=draft.officer,
+        currency=draft.currency,
+        precision=precision,
+        feed_cost=feed,
+        vet_cost=vet,
+        note=draft.note,
+        # In the order a visit is read back: by species.
+        lines=tuple(sorted(lines, key=lambda line: line.count.species)),
+    )
+
+
+def _visit_errors(draft: VisitDraft) -> list[LedgerError]:
+    """Problems with the visit's own fields (not its counts)."""
     errors: list[LedgerError] = []
+    officer = draft.officer
     if (
         not officer.strip()
         or len(officer) > rules.OFFICER_LENGTH_MAX
@@ -181,25 +201,36 @@ def record_visit(
         errors.append(
             invalid("officer_invalid", "officer is one line of 1 to 64 characters.", "officer")
         )
-    note_error = validate_text(note, rules.NOTE_LENGTH_MAX, "note")
+    note_error = validate_text(draft.note, rules.NOTE_LENGTH_MAX, "note")
     if note_error is not None:
         errors.append(note_error)
+    species = draft.species
     if not 1 <= len(species) <= rules.SPECIES_PER_VISIT_MAX:
         errors.append(
             invalid("species_invalid", "Count one or more species at a visit.", "species")
         )
     if len({s.species for s in species}) != len(species):
         errors.append(invalid("species_repeated", "A species is counted twice.", "species"))
+    return errors
+
+
+def _parse_visit(draft: VisitDraft, precision: int) -> tuple[list[SpeciesCount], int, int]:
+    """The counts and the feed and vet costs, or every problem with them (refused)."""
+    errors = _visit_errors(draft)
     counts: list[SpeciesCount] = []
-    for index, draft in enumerate(species):
-        parsed = _count_of(conn, draft, currency, f"species[{index}]")
+    for index, species in enumerate(draft.species):
+        parsed = _count_of(species, precision, f"species[{index}]")
         if isinstance(parsed, list):
             errors.extend(parsed)
         else:
             counts.append(parsed)
-    feed = _amount(conn, currency, feed_cost, "feed_cost")
-    vet = _amount(conn, currency, vet_cost, "vet_cost")
+    feed = _cost(draft.feed_cost, precision, "feed_cost")
+    vet = _cost(draft.vet_cost, precision, "vet_cost")
     reject_if(errors)
+    return counts, feed, vet
+
+
+def _check_after_last_visit(conn: Connection, household: Household, date: datetime.date) -> None:
     last = conn.execute(
         select(func.max(livestock_visits.c.date)).where(
             livestock_visits.c.household_id == household.id
@@ -215,6 +246,14 @@ def record_visit(
                 )
             ]
         )
+
+
+def _expected_heads(
+    conn: Connection, household: Household, date: datetime.date, counts: Sequence[SpeciesCount]
+) -> list[int]:
+    """Per species, what the book holds after the visit's movements; refused when more head
+    left than it held, or when a count differs from it without a reason."""
+    errors: list[LedgerError] = []
     expected: list[int] = []
     for index, count in enumerate(counts):
         field = f"species[{index}]"
@@ -227,66 +266,98 @@ def record_visit(
         if error is not None:
             errors.append(error)
         expected.append(after)
+    # Invalid input first: a 422 says what to fix before a 409 says what exists.
     errors.sort(key=lambda e: e.kind != "invalid")
     reject_if(errors)
+    return expected
 
-    visit_id = conn.execute(
+
+def _insert_visit(
+    conn: Connection,
+    household: Household,
+    draft: VisitDraft,
+    checked: _CheckedVisit,
+    created_by: str | None,
+) -> int:
+    visit_id: int = conn.execute(
         insert(livestock_visits)
         .values(
             household_id=household.id,
             book_id=household.book_id,
-            date=date,
-            officer=officer,
-            currency=currency,
-            feed_cost=feed,
-            vet_cost=vet,
-            note=note,
+            date=draft.date,
+            officer=draft.officer,
+            currency=draft.currency,
+            feed_cost=checked.feed,
+            vet_cost=checked.vet,
+            note=draft.note,
             created_at=books.utc_now(),
             created_by=created_by,
         )
         .returning(livestock_visits.c.id)
     ).scalar_one()
+    return visit_id
+
+
+def _post_visit(
+    conn: Connection,
+    household: Household,
+    draft: VisitDraft,
+    visit_id: int,
+    checked: _CheckedVisit,
+    created_by: str | None,
+) -> list[int | None]:
+    """Post the movements of each species and the costs in the household's book; the
+    transaction of each species' movements (None when nothing moved), in count order."""
+    case_code, date, currency = household.case_code, draft.date, draft.currency
     movements = [
         rules.species_movements(date, case_code, visit_id, count, after, currency)
-        for count, after in zip(counts, expected, strict=True)
+        for count, after in zip(checked.counts, checked.expected, strict=True)
     ]
-    costs = rules.visit_costs(date, case_code, visit_id, feed, vet, currency)
+    costs = rules.visit_costs(date, case_code, visit_id, checked.feed, checked.vet, currency)
     to_post = [txn for txn in (*movements, costs) if txn is not None]
     _open_accounts(conn, household, to_post, date)
     ids = iter(journal.post_many(conn, household.book_code, to_post, created_by=created_by))
-    for count, after, txn in zip(counts, expected, movements, strict=True):
-        transaction_id = next(ids) if txn is not None else None
-        conn.execute(
-            insert(livestock_visit_lines).values(
-                visit_id=visit_id,
-                species=count.species,
-                counted=count.counted,
-                births=count.births,
-                deaths=count.died,
-                bought=count.bought,
-                bought_price=count.bought_price,
-                sold=count.sold,
-                sold_price=count.sold_price,
-                eaten=count.eaten,
-                passed_on=count.passed_on,
-                expected=after,
-                adjustment_reason=(
-                    (count.adjustment_reason or "").strip() or None
-                    if count.counted != after
-                    else None
-                ),
-                transaction_id=transaction_id,
-            )
-        )
-        if count.deaths:
-            conn.execute(
-                insert(livestock_deaths),
-                [
-                    {"visit_id": visit_id, "species": count.species, "cause": c, "head": h}
-                    for c, h in count.deaths
-                ],
-            )
-    return get_visit(conn, visit_id)
+    return [None if txn is None else next(ids) for txn in movements]
+
+
+def _as_stored(count: SpeciesCount, expected: int) -> SpeciesCount:
+    """The count as a visit keeps it: deaths by cause, the reason only for a difference."""
+    reason = (count.adjustment_reason or "").strip() or None if count.counted != expected else None
+    return replace(
+        count, deaths=tuple(sorted(count.deaths, key=lambda d: d[0])), adjustment_reason=reason
+    )
+
+
+def _insert_lines(conn: Connection, visit_id: int, lines: Sequence[VisitLine]) -> None:
+    conn.execute(
+        insert(livestock_visit_lines),
+        [
+            {
+                "visit_id": visit_id,
+                "species": line.count.species,
+                "counted": line.count.counted,
+                "births": line.count.births,
+                "deaths": line.count.died,
+                "bought": line.count.bought,
+                "bought_price": line.count.bought_price,
+                "sold": line.count.sold,
+                "sold_price": line.count.sold_price,
+                "eaten": line.count.eaten,
+                "passed_on": line.count.passed_on,
+                "expected": line.expected,
+                "adjustment_reason": line.count.adjustment_reason,
+                "transaction_id": line.transaction_id,
+            }
+            for line in lines
+        ],
+    )
+    deaths = [
+        {"visit_id": visit_id, "species": line.count.species, "cause": cause, "head": head}
+        for line in lines
+        for cause, head in line.count.deaths
+    ]
+    if deaths:
+        conn.execute(insert(livestock_deaths), deaths)
 
 
 def _held(conn: Connection, household: Household, species: str, date: datetime.date) -> int:
@@ -304,28 +375,34 @@ def _open_accounts(
         books.ensure_account(conn, household.book_code, name, date)
 
 
-def _visits(conn: Connection, where: object, limit: int) -> list[Visit]:
+def _visits(conn: Connection, where: ColumnElement[bool], limit: int) -> list[Visit]:
     rows = conn.execute(
         select(livestock_visits, household_table.c.case_code)
         .join(household_table, household_table.c.id == livestock_visits.c.household_id)
-        .where(where)  # type: ignore[arg-type]
+        .where(where)
         .order_by(livestock_visits.c.date, livestock_visits.c.id)
         .limit(limit)
     ).all()
     if not rows:
         return []
-    ids = [r.id for r in rows]
+    lines = _visit_lines(conn, [r.id for r in rows])
+    precisions = books.commodity_precisions(conn)
+    return [_visit_from_row(r, precisions[r.currency], tuple(lines[r.id])) for r in rows]
+
+
+def _visit_lines(conn: Connection, visit_ids: Sequence[int]) -> dict[int, list[VisitLine]]:
+    """The lines of these visits (by species), with their deaths (by cause), by visit."""
     deaths: dict[tuple[int, str], list[tuple[str, int]]] = defaultdict(list)
     for d in conn.execute(
         select(livestock_deaths)
-        .where(livestock_deaths.c.visit_id.in_(ids))
+        .where(livestock_deaths.c.visit_id.in_(visit_ids))
         .order_by(livestock_deaths.c.cause)
     ):
         deaths[(d.visit_id, d.species)].append((d.cause, d.head))
     lines: dict[int, list[VisitLine]] = defaultdict(list)
     for line in conn.execute(
         select(livestock_visit_lines)
-        .where(livestock_visit_lines.c.visit_id.in_(ids))
+        .where(livestock_visit_lines.c.visit_id.in_(visit_ids))
         .order_by(livestock_visit_lines.c.species)
     ):
         count = SpeciesCount(
@@ -342,27 +419,23 @@ def _visits(conn: Connection, where: object, limit: int) -> list[Visit]:
             adjustment_reason=line.adjustment_reason,
         )
         lines[line.visit_id].append(VisitLine(count, line.expected, line.transaction_id))
-    precisions = books.commodity_precisions(conn)
-    return [
-        Visit(
-            id=r.id,
-            case_code=r.case_code,
-            book_code=household_book_code(r.case_code),
-            date=r.date,
-            officer=r.officer,
-            currency=r.currency,
-            precision=precisions[r.currency],
-            feed_cost=r.feed_cost,
-            vet_cost=r.vet_cost,
-            note=r.note,
-            lines=tuple(lines[r.id]),
-        )
-        for r in rows
-    ]
+    return lines
 
 
-def get_visit(conn: Connection, visit_id: int) -> Visit:
-    return _visits(conn, livestock_visits.c.id == visit_id, 1)[0]
+def _visit_from_row(row: Row[Any], precision: int, lines: tuple[VisitLine, ...]) -> Visit:
+    return Visit(
+        id=row.id,
+        case_code=row.case_code,
+        book_code=household_book_code(row.case_code),
+        date=row.date,
+        officer=row.officer,
+        currency=row.currency,
+        precision=precision,
+        feed_cost=row.feed_cost,
+        vet_cost=row.vet_cost,
+        note=row.note,
+        lines=lines,
+    )
 
 
 def list_visits(

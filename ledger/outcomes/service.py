@@ -17,11 +17,11 @@ from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected
 from ledger.funds import service as funds
+from ledger.households.records import money_currency
 from ledger.households.rules import LIVESTOCK, LIVESTOCK_ROOT, holding_account
 from ledger.households.service import Household, find_households
 from ledger.income.rules import BASELINE_TAG, SOURCES, income_account
 from ledger.livestock import rules as livestock
-from ledger.livestock.service import money_currency
 from ledger.outcomes import rules
 from ledger.outcomes.rules import (
     Exchanged,

@@ -275,9 +275,10 @@ def parse_statement(
                 "csv",
             )
         ]
+    layout = _Layout(len(headings), indexes, mapping, currency, precision)
     lines: list[StatementLine] = []
     for number, row in body:
-        parsed = _parse_row(number, row, len(headings), indexes, mapping, currency, precision)
+        parsed = _parse_row(number, row, layout)
         if isinstance(parsed, list):
             errors.extend(parsed)
             if len(errors) >= ERRORS_REPORTED_MAX:
@@ -291,24 +292,34 @@ def parse_statement(
     return ParsedStatement(tuple(lines))
 
 
-def _parse_row(
-    number: int,
-    row: Sequence[str],
-    width: int,
-    indexes: dict[str, int | None],
-    mapping: ColumnMapping,
-    currency: str,
-    precision: int,
-) -> StatementLine | list[LedgerError]:
-    def cell(name: str) -> str:
-        index = indexes.get(name)
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """How the rows of one file are read: the number of headings, the index of each mapped
+    column, the mapping, and the account's currency with its precision."""
+
+    width: int
+    indexes: dict[str, int | None]
+    mapping: ColumnMapping
+    currency: str
+    precision: int
+
+    def cell(self, row: Sequence[str], name: str) -> str:
+        index = self.indexes.get(name)
         if index is None or index >= len(row):
             return ""
         return row[index].strip()
 
+    def amount(self, text: str, field: str) -> int | LedgerError:
+        return parse_amount_text(text, self.currency, self.precision, field)
+
+
+def _parse_row(
+    number: int, row: Sequence[str], layout: _Layout
+) -> StatementLine | list[LedgerError]:
+    """One line of the statement, or every problem with its row."""
     field = f"csv.row[{number}]"
     errors: list[LedgerError] = []
-    if len(row) > width and any(cell.strip() for cell in row[width:]):
+    if len(row) > layout.width and any(cell.strip() for cell in row[layout.width :]):
         # An amount with an unquoted comma ("1,0.00") spills into a cell of its own.
         errors.append(
             invalid(
@@ -317,60 +328,82 @@ def _parse_row(
                 field,
             )
         )
-    date: datetime.date | None = None
-    try:
-        date = datetime.datetime.strptime(  # noqa: DTZ007 - a calendar date, no time
-            cell("date"), DATE_FORMATS[mapping.date_format]
-        ).date()
-    except ValueError:
-        errors.append(
-            invalid(
-                "statement_date_invalid",
-                f"Row {number}: the date is not a {mapping.date_format} date.",
-                f"{field}.date",
-            )
-        )
-    if indexes.get("currency") is not None and cell("currency").upper() != currency:
+    date = _row_date(number, layout.cell(row, "date"), layout.mapping.date_format, field)
+    if isinstance(date, LedgerError):
+        errors.append(date)
+    if (
+        layout.indexes.get("currency") is not None
+        and layout.cell(row, "currency").upper() != layout.currency
+    ):
         errors.append(
             invalid(
                 "statement_currency_mismatch",
-                f"Row {number} is not in {currency}, the account's currency.",
+                f"Row {number} is not in {layout.currency}, the account's currency.",
                 f"{field}.currency",
             )
         )
-    units: int | LedgerError
-    if mapping.amount is not None:
-        units = (
-            parse_amount_text(cell("amount"), currency, precision, f"{field}.amount")
-            if cell("amount")
-            else invalid("statement_amount_missing", f"Row {number} has no amount.", field)
-        )
-    else:
-        units = _debit_credit(number, cell("debit"), cell("credit"), currency, precision, field)
+    units = _row_units(number, row, layout, field)
     if isinstance(units, LedgerError):
         errors.append(units)
     balance: int | LedgerError | None = None
-    if mapping.balance is not None:
-        balance = parse_amount_text(cell("balance"), currency, precision, f"{field}.balance")
+    if layout.mapping.balance is not None:
+        balance = layout.amount(layout.cell(row, "balance"), f"{field}.balance")
         if isinstance(balance, LedgerError):
             errors.append(balance)
-    description = cell("description")
-    reference = cell("reference")
-    if len(description) > DESCRIPTION_LENGTH_MAX or len(reference) > REFERENCE_LENGTH_MAX:
-        errors.append(
-            invalid(
-                "statement_text_too_long",
-                f"Row {number}: a description has at most {DESCRIPTION_LENGTH_MAX} characters"
-                f" and a reference {REFERENCE_LENGTH_MAX}.",
-                field,
-            )
-        )
+    description = layout.cell(row, "description")
+    reference = layout.cell(row, "reference")
+    text_error = _row_text_error(number, description, reference, field)
+    if text_error is not None:
+        errors.append(text_error)
     if errors:
         return errors
-    assert date is not None
+    assert isinstance(date, datetime.date)
     assert isinstance(units, int)
     assert balance is None or isinstance(balance, int)
     return StatementLine(number, date, description, reference, units, balance)
+
+
+def _row_date(number: int, text: str, date_format: str, field: str) -> datetime.date | LedgerError:
+    try:
+        return datetime.datetime.strptime(  # noqa: DTZ007 - a calendar date, no time
+            text, DATE_FORMATS[date_format]
+        ).date()
+    except ValueError:
+        return invalid(
+            "statement_date_invalid",
+            f"Row {number}: the date is not a {date_format} date.",
+            f"{field}.date",
+        )
+
+
+def _row_units(number: int, row: Sequence[str], layout: _Layout, field: str) -> int | LedgerError:
+    """The row's change to the account: its signed amount, or its debit or credit."""
+    if layout.mapping.amount is None:
+        return _debit_credit(
+            number,
+            layout.cell(row, "debit"),
+            layout.cell(row, "credit"),
+            layout.currency,
+            layout.precision,
+            field,
+        )
+    amount = layout.cell(row, "amount")
+    if not amount:
+        return invalid("statement_amount_missing", f"Row {number} has no amount.", field)
+    return layout.amount(amount, f"{field}.amount")
+
+
+def _row_text_error(
+    number: int, description: str, reference: str, field: str
+) -> LedgerError | None:
+    if len(description) > DESCRIPTION_LENGTH_MAX or len(reference) > REFERENCE_LENGTH_MAX:
+        return invalid(
+            "statement_text_too_long",
+            f"Row {number}: a description has at most {DESCRIPTION_LENGTH_MAX} characters"
+            f" and a reference {REFERENCE_LENGTH_MAX}.",
+            field,
+        )
+    return None
 
 
 def _debit_credit(
@@ -522,69 +555,80 @@ def propose_matches(
     grows with the number of items, not with its square.
     """
     assert 0 <= window_days <= DATE_WINDOW_DAYS_MAX
+    proposer = _Proposer(window_days, rejected)
+    for proposal in proposer.one_to_one(lines, postings):
+        if proposer.free(proposal):
+            proposer.take(proposal)
+    proposer.combine(lines, postings, "one_line_to_many")
+    proposer.combine(postings, lines, "many_lines_to_one")
+    return proposer.chosen
 
-    def allowed(ls: Sequence[Side], ps: Sequence[Side]) -> bool:
-        return all((a.id, b.id) not in rejected for a in ls for b in ps)
 
-    candidates: list[Proposal] = []
-    grouped: dict[int, list[Side]] = {}
-    for posting in postings:
-        grouped.setdefault(posting.units, []).append(posting)
-    by_units = {units: _ByDate(sides) for units, sides in grouped.items()}
-    for line in lines:
-        same = by_units.get(line.units)
-        if same is None:
-            continue
-        near = _nearest(same.around(line.date, window_days), line.date, COMBINATION_CANDIDATES_MAX)
-        for posting in near:
-            if allowed([line], [posting]):
-                score = _score([line], [posting], window_days)
-                candidates.append(Proposal((line.id,), (posting.id,), score, "one_to_one"))
-    candidates.sort(key=lambda p: (-p.score, p.line_ids, p.posting_ids))
-    used_lines: set[int] = set()
-    used_postings: set[int] = set()
-    chosen: list[Proposal] = []
+class _Proposer:
+    """The proposals chosen so far and the lines and postings they use."""
 
-    def take(proposal: Proposal) -> None:
-        chosen.append(proposal)
-        used_lines.update(proposal.line_ids)
-        used_postings.update(proposal.posting_ids)
+    def __init__(self, window_days: int, rejected: frozenset[tuple[int, int]]) -> None:
+        self.window_days = window_days
+        self.rejected = rejected
+        self.chosen: list[Proposal] = []
+        self.used_lines: set[int] = set()
+        self.used_postings: set[int] = set()
 
-    for proposal in candidates:
-        if not used_lines & set(proposal.line_ids) and not used_postings & set(
+    def allowed(self, lines: Sequence[Side], postings: Sequence[Side]) -> bool:
+        return all((a.id, b.id) not in self.rejected for a in lines for b in postings)
+
+    def free(self, proposal: Proposal) -> bool:
+        return not self.used_lines & set(proposal.line_ids) and not self.used_postings & set(
             proposal.posting_ids
-        ):
-            take(proposal)
-    for one_side, many_side, kind in (
-        (lines, postings, "one_line_to_many"),
-        (postings, lines, "many_lines_to_one"),
-    ):
-        used_one = used_lines if kind == "one_line_to_many" else used_postings
-        used_many = used_postings if kind == "one_line_to_many" else used_lines
+        )
+
+    def take(self, proposal: Proposal) -> None:
+        self.chosen.append(proposal)
+        self.used_lines.update(proposal.line_ids)
+        self.used_postings.update(proposal.posting_ids)
+
+    def one_to_one(self, lines: Sequence[Side], postings: Sequence[Side]) -> list[Proposal]:
+        """Every allowed pair of a line and a posting of its amount near its date, best
+        score first."""
+        grouped: dict[int, list[Side]] = {}
+        for posting in postings:
+            grouped.setdefault(posting.units, []).append(posting)
+        by_units = {units: _ByDate(sides) for units, sides in grouped.items()}
+        candidates: list[Proposal] = []
+        for line in lines:
+            same = by_units.get(line.units)
+            if same is None:
+                continue
+            around = same.around(line.date, self.window_days)
+            for posting in _nearest(around, line.date, COMBINATION_CANDIDATES_MAX):
+                if self.allowed([line], [posting]):
+                    score = _score([line], [posting], self.window_days)
+                    candidates.append(Proposal((line.id,), (posting.id,), score, "one_to_one"))
+        candidates.sort(key=lambda p: (-p.score, p.line_ids, p.posting_ids))
+        return candidates
+
+    def combine(self, one_side: Sequence[Side], many_side: Sequence[Side], kind: str) -> None:
+        """Take each unused item of `one_side` with the first 2-3 unused items of
+        `many_side` near its date that add up to it."""
+        one_line = kind == "one_line_to_many"
+        used_one = self.used_lines if one_line else self.used_postings
+        used_many = self.used_postings if one_line else self.used_lines
         by_date = _ByDate(s for s in many_side if s.id not in used_many)
         for one in one_side:
             if one.id in used_one:
                 continue
             near = [
                 s
-                for s in by_date.around(one.date, window_days)
+                for s in by_date.around(one.date, self.window_days)
                 if s.id not in used_many and (s.units > 0) == (one.units > 0)
             ]
             found = _combination(one, _nearest(near, one.date, COMBINATION_CANDIDATES_MAX))
             if found is None:
                 continue
-            ls, ps = ([one], found) if kind == "one_line_to_many" else (found, [one])
-            if not allowed(ls, ps):
-                continue
-            take(
-                Proposal(
-                    tuple(s.id for s in ls),
-                    tuple(s.id for s in ps),
-                    _score(ls, ps, window_days),
-                    kind,
-                )
-            )
-    return chosen
+            ls, ps = ([one], found) if one_line else (found, [one])
+            if self.allowed(ls, ps):
+                ids = (tuple(s.id for s in ls), tuple(s.id for s in ps))
+                self.take(Proposal(*ids, _score(ls, ps, self.window_days), kind))
 
 
 def _combination(one: Side, near: Sequence[Side]) -> list[Side] | None:

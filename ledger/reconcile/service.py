@@ -1,8 +1,9 @@
 """Reconciliation against the stored books: statement imports, matches, closing a
 reconciliation or a cash count into a balance assertion, and the period close.
 
-Every function runs inside the caller's unit of work (`Database.write` or `read`). Postings
-are written only through `ledger.store.journal` (an adjustment, a balance assertion).
+Every function runs inside the caller's database transaction (`Database.write` or `read`).
+Postings are written only through `ledger.store.journal` (an adjustment, a balance
+assertion).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import Connection, Row, and_, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -183,8 +185,35 @@ def import_statement(
     if isinstance(parsed, list):
         raise LedgerRejected(parsed)
     journal.lock_rows(conn, book_code, [account.name], exclusive=True)
-    prints = rules.fingerprint_lines(parsed.lines, currency)
-    import_id = conn.execute(
+    import_id = _insert_import(conn, account, currency, parsed, file_name, created_by)
+    added = _insert_new_lines(conn, account, currency, import_id, parsed)
+    conn.execute(
+        statement_imports.update()
+        .where(statement_imports.c.id == import_id)
+        .values(lines_added=added)
+    )
+    return StatementImport(
+        import_id,
+        account.name,
+        currency,
+        precision,
+        parsed.first_date,
+        parsed.last_date,
+        len(parsed.lines),
+        added,
+        parsed.closing_balance,
+    )
+
+
+def _insert_import(
+    conn: Connection,
+    account: books.Account,
+    currency: str,
+    parsed: rules.ParsedStatement,
+    file_name: str,
+    created_by: str | None,
+) -> int:
+    import_id: int = conn.execute(
         insert(statement_imports)
         .values(
             book_id=account.book_id,
@@ -201,6 +230,18 @@ def import_statement(
         )
         .returning(statement_imports.c.id)
     ).scalar_one()
+    return import_id
+
+
+def _insert_new_lines(
+    conn: Connection,
+    account: books.Account,
+    currency: str,
+    import_id: int,
+    parsed: rules.ParsedStatement,
+) -> int:
+    """Store the lines no import stored before (by fingerprint); how many were added."""
+    prints = rules.fingerprint_lines(parsed.lines, currency)
     rows = [
         {
             "book_id": account.book_id,
@@ -226,22 +267,7 @@ def import_statement(
             rows[start : start + 500],
         )
         added += len(result.all())
-    conn.execute(
-        statement_imports.update()
-        .where(statement_imports.c.id == import_id)
-        .values(lines_added=added)
-    )
-    return StatementImport(
-        import_id,
-        account.name,
-        currency,
-        precision,
-        parsed.first_date,
-        parsed.last_date,
-        len(parsed.lines),
-        added,
-        parsed.closing_balance,
-    )
+    return added
 
 
 def list_imports(conn: Connection, book_code: str, account_id: int) -> list[StatementImport]:
@@ -513,7 +539,6 @@ def _insert_match(
 ) -> Match:
     line_ids = [s.id for s in lines]
     posting_ids = [s.id for s in found_postings]
-    _refuse_taken(conn, line_ids, posting_ids)
     match_id = conn.execute(
         insert(reconciliation_matches)
         .values(
@@ -608,6 +633,33 @@ def _statement_balance(conn: Connection, account_id: int, date: datetime.date) -
     return None if row is None else row.balance
 
 
+@dataclass(frozen=True, slots=True)
+class _Count:
+    """A balance counted at the end of `date`: a statement's closing balance or the cash in a
+    box, in smallest units of the account's one currency."""
+
+    book_code: str
+    account: books.Account
+    currency: str
+    precision: int
+    date: datetime.date
+    counted: int
+    kind: str  # 'statement' or 'cash_count'
+
+    @property
+    def what(self) -> str:
+        return "statement" if self.kind == "statement" else "cash count"
+
+
+@dataclass(frozen=True, slots=True)
+class _Adjustment:
+    """What explains a difference found at a close: the account it is posted against (bank
+    charges, interest, a cash shortage) and its narration (None: a standard one)."""
+
+    account: str | None
+    narration: str | None
+
+
 def close_statement(
     conn: Connection,
     book_code: str,
@@ -637,10 +689,8 @@ def close_statement(
                 ]
             )
         counted = found
-    return _close(
-        conn, book_code, account, currency, precision, date, counted, "statement",
-        adjustment_account, adjustment_narration, created_by,
-    )  # fmt: skip
+    count = _Count(book_code, account, currency, precision, date, counted, "statement")
+    return _close(conn, count, _Adjustment(adjustment_account, adjustment_narration), created_by)
 
 
 def count_cash(
@@ -660,75 +710,35 @@ def count_cash(
         raise LedgerRejected(
             [invalid("amount_not_positive", "A cash count is zero or more.", "amount")]
         )
-    return _close(
-        conn, book_code, account, currency, precision, date, counted, "cash_count",
-        adjustment_account, adjustment_narration, created_by,
-    )  # fmt: skip
+    count = _Count(book_code, account, currency, precision, date, counted, "cash_count")
+    return _close(conn, count, _Adjustment(adjustment_account, adjustment_narration), created_by)
 
 
 def _close(
-    conn: Connection,
-    book_code: str,
-    account: books.Account,
-    currency: str,
-    precision: int,
-    date: datetime.date,
-    counted: int,
-    kind: str,
-    adjustment_account: str | None,
-    adjustment_narration: str | None,
-    created_by: str | None,
+    conn: Connection, count: _Count, adjustment: _Adjustment, created_by: str | None
 ) -> Reconciliation:
-    journal.lock_rows(conn, book_code, [account.name], exclusive=True)
-    exists = conn.execute(
-        select(reconciliations.c.id).where(
-            and_(
-                reconciliations.c.account_id == account.id,
-                reconciliations.c.currency == currency,
-                reconciliations.c.date == date,
-            )
-        )
-    ).first()
-    if exists:
-        raise LedgerRejected(
-            [conflict("already_reconciled", "The account is reconciled on this date.", "date")]
-        )
-    book = books.get_book(conn, book_code)
-    if book.lock_date is not None and date <= book.lock_date:
-        raise LedgerRejected(
-            [conflict("period_locked", "The book is locked on or before this date.", "date")]
-        )
-    ledger_units = queries.account_balance(conn, book_code, account.id, date).get(currency, 0)
-    difference = counted - ledger_units
-    adjustment_id: int | None = None
-    if difference != 0:
-        if adjustment_account is None:
-            raise LedgerRejected(
-                [
-                    conflict(
-                        "reconciliation_difference",
-                        f"The {'statement' if kind == 'statement' else 'count'} differs from "
-                        f"the ledger by {format_units(difference, precision)} {currency}: post "
-                        "what explains it, or name an adjustment_account.",
-                        "adjustment_account",
-                    )
-                ]
-            )
-        adjustment_id = _post_adjustment(
-            conn, book_code, account, currency, date, difference, kind,
-            adjustment_account, adjustment_narration, created_by,
-        )  # fmt: skip
-    assertion_id = journal.assert_balance(conn, book_code, account.name, currency, date, counted)
-    lines_unmatched = _unmatched_line_count(conn, account.id, currency, date)
-    reconciliation_id = conn.execute(
+    """Check the count against the ledger (posting the adjustment that explains a
+    difference), turn it into a balance assertion and record the reconciliation."""
+    account = count.account
+    journal.lock_rows(conn, count.book_code, [account.name], exclusive=True)
+    _refuse_closed(conn, count)
+    ledger_units = queries.account_balance(conn, count.book_code, account.id, count.date).get(
+        count.currency, 0
+    )
+    adjustment_id = _adjust(conn, count, count.counted - ledger_units, adjustment, created_by)
+    assertion_id = journal.assert_balance(
+        conn, count.book_code, account.name, count.currency, count.date, count.counted
+    )
+    lines_unmatched = _unmatched_line_count(conn, account.id, count.currency, count.date)
+    reconciliation_id: int = conn.execute(
         insert(reconciliations)
         .values(
             book_id=account.book_id,
             account_id=account.id,
-            kind=kind,
-            date=date,
-            currency=currency,
-            counted_units=counted,
+            kind=count.kind,
+            date=count.date,
+            currency=count.currency,
+            counted_units=count.counted,
             ledger_units=ledger_units,
             adjustment_transaction_id=adjustment_id,
             balance_assertion_id=assertion_id,
@@ -739,25 +749,72 @@ def _close(
         .returning(reconciliations.c.id)
     ).scalar_one()
     return Reconciliation(
-        reconciliation_id, account.name, kind, date, currency, precision, counted,
-        ledger_units, adjustment_id, lines_unmatched,
+        reconciliation_id, account.name, count.kind, count.date, count.currency,
+        count.precision, count.counted, ledger_units, adjustment_id, lines_unmatched,
     )  # fmt: skip
+
+
+def _refuse_closed(conn: Connection, count: _Count) -> None:
+    """One reconciliation per account, currency and day, never inside a locked period."""
+    exists = conn.execute(
+        select(reconciliations.c.id).where(
+            and_(
+                reconciliations.c.account_id == count.account.id,
+                reconciliations.c.currency == count.currency,
+                reconciliations.c.date == count.date,
+            )
+        )
+    ).first()
+    if exists:
+        raise LedgerRejected(
+            [conflict("already_reconciled", "The account is reconciled on this date.", "date")]
+        )
+    book = books.get_book(conn, count.book_code)
+    if book.lock_date is not None and count.date <= book.lock_date:
+        raise LedgerRejected(
+            [conflict("period_locked", "The book is locked on or before this date.", "date")]
+        )
+
+
+def _adjust(
+    conn: Connection,
+    count: _Count,
+    difference: int,
+    adjustment: _Adjustment,
+    created_by: str | None,
+) -> int | None:
+    """The transaction that explains `difference` (None when there is none); refused when
+    there is one and no account was named to explain it."""
+    if difference == 0:
+        return None
+    if adjustment.account is None:
+        raise LedgerRejected(
+            [
+                conflict(
+                    "reconciliation_difference",
+                    f"The {'statement' if count.kind == 'statement' else 'count'} differs from "
+                    f"the ledger by {format_units(difference, count.precision)} "
+                    f"{count.currency}: post what explains it, or name an adjustment_account.",
+                    "adjustment_account",
+                )
+            ]
+        )
+    return _post_adjustment(
+        conn, count, difference, adjustment.account, adjustment.narration, created_by
+    )
 
 
 def _post_adjustment(
     conn: Connection,
-    book_code: str,
-    account: books.Account,
-    currency: str,
-    date: datetime.date,
+    count: _Count,
     difference: int,
-    kind: str,
     counterpart: str,
     narration: str | None,
     created_by: str | None,
 ) -> int:
     """Post the difference against `counterpart`; on a statement, the unmatched lines up to
-    `date` that add up to exactly the difference are matched to it (bank charges, interest)."""
+    the date that add up to exactly the difference are matched to it (bank charges,
+    interest)."""
     errors = [
         e
         for e in (
@@ -769,6 +826,7 @@ def _post_adjustment(
         if e is not None
     ]
     reject_if(errors)
+    account = count.account
     if counterpart == account.name:
         raise LedgerRejected(
             [
@@ -779,43 +837,47 @@ def _post_adjustment(
                 )
             ]
         )
-    what = "statement" if kind == "statement" else "cash count"
-    text = narration or f"Difference found at the {what} of {account.name} on {date}"
-    txn = rules.adjustment(date, account.name, counterpart, difference, currency, text, kind)
-    transaction_id = journal.post(conn, book_code, txn, created_by=created_by)
-    if kind == "statement":
-        lines = _unmatched_lines(conn, account.id, date)
-        if lines and sum(line.units for line in lines) == difference:
-            posting_id = conn.execute(
-                select(postings.c.id).where(
-                    and_(
-                        postings.c.transaction_id == transaction_id,
-                        postings.c.account_id == account.id,
-                    )
-                )
-            ).scalar_one()
-            sides = [Side(line.id, line.date, line.units, "") for line in lines]
-            if len(sides) <= rules.MATCH_SIDE_MAX:
-                _insert_match(
-                    conn, account, sides, [Side(posting_id, date, difference, "")],
-                    "adjustment", created_by,
-                )  # fmt: skip
+    text = narration or f"Difference found at the {count.what} of {account.name} on {count.date}"
+    txn = rules.adjustment(
+        count.date, account.name, counterpart, difference, count.currency, text, count.kind
+    )
+    transaction_id = journal.post(conn, count.book_code, txn, created_by=created_by)
+    if count.kind == "statement":
+        _match_adjusted_lines(conn, count, difference, transaction_id, created_by)
     return transaction_id
 
 
-def _reconciliation_from_row(row: object, precisions: dict[str, int]) -> Reconciliation:
-    currency: str = row.currency  # type: ignore[attr-defined]
+def _match_adjusted_lines(
+    conn: Connection, count: _Count, difference: int, transaction_id: int, created_by: str | None
+) -> None:
+    """Match the adjustment to the unmatched lines up to the date when they add up to it."""
+    account = count.account
+    lines = _unmatched_lines(conn, account.id, count.date)
+    if not lines or sum(line.units for line in lines) != difference:
+        return
+    posting_id = conn.execute(
+        select(postings.c.id).where(
+            and_(postings.c.transaction_id == transaction_id, postings.c.account_id == account.id)
+        )
+    ).scalar_one()
+    sides = [Side(line.id, line.date, line.units, "") for line in lines]
+    if len(sides) <= rules.MATCH_SIDE_MAX:
+        posting = Side(posting_id, count.date, difference, "")
+        _insert_match(conn, account, sides, [posting], "adjustment", created_by)
+
+
+def _reconciliation_from_row(row: Row[Any], precisions: dict[str, int]) -> Reconciliation:
     return Reconciliation(
-        id=row.id,  # type: ignore[attr-defined]
-        account=row.name,  # type: ignore[attr-defined]
-        kind=row.kind,  # type: ignore[attr-defined]
-        date=row.date,  # type: ignore[attr-defined]
-        currency=currency,
-        precision=precisions[currency],
-        counted_units=row.counted_units,  # type: ignore[attr-defined]
-        ledger_units=row.ledger_units,  # type: ignore[attr-defined]
-        adjustment_transaction_id=row.adjustment_transaction_id,  # type: ignore[attr-defined]
-        lines_unmatched=row.lines_unmatched,  # type: ignore[attr-defined]
+        id=row.id,
+        account=row.name,
+        kind=row.kind,
+        date=row.date,
+        currency=row.currency,
+        precision=precisions[row.currency],
+        counted_units=row.counted_units,
+        ledger_units=row.ledger_units,
+        adjustment_transaction_id=row.adjustment_transaction_id,
+        lines_unmatched=row.lines_unmatched,
     )
 
 

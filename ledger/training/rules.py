@@ -46,6 +46,21 @@ class TrainingDraft:
     completion_days_min: int | None  # None: every day of the training
 
 
+@dataclass(frozen=True, slots=True)
+class CostDraft:
+    """A cost item as the finance team reported it: `amount` is decimal text in the currency
+    of the account it was paid from; `exchange_rate` into the award's currency, if not the
+    one the exchanges give."""
+
+    item: str
+    date: datetime.date
+    paid_from: str
+    amount: str
+    narration: str | None = None
+    payee: str | None = None
+    exchange_rate: str | None = None
+
+
 def training_days(start: datetime.date, end: datetime.date) -> tuple[datetime.date, ...]:
     """Every day from `start` to `end`, both included."""
     return tuple(start + datetime.timedelta(days=n) for n in range((end - start).days + 1))
@@ -154,12 +169,17 @@ class Participant:
 
 @dataclass(frozen=True, slots=True)
 class Cost:
+    """A cost item: `units` in its own currency, `award_units` in the award's (each with the
+    precision it is printed in)."""
+
     id: int
     item: str
     date: datetime.date
     currency: str
+    precision: int
     units: int
     award_units: int
+    award_precision: int
     transaction_id: int
 
 

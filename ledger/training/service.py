@@ -1,14 +1,19 @@
 """Trainings against the stored books: describe one, post its cost items on its budget line
 (through `ledger.funds.service.spend`, the one home of budget consumption), register
-participating households and record each day's attendance."""
+participating households and record each day's attendance.
+
+Each write returns the training (or cost) as it stands after the write, built from what it
+read and wrote; a page of trainings is read in a fixed number of statements."""
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, select
+from sqlalchemy import Connection, Row, and_, exists, insert, select
 
 from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, not_found, reject_if
@@ -27,7 +32,7 @@ from ledger.store.tables import (
 )
 from ledger.store.tables import households as household_table
 from ledger.training import rules
-from ledger.training.rules import Cost, Participant, Training, TrainingDraft
+from ledger.training.rules import Cost, CostDraft, Participant, Training, TrainingDraft
 
 TRAINING_NOT_FOUND = not_found("training_not_found", "No training has this id.", "training")
 
@@ -44,87 +49,128 @@ _TRAININGS = (
 )
 
 
-def _participants(conn: Connection, row: object) -> tuple[Participant, ...]:
-    training_id: int = row.id  # type: ignore[attr-defined]
-    days_min: int = row.completion_days_min  # type: ignore[attr-defined]
-    attended: dict[int, list[datetime.date]] = defaultdict(list)
-    for household_id, date in conn.execute(
-        select(training_attendance.c.household_id, training_attendance.c.date)
-        .where(training_attendance.c.training_id == training_id)
+# -- reading -------------------------------------------------------------------------------
+
+
+def _attendance(
+    conn: Connection, training_ids: Sequence[int]
+) -> dict[tuple[int, int], list[datetime.date]]:
+    """The days each household attended, by (training, household), in date order."""
+    attended: dict[tuple[int, int], list[datetime.date]] = defaultdict(list)
+    for training_id, household_id, date in conn.execute(
+        select(
+            training_attendance.c.training_id,
+            training_attendance.c.household_id,
+            training_attendance.c.date,
+        )
+        .where(training_attendance.c.training_id.in_(training_ids))
         .order_by(training_attendance.c.date)
     ):
-        attended[household_id].append(date)
-    rows = conn.execute(
+        attended[(training_id, household_id)].append(date)
+    return attended
+
+
+def _participants(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, tuple[Participant, ...]]:
+    """The participants of these trainings by case code, by training."""
+    days_min = {r.id: r.completion_days_min for r in rows}
+    attended = _attendance(conn, list(days_min))
+    found: dict[int, list[Participant]] = defaultdict(list)
+    for r in conn.execute(
         select(
+            training_participants.c.training_id,
             training_participants.c.household_id,
             training_participants.c.people,
             household_table.c.case_code,
             household_table.c.province,
         )
         .join(household_table, household_table.c.id == training_participants.c.household_id)
-        .where(training_participants.c.training_id == training_id)
+        .where(training_participants.c.training_id.in_(list(days_min)))
         .order_by(household_table.c.case_code)
-    )
-    return tuple(
-        Participant(
-            r.case_code,
-            r.province,
-            r.people,
-            tuple(attended[r.household_id]),
-            rules.completed(attended[r.household_id], days_min),
+    ):
+        days = attended[(r.training_id, r.household_id)]
+        found[r.training_id].append(
+            Participant(
+                r.case_code,
+                r.province,
+                r.people,
+                tuple(days),
+                rules.completed(days, days_min[r.training_id]),
+            )
         )
-        for r in rows
-    )
+    return {training_id: tuple(group) for training_id, group in found.items()}
 
 
-def _costs(conn: Connection, training_id: int) -> tuple[Cost, ...]:
-    """The training's cost items whose transaction stands (a reversed one stops counting, as
-    it does on the budget line)."""
+def _costs(
+    conn: Connection, rows: Sequence[Row[Any]], precisions: dict[str, int]
+) -> dict[int, tuple[Cost, ...]]:
+    """The cost items of these trainings whose transaction stands (a reversed one stops
+    counting, as it does on the budget line), by training."""
+    award_precision = {r.id: precisions[r.award_currency] for r in rows}
     reversed_ = exists().where(transactions.c.reverses_id == training_costs.c.transaction_id)
-    rows = conn.execute(
+    found: dict[int, list[Cost]] = defaultdict(list)
+    for r in conn.execute(
         select(training_costs, budget_spends.c.award_units)
         .join(budget_spends, budget_spends.c.transaction_id == training_costs.c.transaction_id)
-        .where(and_(training_costs.c.training_id == training_id, ~reversed_))
+        .where(and_(training_costs.c.training_id.in_(list(award_precision)), ~reversed_))
         .order_by(training_costs.c.id)
-    )
-    return tuple(
-        Cost(r.id, r.item, r.date, r.currency, r.units, r.award_units, r.transaction_id)
-        for r in rows
-    )
+    ):
+        found[r.training_id].append(
+            Cost(
+                id=r.id,
+                item=r.item,
+                date=r.date,
+                currency=r.currency,
+                precision=precisions[r.currency],
+                units=r.units,
+                award_units=r.award_units,
+                award_precision=award_precision[r.training_id],
+                transaction_id=r.transaction_id,
+            )
+        )
+    return {training_id: tuple(group) for training_id, group in found.items()}
 
 
-def _training_from_row(conn: Connection, row: object) -> Training:
-    training_id: int = row.id  # type: ignore[attr-defined]
-    currency: str = row.award_currency  # type: ignore[attr-defined]
-    return Training(
-        id=training_id,
-        topics=tuple(row.topics.split()),  # type: ignore[attr-defined]
-        title=row.title,  # type: ignore[attr-defined]
-        start_date=row.start_date,  # type: ignore[attr-defined]
-        end_date=row.end_date,  # type: ignore[attr-defined]
-        province=row.province,  # type: ignore[attr-defined]
-        place=row.place,  # type: ignore[attr-defined]
-        trainer=row.trainer,  # type: ignore[attr-defined]
-        award_code=row.award_code,  # type: ignore[attr-defined]
-        award_currency=currency,
-        award_precision=books.commodity_precisions(conn)[currency],
-        budget_line=row.line_code,  # type: ignore[attr-defined]
-        completion_days_min=row.completion_days_min,  # type: ignore[attr-defined]
-        participants=_participants(conn, row),
-        costs=_costs(conn, training_id),
-    )
+def _trainings_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Training]:
+    """The trainings of these rows with their participants and costs: four statements
+    whatever the number of rows."""
+    if not rows:
+        return []
+    precisions = books.commodity_precisions(conn)
+    participants = _participants(conn, rows)
+    costs = _costs(conn, rows, precisions)
+    return [
+        Training(
+            id=row.id,
+            topics=tuple(row.topics.split()),
+            title=row.title,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            province=row.province,
+            place=row.place,
+            trainer=row.trainer,
+            award_code=row.award_code,
+            award_currency=row.award_currency,
+            award_precision=precisions[row.award_currency],
+            budget_line=row.line_code,
+            completion_days_min=row.completion_days_min,
+            participants=participants.get(row.id, ()),
+            costs=costs.get(row.id, ()),
+        )
+        for row in rows
+    ]
 
 
 def get_training(conn: Connection, training_id: int, *, lock: bool = False) -> Training:
-    """The training; with `lock`, its row stays locked (PostgreSQL) until the unit of work
-    ends, so two registrations or attendance registers for it run one after the other."""
+    """The training; with `lock`, its row stays locked (PostgreSQL) until the write's
+    transaction ends, so two registrations or attendance registers for it run one after
+    the other."""
     statement = _TRAININGS.where(trainings.c.id == training_id)
     if lock:
         statement = statement.with_for_update(of=trainings)
     row = conn.execute(statement).first()
     if row is None:
         raise LedgerRejected([TRAINING_NOT_FOUND])
-    return _training_from_row(conn, row)
+    return _trainings_from_rows(conn, [row])[0]
 
 
 def training_province(conn: Connection, training_id: int) -> str | None:
@@ -146,7 +192,10 @@ def list_trainings(
         statement = statement.where(trainings.c.province.in_(sorted(provinces)))
     if after is not None:
         statement = statement.where(trainings.c.id > after)
-    return [_training_from_row(conn, row) for row in conn.execute(statement).all()]
+    return _trainings_from_rows(conn, conn.execute(statement).all())
+
+
+# -- writing -------------------------------------------------------------------------------
 
 
 def create_training(
@@ -162,8 +211,10 @@ def create_training(
     line = award.line(budget_line)
     funds.check_award_active(award, draft.start_date, "start_date")
     funds.check_award_active(award, draft.end_date, "end_date")
-    days = len(rules.training_days(draft.start_date, draft.end_date))
-    training_id = conn.execute(
+    days_min = draft.completion_days_min or len(
+        rules.training_days(draft.start_date, draft.end_date)
+    )
+    training_id: int = conn.execute(
         insert(trainings)
         .values(
             topics=" ".join(draft.topics),
@@ -175,19 +226,36 @@ def create_training(
             trainer=draft.trainer,
             award_id=award.id,
             budget_line_id=line.id,
-            completion_days_min=draft.completion_days_min or days,
+            completion_days_min=days_min,
             created_at=books.utc_now(),
             created_by=created_by,
         )
         .returning(trainings.c.id)
     ).scalar_one()
-    return get_training(conn, training_id)
+    return Training(
+        id=training_id,
+        topics=draft.topics,
+        title=draft.title,
+        start_date=draft.start_date,
+        end_date=draft.end_date,
+        province=draft.province,
+        place=draft.place,
+        trainer=draft.trainer,
+        award_code=award.code,
+        award_currency=award.currency,
+        award_precision=award.precision,
+        budget_line=line.code,
+        completion_days_min=days_min,
+        participants=(),
+        costs=(),
+    )
 
 
 def add_participant(
     conn: Connection, training_id: int, case_code: str, people: int | float, created_by: str | None
 ) -> Training:
-    """Register a household (by case code) and how many of its people take part."""
+    """Register a household (by case code) and how many of its people take part. Returns the
+    training with it."""
     training = get_training(conn, training_id, lock=True)
     error = rules.people_error(people, "people")
     if error is not None:
@@ -216,18 +284,23 @@ def add_participant(
             created_by=created_by,
         )
     )
-    return get_training(conn, training_id)
+    joined = Participant(
+        household.case_code,
+        household.province,
+        int(people),
+        (),
+        rules.completed((), training.completion_days_min),
+    )
+    # In the order a training is read back: by case code.
+    participants = sorted((*training.participants, joined), key=lambda p: p.case_code)
+    return replace(training, participants=tuple(participants))
 
 
-def record_attendance(
-    conn: Connection,
-    training_id: int,
-    date: datetime.date,
-    present: Sequence[tuple[str, int | float]],
-) -> Training:
-    """One day's register: the households present and how many of their people came.
-    A household's attendance for a day is recorded once."""
-    training = get_training(conn, training_id, lock=True)
+def _attendance_errors(
+    training: Training, date: datetime.date, present: Sequence[tuple[str, int | float]]
+) -> list[LedgerError]:
+    """Every problem with a day's register, invalid input first (a 422 says what to fix
+    before a 409 says what exists)."""
     errors: list[LedgerError] = []
     date_error = rules.attendance_date_error(date, training.start_date, training.end_date)
     if date_error is not None:
@@ -239,39 +312,50 @@ def record_attendance(
     if len({case for case, _ in present}) != len(present):
         errors.append(invalid("present_repeated", "A household is listed twice.", "present"))
     for index, (case, people) in enumerate(present):
-        field = f"present[{index}]"
-        participant = training.participant(case)
-        if participant is None:
-            errors.append(
-                invalid(
-                    "not_a_participant",
-                    "This household is not registered for the training.",
-                    f"{field}.case_code",
-                )
-            )
-            continue
-        error = rules.people_error(people, f"{field}.people")
+        error = _presence_error(training.participant(case), date, people, f"present[{index}]")
         if error is not None:
             errors.append(error)
-        elif people > participant.people:
-            errors.append(
-                invalid(
-                    "people_more_than_registered",
-                    "More people than the household registered.",
-                    f"{field}.people",
-                )
-            )
-        elif date in participant.days_attended:
-            errors.append(
-                conflict(
-                    "attendance_recorded",
-                    "This household's attendance for this day is recorded already.",
-                    f"{field}.case_code",
-                )
-            )
-    # Invalid input first: a 422 says what to fix before a 409 says what exists.
     errors.sort(key=lambda e: e.kind != "invalid")
-    reject_if(errors)
+    return errors
+
+
+def _presence_error(
+    participant: Participant | None, date: datetime.date, people: int | float, field: str
+) -> LedgerError | None:
+    if participant is None:
+        return invalid(
+            "not_a_participant",
+            "This household is not registered for the training.",
+            f"{field}.case_code",
+        )
+    error = rules.people_error(people, f"{field}.people")
+    if error is not None:
+        return error
+    if people > participant.people:
+        return invalid(
+            "people_more_than_registered",
+            "More people than the household registered.",
+            f"{field}.people",
+        )
+    if date in participant.days_attended:
+        return conflict(
+            "attendance_recorded",
+            "This household's attendance for this day is recorded already.",
+            f"{field}.case_code",
+        )
+    return None
+
+
+def record_attendance(
+    conn: Connection,
+    training_id: int,
+    date: datetime.date,
+    present: Sequence[tuple[str, int | float]],
+) -> Training:
+    """One day's register: the households present and how many of their people came.
+    A household's attendance for a day is recorded once. Returns the training with it."""
+    training = get_training(conn, training_id, lock=True)
+    reject_if(_attendance_errors(training, date, present))
     ids = dict(
         conn.execute(
             select(household_table.c.case_code, household_table.c.id).where(
@@ -288,61 +372,73 @@ def record_attendance(
             for case, n in present
         ],
     )
-    return get_training(conn, training_id)
+    came = {case for case, _ in present}
+    return replace(
+        training,
+        participants=tuple(
+            _attended(p, date, training.completion_days_min) if p.case_code in came else p
+            for p in training.participants
+        ),
+    )
 
 
-def post_cost(
-    conn: Connection,
-    training_id: int,
-    item: str,
-    date: datetime.date,
-    paid_from: str,
-    amount: str,
-    narration: str | None,
-    payee: str | None,
-    exchange_rate: str | None,
-    created_by: str | None,
-) -> Cost:
+def _attended(participant: Participant, date: datetime.date, days_min: int) -> Participant:
+    days = tuple(sorted((*participant.days_attended, date)))
+    return replace(participant, days_attended=days, completed=rules.completed(days, days_min))
+
+
+def post_cost(conn: Connection, training_id: int, draft: CostDraft, created_by: str | None) -> Cost:
     """A cost item of the training, posted as an expense on its budget line."""
     training = get_training(conn, training_id)
+    item = draft.item
     if item not in rules.COST_ITEMS:
         raise LedgerRejected(
             [invalid("cost_item_invalid", f"item is one of {', '.join(rules.COST_ITEMS)}.", "item")]
         )
     award = funds.get_award(conn, training.award_code, lock=True)
     line = award.line(training.budget_line)
-    currency = funds.account_currency(conn, award.book_id, paid_from, "paid_from")
-    units = funds.positive_amount(conn, currency, amount, "amount")
-    text = narration or f"Training {training.id} ({training.title}): {item.replace('_', ' ')}"
+    currency = funds.account_currency(conn, award.book_id, draft.paid_from, "paid_from")
+    units = funds.positive_amount(conn, currency, draft.amount, "amount")
+    text = draft.narration or (
+        f"Training {training.id} ({training.title}): {item.replace('_', ' ')}"
+    )
     spent = funds.spend(
         conn,
         award,
         line,
-        date,
-        paid_from,
+        draft.date,
+        draft.paid_from,
         units,
         currency,
         text[: limits.NARRATION_LENGTH_MAX],
-        payee,
+        draft.payee,
         "training",
-        funds.parse_rate(exchange_rate),
+        funds.parse_rate(draft.exchange_rate),
         created_by,
         extra_meta=(("training", str(training.id)), ("cost-item", item)),
         tags=(rules.TRAINING_TAG,),
         links=(rules.training_link(training.id),),
     )
-    cost_id = conn.execute(
+    cost_id: int = conn.execute(
         insert(training_costs)
         .values(
             training_id=training.id,
             transaction_id=spent.transaction_id,
             item=item,
-            date=date,
+            date=draft.date,
             currency=currency,
             units=units,
         )
         .returning(training_costs.c.id)
     ).scalar_one()
     return Cost(
-        cost_id, item, date, currency, units, spent.conversion.award_units, spent.transaction_id
+        id=cost_id,
+        item=item,
+        date=draft.date,
+        currency=currency,
+        precision=books.commodity_precisions(conn, [currency])[currency],
+        units=units,
+        award_units=spent.conversion.award_units,
+        award_precision=training.award_precision,
+        transaction_id=spent.transaction_id,
     )
