@@ -1,8 +1,8 @@
 """Donor funds against the stored books: awards, budget lines, fund receipts, exchanges,
 spending on a budget line, and budget against actual.
 
-Every function runs inside the caller's unit of work (`Database.write` or `read`) and posts
-only through `ledger.store.journal`. Every write returns what it did, built from what it
+Every function runs inside the caller's database transaction (`Database.write` or `read`)
+and posts only through `ledger.store.journal`. Every write returns what it did, built from what it
 wrote: nothing is read back. The shared book helpers (`positive_amount`, `account_named`,
 `account_currency`) live in `ledger.store.book_accounts`; they are re-exported here for the
 areas that still call them through `funds`.
@@ -501,7 +501,7 @@ def _awards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Award]
 
 def get_award(conn: Connection, code: str, *, lock: bool = False) -> Award:
     """The award and its budget lines. With `lock`, the award's row is locked (PostgreSQL)
-    until the unit of work ends, so checks against its budget cannot race."""
+    until the database transaction ends, so checks against its budget cannot race."""
     statement = _AWARDS.where(awards.c.code == code)
     if lock:
         statement = statement.with_for_update(of=awards)

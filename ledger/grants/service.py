@@ -232,8 +232,9 @@ def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]
 
 
 def get_grant(conn: Connection, grant_id: int, *, lock: bool = False) -> Grant:
-    """The grant; with `lock`, its row stays locked (PostgreSQL) until the unit of work ends,
-    so two disbursements or decisions on one grant run one after the other."""
+    """The grant; with `lock`, its row stays locked (PostgreSQL) until the database
+    transaction ends, so two disbursements or decisions on one grant run one after the
+    other."""
     statement = _GRANTS.where(grants.c.id == grant_id)
     if lock:
         statement = statement.with_for_update(of=grants)
