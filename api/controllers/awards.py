@@ -4,9 +4,9 @@ and currency exchanges."""
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, JSONBody
@@ -28,14 +28,12 @@ from api.schemas.grants import (
     FundReceiptCreate,
     Posted,
 )
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
-from ledger.core.amount import format_units
 from ledger.funds import service as funds
 from ledger.funds.rules import CONVERSION_METHOD
-from ledger.funds.service import BudgetLineDraft
+from ledger.funds.service import AwardDraft, BudgetExpenseDraft, BudgetLineDraft, ExchangeDraft
 from ledger.reports.registers import BUDGET_HEADER, budget_rows, to_csv
-from ledger.store import books
 from ledger.store.database import Database
 
 
@@ -49,41 +47,35 @@ class AwardController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Record a donor award with its budget lines",
         opt=policy(Action.FUNDS_WRITE),
     )
-    def create_award(
+    async def create_award(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         data: Annotated[
             AwardCreate, Body(examples=[Example(summary="USAID CTIP", value=EXAMPLE_AWARD)])
         ],
     ) -> Response[Award]:
-        def unit(conn: Connection) -> Award:
-            return Award.of(
-                funds.create_award(
-                    conn,
-                    data.book,
-                    data.code,
-                    data.donor,
-                    data.currency,
-                    data.amount,
-                    data.start_date,
-                    data.end_date,
-                    data.approval_threshold,
-                    data.income_account,
-                    [_line_draft(line) for line in data.budget_lines],
-                    principal.username,
-                )
-            )
-
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "award.create", unit, book=data.book
+        draft = AwardDraft(
+            book_code=data.book,
+            code=data.code,
+            donor=data.donor,
+            currency=data.currency,
+            amount=data.amount,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            approval_threshold=data.approval_threshold,
+            income_account=data.income_account,
+            lines=tuple(_line_draft(line) for line in data.budget_lines),
         )
+
+        def work(conn: Connection) -> Award:
+            return Award.of(funds.create_award_from(conn, draft, principal.username))
+
+        return await writer.write("award.create", work, data, book=data.book)
 
     @get("/", sync_to_thread=True, summary="Donor awards", opt=policy(Action.FUNDS_READ))
     def list_awards(self, db: NamedDependency[Database]) -> list[Award]:
@@ -97,44 +89,36 @@ class AwardController(Controller):
 
     @post(
         "/{award:str}/budget-lines",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Add a budget line to an award",
         opt=policy(Action.FUNDS_WRITE),
     )
-    def add_budget_line(
+    async def add_budget_line(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
+        writer: NamedDependency[AuditedWriter],
         award: FromPath[str],
         data: JSONBody[BudgetLineCreate],
     ) -> Response[Award]:
-        def unit(conn: Connection) -> Award:
+        def work(conn: Connection) -> Award:
             return Award.of(funds.add_budget_line(conn, award, _line_draft(data)))
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "award.budget_line", unit
-        )
+        return await writer.write("award.budget_line", work, data)
 
     @post(
         "/{award:str}/receipts",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Record funds received from the donor (restricted income on receipt)",
         opt=policy(Action.FUNDS_WRITE),
     )
-    def receive_funds(
+    async def receive_funds(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         award: FromPath[str],
         data: JSONBody[FundReceiptCreate],
     ) -> Response[Posted]:
-        def unit(conn: Connection) -> Posted:
-            found = funds.get_award(conn, award)
-            transaction_id = funds.receive_funds(
+        def work(conn: Connection) -> Posted:
+            received = funds.receive_funds(
                 conn,
                 award,
                 data.date,
@@ -144,54 +128,37 @@ class AwardController(Controller):
                 data.reference,
                 principal.username,
             )
-            return Posted(found.book_code, transaction_id)
+            return Posted.of_receipt(received)
 
-        return audited_write(db, request, principal, data, HTTP_201_CREATED, "award.receipt", unit)
+        return await writer.write("award.receipt", work, data)
 
     @post(
         "/{award:str}/expenses",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Spend on a budget line (within the award's dates and the line's remainder)",
         opt=policy(Action.FUNDS_WRITE),
     )
-    def spend(
+    async def spend(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         award: FromPath[str],
         data: JSONBody[BudgetExpenseCreate],
     ) -> Response[Posted]:
-        def unit(conn: Connection) -> Posted:
-            found = funds.get_award(conn, award, lock=True)
-            line = found.line(data.budget_line)
-            currency = funds.account_currency(conn, found.book_id, data.paid_from, "paid_from")
-            units = funds.positive_amount(conn, currency, data.amount, "amount")
-            spent = funds.spend(
-                conn,
-                found,
-                line,
-                data.date,
-                data.paid_from,
-                units,
-                currency,
-                data.narration,
-                data.payee,
-                "expense",
-                funds.parse_rate(data.exchange_rate),
-                principal.username,
-            )
-            conversion = spent.conversion
-            return Posted(
-                found.book_code,
-                spent.transaction_id,
-                format_units(conversion.award_units, found.precision),
-                conversion.method,
-                None if conversion.rate is None else format(conversion.rate, "f"),
-            )
+        draft = BudgetExpenseDraft(
+            date=data.date,
+            budget_line=data.budget_line,
+            paid_from=data.paid_from,
+            amount=data.amount,
+            narration=data.narration,
+            payee=data.payee,
+            exchange_rate=data.exchange_rate,
+        )
 
-        return audited_write(db, request, principal, data, HTTP_201_CREATED, "award.expense", unit)
+        def work(conn: Connection) -> Posted:
+            return Posted.of_expense(funds.record_expense(conn, award, draft, principal.username))
+
+        return await writer.write("award.expense", work, data)
 
     @get(
         "/{award:str}/budget",
@@ -232,41 +199,36 @@ class ExchangeController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Exchange money between currencies (e.g. bank dollars into riel cash)",
         description="Give both amounts, or one amount and the rate (units received for one "
         "unit given). Posted with a total price; the rate is kept as the day's price.",
         opt=policy(Action.FUNDS_WRITE),
     )
-    def exchange(
+    async def exchange(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         data: Annotated[
             ExchangeCreate,
             Body(examples=[Example(summary="Dollars into riel", value=EXAMPLE_EXCHANGE)]),
         ],
     ) -> Response[Exchange]:
-        def unit(conn: Connection) -> Exchange:
-            record = funds.record_exchange(
-                conn,
-                data.book,
-                data.date,
-                data.from_account,
-                data.to_account,
-                data.from_amount,
-                data.to_amount,
-                data.rate,
-                data.narration,
-                principal.username,
-            )
-            return Exchange.of(record, books.commodity_precisions(conn))
-
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "exchange.create", unit, book=data.book
+        draft = ExchangeDraft(
+            book_code=data.book,
+            date=data.date,
+            from_account=data.from_account,
+            to_account=data.to_account,
+            from_amount=data.from_amount,
+            to_amount=data.to_amount,
+            rate=data.rate,
+            narration=data.narration,
         )
+
+        def work(conn: Connection) -> Exchange:
+            return Exchange.of(funds.record_exchange_from(conn, draft, principal.username))
+
+        return await writer.write("exchange.create", work, data, book=data.book)
 
     @get(
         "/",
@@ -276,5 +238,4 @@ class ExchangeController(Controller):
     )
     def list_exchanges(self, db: NamedDependency[Database], book: FromQuery[str]) -> list[Exchange]:
         with db.read() as conn:
-            precisions = books.commodity_precisions(conn)
-            return [Exchange.of(r, precisions) for r in funds.list_exchanges(conn, book)]
+            return [Exchange.of(r) for r in funds.list_exchanges(conn, book)]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, get, put
+from litestar import Controller, Response, get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
@@ -12,7 +10,7 @@ from sqlalchemy import Connection
 
 from api.auth import ensure_allowed, policy
 from api.schemas.access import Contact, ContactPut
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target
 from ledger.core.errors import LedgerRejected, not_found
 from ledger.people import contacts
@@ -48,20 +46,18 @@ class ContactController(Controller):
 
     @put(
         "/{case_code:str}",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Create or replace a household's contact details",
         opt=policy(Action.CONTACTS_WRITE),
     )
-    def put_contact(
+    async def put_contact(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         case_code: FromPath[str],
         data: JSONBody[ContactPut],
     ) -> Response[Contact]:
-        def unit(conn: Connection) -> Contact:
+        def work(conn: Connection) -> Contact:
             current = contacts.province_of(conn, case_code)
             for province in {current, data.province} - {None}:
                 ensure_allowed(
@@ -80,6 +76,4 @@ class ContactController(Controller):
             )
 
         # Never idempotency-keyed: a stored response would copy personal data elsewhere.
-        return audited_write(
-            db, request, principal, None, HTTP_200_OK, "contact.put", unit, idempotent=False
-        )
+        return await writer.write("contact.put", work, status_code=HTTP_200_OK, idempotent=False)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
@@ -28,13 +28,19 @@ from api.schemas.grants import (
     GrantEnd,
     GrantPage,
 )
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, visible_provinces
 from ledger.core import limits
 from ledger.core.errors import LedgerRejected
-from ledger.funds import service as funds
 from ledger.grants import service as grants
-from ledger.grants.service import GRANT_NOT_FOUND, GrantFilter, ItemDraft, TrancheDraft
+from ledger.grants.service import (
+    GRANT_NOT_FOUND,
+    DisbursementDraft,
+    GrantDraft,
+    GrantFilter,
+    ItemDraft,
+    TrancheDraft,
+)
 from ledger.reports.receipt import disbursement_receipt, render_receipt
 from ledger.reports.registers import GRANT_REGISTER_HEADER, grant_register_rows, to_csv
 from ledger.store.database import Database
@@ -48,12 +54,6 @@ def grant_in_scope(conn: Connection, principal: Principal, action: Action, grant
     ensure_allowed(principal, action, Target(province=province), GRANT_NOT_FOUND)
 
 
-def _disbursement(conn: Connection, grant_id: int, disbursement_id: int) -> Disbursement:
-    found = grants.get_disbursement(conn, grant_id, disbursement_id)
-    award = funds.get_award(conn, grants.get_grant(conn, grant_id).award_code)
-    return Disbursement.of(found, award.precision)
-
-
 def _today() -> datetime.date:
     return datetime.datetime.now(datetime.UTC).date()
 
@@ -64,37 +64,33 @@ class GrantController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Propose a grant to a household",
         opt=policy(Action.GRANTS_WRITE),
     )
-    def propose(
+    async def propose(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         data: Annotated[
             GrantCreate, Body(examples=[Example(summary="Pig raising", value=EXAMPLE_GRANT)])
         ],
     ) -> Response[Grant]:
-        def unit(conn: Connection) -> Grant:
-            household_in_scope(conn, principal, Action.GRANTS_WRITE, data.case_code)
-            return Grant.of(
-                grants.propose_grant(
-                    conn,
-                    data.case_code,
-                    data.award,
-                    data.budget_line,
-                    data.business_type,
-                    data.approved_amount,
-                    [TrancheDraft(t.planned_date, t.amount) for t in data.tranches],
-                    data.purpose,
-                    principal.username,
-                )
-            )
+        draft = GrantDraft(
+            case_code=data.case_code,
+            award_code=data.award,
+            budget_line=data.budget_line,
+            business_type=data.business_type,
+            approved_amount=data.approved_amount,
+            tranches=tuple(TrancheDraft(t.planned_date, t.amount) for t in data.tranches),
+            purpose=data.purpose,
+        )
 
-        return audited_write(db, request, principal, data, HTTP_201_CREATED, "grant.propose", unit)
+        def work(conn: Connection) -> Grant:
+            household_in_scope(conn, principal, Action.GRANTS_WRITE, data.case_code)
+            return Grant.of(grants.propose_grant_from(conn, draft, principal.username))
+
+        return await writer.write("grant.propose", work, data)
 
     @get(
         "/",
@@ -171,73 +167,66 @@ class GrantController(Controller):
 
     @post(
         "/{grant_id:int}/approve",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Approve a proposed grant (above the award's threshold: not by its proposer)",
         opt=policy(Action.GRANTS_APPROVE),
     )
-    def approve(
+    async def approve(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         grant_id: FromPath[int],
     ) -> Response[Grant]:
-        def unit(conn: Connection) -> Grant:
+        def work(conn: Connection) -> Grant:
             grant_in_scope(conn, principal, Action.GRANTS_APPROVE, grant_id)
             return Grant.of(grants.approve_grant(conn, grant_id, principal.username))
 
-        return audited_write(db, request, principal, None, HTTP_200_OK, "grant.approve", unit)
+        return await writer.write("grant.approve", work, status_code=HTTP_200_OK)
 
     @post(
         "/{grant_id:int}/cancel",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Cancel a grant: what it has not paid goes back to the budget line",
         opt=policy(Action.GRANTS_WRITE),
     )
-    def cancel(
+    async def cancel(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         grant_id: FromPath[int],
         data: JSONBody[GrantEnd],
     ) -> Response[Grant]:
-        def unit(conn: Connection) -> Grant:
+        def work(conn: Connection) -> Grant:
             grant_in_scope(conn, principal, Action.GRANTS_WRITE, grant_id)
             return Grant.of(
                 grants.end_grant(conn, grant_id, "cancelled", data.reason, principal.username)
             )
 
-        return audited_write(db, request, principal, data, HTTP_200_OK, "grant.cancel", unit)
+        return await writer.write("grant.cancel", work, data, status_code=HTTP_200_OK)
 
     @post(
         "/{grant_id:int}/close",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Close a grant paid in full",
         opt=policy(Action.GRANTS_WRITE),
     )
-    def close(
+    async def close(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         grant_id: FromPath[int],
         data: JSONBody[GrantEnd | None] = None,
     ) -> Response[Grant]:
         reason = data.reason if data else None
 
-        def unit(conn: Connection) -> Grant:
+        def work(conn: Connection) -> Grant:
             grant_in_scope(conn, principal, Action.GRANTS_WRITE, grant_id)
             return Grant.of(grants.end_grant(conn, grant_id, "closed", reason, principal.username))
 
-        return audited_write(db, request, principal, data, HTTP_200_OK, "grant.close", unit)
+        return await writer.write("grant.close", work, data, status_code=HTTP_200_OK)
 
     @post(
         "/{grant_id:int}/disbursements",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Disburse (part of) a grant in cash or in kind",
         description="Posts the expense on the budget line in the organisation's book and what "
@@ -245,11 +234,10 @@ class GrantController(Controller):
         "`Idempotency-Key`: a retry never pays twice.",
         opt=policy(Action.GRANTS_DISBURSE),
     )
-    def disburse(
+    async def disburse(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         grant_id: FromPath[int],
         data: Annotated[
             DisbursementCreate,
@@ -261,25 +249,23 @@ class GrantController(Controller):
             ),
         ],
     ) -> Response[Disbursement]:
-        items = [ItemDraft(i.commodity, i.quantity, i.unit_cost, i.currency) for i in data.items]
+        draft = DisbursementDraft(
+            date=data.date,
+            method=data.method,
+            paid_from=data.paid_from,
+            amount=data.amount,
+            items=tuple(
+                ItemDraft(i.commodity, i.quantity, i.unit_cost, i.currency) for i in data.items
+            ),
+            exchange_rate=data.exchange_rate,
+            narration=data.narration,
+        )
 
-        def unit(conn: Connection) -> Disbursement:
+        def work(conn: Connection) -> Disbursement:
             grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
-            made = grants.disburse(
-                conn,
-                grant_id,
-                data.date,
-                data.method,
-                data.paid_from,
-                data.amount,
-                items,
-                data.exchange_rate,
-                data.narration,
-                principal.username,
-            )
-            return _disbursement(conn, grant_id, made.id)
+            return Disbursement.of(grants.disburse_from(conn, grant_id, draft, principal.username))
 
-        return audited_write(db, request, principal, data, HTTP_201_CREATED, "grant.disburse", unit)
+        return await writer.write("grant.disburse", work, data)
 
     @get(
         "/{grant_id:int}/disbursements",
@@ -295,11 +281,7 @@ class GrantController(Controller):
     ) -> list[Disbursement]:
         with db.read() as conn:
             grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
-            award = funds.get_award(conn, grants.get_grant(conn, grant_id).award_code)
-            return [
-                Disbursement.of(d, award.precision)
-                for d in grants.list_disbursements(conn, grant_id)
-            ]
+            return [Disbursement.of(d) for d in grants.list_disbursements(conn, grant_id)]
 
     @get(
         "/{grant_id:int}/disbursements/{disbursement_id:int}",
@@ -316,7 +298,7 @@ class GrantController(Controller):
     ) -> Disbursement:
         with db.read() as conn:
             grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
-            return _disbursement(conn, grant_id, disbursement_id)
+            return Disbursement.of(grants.get_disbursement(conn, grant_id, disbursement_id))
 
     @get(
         "/{grant_id:int}/disbursements/{disbursement_id:int}/receipt.pdf",
@@ -339,16 +321,14 @@ class GrantController(Controller):
 
     @post(
         "/{grant_id:int}/disbursements/{disbursement_id:int}/reverse",
-        sync_to_thread=True,
         status_code=HTTP_200_OK,
         summary="Reverse a disbursement in both books (once)",
         opt=policy(Action.GRANTS_DISBURSE),
     )
-    def reverse(
+    async def reverse(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
         data: JSONBody[DisbursementReverse | None] = None,
@@ -356,13 +336,11 @@ class GrantController(Controller):
         request_data = data or DisbursementReverse()
         date = request_data.date or _today()
 
-        def unit(conn: Connection) -> Disbursement:
+        def work(conn: Connection) -> Disbursement:
             grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
-            grants.reverse_disbursement(
+            reversed_ = grants.reverse_disbursement(
                 conn, grant_id, disbursement_id, date, request_data.reason, principal.username
             )
-            return _disbursement(conn, grant_id, disbursement_id)
+            return Disbursement.of(reversed_)
 
-        return audited_write(
-            db, request, principal, request_data, HTTP_200_OK, "grant.reverse", unit
-        )
+        return await writer.write("grant.reverse", work, request_data, status_code=HTTP_200_OK)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from api.auth import ensure_allowed, policy
 from api.schemas.grants import EXAMPLE_HOUSEHOLD, Household, HouseholdCreate
-from api.writes import audited_write
+from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, visible_provinces
 from ledger.core import limits
 from ledger.core.errors import LedgerRejected, forbidden
@@ -44,16 +44,14 @@ class HouseholdController(Controller):
 
     @post(
         "/",
-        sync_to_thread=True,
         status_code=HTTP_201_CREATED,
         summary="Register a household and open its tracking book",
         opt=policy(Action.HOUSEHOLDS_WRITE),
     )
-    def register(
+    async def register(
         self,
-        db: NamedDependency[Database],
+        writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
-        request: Request[Any, Any, Any],
         data: Annotated[
             HouseholdCreate,
             Body(examples=[Example(summary="A returnee family", value=EXAMPLE_HOUSEHOLD)]),
@@ -81,14 +79,12 @@ class HouseholdController(Controller):
         )
         today = datetime.datetime.now(datetime.UTC).date()
 
-        def unit(conn: Connection) -> Household:
+        def work(conn: Connection) -> Household:
             return Household.of(
                 households.register_household(conn, draft, today, principal.username)
             )
 
-        return audited_write(
-            db, request, principal, data, HTTP_201_CREATED, "household.create", unit
-        )
+        return await writer.write("household.create", work, data)
 
     @get(
         "/",

@@ -21,9 +21,9 @@ from api.schemas.transactions import (
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
 from ledger.core import limits
-from ledger.grants import service as grants
 from ledger.store import books, journal, journal_reads, queries
 from ledger.store.database import Database
+from ledger.store.reversal_owners import check_reversible_alone
 
 
 def _transaction(
@@ -136,7 +136,9 @@ class TransactionController(Controller):
         date = request_data.date or datetime.datetime.now(datetime.UTC).date()
 
         def work(conn: Connection) -> Transaction:
-            grants.check_reversible_in_journal(conn, transaction_id)
+            # An area that reverses its own transactions (a grant disbursement) declares
+            # them in the store's table of reversal owners.
+            check_reversible_alone(conn, book, transaction_id)
             reversal_id = journal.reverse(
                 conn, book, transaction_id, date, request_data.narration, principal.username
             )

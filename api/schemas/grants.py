@@ -16,7 +16,7 @@ from ledger.core.amount import format_units
 from ledger.funds import rules as fund_rules
 from ledger.funds.service import Award as StoredAward
 from ledger.funds.service import BudgetReport as StoredBudgetReport
-from ledger.funds.service import ExchangeRecord
+from ledger.funds.service import ExchangeRecord, FundsReceived, Spent
 from ledger.grants import rules as grant_rules
 from ledger.grants.service import Disbursement as StoredDisbursement
 from ledger.grants.service import Grant as StoredGrant
@@ -135,6 +135,21 @@ class Posted(msgspec.Struct):
     rate_method: str | None = None
     rate: str | None = None
 
+    @classmethod
+    def of_receipt(cls, received: FundsReceived) -> Posted:
+        return cls(received.book_code, received.transaction_id)
+
+    @classmethod
+    def of_expense(cls, spent: Spent) -> Posted:
+        conversion = spent.conversion
+        return cls(
+            spent.book_code,
+            spent.transaction_id,
+            format_units(conversion.award_units, spent.award_precision),
+            conversion.method,
+            None if conversion.rate is None else format(conversion.rate, "f"),
+        )
+
 
 class BudgetLineReport(msgspec.Struct):
     code: str
@@ -225,17 +240,17 @@ class Exchange(msgspec.Struct):
     rate: str
 
     @classmethod
-    def of(cls, record: ExchangeRecord, precisions: dict[str, int]) -> Exchange:
+    def of(cls, record: ExchangeRecord) -> Exchange:
         return cls(
             id=record.id,
             transaction_id=record.transaction_id,
             date=record.date,
             from_account=record.from_account,
             from_currency=record.from_currency,
-            from_amount=format_units(record.from_units, precisions[record.from_currency]),
+            from_amount=format_units(record.from_units, record.from_precision),
             to_account=record.to_account,
             to_currency=record.to_currency,
-            to_amount=format_units(record.to_units, precisions[record.to_currency]),
+            to_amount=format_units(record.to_units, record.to_precision),
             rate=format(record.rate, "f"),
         )
 
@@ -438,7 +453,7 @@ class Disbursement(msgspec.Struct):
     reversed_by: str | None
 
     @classmethod
-    def of(cls, found: StoredDisbursement, award_precision: int) -> Disbursement:
+    def of(cls, found: StoredDisbursement) -> Disbursement:
         def money(units: int) -> str:
             return format_units(units, found.precision)
 
@@ -455,7 +470,7 @@ class Disbursement(msgspec.Struct):
                 ItemOut(i.commodity, i.quantity, money(i.unit_cost), money(i.value))
                 for i in found.items
             ],
-            award_amount=format_units(found.award_units, award_precision),
+            award_amount=format_units(found.award_units, found.award_precision),
             rate_method=found.rate_method,
             rate=None if found.rate is None else format(found.rate, "f"),
             org_transaction_id=found.org_transaction_id,

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from ledger.demo.organisation import AWARD, CASH_BAVET, FINANCE
 from ledger.grants import service as grants
-from ledger.grants.service import ItemDraft, TrancheDraft
+from ledger.grants.service import DisbursementDraft, GrantDraft, ItemDraft, TrancheDraft
 from ledger.households import service as households
 from ledger.households.rules import HouseholdDraft
 
@@ -196,6 +196,16 @@ GRANTS: tuple[
 
 def load_grants(conn: Connection) -> list[str]:
     """Register the cohort's households, propose, approve and pay their grants."""
+    _register_households(conn)
+    paid = sum(_grant_and_pay(conn, *grant) for grant in GRANTS)
+    return [
+        f"demo: {len(HOUSEHOLDS)} households (the Long An cohort and DV-009), each with a book",
+        f"demo: {len(GRANTS)} grants, {paid} disbursements in pigs, chickens and riel "
+        "(one grant cancelled, one awaiting approval)",
+    ]
+
+
+def _register_households(conn: Connection) -> None:
     for (
         case,
         province,
@@ -208,60 +218,65 @@ def load_grants(conn: Connection) -> list[str]:
         children,
         category,
     ) in HOUSEHOLDS:
-        households.register_household(
-            conn,
-            HouseholdDraft(
-                case_code=case,
-                province=province,
-                district=district,
-                commune=commune,
-                village=village,
-                head_sex=sex,
-                head_age_band=age,
-                members=members,
-                children=children,
-                category=category,
-                referral_source="Bavet transit centre (returned from Long An, 4 Nov 2018)"
-                if case.startswith("LA-")
-                else "Phnom Penh shelter",
-                consent_date=REGISTERED_ON,
-            ),
-            REGISTERED_ON,
-            OFFICER,
+        referral = (
+            "Bavet transit centre (returned from Long An, 4 Nov 2018)"
+            if case.startswith("LA-")
+            else "Phnom Penh shelter"
         )
-    paid = 0
-    for case, business, amount, tranches, payments in GRANTS:
-        grant = grants.propose_grant(
-            conn,
-            case,
-            AWARD,
-            LINE,
-            business,
-            amount,
-            [TrancheDraft(date, part) for date, part in tranches],
-            f"{business.replace('_', ' ').capitalize()} at home after return",
-            OFFICER,
+        draft = HouseholdDraft(
+            case_code=case,
+            province=province,
+            district=district,
+            commune=commune,
+            village=village,
+            head_sex=sex,
+            head_age_band=age,
+            members=members,
+            children=children,
+            category=category,
+            referral_source=referral,
+            consent_date=REGISTERED_ON,
         )
-        if case == "LA-010":
-            continue
-        # Above the award's 250.00 threshold the proposer may not approve: finance does.
-        grants.approve_grant(conn, grant.id, FINANCE)
-        for date, method, given in payments:
-            if isinstance(given, tuple):
-                grants.disburse(
-                    conn, grant.id, date, method, CASH_BAVET, None, given, None, None, OFFICER
-                )
-            else:
-                grants.disburse(
-                    conn, grant.id, date, method, CASH_BAVET, given, (), None, None, OFFICER
-                )
-            paid += 1
-        if case == "LA-008":
-            grants.end_grant(
-                conn, grant.id, "cancelled", "The family migrated to Thailand again", OFFICER
-            )
-    return [
-        f"demo: {len(HOUSEHOLDS)} households (the Long An cohort and DV-009), each with a book",
-        f"demo: {len(GRANTS)} grants, {paid} disbursements in pigs, chickens and riel "
-        "(one grant cancelled, one awaiting approval)",
-    ]
+        households.register_household(conn, draft, REGISTERED_ON, OFFICER)
+
+
+def _grant_and_pay(
+    conn: Connection,
+    case: str,
+    business: str,
+    amount: str,
+    tranches: tuple[tuple[datetime.date, str], ...],
+    payments: tuple[tuple[datetime.date, str, str | tuple[ItemDraft, ...]], ...],
+) -> int:
+    """Propose one household's grant and take it as far as the story goes; the number of
+    disbursements made."""
+    proposal = GrantDraft(
+        case_code=case,
+        award_code=AWARD,
+        budget_line=LINE,
+        business_type=business,
+        approved_amount=amount,
+        tranches=tuple(TrancheDraft(date, part) for date, part in tranches),
+        purpose=f"{business.replace('_', ' ').capitalize()} at home after return",
+    )
+    grant = grants.propose_grant_from(conn, proposal, OFFICER)
+    if case == "LA-010":
+        return 0
+    # Above the award's 250.00 threshold the proposer may not approve: finance does.
+    grants.approve_grant(conn, grant.id, FINANCE)
+    for date, method, given in payments:
+        draft = DisbursementDraft(
+            date=date,
+            method=method,
+            paid_from=CASH_BAVET,
+            amount=None if isinstance(given, tuple) else given,
+            items=given if isinstance(given, tuple) else (),
+            exchange_rate=None,
+            narration=None,
+        )
+        grants.disburse_from(conn, grant.id, draft, OFFICER)
+    if case == "LA-008":
+        grants.end_grant(
+            conn, grant.id, "cancelled", "The family migrated to Thailand again", OFFICER
+        )
+    return len(payments)

@@ -11,8 +11,15 @@ from sqlalchemy import Connection
 
 from ledger.core.transaction import PostingDraft, TransactionDraft
 from ledger.funds import service as funds
-from ledger.funds.service import BudgetLineDraft
+from ledger.funds.service import (
+    AwardDraft,
+    BudgetExpenseDraft,
+    BudgetLineDraft,
+    ExchangeDraft,
+    ExpenseDraft,
+)
 from ledger.store import books, journal
+from ledger.store.book_accounts import account_currency, positive_amount
 
 ORG_BOOK = "org"
 AWARD = "CTIP-2018"
@@ -87,83 +94,9 @@ EXPENSES = (
 
 def load_organisation(conn: Connection) -> list[str]:
     """Create the organisation's book, the award, and post its year. Returns what was done."""
-    books.create_book(
-        conn,
-        ORG_BOOK,
-        "CCPCR - Countering Trafficking in Persons livelihood programme",
-        "organisation",
-        "USD",
-    )
-    for name, currencies, non_negative in ACCOUNTS:
-        books.open_account(conn, ORG_BOOK, name, D(2018, 7, 1), currencies, non_negative)
-    funds.create_award(
-        conn,
-        ORG_BOOK,
-        AWARD,
-        "USAID / Winrock International (CTIP)",
-        "USD",
-        "60000.00",
-        D(2018, 7, 1),
-        D(2019, 6, 30),
-        "250.00",
-        "Income:Restricted:USAID-CTIP",
-        BUDGET_LINES,
-        FINANCE,
-    )
-    funds.receive_funds(
-        conn,
-        AWARD,
-        D(2018, 7, 2),
-        BANK,
-        "24500.00",
-        "CTIP sub-award, first tranche received",
-        "WI-CTIP-2018-07",
-        FINANCE,
-    )
-    for date, source, target, given, rate in EXCHANGES:
-        funds.record_exchange(
-            conn, ORG_BOOK, date, source, target, given, None, rate, None, FINANCE
-        )
-    award = funds.get_award(conn, AWARD)
-    for date, line_code, paid_from, amount, narration, payee in EXPENSES:
-        currency = funds.account_currency(conn, award.book_id, paid_from, "paid_from")
-        units = funds.positive_amount(conn, currency, amount, "amount")
-        funds.spend(
-            conn,
-            award,
-            award.line(line_code),
-            date,
-            paid_from,
-            units,
-            currency,
-            narration,
-            payee,
-            "expense",
-            None,
-            FINANCE,
-            tags=("ctip",),
-        )
-    # Entered twice by mistake, then corrected by a reversal (postings are never edited):
-    # the budget line stops counting it once it is reversed.
-    currency = "THB"
-    twice = funds.spend(
-        conn,
-        award,
-        award.line("drop-in-centre"),
-        D(2018, 11, 6),
-        CASH_POIPET,
-        248000,
-        currency,
-        "Drop-in centre supplies (entered twice by mistake)",
-        None,
-        "expense",
-        None,
-        FINANCE,
-        tags=("ctip",),
-    )
-    journal.reverse(
-        conn, ORG_BOOK, twice.transaction_id, D(2018, 11, 7), "Reversal: supplies entered twice"
-    )
+    award = _open_book_and_award(conn)
+    _receive_and_exchange(conn)
+    _spend_on_lines(conn, award)
     journal.post_draft(
         conn,
         ORG_BOOK,
@@ -185,6 +118,88 @@ def load_organisation(conn: Connection) -> list[str]:
         "budget lines (one a mistake, reversed), bank charges",
         "demo: Bavet cash count 1,803,000 KHR at 2018-11-30",
     ]
+
+
+def _open_book_and_award(conn: Connection) -> funds.Award:
+    """The organisation's book, its money accounts, and the CTIP award with its lines."""
+    books.create_book(
+        conn,
+        ORG_BOOK,
+        "CCPCR - Countering Trafficking in Persons livelihood programme",
+        "organisation",
+        "USD",
+    )
+    for name, currencies, non_negative in ACCOUNTS:
+        books.open_account(conn, ORG_BOOK, name, D(2018, 7, 1), currencies, non_negative)
+    draft = AwardDraft(
+        book_code=ORG_BOOK,
+        code=AWARD,
+        donor="USAID / Winrock International (CTIP)",
+        currency="USD",
+        amount="60000.00",
+        start_date=D(2018, 7, 1),
+        end_date=D(2019, 6, 30),
+        approval_threshold="250.00",
+        income_account="Income:Restricted:USAID-CTIP",
+        lines=BUDGET_LINES,
+    )
+    return funds.create_award_from(conn, draft, FINANCE)
+
+
+def _receive_and_exchange(conn: Connection) -> None:
+    """The first tranche from the donor, then dollars exchanged into riel and baht."""
+    funds.receive_funds(
+        conn,
+        AWARD,
+        D(2018, 7, 2),
+        BANK,
+        "24500.00",
+        "CTIP sub-award, first tranche received",
+        "WI-CTIP-2018-07",
+        FINANCE,
+    )
+    for date, source, target, given, rate in EXCHANGES:
+        draft = ExchangeDraft(ORG_BOOK, date, source, target, given, None, rate, None)
+        funds.record_exchange_from(conn, draft, FINANCE)
+
+
+def _spend_on_lines(conn: Connection, award: funds.Award) -> None:
+    """The reintegration expenses, and one entered twice by mistake, then corrected by a
+    reversal (postings are never edited): the budget line stops counting it once reversed."""
+    for date, line_code, paid_from, amount, narration, payee in EXPENSES:
+        request = BudgetExpenseDraft(date, line_code, paid_from, amount, narration, payee)
+        expense = _expense_draft(conn, award, request)
+        funds.post_expense(conn, award, award.line(line_code), expense, FINANCE)
+    twice = ExpenseDraft(
+        date=D(2018, 11, 6),
+        paid_from=CASH_POIPET,
+        units=248000,
+        currency="THB",
+        narration="Drop-in centre supplies (entered twice by mistake)",
+        kind="expense",
+        tags=("ctip",),
+    )
+    spent = funds.post_expense(conn, award, award.line("drop-in-centre"), twice, FINANCE)
+    journal.reverse(
+        conn, ORG_BOOK, spent.transaction_id, D(2018, 11, 7), "Reversal: supplies entered twice"
+    )
+
+
+def _expense_draft(
+    conn: Connection, award: funds.Award, request: BudgetExpenseDraft
+) -> ExpenseDraft:
+    """A demo expense, parsed, tagged with the award's programme."""
+    currency = account_currency(conn, award.book_id, request.paid_from, "paid_from")
+    return ExpenseDraft(
+        date=request.date,
+        paid_from=request.paid_from,
+        units=positive_amount(conn, currency, request.amount, "amount"),
+        currency=currency,
+        narration=request.narration,
+        kind="expense",
+        payee=request.payee,
+        tags=("ctip",),
+    )
 
 
 def lock_organisation(conn: Connection) -> list[str]:

@@ -65,8 +65,8 @@ def in_kind_receipt(
 def receipt_at_limits() -> ReceiptView:
     """The most items, values near the largest amount in words, every text at its limit."""
 
-    def text(field: str, unit: str) -> str:
-        return (unit * TEXT_LENGTH_MAX[field])[: TEXT_LENGTH_MAX[field]]
+    def text(field: str, piece: str) -> str:
+        return (piece * TEXT_LENGTH_MAX[field])[: TEXT_LENGTH_MAX[field]]
 
     view = in_kind_receipt(DISBURSEMENT_ITEMS_MAX, 9_979, Decimal("4999999"))
     return dataclasses.replace(

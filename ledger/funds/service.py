@@ -1,18 +1,22 @@
 """Donor funds against the stored books: awards, budget lines, fund receipts, exchanges,
 spending on a budget line, and budget against actual.
 
-Every function runs inside the caller's unit of work (`Database.write` or `read`) and posts
-only through `ledger.store.journal`.
+Every function runs inside the caller's database transaction (`Database.write` or `read`)
+and posts only through `ledger.store.journal`. Every write returns what it did, built from what it
+wrote: nothing is read back. The shared book helpers (`positive_amount`, `account_named`,
+`account_currency`) live in `ledger.store.book_accounts`; they are re-exported here for the
+areas that still call them through `funds`.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, select
+from sqlalchemy import Connection, Row, and_, exists, func, insert, select
 
 from ledger.core import limits
 from ledger.core.account import validate_account_name
@@ -26,15 +30,21 @@ from ledger.core.errors import (
     reject_if,
 )
 from ledger.core.text import validate_text
+from ledger.core.transaction import Transaction
 from ledger.funds import rules
 from ledger.funds.rules import Conversion
 from ledger.store import books, journal
+from ledger.store.book_accounts import account_currency as account_currency
+from ledger.store.book_accounts import account_named as account_named
+from ledger.store.book_accounts import only_currency
+from ledger.store.book_accounts import positive_amount as positive_amount
 from ledger.store.prices import record_price
 from ledger.store.tables import (
     accounts,
     awards,
     budget_lines,
     budget_spends,
+    commodities,
     disbursements,
     exchanges,
     grants,
@@ -98,13 +108,76 @@ class Award:
 
 
 @dataclass(frozen=True, slots=True)
+class AwardDraft:
+    """A donor award as a request gives it (amounts as decimal text)."""
+
+    book_code: str
+    code: str
+    donor: str
+    currency: str
+    amount: str
+    start_date: datetime.date
+    end_date: datetime.date
+    approval_threshold: str
+    income_account: str
+    lines: tuple[BudgetLineDraft, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExpenseDraft:
+    """An expense on a budget line, parsed: `units` of `currency` paid from `paid_from`.
+
+    `kind` says what spent it (`expense`, `grant`, `training`); `reserved` is what the spender
+    itself has reserved on the line (see `check_line_room`); a `conversion` measured already
+    (a grant measures it before it numbers the receipt) is used as it is.
+    """
+
+    date: datetime.date
+    paid_from: str
+    units: int
+    currency: str
+    narration: str
+    kind: str
+    payee: str | None = None
+    explicit_rate: Decimal | None = None
+    extra_meta: tuple[tuple[str, str], ...] = ()
+    tags: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    reserved: int = 0
+    conversion: Conversion | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetExpenseDraft:
+    """An expense on a budget line as a request gives it (amount and rate as text)."""
+
+    date: datetime.date
+    budget_line: str
+    paid_from: str
+    amount: str
+    narration: str
+    payee: str | None = None
+    exchange_rate: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Spent:
-    """What `spend` posted: the transaction and its measure in the award's currency."""
+    """What an expense posted: the transaction and its measure in the award's currency."""
 
     transaction_id: int
     units: int
     currency: str
     conversion: Conversion
+    book_code: str
+    award_precision: int  # to show `conversion.award_units`
+
+
+@dataclass(frozen=True, slots=True)
+class FundsReceived:
+    """What a fund receipt posted: the transaction, in the award's book."""
+
+    book_code: str
+    transaction_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +192,8 @@ class ExchangeRecord:
     to_currency: str
     to_units: int
     rate: Decimal  # units of `to_currency` for one unit of `from_currency`
+    from_precision: int
+    to_precision: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +231,6 @@ class BudgetReport:
 # -- awards and budget lines -------------------------------------------------------------
 
 
-def positive_amount(conn: Connection, currency: str, text: str, field: str) -> int:
-    units = books.parse_amount(conn, currency, text, field)
-    if units <= 0:
-        raise LedgerRejected(
-            [invalid("amount_not_positive", "The amount must be positive.", field)]
-        )
-    return units
-
-
 def _line_errors(draft: BudgetLineDraft, index: int) -> list[LedgerError]:
     field = f"budget_lines[{index}]"
     found = [
@@ -189,6 +255,76 @@ def _line_errors(draft: BudgetLineDraft, index: int) -> list[LedgerError]:
     return errors
 
 
+def _award_errors(book: books.Book, draft: AwardDraft) -> list[LedgerError]:
+    """What is wrong with an award request, before any amount is parsed."""
+    errors: list[LedgerError] = []
+    if book.kind != "organisation":
+        errors.append(
+            invalid("book_not_organisation", "Awards belong to an organisation's book.", "book")
+        )
+    for error in (
+        rules.validate_award_code(draft.code),
+        rules.validate_one_line(draft.donor, rules.DONOR_LENGTH_MAX, "donor", "donor_invalid"),
+        validate_account_name(draft.income_account, "income_account"),
+    ):
+        if error is not None:
+            errors.append(error)
+    if not draft.income_account.startswith("Income:"):
+        errors.append(
+            invalid(
+                "income_account_not_income",
+                "The award's restricted income account is an Income account.",
+                "income_account",
+            )
+        )
+    if draft.end_date < draft.start_date:
+        errors.append(
+            invalid("award_dates_invalid", "The award ends on or after it starts.", "end_date")
+        )
+    if len(draft.lines) > rules.BUDGET_LINES_PER_AWARD_MAX:
+        errors.append(invalid("too_many_budget_lines", "Too many budget lines.", "budget_lines"))
+    for index, line in enumerate(draft.lines):
+        errors.extend(_line_errors(line, index))
+    if len({line.code for line in draft.lines}) != len(draft.lines):
+        errors.append(
+            invalid("budget_line_repeated", "Two budget lines have the same code.", "budget_lines")
+        )
+    return errors
+
+
+@dataclass(frozen=True, slots=True)
+class _AwardAmounts:
+    units: int
+    threshold: int
+    line_units: tuple[int, ...]
+
+
+def _award_amounts(conn: Connection, draft: AwardDraft) -> _AwardAmounts:
+    """The award's amount, threshold and budget lines in smallest units, checked."""
+    currency = draft.currency
+    units = positive_amount(conn, currency, draft.amount, "amount")
+    threshold = books.parse_amount(conn, currency, draft.approval_threshold, "approval_threshold")
+    if threshold < 0:
+        raise LedgerRejected(
+            [invalid("amount_not_positive", "The threshold is zero or more.", "approval_threshold")]
+        )
+    line_units = tuple(
+        positive_amount(conn, currency, line.amount, f"budget_lines[{index}].amount")
+        for index, line in enumerate(draft.lines)
+    )
+    if sum(line_units) > units:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "budget_exceeds_award",
+                    "The budget lines add up to more than the award.",
+                    "budget_lines",
+                )
+            ]
+        )
+    return _AwardAmounts(units, threshold, line_units)
+
+
 def create_award(
     conn: Connection,
     book_code: str,
@@ -205,62 +341,28 @@ def create_award(
 ) -> Award:
     """A donor award with its budget lines. Opens the income and expense accounts it names
     (on the start date) when the book has none of those names yet."""
-    book = books.get_book(conn, book_code)
-    errors: list[LedgerError] = []
-    if book.kind != "organisation":
-        errors.append(
-            invalid("book_not_organisation", "Awards belong to an organisation's book.", "book")
-        )
-    for error in (
-        rules.validate_award_code(code),
-        rules.validate_one_line(donor, rules.DONOR_LENGTH_MAX, "donor", "donor_invalid"),
-        validate_account_name(income_account, "income_account"),
-    ):
-        if error is not None:
-            errors.append(error)
-    if not income_account.startswith("Income:"):
-        errors.append(
-            invalid(
-                "income_account_not_income",
-                "The award's restricted income account is an Income account.",
-                "income_account",
-            )
-        )
-    if end_date < start_date:
-        errors.append(
-            invalid("award_dates_invalid", "The award ends on or after it starts.", "end_date")
-        )
-    if len(lines) > rules.BUDGET_LINES_PER_AWARD_MAX:
-        errors.append(invalid("too_many_budget_lines", "Too many budget lines.", "budget_lines"))
-    for index, line in enumerate(lines):
-        errors.extend(_line_errors(line, index))
-    if len({line.code for line in lines}) != len(lines):
-        errors.append(
-            invalid("budget_line_repeated", "Two budget lines have the same code.", "budget_lines")
-        )
-    reject_if(errors)
-    units = positive_amount(conn, currency, amount, "amount")
-    threshold = books.parse_amount(conn, currency, approval_threshold, "approval_threshold")
-    if threshold < 0:
-        raise LedgerRejected(
-            [invalid("amount_not_positive", "The threshold is zero or more.", "approval_threshold")]
-        )
-    line_units = [
-        positive_amount(conn, currency, line.amount, f"budget_lines[{index}].amount")
-        for index, line in enumerate(lines)
-    ]
-    if sum(line_units) > units:
-        raise LedgerRejected(
-            [
-                invalid(
-                    "budget_exceeds_award",
-                    "The budget lines add up to more than the award.",
-                    "budget_lines",
-                )
-            ]
-        )
+    draft = AwardDraft(
+        book_code,
+        code,
+        donor,
+        currency,
+        amount,
+        start_date,
+        end_date,
+        approval_threshold,
+        income_account,
+        tuple(lines),
+    )
+    return create_award_from(conn, draft, created_by)
+
+
+def create_award_from(conn: Connection, draft: AwardDraft, created_by: str | None) -> Award:
+    """`create_award` for a draft: the award as stored, built from what was written."""
+    book = books.get_book(conn, draft.book_code)
+    reject_if(_award_errors(book, draft))
+    amounts = _award_amounts(conn, draft)
     taken = LedgerRejected([conflict("award_exists", "An award with this code exists.", "code")])
-    if conn.execute(select(awards.c.id).where(awards.c.code == code)).first():
+    if conn.execute(select(awards.c.id).where(awards.c.code == draft.code)).first():
         raise taken
     # Claim the code before opening accounts: of two requests racing with one code, the
     # second then waits here and is told the award exists.
@@ -270,24 +372,39 @@ def create_award(
         ["code"],
         {
             "book_id": book.id,
-            "code": code,
-            "donor": donor,
-            "currency": currency,
-            "amount": units,
-            "start_date": start_date,
-            "end_date": end_date,
-            "approval_threshold": threshold,
-            "income_account": income_account,
+            "code": draft.code,
+            "donor": draft.donor,
+            "currency": draft.currency,
+            "amount": amounts.units,
+            "start_date": draft.start_date,
+            "end_date": draft.end_date,
+            "approval_threshold": amounts.threshold,
+            "income_account": draft.income_account,
             "created_at": books.utc_now(),
             "created_by": created_by,
         },
     )
     if not isinstance(award_id, int):
         raise taken
-    books.ensure_account(conn, book_code, income_account, _open_date(book, start_date))
-    for line, line_amount in zip(lines, line_units, strict=True):
-        _insert_line(conn, book_code, book.id, award_id, line, line_amount, start_date)
-    return get_award(conn, code)
+    books.ensure_account(conn, book.code, draft.income_account, _open_date(book, draft.start_date))
+    award = Award(
+        id=award_id,
+        book_id=book.id,
+        book_code=book.code,
+        code=draft.code,
+        donor=draft.donor,
+        currency=draft.currency,
+        precision=books.commodity_precisions(conn, (draft.currency,))[draft.currency],
+        amount=amounts.units,
+        start_date=draft.start_date,
+        end_date=draft.end_date,
+        approval_threshold=amounts.threshold,
+        income_account=draft.income_account,
+        lines=(),
+    )
+    for line, line_amount in zip(draft.lines, amounts.line_units, strict=True):
+        award = _with_line(conn, book, award, line, line_amount)
+    return award
 
 
 def _open_date(book: books.Book, wanted: datetime.date) -> datetime.date:
@@ -297,30 +414,30 @@ def _open_date(book: books.Book, wanted: datetime.date) -> datetime.date:
     return wanted
 
 
-def _insert_line(
-    conn: Connection,
-    book_code: str,
-    book_id: int,
-    award_id: int,
-    line: BudgetLineDraft,
-    amount: int,
-    open_date: datetime.date,
-) -> None:
-    book = books.get_book(conn, book_code)
-    books.ensure_account(conn, book_code, line.expense_account, _open_date(book, open_date))
-    conn.execute(
-        insert(budget_lines).values(
-            award_id=award_id,
-            book_id=book_id,
+def _with_line(
+    conn: Connection, book: books.Book, award: Award, line: BudgetLineDraft, amount: int
+) -> Award:
+    """Store a budget line of `award` (opening its expense account when the book has none by
+    that name) and return the award with it."""
+    books.ensure_account(conn, book.code, line.expense_account, _open_date(book, award.start_date))
+    line_id = conn.execute(
+        insert(budget_lines)
+        .values(
+            award_id=award.id,
+            book_id=book.id,
             code=line.code,
             name=line.name,
             amount=amount,
             expense_account=line.expense_account,
         )
-    )
+        .returning(budget_lines.c.id)
+    ).scalar_one()
+    stored = BudgetLine(line_id, line.code, line.name, amount, line.expense_account)
+    return replace(award, lines=(*award.lines, stored))
 
 
 def add_budget_line(conn: Connection, award_code: str, draft: BudgetLineDraft) -> Award:
+    """Add a budget line to an award; the award with it."""
     award = get_award(conn, award_code, lock=True)
     reject_if(_line_errors(draft, 0))
     amount = positive_amount(conn, award.currency, draft.amount, "budget_lines[0].amount")
@@ -340,50 +457,58 @@ def add_budget_line(conn: Connection, award_code: str, draft: BudgetLineDraft) -
                 )
             ]
         )
-    _insert_line(conn, award.book_code, award.book_id, award.id, draft, amount, award.start_date)
-    return get_award(conn, award_code)
+    book = books.get_book(conn, award.book_code)
+    return _with_line(conn, book, award, draft, amount)
 
 
-def _award_from_row(conn: Connection, row: object) -> Award:
-    award_id: int = row.id  # type: ignore[attr-defined]
-    line_rows = conn.execute(
-        select(budget_lines).where(budget_lines.c.award_id == award_id).order_by(budget_lines.c.id)
-    )
-    currency: str = row.currency  # type: ignore[attr-defined]
-    return Award(
-        id=award_id,
-        book_id=row.book_id,  # type: ignore[attr-defined]
-        book_code=row.book_code,  # type: ignore[attr-defined]
-        code=row.code,  # type: ignore[attr-defined]
-        donor=row.donor,  # type: ignore[attr-defined]
-        currency=currency,
-        precision=books.commodity_precisions(conn)[currency],
-        amount=row.amount,  # type: ignore[attr-defined]
-        start_date=row.start_date,  # type: ignore[attr-defined]
-        end_date=row.end_date,  # type: ignore[attr-defined]
-        approval_threshold=row.approval_threshold,  # type: ignore[attr-defined]
-        income_account=row.income_account,  # type: ignore[attr-defined]
-        lines=tuple(
-            BudgetLine(r.id, r.code, r.name, r.amount, r.expense_account) for r in line_rows
-        ),
-    )
-
-
-_AWARDS = select(awards, book_table.c.code.label("book_code")).join(
-    book_table, book_table.c.id == awards.c.book_id
+_AWARDS = (
+    select(awards, book_table.c.code.label("book_code"), commodities.c.precision)
+    .join(book_table, book_table.c.id == awards.c.book_id)
+    .join(commodities, commodities.c.code == awards.c.currency)
 )
+
+
+def _awards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Award]:
+    """Awards with their budget lines: one query for the lines of all of them."""
+    lines: dict[int, list[BudgetLine]] = {row.id: [] for row in rows}
+    if lines:
+        line_rows = conn.execute(
+            select(budget_lines)
+            .where(budget_lines.c.award_id.in_(sorted(lines)))
+            .order_by(budget_lines.c.id)
+        )
+        for r in line_rows:
+            lines[r.award_id].append(BudgetLine(r.id, r.code, r.name, r.amount, r.expense_account))
+    return [
+        Award(
+            id=row.id,
+            book_id=row.book_id,
+            book_code=row.book_code,
+            code=row.code,
+            donor=row.donor,
+            currency=row.currency,
+            precision=row.precision,
+            amount=row.amount,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            approval_threshold=row.approval_threshold,
+            income_account=row.income_account,
+            lines=tuple(lines[row.id]),
+        )
+        for row in rows
+    ]
 
 
 def get_award(conn: Connection, code: str, *, lock: bool = False) -> Award:
     """The award and its budget lines. With `lock`, the award's row is locked (PostgreSQL)
-    until the unit of work ends, so checks against its budget cannot race."""
+    until the database transaction ends, so checks against its budget cannot race."""
     statement = _AWARDS.where(awards.c.code == code)
     if lock:
         statement = statement.with_for_update(of=awards)
     row = conn.execute(statement).first()
     if row is None:
         raise LedgerRejected([AWARD_NOT_FOUND])
-    return _award_from_row(conn, row)
+    return _awards_from_rows(conn, [row])[0]
 
 
 def get_award_by_id(conn: Connection, award_id: int, *, lock: bool = False) -> Award:
@@ -392,12 +517,13 @@ def get_award_by_id(conn: Connection, award_id: int, *, lock: bool = False) -> A
         statement = statement.with_for_update(of=awards)
     row = conn.execute(statement).first()
     assert row is not None, "a stored reference names an existing award"
-    return _award_from_row(conn, row)
+    return _awards_from_rows(conn, [row])[0]
 
 
 def list_awards(conn: Connection) -> list[Award]:
+    """Every award in start-date order: two queries, however many awards."""
     rows = conn.execute(_AWARDS.order_by(awards.c.start_date, awards.c.code)).all()
-    return [_award_from_row(conn, row) for row in rows]
+    return _awards_from_rows(conn, rows)
 
 
 def check_award_active(award: Award, date: datetime.date, field: str = "date") -> None:
@@ -425,8 +551,8 @@ def receive_funds(
     narration: str | None,
     reference: str | None,
     created_by: str | None,
-) -> int:
-    """Post a fund receipt from the donor into `bank_account`. Returns the transaction id."""
+) -> FundsReceived:
+    """Post a fund receipt from the donor into `bank_account`: the transaction it posted."""
     award = get_award(conn, award_code)
     account_named(conn, award.book_id, bank_account, "bank_account")
     units = positive_amount(conn, award.currency, amount, "amount")
@@ -446,7 +572,43 @@ def receive_funds(
         text,
         reference,
     )
-    return journal.post(conn, award.book_code, txn, created_by=created_by)
+    return FundsReceived(
+        award.book_code, journal.post(conn, award.book_code, txn, created_by=created_by)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeDraft:
+    """An exchange as a request gives it: both amounts, or one of them and the rate."""
+
+    book_code: str
+    date: datetime.date
+    from_account: str
+    to_account: str
+    from_amount: str | None
+    to_amount: str | None
+    rate: str | None
+    narration: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _ExchangeTerms:
+    """An exchange worked out: what is given and received, and the exact rate between them."""
+
+    source: books.Account
+    target: books.Account
+    given: int
+    received: int
+    rate: Decimal
+    precisions: dict[str, int]
+
+    @property
+    def source_currency(self) -> str:
+        return self.source.currencies[0]
+
+    @property
+    def target_currency(self) -> str:
+        return self.target.currencies[0]
 
 
 def record_exchange(
@@ -467,10 +629,52 @@ def record_exchange(
     unit of the currency given: 4100 riel to the dollar). The received side carries a total
     price, and the rate is kept as the day's price.
     """
-    book = books.get_book(conn, book_code)
-    source = account_currency(conn, book.id, from_account, "from_account")
-    target = account_currency(conn, book.id, to_account, "to_account")
-    if source == target:
+    draft = ExchangeDraft(
+        book_code, date, from_account, to_account, from_amount, to_amount, rate, narration
+    )
+    return record_exchange_from(conn, draft, created_by)
+
+
+def record_exchange_from(
+    conn: Connection, draft: ExchangeDraft, created_by: str | None
+) -> ExchangeRecord:
+    """`record_exchange` for a draft: the exchange as stored, built from what was written."""
+    book = books.get_book(conn, draft.book_code)
+    terms = _exchange_terms(conn, book, draft)
+    source, target = terms.source_currency, terms.target_currency
+    next_id = (
+        conn.execute(
+            select(func.count()).select_from(exchanges).where(exchanges.c.book_id == book.id)
+        ).scalar_one()
+        + 1
+    )
+    text = draft.narration or (
+        f"Exchange {draft.from_amount or terms.given} {source} "
+        f"into {draft.to_amount or terms.received} {target}"
+    )
+    txn = rules.exchange(
+        draft.date,
+        draft.from_account,
+        terms.given,
+        source,
+        draft.to_account,
+        terms.received,
+        target,
+        text[: limits.NARRATION_LENGTH_MAX],
+        f"fx-{draft.date.isoformat()}-{next_id}",
+    )
+    transaction_id = journal.post(conn, book.code, txn, created_by=created_by)
+    record_price(conn, book.id, draft.date, source, target, terms.rate)
+    return _store_exchange(conn, book.id, transaction_id, draft, terms)
+
+
+def _exchange_terms(conn: Connection, book: books.Book, draft: ExchangeDraft) -> _ExchangeTerms:
+    """What an exchange gives and receives, from its amounts or one amount and the rate."""
+    source = account_named(conn, book.id, draft.from_account, "from_account")
+    source_currency = only_currency(source, "from_account")
+    target = account_named(conn, book.id, draft.to_account, "to_account")
+    target_currency = only_currency(target, "to_account")
+    if source_currency == target_currency:
         raise LedgerRejected(
             [
                 invalid(
@@ -479,9 +683,9 @@ def record_exchange(
             ]
         )
     precisions = books.commodity_precisions(conn)
-    given = 0 if from_amount is None else positive_amount(conn, source, from_amount, "from_amount")
-    received = 0 if to_amount is None else positive_amount(conn, target, to_amount, "to_amount")
-    if sum(x is not None for x in (from_amount, to_amount, rate)) != 2:
+    given = _optional_amount(conn, source_currency, draft.from_amount, "from_amount")
+    received = _optional_amount(conn, target_currency, draft.to_amount, "to_amount")
+    if sum(x is not None for x in (draft.from_amount, draft.to_amount, draft.rate)) != 2:
         raise LedgerRejected(
             [
                 invalid(
@@ -491,23 +695,24 @@ def record_exchange(
                 )
             ]
         )
-    if rate is not None:
-        parsed = parse_price(rate, "rate")
+    source_precision, target_precision = precisions[source_currency], precisions[target_currency]
+    if draft.rate is not None:
+        parsed = parse_price(draft.rate, "rate")
         if isinstance(parsed, LedgerError):
             raise LedgerRejected([parsed])
-        if from_amount is not None:
+        if draft.from_amount is not None:
             received = rules.convert_at_rate(
-                given, precisions[source], precisions[target], 1 / parsed
+                given, source_precision, target_precision, 1 / parsed
             ).award_units
         else:
             given = rules.convert_at_rate(
-                received, precisions[target], precisions[source], parsed
+                received, target_precision, source_precision, parsed
             ).award_units
         if given <= 0 or received <= 0:
             raise LedgerRejected(
                 [invalid("amount_not_positive", "The exchange rounds to nothing.", "rate")]
             )
-    exact_rate = rules.rate_between(received, precisions[target], given, precisions[source])
+    exact_rate = rules.rate_between(received, target_precision, given, source_precision)
     if not price_within_limits(exact_rate):
         # It becomes the day's price: Beancount and the prices table take nothing larger.
         raise LedgerRejected(
@@ -516,58 +721,53 @@ def record_exchange(
                     "price_invalid",
                     f"The exchange's rate is below {limits.PRICE_ABS_MAX} units received "
                     "for one unit given.",
-                    "rate" if rate is not None else "to_amount",
+                    "rate" if draft.rate is not None else "to_amount",
                 )
             ]
         )
-    next_id = (
-        conn.execute(
-            select(func.count()).select_from(exchanges).where(exchanges.c.book_id == book.id)
-        ).scalar_one()
-        + 1
-    )
-    text = narration or (
-        f"Exchange {from_amount or given} {source} into {to_amount or received} {target}"
-    )
-    txn = rules.exchange(
-        date,
-        from_account,
-        given,
-        source,
-        to_account,
-        received,
-        target,
-        text[: limits.NARRATION_LENGTH_MAX],
-        f"fx-{date.isoformat()}-{next_id}",
-    )
-    transaction_id = journal.post(conn, book_code, txn, created_by=created_by)
-    record_price(conn, book.id, date, source, target, exact_rate)
+    return _ExchangeTerms(source, target, given, received, exact_rate, precisions)
+
+
+def _optional_amount(conn: Connection, currency: str, text: str | None, field: str) -> int:
+    return 0 if text is None else positive_amount(conn, currency, text, field)
+
+
+def _store_exchange(
+    conn: Connection,
+    book_id: int,
+    transaction_id: int,
+    draft: ExchangeDraft,
+    terms: _ExchangeTerms,
+) -> ExchangeRecord:
+    source, target = terms.source_currency, terms.target_currency
     exchange_id = conn.execute(
         insert(exchanges)
         .values(
-            book_id=book.id,
+            book_id=book_id,
             transaction_id=transaction_id,
-            date=date,
-            from_account_id=_account_id(conn, book.id, from_account),
+            date=draft.date,
+            from_account_id=terms.source.id,
             from_commodity=source,
-            from_units=given,
-            to_account_id=_account_id(conn, book.id, to_account),
+            from_units=terms.given,
+            to_account_id=terms.target.id,
             to_commodity=target,
-            to_units=received,
+            to_units=terms.received,
         )
         .returning(exchanges.c.id)
     ).scalar_one()
     return ExchangeRecord(
-        exchange_id,
-        transaction_id,
-        date,
-        from_account,
-        source,
-        given,
-        to_account,
-        target,
-        received,
-        exact_rate,
+        id=exchange_id,
+        transaction_id=transaction_id,
+        date=draft.date,
+        from_account=draft.from_account,
+        from_currency=source,
+        from_units=terms.given,
+        to_account=draft.to_account,
+        to_currency=target,
+        to_units=terms.received,
+        rate=terms.rate,
+        from_precision=terms.precisions[source],
+        to_precision=terms.precisions[target],
     )
 
 
@@ -586,59 +786,23 @@ def list_exchanges(conn: Connection, book_code: str) -> list[ExchangeRecord]:
     precisions = books.commodity_precisions(conn)
     return [
         ExchangeRecord(
-            r.id,
-            r.transaction_id,
-            r.date,
-            r.from_name,
-            r.from_commodity,
-            r.from_units,
-            r.to_name,
-            r.to_commodity,
-            r.to_units,
-            rules.rate_between(
+            id=r.id,
+            transaction_id=r.transaction_id,
+            date=r.date,
+            from_account=r.from_name,
+            from_currency=r.from_commodity,
+            from_units=r.from_units,
+            to_account=r.to_name,
+            to_currency=r.to_commodity,
+            to_units=r.to_units,
+            rate=rules.rate_between(
                 r.to_units, precisions[r.to_commodity], r.from_units, precisions[r.from_commodity]
             ),
+            from_precision=precisions[r.from_commodity],
+            to_precision=precisions[r.to_commodity],
         )
         for r in rows
     ]
-
-
-def account_named(conn: Connection, book_id: int, name: str, field: str) -> books.Account:
-    """The open account that holds money here (a bank account, a cash box): an Assets one."""
-    found = books.find_account(conn, book_id, name)
-    if found is None:
-        raise LedgerRejected([invalid("account_unknown", "No open account has this name.", field)])
-    if not found.name.startswith("Assets:"):
-        raise LedgerRejected(
-            [
-                invalid(
-                    "account_not_asset",
-                    "Money is received into, paid from and exchanged between Assets accounts.",
-                    field,
-                )
-            ]
-        )
-    return found
-
-
-def _account_id(conn: Connection, book_id: int, name: str) -> int:
-    return account_named(conn, book_id, name, "account").id
-
-
-def account_currency(conn: Connection, book_id: int, name: str, field: str) -> str:
-    """The one currency an account holds (an exchange or payment names the account only)."""
-    account = account_named(conn, book_id, name, field)
-    if len(account.currencies) != 1:
-        raise LedgerRejected(
-            [
-                invalid(
-                    "account_currency_ambiguous",
-                    "This account must be opened for exactly one currency.",
-                    field,
-                )
-            ]
-        )
-    return account.currencies[0]
 
 
 # -- money out: spending on a budget line ----------------------------------------------------
@@ -821,57 +985,114 @@ def spend(
     extra_meta: tuple[tuple[str, str], ...] = (),
     tags: tuple[str, ...] = (),
     links: tuple[str, ...] = (),
-    reserved: int = 0,
-    conversion: Conversion | None = None,
 ) -> Spent:
-    """Post an expense on `line` paid from `paid_from`, measured in the award's currency,
-    within the award's dates and the line's remainder. The one home of budget consumption."""
-    check_award_active(award, date)
-    account = account_named(conn, award.book_id, paid_from, "paid_from")
-    if conversion is None:
-        conversion = convert_to_award(conn, award, account.id, currency, units, date, explicit_rate)
-    check_line_room(conn, award, line, conversion.award_units, "amount", reserved=reserved)
-    txn = rules.budget_expense(
-        date,
-        line.expense_account,
-        paid_from,
-        units,
-        currency,
-        narration,
-        payee,
-        award.code,
-        line.code,
+    """`post_expense` in the positional form the training area calls today (kept for it until
+    it builds an `ExpenseDraft` itself)."""
+    draft = ExpenseDraft(
+        date=date,
+        paid_from=paid_from,
+        units=units,
+        currency=currency,
+        narration=narration,
+        kind=kind,
+        payee=payee,
+        explicit_rate=explicit_rate,
         extra_meta=extra_meta,
         tags=tags,
         links=links,
     )
+    return post_expense(conn, award, line, draft, created_by)
+
+
+def post_expense(
+    conn: Connection, award: Award, line: BudgetLine, draft: ExpenseDraft, created_by: str | None
+) -> Spent:
+    """Post an expense on `line` paid from `draft.paid_from`, measured in the award's
+    currency, within the award's dates and the line's remainder."""
+    txn = rules.budget_expense(
+        draft.date,
+        line.expense_account,
+        draft.paid_from,
+        draft.units,
+        draft.currency,
+        draft.narration,
+        draft.payee,
+        award.code,
+        line.code,
+        extra_meta=draft.extra_meta,
+        tags=draft.tags,
+        links=draft.links,
+    )
+    return spend_transaction(conn, award, line, txn, draft, created_by)
+
+
+def spend_transaction(
+    conn: Connection,
+    award: Award,
+    line: BudgetLine,
+    txn: Transaction,
+    draft: ExpenseDraft,
+    created_by: str | None,
+) -> Spent:
+    """Post `txn`, an expense on `line` built by a rule (`funds.rules.budget_expense`, or an
+    area's rule that calls it) from `draft`, and record what it consumed of the line. The one
+    home of budget consumption: refused outside the award's dates or beyond the line's
+    remainder."""
+    check_award_active(award, draft.date)
+    conversion = draft.conversion
+    if conversion is None:
+        account = account_named(conn, award.book_id, draft.paid_from, "paid_from")
+        conversion = convert_to_award(
+            conn, award, account.id, draft.currency, draft.units, draft.date, draft.explicit_rate
+        )
+    check_line_room(conn, award, line, conversion.award_units, "amount", reserved=draft.reserved)
     transaction_id = journal.post(conn, award.book_code, txn, created_by=created_by)
-    record_spend(conn, award, line, transaction_id, date, kind, currency, units, conversion)
-    return Spent(transaction_id, units, currency, conversion)
+    _record_spend(conn, award, line, transaction_id, draft, conversion)
+    return Spent(
+        transaction_id, draft.units, draft.currency, conversion, award.book_code, award.precision
+    )
 
 
-def record_spend(
+def record_expense(
+    conn: Connection, award_code: str, request: BudgetExpenseDraft, created_by: str | None
+) -> Spent:
+    """An expense on one of the award's budget lines (transport, a venue...) as a request
+    gives it: parsed, measured in the award's currency and posted."""
+    award = get_award(conn, award_code, lock=True)
+    line = award.line(request.budget_line)
+    currency = account_currency(conn, award.book_id, request.paid_from, "paid_from")
+    draft = ExpenseDraft(
+        date=request.date,
+        paid_from=request.paid_from,
+        units=positive_amount(conn, currency, request.amount, "amount"),
+        currency=currency,
+        narration=request.narration,
+        kind="expense",
+        payee=request.payee,
+        explicit_rate=parse_rate(request.exchange_rate),
+    )
+    return post_expense(conn, award, line, draft, created_by)
+
+
+def _record_spend(
     conn: Connection,
     award: Award,
     line: BudgetLine,
     transaction_id: int,
-    date: datetime.date,
-    kind: str,
-    currency: str,
-    units: int,
+    draft: ExpenseDraft,
     conversion: Conversion,
 ) -> None:
-    """Write the budget-spend row of a posted transaction (negative for a reversal)."""
+    """Write the budget-spend row of a posted expense."""
     conn.execute(
         insert(budget_spends).values(
             book_id=award.book_id,
             award_id=award.id,
             budget_line_id=line.id,
             transaction_id=transaction_id,
-            date=date,
-            kind=kind,
-            currency=currency,
-            units=units,
+            date=draft.date,
+            kind=draft.kind,
+            currency=draft.currency,
+            units=draft.units,
             award_units=conversion.award_units,
             rate=None if conversion.rate is None else str(conversion.rate),
             rate_method=conversion.method,

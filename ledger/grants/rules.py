@@ -1,4 +1,5 @@
-"""Pure rules of grants: statuses, approval, disbursement postings, receipt numbers."""
+"""Pure rules of grants: statuses, approval, receipt numbers, and a disbursement as the two
+transactions it posts (the organisation's book and the household's, linked)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Literal, get_args
 
 from ledger.core.errors import LedgerError, conflict, forbidden
 from ledger.core.transaction import Posting, Price, Transaction
+from ledger.funds.rules import budget_expense
 from ledger.households.rules import CASH_ACCOUNT, grants_income_account, holding_account
 
 BusinessType = Literal[
@@ -53,9 +55,15 @@ def receipt_number(book_code: str, year: int, number: int) -> str:
     return f"{book_code.upper()}-{year}-{number:04d}"
 
 
+# The prefix of the link a disbursement's two transactions share. The store's table of
+# reversal owners (`ledger.store.reversal_owners`) names it: a transaction carrying it is
+# reversed through its grant, never alone.
+DISBURSEMENT_LINK_PREFIX = "disbursement-"
+
+
 def disbursement_link(receipt: str) -> str:
     """The link the organisation's and the household's transactions share."""
-    return f"disbursement-{receipt}"
+    return f"{DISBURSEMENT_LINK_PREFIX}{receipt}"
 
 
 def approval_error(
@@ -137,3 +145,86 @@ def household_disbursement(
         meta=(("award", award_code), ("grant", str(grant_id)), ("receipt", receipt)),
         postings=(*received, Posting(grants_income_account(award_code), -units, currency)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DisbursementFacts:
+    """Everything a disbursement posts, settled by the service: what is paid (`units` of
+    `currency`, or `items` worth that much), from where, on which award's budget line, and
+    under which receipt."""
+
+    date: datetime.date
+    grant_id: int
+    case_code: str
+    business_type: str
+    award_code: str
+    budget_line: str
+    expense_account: str
+    paid_from: str
+    currency: str
+    units: int
+    items: tuple[Item, ...]
+    receipt: str
+    narration: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DisbursementTransactions:
+    """One disbursement in both books: the expense in the organisation's and what the
+    household received in its own, sharing `link`."""
+
+    organisation: Transaction
+    household: Transaction
+    link: str
+
+
+def disbursement_narration(facts: DisbursementFacts) -> str:
+    """The narration both books carry (and the receipt prints) when none is given."""
+    if facts.narration:
+        return facts.narration
+    business = facts.business_type.replace("_", " ")
+    return f"Grant {facts.grant_id} ({business}) to {facts.case_code}, receipt {facts.receipt}"
+
+
+def disbursement_transactions(
+    facts: DisbursementFacts, commodity_precisions: dict[str, int]
+) -> DisbursementTransactions:
+    """A grant paid in cash or in kind, as the two transactions it posts.
+
+    The organisation's book: an expense on the budget line, paid from a bank or cash
+    account. The household's tracking book: cash, or head of livestock and goods at their
+    cost, received as a grant from the award. Both carry the grant tag and the receipt's link.
+    """
+    link = disbursement_link(facts.receipt)
+    narration = disbursement_narration(facts)
+    organisation = budget_expense(
+        facts.date,
+        facts.expense_account,
+        facts.paid_from,
+        facts.units,
+        facts.currency,
+        narration,
+        None,
+        facts.award_code,
+        facts.budget_line,
+        extra_meta=(
+            ("grant", str(facts.grant_id)),
+            ("case", facts.case_code),
+            ("receipt", facts.receipt),
+        ),
+        tags=(GRANT_TAG,),
+        links=(link,),
+    )
+    household = household_disbursement(
+        facts.date,
+        facts.award_code,
+        facts.grant_id,
+        facts.receipt,
+        facts.currency,
+        facts.units,
+        facts.items,
+        commodity_precisions[facts.currency],
+        commodity_precisions,
+        narration,
+    )
+    return DisbursementTransactions(organisation, household, link)

@@ -2,21 +2,24 @@
 kind, posted in the organisation's book and the household's, linked), reverse, register.
 
 Budget and award rules come from `ledger.funds.service` (one home for budget consumption);
-every posting goes through `ledger.store.journal`.
+every posting goes through `ledger.store.journal`. Every write returns the grant or the
+disbursement as it now stands, built from what it wrote: nothing is read back.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.core import limits
+from ledger.core.amount import parse_units
 from ledger.core.errors import (
     LedgerError,
     LedgerRejected,
@@ -26,17 +29,22 @@ from ledger.core.errors import (
     reject_if,
 )
 from ledger.core.text import validate_text
+from ledger.core.transaction import Transaction
 from ledger.funds import service as funds
+from ledger.funds.rules import Conversion
 from ledger.grants import rules
-from ledger.grants.rules import Item
+from ledger.grants.rules import DisbursementFacts, Item
 from ledger.households import rules as household_rules
 from ledger.households import service as households
 from ledger.store import books, journal
+from ledger.store.book_accounts import account_named, ensure_accounts, only_currency
+from ledger.store.book_accounts import positive_amount as positive_amount
 from ledger.store.tables import (
     accounts,
     awards,
     budget_lines,
     budget_spends,
+    commodities,
     disbursement_items,
     disbursements,
     grant_tranches,
@@ -72,6 +80,32 @@ class ItemDraft:
     quantity: int | float
     unit_cost: str
     currency: str | None = None  # the unit cost's, when the client names it
+
+
+@dataclass(frozen=True, slots=True)
+class GrantDraft:
+    """A proposed grant as a request gives it (amounts as decimal text)."""
+
+    case_code: str
+    award_code: str
+    budget_line: str
+    business_type: str
+    approved_amount: str
+    tranches: tuple[TrancheDraft, ...]
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class DisbursementDraft:
+    """A disbursement as a request gives it: cash (`amount`) or in kind (`items`)."""
+
+    date: datetime.date
+    method: str
+    paid_from: str
+    amount: str | None
+    items: tuple[ItemDraft, ...]
+    exchange_rate: str | None
+    narration: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +150,7 @@ class Disbursement:
     precision: int
     units: int
     award_units: int
+    award_precision: int  # to show `award_units`, in the award's currency
     rate_method: str
     rate: Decimal | None
     items: tuple[Item, ...]
@@ -136,66 +171,77 @@ _GRANTS = (
         awards.c.code.label("award_code"),
         budget_lines.c.code.label("line_code"),
         book_table.c.code.label("book_code"),
+        commodities.c.precision,
     )
     .join(book_table, book_table.c.id == grants.c.book_id)
     .join(household_table, household_table.c.id == grants.c.household_id)
     .join(awards, awards.c.id == grants.c.award_id)
     .join(budget_lines, budget_lines.c.id == grants.c.budget_line_id)
+    .join(commodities, commodities.c.code == grants.c.currency)
 )
 
 
-def _disbursed(conn: Connection, grant_id: int) -> int:
-    total = conn.execute(
-        select(func.coalesce(func.sum(disbursements.c.award_units), 0)).where(
-            and_(disbursements.c.grant_id == grant_id, disbursements.c.reversed_at.is_(None))
+def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]:
+    """Grants with their tranches and what they have paid: two queries for all the rows.
+
+    Run after the grants' rows are locked (a disbursement's lock), these read what the
+    writers before it committed."""
+    ids = sorted({row.id for row in rows})
+    tranches: dict[int, list[Tranche]] = {grant_id: [] for grant_id in ids}
+    disbursed: dict[int, int] = {}
+    if ids:
+        tranche_rows = conn.execute(
+            select(grant_tranches)
+            .where(grant_tranches.c.grant_id.in_(ids))
+            .order_by(grant_tranches.c.grant_id, grant_tranches.c.position)
         )
-    ).scalar_one()
-    return int(total)
-
-
-def _grant_from_row(conn: Connection, row: object) -> Grant:
-    grant_id: int = row.id  # type: ignore[attr-defined]
-    currency: str = row.currency  # type: ignore[attr-defined]
-    tranche_rows = conn.execute(
-        select(grant_tranches.c.planned_date, grant_tranches.c.amount)
-        .where(grant_tranches.c.grant_id == grant_id)
-        .order_by(grant_tranches.c.position)
-    )
-    return Grant(
-        id=grant_id,
-        book_code=row.book_code,  # type: ignore[attr-defined]
-        case_code=row.case_code,  # type: ignore[attr-defined]
-        province=row.province,  # type: ignore[attr-defined]
-        award_code=row.award_code,  # type: ignore[attr-defined]
-        budget_line=row.line_code,  # type: ignore[attr-defined]
-        business_type=row.business_type,  # type: ignore[attr-defined]
-        currency=currency,
-        precision=books.commodity_precisions(conn)[currency],
-        approved_amount=row.approved_amount,  # type: ignore[attr-defined]
-        disbursed=_disbursed(conn, grant_id),
-        status=row.status,  # type: ignore[attr-defined]
-        purpose=row.purpose,  # type: ignore[attr-defined]
-        proposed_by=row.proposed_by,  # type: ignore[attr-defined]
-        proposed_at=row.proposed_at,  # type: ignore[attr-defined]
-        approved_by=row.approved_by,  # type: ignore[attr-defined]
-        approved_at=row.approved_at,  # type: ignore[attr-defined]
-        ended_by=row.ended_by,  # type: ignore[attr-defined]
-        ended_at=row.ended_at,  # type: ignore[attr-defined]
-        end_reason=row.end_reason,  # type: ignore[attr-defined]
-        tranches=tuple(Tranche(r.planned_date, r.amount) for r in tranche_rows),
-    )
+        for t in tranche_rows:
+            tranches[t.grant_id].append(Tranche(t.planned_date, t.amount))
+        paid_rows = conn.execute(
+            select(disbursements.c.grant_id, func.sum(disbursements.c.award_units))
+            .where(and_(disbursements.c.grant_id.in_(ids), disbursements.c.reversed_at.is_(None)))
+            .group_by(disbursements.c.grant_id)
+        )
+        disbursed = {grant_id: int(total) for grant_id, total in paid_rows}
+    return [
+        Grant(
+            id=row.id,
+            book_code=row.book_code,
+            case_code=row.case_code,
+            province=row.province,
+            award_code=row.award_code,
+            budget_line=row.line_code,
+            business_type=row.business_type,
+            currency=row.currency,
+            precision=row.precision,
+            approved_amount=row.approved_amount,
+            disbursed=disbursed.get(row.id, 0),
+            status=row.status,
+            purpose=row.purpose,
+            proposed_by=row.proposed_by,
+            proposed_at=row.proposed_at,
+            approved_by=row.approved_by,
+            approved_at=row.approved_at,
+            ended_by=row.ended_by,
+            ended_at=row.ended_at,
+            end_reason=row.end_reason,
+            tranches=tuple(tranches[row.id]),
+        )
+        for row in rows
+    ]
 
 
 def get_grant(conn: Connection, grant_id: int, *, lock: bool = False) -> Grant:
-    """The grant; with `lock`, its row stays locked (PostgreSQL) until the unit of work ends,
-    so two disbursements or decisions on one grant run one after the other."""
+    """The grant; with `lock`, its row stays locked (PostgreSQL) until the database
+    transaction ends, so two disbursements or decisions on one grant run one after the
+    other."""
     statement = _GRANTS.where(grants.c.id == grant_id)
     if lock:
         statement = statement.with_for_update(of=grants)
     row = conn.execute(statement).first()
     if row is None:
         raise LedgerRejected([GRANT_NOT_FOUND])
-    return _grant_from_row(conn, row)
+    return _grants_from_rows(conn, [row])[0]
 
 
 def grant_province(conn: Connection, grant_id: int) -> str | None:
@@ -223,7 +269,9 @@ def list_grants(
     after_id: int | None = None,
     limit: int = limits.PAGE_SIZE_DEFAULT,
 ) -> list[Grant]:
-    """The grant register in id order; `provinces` limits it to a scope (None: all)."""
+    """The grant register in id order; `provinces` limits it to a scope (None: all).
+
+    Three queries a page, however many grants it holds."""
     assert 1 <= limit <= limits.PAGE_SIZE_MAX
     statement = _GRANTS.order_by(grants.c.id).limit(limit)
     if provinces is not None:
@@ -238,7 +286,7 @@ def list_grants(
         statement = statement.where(household_table.c.case_code == where.case_code)
     if after_id is not None:
         statement = statement.where(grants.c.id > after_id)
-    return [_grant_from_row(conn, row) for row in conn.execute(statement).all()]
+    return _grants_from_rows(conn, conn.execute(statement).all())
 
 
 # -- decisions ---------------------------------------------------------------------------
@@ -259,11 +307,21 @@ def propose_grant(
 
     Planned tranches, when given, add up to the amount and fall inside the award's dates.
     """
-    household = households.get_household(conn, case_code)
-    award = funds.get_award(conn, award_code)
-    line = award.line(budget_line_code)
+    draft = GrantDraft(
+        case_code,
+        award_code,
+        budget_line_code,
+        business_type,
+        approved_amount,
+        tuple(tranches),
+        purpose,
+    )
+    return propose_grant_from(conn, draft, proposed_by)
+
+
+def _proposal_errors(draft: GrantDraft) -> list[LedgerError]:
     errors: list[LedgerError] = []
-    if business_type not in rules.BUSINESS_TYPES:
+    if draft.business_type not in rules.BUSINESS_TYPES:
         errors.append(
             invalid(
                 "business_type_invalid",
@@ -271,20 +329,26 @@ def propose_grant(
                 "business_type",
             )
         )
-    purpose_error = validate_text(purpose, rules.PURPOSE_LENGTH_MAX, "purpose")
+    purpose_error = validate_text(draft.purpose, rules.PURPOSE_LENGTH_MAX, "purpose")
     if purpose_error is not None:
         errors.append(purpose_error)
-    if len(tranches) > rules.TRANCHES_PER_GRANT_MAX:
+    if len(draft.tranches) > rules.TRANCHES_PER_GRANT_MAX:
         errors.append(invalid("too_many_tranches", "Too many planned tranches.", "tranches"))
-    reject_if(errors)
-    units = funds.positive_amount(conn, award.currency, approved_amount, "approved_amount")
-    planned = [
+    return errors
+
+
+def _planned_tranches(
+    conn: Connection, award: funds.Award, draft: GrantDraft, units: int
+) -> tuple[Tranche, ...]:
+    """The planned tranches in smallest units: inside the award's dates, adding up to
+    `units` (when there are any)."""
+    planned = tuple(
         Tranche(
             t.planned_date,
-            funds.positive_amount(conn, award.currency, t.amount, f"tranches[{index}].amount"),
+            positive_amount(conn, award.currency, t.amount, f"tranches[{index}].amount"),
         )
-        for index, t in enumerate(tranches)
-    ]
+        for index, t in enumerate(draft.tranches)
+    )
     for index, tranche in enumerate(planned):
         funds.check_award_active(award, tranche.planned_date, f"tranches[{index}].planned_date")
     if planned and sum(t.amount for t in planned) != units:
@@ -297,6 +361,18 @@ def propose_grant(
                 )
             ]
         )
+    return planned
+
+
+def propose_grant_from(conn: Connection, draft: GrantDraft, proposed_by: str) -> Grant:
+    """`propose_grant` for a draft: the grant as stored, built from what was written."""
+    household = households.get_household(conn, draft.case_code)
+    award = funds.get_award(conn, draft.award_code)
+    line = award.line(draft.budget_line)
+    reject_if(_proposal_errors(draft))
+    units = positive_amount(conn, award.currency, draft.approved_amount, "approved_amount")
+    planned = _planned_tranches(conn, award, draft, units)
+    now = books.utc_now()
     grant_id = conn.execute(
         insert(grants)
         .values(
@@ -304,13 +380,13 @@ def propose_grant(
             household_id=household.id,
             award_id=award.id,
             budget_line_id=line.id,
-            business_type=business_type,
+            business_type=draft.business_type,
             currency=award.currency,
             approved_amount=units,
             status="proposed",
-            purpose=purpose,
+            purpose=draft.purpose,
             proposed_by=proposed_by,
-            proposed_at=books.utc_now(),
+            proposed_at=now,
         )
         .returning(grants.c.id)
     ).scalar_one()
@@ -327,7 +403,29 @@ def propose_grant(
                 for n, t in enumerate(planned)
             ],
         )
-    return get_grant(conn, grant_id)
+    return Grant(
+        id=grant_id,
+        book_code=award.book_code,
+        case_code=household.case_code,
+        province=household.province,
+        award_code=award.code,
+        budget_line=line.code,
+        business_type=draft.business_type,
+        currency=award.currency,
+        precision=award.precision,
+        approved_amount=units,
+        disbursed=0,
+        status="proposed",
+        purpose=draft.purpose,
+        proposed_by=proposed_by,
+        proposed_at=now,
+        approved_by=None,
+        approved_at=None,
+        ended_by=None,
+        ended_at=None,
+        end_reason=None,
+        tranches=planned,
+    )
 
 
 def approve_grant(conn: Connection, grant_id: int, approver: str) -> Grant:
@@ -349,8 +447,9 @@ def approve_grant(conn: Connection, grant_id: int, approver: str) -> Grant:
     )
     line = award.line(grant.budget_line)
     funds.check_line_room(conn, award, line, grant.approved_amount, "approved_amount")
-    _set_status(conn, grant_id, "approved", approved_by=approver, approved_at=books.utc_now())
-    return get_grant(conn, grant_id)
+    now = books.utc_now()
+    _set_status(conn, grant_id, "approved", approved_by=approver, approved_at=now)
+    return replace(grant, status="approved", approved_by=approver, approved_at=now)
 
 
 def end_grant(conn: Connection, grant_id: int, status: str, reason: str | None, by: str) -> Grant:
@@ -374,8 +473,9 @@ def end_grant(conn: Connection, grant_id: int, status: str, reason: str | None, 
         raise LedgerRejected(
             [invalid("reason_required", "Say why the grant is cancelled.", "reason")]
         )
-    _set_status(conn, grant_id, status, ended_by=by, ended_at=books.utc_now(), end_reason=reason)
-    return get_grant(conn, grant_id)
+    now = books.utc_now()
+    _set_status(conn, grant_id, status, ended_by=by, ended_at=now, end_reason=reason)
+    return replace(grant, status=status, ended_by=by, ended_at=now, end_reason=reason)
 
 
 def _set_status(conn: Connection, grant_id: int, status: str, **values: object) -> None:
@@ -404,63 +504,84 @@ def _next_receipt_number(conn: Connection, book_id: int, book_code: str, year: i
     return rules.receipt_number(book_code, year, number)
 
 
-def _parse_items(conn: Connection, drafts: Sequence[ItemDraft], currency: str) -> tuple[Item, ...]:
-    precisions = books.commodity_precisions(conn)
+def _positive_units(precision: int, text: str, field: str) -> int:
+    """`text` in smallest units at `precision`, above zero (`positive_amount` without a
+    look-up: the caller has the precision)."""
+    units = parse_units(text, precision, field)
+    if isinstance(units, LedgerError):
+        raise LedgerRejected([units])
+    if units <= 0:
+        raise LedgerRejected(
+            [invalid("amount_not_positive", "The amount must be positive.", field)]
+        )
+    return units
+
+
+def _item_errors(
+    draft: ItemDraft, field: str, currency: str, precisions: dict[str, int]
+) -> list[LedgerError]:
+    """What is wrong with an item's commodity, currency and quantity."""
     errors: list[LedgerError] = []
-    items: list[Item] = []
+    if draft.commodity not in precisions:
+        errors.append(
+            invalid("commodity_unknown", "This commodity is not defined.", f"{field}.commodity")
+        )
+    if draft.commodity == currency:
+        errors.append(
+            invalid(
+                "item_is_money", "Money is disbursed in cash, not as an item.", f"{field}.commodity"
+            )
+        )
+    if draft.currency is not None and draft.currency != currency:
+        errors.append(
+            invalid(
+                "item_currency_mismatch",
+                "Items are valued in the currency of the account they are paid from.",
+                f"{field}.currency",
+            )
+        )
+    quantity = draft.quantity
+    if isinstance(quantity, float) and not quantity.is_integer():
+        errors.append(
+            invalid(
+                "quantity_fractional",
+                "Items are counted in whole units (whole head of livestock).",
+                f"{field}.quantity",
+            )
+        )
+    elif (
+        not 1 <= int(quantity) <= limits.POSTING_UNITS_ABS_MAX // 10**limits.COMMODITY_PRECISION_MAX
+    ):
+        errors.append(
+            invalid(
+                "quantity_invalid", "A quantity is a positive whole number.", f"{field}.quantity"
+            )
+        )
+    return errors
+
+
+def _parse_items(
+    drafts: Sequence[ItemDraft], currency: str, precisions: dict[str, int]
+) -> tuple[Item, ...]:
+    """The items given in kind, valued in `currency` (the paid-from account's)."""
     if len(drafts) > limits.DISBURSEMENT_ITEMS_MAX:
         raise LedgerRejected([invalid("too_many_items", "Too many items.", "items")])
+    errors: list[LedgerError] = []
+    items: list[Item] = []
     for index, draft in enumerate(drafts):
         field = f"items[{index}]"
-        if draft.commodity not in precisions:
-            errors.append(
-                invalid("commodity_unknown", "This commodity is not defined.", f"{field}.commodity")
-            )
-        if draft.commodity == currency:
-            errors.append(
-                invalid(
-                    "item_is_money",
-                    "Money is disbursed in cash, not as an item.",
-                    f"{field}.commodity",
-                )
-            )
-        if draft.currency is not None and draft.currency != currency:
-            errors.append(
-                invalid(
-                    "item_currency_mismatch",
-                    "Items are valued in the currency of the account they are paid from.",
-                    f"{field}.currency",
-                )
-            )
-        quantity = draft.quantity
-        if isinstance(quantity, float) and not quantity.is_integer():
-            errors.append(
-                invalid(
-                    "quantity_fractional",
-                    "Items are counted in whole units (whole head of livestock).",
-                    f"{field}.quantity",
-                )
-            )
-            continue
-        whole = int(quantity)
-        if not 1 <= whole <= limits.POSTING_UNITS_ABS_MAX // 10**limits.COMMODITY_PRECISION_MAX:
-            errors.append(
-                invalid(
-                    "quantity_invalid",
-                    "A quantity is a positive whole number.",
-                    f"{field}.quantity",
-                )
-            )
+        found = _item_errors(draft, field, currency, precisions)
+        errors.extend(found)
+        if any(e.code.startswith("quantity_") for e in found):
             continue
         try:
-            unit_cost = funds.positive_amount(conn, currency, draft.unit_cost, f"{field}.unit_cost")
+            unit_cost = _positive_units(precisions[currency], draft.unit_cost, f"{field}.unit_cost")
         except LedgerRejected as rejected:
             errors.extend(rejected.errors)
             continue
-        items.append(Item(draft.commodity, whole, unit_cost))
+        items.append(Item(draft.commodity, int(draft.quantity), unit_cost))
     reject_if(errors)
-    total = sum(item.value for item in items)
-    if total > limits.POSTING_UNITS_ABS_MAX:
+    if sum(item.value for item in items) > limits.POSTING_UNITS_ABS_MAX:
         raise LedgerRejected(
             [
                 invalid(
@@ -469,6 +590,88 @@ def _parse_items(conn: Connection, drafts: Sequence[ItemDraft], currency: str) -
             ]
         )
     return tuple(items)
+
+
+@dataclass(frozen=True, slots=True)
+class _Payee:
+    """A grant ready to be paid, and where it is paid to and from."""
+
+    grant: Grant
+    award: funds.Award
+    line: funds.BudgetLine
+    household: households.Household
+
+
+@dataclass(frozen=True, slots=True)
+class _Payment:
+    """What a disbursement pays: `units` of the paid-from account's currency (worth of
+    `items` in kind), and their measure in the award's currency."""
+
+    account: books.Account
+    currency: str
+    units: int
+    items: tuple[Item, ...]
+    conversion: Conversion
+    precisions: dict[str, int]
+
+
+def _payee(conn: Connection, grant_id: int, draft: DisbursementDraft) -> _Payee:
+    """The grant (locked), its award (locked), line and household, once the grant may be
+    paid on the draft's date by its method."""
+    grant = get_grant(conn, grant_id, lock=True)
+    reject_if(e for e in [rules.disbursable_error(grant.status)] if e is not None)
+    award = funds.get_award(conn, grant.award_code, lock=True)
+    line = award.line(grant.budget_line)
+    household = households.get_household(conn, grant.case_code)
+    if draft.method not in rules.METHODS:
+        raise LedgerRejected(
+            [invalid("method_invalid", f"method is one of {', '.join(rules.METHODS)}.", "method")]
+        )
+    if draft.date < household.consent_date:
+        raise LedgerRejected(
+            [invalid("date_before_consent", "A disbursement is dated after consent.", "date")]
+        )
+    funds.check_award_active(award, draft.date)
+    if draft.narration is not None:
+        limit = limits.DISBURSEMENT_NARRATION_LENGTH_MAX
+        reject_if(e for e in [validate_text(draft.narration, limit, "narration")] if e)
+    return _Payee(grant, award, line, household)
+
+
+def _payment(conn: Connection, payee: _Payee, draft: DisbursementDraft) -> _Payment:
+    """What the draft pays, in cash or in kind, measured in the award's currency and within
+    what the grant has left."""
+    award = payee.award
+    account = account_named(conn, award.book_id, draft.paid_from, "paid_from")
+    currency = only_currency(account, "paid_from")
+    precisions = books.commodity_precisions(conn)
+    if draft.method == "in_kind":
+        if draft.amount is not None or not draft.items:
+            raise LedgerRejected(
+                [invalid("in_kind_needs_items", "In kind, give items and no amount.", "items")]
+            )
+        given = _parse_items(draft.items, currency, precisions)
+        units = sum(item.value for item in given)
+    else:
+        if draft.amount is None or draft.items:
+            raise LedgerRejected(
+                [invalid("cash_needs_amount", "In cash, give an amount and no items.", "amount")]
+            )
+        given = ()
+        units = _positive_units(precisions[currency], draft.amount, "amount")
+    rate = funds.parse_rate(draft.exchange_rate)
+    conversion = funds.convert_to_award(conn, award, account.id, currency, units, draft.date, rate)
+    if conversion.award_units > payee.grant.remaining:
+        raise LedgerRejected(
+            [
+                conflict(
+                    "grant_amount_exceeded",
+                    "This would pay more than the grant's approved amount.",
+                    "amount",
+                )
+            ]
+        )
+    return _Payment(account, currency, units, given, conversion, precisions)
 
 
 def disburse(
@@ -483,122 +686,114 @@ def disburse(
     narration: str | None,
     created_by: str | None,
 ) -> Disbursement:
+    """Pay (part of) an approved grant in cash or in kind (see `disburse_from`)."""
+    draft = DisbursementDraft(
+        date, method, paid_from, amount, tuple(items), exchange_rate, narration
+    )
+    return disburse_from(conn, grant_id, draft, created_by)
+
+
+def disburse_from(
+    conn: Connection, grant_id: int, draft: DisbursementDraft, created_by: str | None
+) -> Disbursement:
     """Pay (part of) an approved grant in cash or in kind.
 
     Posts the expense on the budget line in the organisation's book and what the household
     received in its tracking book, the two sharing a link; numbers the receipt. Refused when
     it would pay more than approved, more than the line has left, outside the award's dates,
-    or from a cash box that would go below zero.
+    or from a cash box that would go below zero. Returns the disbursement as stored.
     """
-    grant = get_grant(conn, grant_id, lock=True)
-    reject_if(e for e in [rules.disbursable_error(grant.status)] if e is not None)
-    award = funds.get_award(conn, grant.award_code, lock=True)
-    line = award.line(grant.budget_line)
-    household = households.get_household(conn, grant.case_code)
-    if method not in rules.METHODS:
-        raise LedgerRejected(
-            [invalid("method_invalid", f"method is one of {', '.join(rules.METHODS)}.", "method")]
-        )
-    if date < household.consent_date:
-        raise LedgerRejected(
-            [invalid("date_before_consent", "A disbursement is dated after consent.", "date")]
-        )
-    funds.check_award_active(award, date)
-    if narration is not None:
-        reject_if(
-            e
-            for e in [
-                validate_text(narration, limits.DISBURSEMENT_NARRATION_LENGTH_MAX, "narration")
-            ]
-            if e
-        )
-    account = funds.account_named(conn, award.book_id, paid_from, "paid_from")
-    currency = funds.account_currency(conn, award.book_id, paid_from, "paid_from")
-    if method == "in_kind":
-        if amount is not None or not items:
-            raise LedgerRejected(
-                [invalid("in_kind_needs_items", "In kind, give items and no amount.", "items")]
-            )
-        given = _parse_items(conn, items, currency)
-        units = sum(item.value for item in given)
-    else:
-        if amount is None or items:
-            raise LedgerRejected(
-                [invalid("cash_needs_amount", "In cash, give an amount and no items.", "amount")]
-            )
-        given = ()
-        units = funds.positive_amount(conn, currency, amount, "amount")
-    conversion = funds.convert_to_award(
-        conn, award, account.id, currency, units, date, funds.parse_rate(exchange_rate)
+    payee = _payee(conn, grant_id, draft)
+    payment = _payment(conn, payee, draft)
+    grant, award, line = payee.grant, payee.award, payee.line
+    receipt = _next_receipt_number(conn, award.book_id, award.book_code, draft.date.year)
+    facts = DisbursementFacts(
+        date=draft.date,
+        grant_id=grant.id,
+        case_code=grant.case_code,
+        business_type=grant.business_type,
+        award_code=award.code,
+        budget_line=line.code,
+        expense_account=line.expense_account,
+        paid_from=draft.paid_from,
+        currency=payment.currency,
+        units=payment.units,
+        items=payment.items,
+        receipt=receipt,
+        narration=draft.narration,
     )
-    if conversion.award_units > grant.remaining:
-        raise LedgerRejected(
-            [
-                conflict(
-                    "grant_amount_exceeded",
-                    "This would pay more than the grant's approved amount.",
-                    "amount",
-                )
-            ]
-        )
-    receipt = _next_receipt_number(conn, award.book_id, award.book_code, date.year)
-    link = rules.disbursement_link(receipt)
-    text = narration or (
-        f"Grant {grant.id} ({grant.business_type.replace('_', ' ')}) to {grant.case_code}, "
-        f"receipt {receipt}"
-    )
-    spent = funds.spend(
-        conn,
-        award,
-        line,
-        date,
-        paid_from,
-        units,
-        currency,
-        text,
-        None,
-        "grant",
-        None,
-        created_by,
-        extra_meta=(("grant", str(grant.id)), ("case", grant.case_code), ("receipt", receipt)),
-        tags=(rules.GRANT_TAG,),
-        links=(link,),
+    posted = rules.disbursement_transactions(facts, payment.precisions)
+    expense = funds.ExpenseDraft(
+        date=draft.date,
+        paid_from=draft.paid_from,
+        units=payment.units,
+        currency=payment.currency,
+        narration=posted.organisation.narration,
+        kind="grant",
         reserved=grant.remaining,
-        conversion=conversion,
+        conversion=payment.conversion,
     )
-    household_txn_id = _post_to_household(
-        conn,
-        household,
-        award.code,
-        grant.id,
-        receipt,
-        date,
-        currency,
-        units,
-        given,
-        text,
-        created_by,
+    spent = funds.spend_transaction(conn, award, line, posted.organisation, expense, created_by)
+    household_txn_id = _post_to_household(conn, payee, posted.household, payment, created_by)
+    disbursement = _store_disbursement(
+        conn, payee, draft, payment, receipt, (spent.transaction_id, household_txn_id), created_by
     )
+    paid = grant.disbursed + payment.conversion.award_units
+    _set_status(conn, grant.id, rules.status_after(grant.approved_amount, paid))
+    return disbursement
+
+
+def _post_to_household(
+    conn: Connection,
+    payee: _Payee,
+    txn: Transaction,
+    payment: _Payment,
+    created_by: str | None,
+) -> int:
+    """Post what the household received in its book, opening the accounts it needs (on the
+    day of consent) first."""
+    household = payee.household
+    wanted = [(household_rules.grants_income_account(payee.award.code), ())] + [
+        (household_rules.holding_account(item.commodity), (item.commodity,))
+        for item in payment.items
+    ]
+    ensure_accounts(conn, household.book_code, wanted, household.consent_date)
+    return journal.post(
+        conn, household.book_code, txn, created_by=created_by, precisions=payment.precisions
+    )
+
+
+def _store_disbursement(
+    conn: Connection,
+    payee: _Payee,
+    draft: DisbursementDraft,
+    payment: _Payment,
+    receipt: str,
+    transaction_ids: tuple[int, int],
+    created_by: str | None,
+) -> Disbursement:
+    """The disbursement's own record (and its items), as the API shows it."""
+    org_transaction_id, household_transaction_id = transaction_ids
     disbursement_id = conn.execute(
         insert(disbursements)
         .values(
-            grant_id=grant.id,
-            book_id=award.book_id,
+            grant_id=payee.grant.id,
+            book_id=payee.award.book_id,
             receipt_number=receipt,
-            date=date,
-            method=method,
-            paid_from_account_id=account.id,
-            currency=currency,
-            units=units,
-            award_units=conversion.award_units,
-            org_transaction_id=spent.transaction_id,
-            household_transaction_id=household_txn_id,
+            date=draft.date,
+            method=draft.method,
+            paid_from_account_id=payment.account.id,
+            currency=payment.currency,
+            units=payment.units,
+            award_units=payment.conversion.award_units,
+            org_transaction_id=org_transaction_id,
+            household_transaction_id=household_transaction_id,
             created_at=books.utc_now(),
             created_by=created_by,
         )
         .returning(disbursements.c.id)
     ).scalar_one()
-    if given:
+    if payment.items:
         conn.execute(
             insert(disbursement_items),
             [
@@ -609,57 +804,30 @@ def disburse(
                     "quantity": item.quantity,
                     "unit_cost": item.unit_cost,
                 }
-                for n, item in enumerate(given)
+                for n, item in enumerate(payment.items)
             ],
         )
-    _set_status(
-        conn,
-        grant.id,
-        rules.status_after(grant.approved_amount, grant.disbursed + conversion.award_units),
-    )
-    return get_disbursement(conn, grant.id, disbursement_id)
-
-
-def _post_to_household(
-    conn: Connection,
-    household: households.Household,
-    award_code: str,
-    grant_id: int,
-    receipt: str,
-    date: datetime.date,
-    currency: str,
-    units: int,
-    items: tuple[Item, ...],
-    narration: str,
-    created_by: str | None,
-) -> int:
-    precisions = books.commodity_precisions(conn)
-    opened = household.consent_date
-    books.ensure_account(
-        conn, household.book_code, household_rules.grants_income_account(award_code), opened
-    )
-    for item in items:
-        books.ensure_account(
-            conn,
-            household.book_code,
-            household_rules.holding_account(item.commodity),
-            opened,
-            [item.commodity],
-        )
-    txn = rules.household_disbursement(
-        date,
-        award_code,
-        grant_id,
-        receipt,
-        currency,
-        units,
-        items,
-        precisions[currency],
-        precisions,
-        narration,
-    )
-    return journal.post(
-        conn, household.book_code, txn, created_by=created_by, precisions=precisions
+    return Disbursement(
+        id=disbursement_id,
+        grant_id=payee.grant.id,
+        book_code=payee.award.book_code,
+        receipt_number=receipt,
+        date=draft.date,
+        method=draft.method,
+        paid_from=payment.account.name,
+        currency=payment.currency,
+        precision=payment.precisions[payment.currency],
+        units=payment.units,
+        award_units=payment.conversion.award_units,
+        award_precision=payee.award.precision,
+        rate_method=payment.conversion.method,
+        rate=payment.conversion.rate,
+        items=payment.items,
+        org_transaction_id=org_transaction_id,
+        household_transaction_id=household_transaction_id,
+        reversed_at=None,
+        reversed_by=None,
+        created_by=created_by,
     )
 
 
@@ -671,7 +839,8 @@ def reverse_disbursement(
     reason: str | None,
     by: str,
 ) -> Disbursement:
-    """Undo a disbursement in both books (once); the grant can then pay that amount again."""
+    """Undo a disbursement in both books (once); the grant can then pay that amount again.
+    Returns the disbursement, reversed."""
     grant = get_grant(conn, grant_id, lock=True)
     found = get_disbursement(conn, grant_id, disbursement_id)
     if found.reversed_at is not None:
@@ -688,10 +857,11 @@ def reverse_disbursement(
     text = text[: limits.NARRATION_LENGTH_MAX]
     journal.reverse(conn, award.book_code, found.org_transaction_id, date, text, by)
     journal.reverse(conn, household.book_code, found.household_transaction_id, date, text, by)
+    now = books.utc_now()
     conn.execute(
         update(disbursements)
         .where(disbursements.c.id == disbursement_id)
-        .values(reversed_at=books.utc_now(), reversed_by=by)
+        .values(reversed_at=now, reversed_by=by)
     )
     if grant.status != "cancelled":
         _set_status(
@@ -699,51 +869,65 @@ def reverse_disbursement(
             grant.id,
             rules.status_after(grant.approved_amount, grant.disbursed - found.award_units),
         )
-    return get_disbursement(conn, grant_id, disbursement_id)
+    return replace(found, reversed_at=now, reversed_by=by)
 
 
+_award_currency = commodities.alias("award_currency")
 _DISBURSEMENTS = (
     select(
         disbursements,
         accounts.c.name.label("paid_from"),
         budget_spends.c.rate,
         budget_spends.c.rate_method,
+        book_table.c.code.label("book_code"),
+        commodities.c.precision,
+        _award_currency.c.precision.label("award_precision"),
     )
     .join(accounts, accounts.c.id == disbursements.c.paid_from_account_id)
     .join(budget_spends, budget_spends.c.transaction_id == disbursements.c.org_transaction_id)
+    .join(book_table, book_table.c.id == disbursements.c.book_id)
+    .join(commodities, commodities.c.code == disbursements.c.currency)
+    .join(grants, grants.c.id == disbursements.c.grant_id)
+    .join(_award_currency, _award_currency.c.code == grants.c.currency)
 )
 
 
-def _disbursement_from_row(conn: Connection, row: object, book_code: str) -> Disbursement:
-    disbursement_id: int = row.id  # type: ignore[attr-defined]
-    currency: str = row.currency  # type: ignore[attr-defined]
-    item_rows = conn.execute(
-        select(disbursement_items)
-        .where(disbursement_items.c.disbursement_id == disbursement_id)
-        .order_by(disbursement_items.c.position)
-    )
-    rate: str | None = row.rate  # type: ignore[attr-defined]
-    return Disbursement(
-        id=disbursement_id,
-        grant_id=row.grant_id,  # type: ignore[attr-defined]
-        book_code=book_code,
-        receipt_number=row.receipt_number,  # type: ignore[attr-defined]
-        date=row.date,  # type: ignore[attr-defined]
-        method=row.method,  # type: ignore[attr-defined]
-        paid_from=row.paid_from,  # type: ignore[attr-defined]
-        currency=currency,
-        precision=books.commodity_precisions(conn)[currency],
-        units=row.units,  # type: ignore[attr-defined]
-        award_units=row.award_units,  # type: ignore[attr-defined]
-        rate_method=row.rate_method,  # type: ignore[attr-defined]
-        rate=None if rate is None else Decimal(rate),
-        items=tuple(Item(r.commodity, r.quantity, r.unit_cost) for r in item_rows),
-        org_transaction_id=row.org_transaction_id,  # type: ignore[attr-defined]
-        household_transaction_id=row.household_transaction_id,  # type: ignore[attr-defined]
-        reversed_at=row.reversed_at,  # type: ignore[attr-defined]
-        reversed_by=row.reversed_by,  # type: ignore[attr-defined]
-        created_by=row.created_by,  # type: ignore[attr-defined]
-    )
+def _disbursements_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Disbursement]:
+    """Disbursements with their items: one query for the items of all the rows."""
+    items: dict[int, list[Item]] = {row.id: [] for row in rows}
+    if items:
+        item_rows = conn.execute(
+            select(disbursement_items)
+            .where(disbursement_items.c.disbursement_id.in_(sorted(items)))
+            .order_by(disbursement_items.c.disbursement_id, disbursement_items.c.position)
+        )
+        for r in item_rows:
+            items[r.disbursement_id].append(Item(r.commodity, r.quantity, r.unit_cost))
+    return [
+        Disbursement(
+            id=row.id,
+            grant_id=row.grant_id,
+            book_code=row.book_code,
+            receipt_number=row.receipt_number,
+            date=row.date,
+            method=row.method,
+            paid_from=row.paid_from,
+            currency=row.currency,
+            precision=row.precision,
+            units=row.units,
+            award_units=row.award_units,
+            award_precision=row.award_precision,
+            rate_method=row.rate_method,
+            rate=None if row.rate is None else Decimal(row.rate),
+            items=tuple(items[row.id]),
+            org_transaction_id=row.org_transaction_id,
+            household_transaction_id=row.household_transaction_id,
+            reversed_at=row.reversed_at,
+            reversed_by=row.reversed_by,
+            created_by=row.created_by,
+        )
+        for row in rows
+    ]
 
 
 def get_disbursement(conn: Connection, grant_id: int, disbursement_id: int) -> Disbursement:
@@ -754,36 +938,17 @@ def get_disbursement(conn: Connection, grant_id: int, disbursement_id: int) -> D
     ).first()
     if row is None:
         raise LedgerRejected([DISBURSEMENT_NOT_FOUND])
-    return _disbursement_from_row(conn, row, get_grant(conn, grant_id).book_code)
+    return _disbursements_from_rows(conn, [row])[0]
 
 
 def list_disbursements(conn: Connection, grant_id: int) -> list[Disbursement]:
-    grant = get_grant(conn, grant_id)
+    """A grant's disbursements in id order (404 for a grant that does not exist)."""
+    if conn.execute(select(grants.c.id).where(grants.c.id == grant_id)).first() is None:
+        raise LedgerRejected([GRANT_NOT_FOUND])
     rows = conn.execute(
         _DISBURSEMENTS.where(disbursements.c.grant_id == grant_id).order_by(disbursements.c.id)
     ).all()
-    return [_disbursement_from_row(conn, row, grant.book_code) for row in rows]
-
-
-def check_reversible_in_journal(conn: Connection, transaction_id: int) -> None:
-    """A disbursement's transactions are reversed together, through the grant (both books,
-    and the grant's own record); refuse reversing one of them alone."""
-    found = conn.execute(
-        select(disbursements.c.grant_id, disbursements.c.id).where(
-            (disbursements.c.org_transaction_id == transaction_id)
-            | (disbursements.c.household_transaction_id == transaction_id)
-        )
-    ).first()
-    if found is not None:
-        raise LedgerRejected(
-            [
-                conflict(
-                    "reverse_through_grant",
-                    f"This is a grant disbursement: reverse it with POST /api/grants/"
-                    f"{found.grant_id}/disbursements/{found.id}/reverse.",
-                )
-            ]
-        )
+    return _disbursements_from_rows(conn, rows)
 
 
 @dataclass(frozen=True, slots=True)

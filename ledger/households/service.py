@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, insert, select
+from sqlalchemy import ColumnElement, Connection, Row, insert, select
 
 from ledger.core import limits
 from ledger.core.errors import LedgerRejected, conflict, not_found, reject_if
@@ -43,42 +44,39 @@ class Household:
     created_at: datetime.datetime
 
 
-def _household_from_row(row: object) -> Household:
-    case_code: str = row.case_code  # type: ignore[attr-defined]
+def _household_from_row(row: Row[Any]) -> Household:
     return Household(
-        id=row.id,  # type: ignore[attr-defined]
-        case_code=case_code,
-        book_code=rules.household_book_code(case_code),
-        book_id=row.book_id,  # type: ignore[attr-defined]
-        province=row.province,  # type: ignore[attr-defined]
-        district=row.district,  # type: ignore[attr-defined]
-        commune=row.commune,  # type: ignore[attr-defined]
-        village=row.village,  # type: ignore[attr-defined]
-        head_sex=row.head_sex,  # type: ignore[attr-defined]
-        head_age_band=row.head_age_band,  # type: ignore[attr-defined]
-        members=row.members,  # type: ignore[attr-defined]
-        children=row.children,  # type: ignore[attr-defined]
-        category=row.category,  # type: ignore[attr-defined]
-        referral_source=row.referral_source,  # type: ignore[attr-defined]
-        consent_date=row.consent_date,  # type: ignore[attr-defined]
-        created_at=row.created_at,  # type: ignore[attr-defined]
+        id=row.id,
+        case_code=row.case_code,
+        book_code=rules.household_book_code(row.case_code),
+        book_id=row.book_id,
+        province=row.province,
+        district=row.district,
+        commune=row.commune,
+        village=row.village,
+        head_sex=row.head_sex,
+        head_age_band=row.head_age_band,
+        members=row.members,
+        children=row.children,
+        category=row.category,
+        referral_source=row.referral_source,
+        consent_date=row.consent_date,
+        created_at=row.created_at,
     )
 
 
-def register_household(
-    conn: Connection, draft: HouseholdDraft, today: datetime.date, created_by: str | None
-) -> Household:
-    """Record a household and open its tracking book (named by case code, scoped to its
-    province) with a cash account and an opening-balances account."""
-    case_error = validate_case_code(draft.case_code)
-    reject_if([*([case_error] if case_error else []), *rules.validate_household(draft, today)])
-    duplicate = LedgerRejected(
-        [conflict("case_code_exists", "A household with this case code exists.", "case_code")]
-    )
+_CASE_CODE_EXISTS = conflict(
+    "case_code_exists", "A household with this case code exists.", "case_code"
+)
+
+
+def _open_household_book(conn: Connection, draft: HouseholdDraft) -> books.Book:
+    """The new household's tracking book with its cash and opening-balances accounts;
+    refused when the case code is taken."""
     if conn.execute(
         select(households.c.id).where(households.c.case_code == draft.case_code)
     ).first():
-        raise duplicate
+        raise LedgerRejected([_CASE_CODE_EXISTS])
     book_code = rules.household_book_code(draft.case_code)
     try:
         book = books.create_book(
@@ -91,12 +89,27 @@ def register_household(
         )
     except LedgerRejected as rejected:
         if rejected.first.code == "book_exists":
-            raise duplicate from None
+            raise LedgerRejected([_CASE_CODE_EXISTS]) from None
         raise
     books.open_account(conn, book_code, rules.CASH_ACCOUNT, draft.consent_date)
     books.open_account(conn, book_code, rules.OPENING_ACCOUNT, draft.consent_date)
-    conn.execute(
-        insert(households).values(
+    return book
+
+
+def register_household(
+    conn: Connection, draft: HouseholdDraft, today: datetime.date, created_by: str | None
+) -> Household:
+    """Record a household and open its tracking book (named by case code, scoped to its
+    province) with a cash account and an opening-balances account. Returns the household as
+    stored."""
+    case_error = validate_case_code(draft.case_code)
+    reject_if([*([case_error] if case_error else []), *rules.validate_household(draft, today)])
+    book = _open_household_book(conn, draft)
+    book_code = book.code
+    now = books.utc_now()
+    household_id = conn.execute(
+        insert(households)
+        .values(
             case_code=draft.case_code,
             book_id=book.id,
             province=draft.province,
@@ -110,11 +123,29 @@ def register_household(
             category=draft.category,
             referral_source=draft.referral_source,
             consent_date=draft.consent_date,
-            created_at=books.utc_now(),
+            created_at=now,
             created_by=created_by,
         )
+        .returning(households.c.id)
+    ).scalar_one()
+    return Household(
+        id=household_id,
+        case_code=draft.case_code,
+        book_code=book_code,
+        book_id=book.id,
+        province=draft.province,
+        district=draft.district,
+        commune=draft.commune,
+        village=draft.village,
+        head_sex=draft.head_sex,
+        head_age_band=draft.head_age_band,
+        members=draft.members,
+        children=draft.children,
+        category=draft.category,
+        referral_source=draft.referral_source,
+        consent_date=draft.consent_date,
+        created_at=now,
     )
-    return get_household(conn, draft.case_code)
 
 
 def get_household(conn: Connection, case_code: str) -> Household:

@@ -69,7 +69,7 @@ def put_contact(
     address: str,
     updated_by: str | None,
 ) -> Contact:
-    """Create or replace the contact details of one household."""
+    """Create or replace the contact details of one household; returns them as stored."""
     errors: list[LedgerError] = []
     case_error = validate_case_code(case_code)
     if case_error:
@@ -91,12 +91,13 @@ def put_contact(
             invalid("phone_invalid", "A phone number has digits, spaces, + ( ) -.", "phone")
         )
     reject_if(errors)
+    updated_at = utc_now()
     values = {
         "province": province,
         "name": name,
         "phone": phone,
         "address": address,
-        "updated_at": utc_now(),
+        "updated_at": updated_at,
         "updated_by": updated_by,
     }
     # One atomic upsert: two first saves of a case code at once cannot collide on its key.
@@ -105,4 +106,4 @@ def put_contact(
     conn.execute(
         statement.on_conflict_do_update(index_elements=[contacts.c.case_code], set_=values)
     )
-    return get_contact(conn, case_code)
+    return Contact(case_code, province, name, phone, address, updated_at, updated_by)

@@ -134,6 +134,34 @@ def test_reversing_a_disbursement_undoes_both_books(client: TestClient[Any], db:
         assert verify_book(db, book).ok
 
 
+def test_a_disbursements_transactions_are_reversed_only_through_the_grant(
+    client: TestClient[Any], db: Database
+) -> None:
+    """Neither book's half of a disbursement reverses alone through the journal's route: the
+    grant's record and the other book would be left behind."""
+    world = build_world(client, db)
+    grant_id = approved_grant(client, world)
+    made = ok(client.post(f"/api/grants/{grant_id}/disbursements", json=pigs()))
+    for book, transaction_id in (
+        ("org", made["org_transaction_id"]),
+        ("hh-dv-009", made["household_transaction_id"]),
+    ):
+        refused = client.post(f"/api/books/{book}/transactions/{transaction_id}/reverse", json={})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "reverse_through_grant"
+    assert balances(client, "org")[(BAVET, "KHR")] == "3512000"
+    grant = ok(client.get(f"/api/grants/{grant_id}"), 200)
+    assert (grant["status"], grant["disbursed"]) == ("disbursing", "145.91")
+    # Through the grant, both books are reversed together; the reversals themselves are the
+    # journal's to refuse.
+    ok(client.post(f"/api/grants/{grant_id}/disbursements/{made['id']}/reverse", json={}), 200)
+    transactions = ok(client.get("/api/books/org/transactions", params={"limit": 1000}), 200)
+    reversal = next(t for t in transactions["items"] if t["id"] > made["org_transaction_id"])
+    again = client.post(f"/api/books/org/transactions/{reversal['id']}/reverse", json={})
+    assert again.status_code == 409
+    assert again.json()["code"] == "reversal_not_reversible"
+
+
 def test_receipt_pdf_of_pigs_given_in_kind(client: TestClient[Any], db: Database) -> None:
     world = build_world(client, db)
     grant_id = approved_grant(client, world)

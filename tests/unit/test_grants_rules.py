@@ -14,17 +14,21 @@ import pytest
 
 from ledger.core.transaction import Posting, Price, residuals, validate_transaction
 from ledger.grants.rules import (
+    DISBURSEMENT_LINK_PREFIX,
     ENDINGS,
     STATUSES,
+    DisbursementFacts,
     Item,
     approval_error,
     disbursable_error,
     disbursement_link,
+    disbursement_transactions,
     household_disbursement,
     receipt_number,
     status_after,
 )
 from ledger.households.rules import holding_account
+from ledger.store.reversal_owners import owner_of_link
 
 D = datetime.date
 PRECISIONS = {"KHR": 0, "USD": 2, "THB": 2, "PIG": 0, "CHICKEN": 0, "FEED-KG": 0, "RICE.KG": 0}
@@ -205,3 +209,93 @@ def test_items_must_add_up_to_the_amount() -> None:
         _received((Item("PIG", 2, 300_000),), 600_001)
     with pytest.raises(AssertionError):
         _received((), 0)
+
+
+# -- one disbursement, both books --------------------------------------------------------------
+
+EXPENSE = "Expenses:Grants:Livelihood:CTIP-2018"
+BAVET = "Assets:Cash:Bavet-KHR"
+
+
+def _facts(units: int, items: tuple[Item, ...], narration: str | None = None) -> DisbursementFacts:
+    """Grant 7 to DV-009 on CTIP-2018's livelihood-grants line, paid from the Bavet cash box."""
+    return DisbursementFacts(
+        date=D(2018, 11, 20),
+        grant_id=7,
+        case_code="DV-009",
+        business_type="pig_raising",
+        award_code="CTIP-2018",
+        budget_line="livelihood-grants",
+        expense_account=EXPENSE,
+        paid_from=BAVET,
+        currency="KHR",
+        units=units,
+        items=items,
+        receipt="ORG-2018-0001",
+        narration=narration,
+    )
+
+
+def test_pigs_in_kind_post_in_both_books_linked() -> None:
+    """Two pigs at 300,000 riel: 600,000 riel out of the Bavet cash box on the grants line,
+    and two pigs at their cost into the household's book, one link between them."""
+    posted = disbursement_transactions(_facts(600_000, (Item("PIG", 2, 300_000),)), PRECISIONS)
+    org, household = posted.organisation, posted.household
+    for txn in (org, household):
+        assert validate_transaction(txn, PRECISIONS) == ()
+        assert residuals(txn, PRECISIONS) == {}
+        assert txn.links == (posted.link,) == ("disbursement-ORG-2018-0001",)
+        assert txn.tags == ("grant",)
+        assert txn.date == D(2018, 11, 20)
+        assert txn.narration == "Grant 7 (pig raising) to DV-009, receipt ORG-2018-0001"
+    assert org.postings == (
+        Posting(EXPENSE, 600_000, "KHR"),
+        Posting(BAVET, -600_000, "KHR"),
+    )
+    assert org.meta == (
+        ("award", "CTIP-2018"),
+        ("budget-line", "livelihood-grants"),
+        ("grant", "7"),
+        ("case", "DV-009"),
+        ("receipt", "ORG-2018-0001"),
+    )
+    assert org.payee is None
+    assert household.postings == (
+        Posting("Assets:Livestock:Pig", 2, "PIG", Price("KHR", per_unit=Decimal(300_000))),
+        Posting(INCOME, -600_000, "KHR"),
+    )
+    assert household.meta == (
+        ("award", "CTIP-2018"),
+        ("grant", "7"),
+        ("receipt", "ORG-2018-0001"),
+    )
+
+
+def test_cash_posts_the_same_amount_in_both_books() -> None:
+    posted = disbursement_transactions(_facts(616_500, (), "Second tranche"), PRECISIONS)
+    assert posted.organisation.postings == (
+        Posting(EXPENSE, 616_500, "KHR"),
+        Posting(BAVET, -616_500, "KHR"),
+    )
+    assert posted.household.postings == (
+        Posting("Assets:Cash", 616_500, "KHR"),
+        Posting(INCOME, -616_500, "KHR"),
+    )
+    assert posted.organisation.narration == posted.household.narration == "Second tranche"
+
+
+def test_items_must_add_up_to_what_is_paid() -> None:
+    with pytest.raises(AssertionError):
+        disbursement_transactions(_facts(600_001, (Item("PIG", 2, 300_000),)), PRECISIONS)
+
+
+def test_the_store_knows_a_disbursement_is_reversed_through_its_grant() -> None:
+    """The link both books carry is the mark the generic reverse route refuses."""
+    owner = owner_of_link(disbursement_link("ORG-2018-0001"))
+    assert owner is not None
+    assert (owner.area, owner.code, owner.link_prefix) == (
+        "grants",
+        "reverse_through_grant",
+        DISBURSEMENT_LINK_PREFIX,
+    )
+    assert owner_of_link("fx-2018-11-02-1") is None
