@@ -109,45 +109,6 @@ def object_id_of(result: msgspec.Struct) -> str | None:
     return None
 
 
-def audited_write(
-    db: Database,
-    request: Request[Any, Any, Any],
-    principal: Principal,
-    data: msgspec.Struct | None,
-    status_code: int,
-    action: str,
-    unit: Callable[[Connection], ResultT],
-    *,
-    book: str | None = None,
-    idempotent: bool = True,
-) -> Response[ResultT]:
-    """Run `unit` once (per Idempotency-Key), audit it, and answer with its result."""
-    write = _AuditedWrite.of(request, principal, data, status_code, action, unit, book, idempotent)
-    stored = run_idempotent(db, write.scope, write.key, write.request_fingerprint, write.work)
-    return write.answer(request, stored)
-
-
-async def audited_write_async(
-    db: Database,
-    request: Request[Any, Any, Any],
-    principal: Principal,
-    data: msgspec.Struct | None,
-    status_code: int,
-    action: str,
-    unit: Callable[[Connection], ResultT],
-    *,
-    book: str | None = None,
-    idempotent: bool = True,
-) -> Response[ResultT]:
-    """`audited_write` for an `async` handler: the write is awaited without holding a worker
-    thread (on SQLite it goes straight to the group writer). For the busiest routes."""
-    write = _AuditedWrite.of(request, principal, data, status_code, action, unit, book, idempotent)
-    stored = await run_idempotent_async(
-        db, write.scope, write.key, write.request_fingerprint, write.work
-    )
-    return write.answer(request, stored)
-
-
 @dataclass(frozen=True, slots=True)
 class _AuditedWrite:
     """One audited write, ready to run: its idempotency scope, key and fingerprint, and the

@@ -69,9 +69,9 @@ def test_recording_a_meeting_of_twenty_members(
     with counter.counting() as statements:
         post_meeting(client, meeting("2026-01-19", second, cash=MEMBERS * (5500 + 10500)))
     # Before issue 12: 37 on SQLite, 38 on PostgreSQL. The meeting re-reads the group three
-    # times and every meeting of the cycle after recording (`get_meeting`), which issue 12's
-    # savings work removes.
-    assert len(statements) == pinned(37, 38), "\n".join(statements)
+    # times and every meeting of the cycle after recording (`get_meeting`). Now 26 and 27: the
+    # group lock is the group read, the meeting is built from what was written.
+    assert len(statements) == pinned(26, 27), "\n".join(statements)
 
 
 def test_disbursing_a_grant_in_kind(
@@ -85,8 +85,9 @@ def test_disbursing_a_grant_in_kind(
     # Before issue 12: 83 on SQLite, 85 on PostgreSQL: the two books' transactions (the
     # household's first in-kind grant also opens its livestock accounts), the area's rows, and
     # the grant, award, budget line and commodities read again and again, by the service and
-    # then by the controller after the write.
-    assert len(statements) == pinned(83, 85), "\n".join(statements)
+    # then by the controller after the write. Now 54 and 56: the service returns the
+    # disbursement it wrote, and one pure rule builds both books' transactions.
+    assert len(statements) == pinned(54, 56), "\n".join(statements)
 
 
 def test_a_page_of_fifty_grants(
@@ -103,8 +104,9 @@ def test_a_page_of_fifty_grants(
     assert len(page["items"]) == GRANTS_PER_PAGE
     # Before issue 12: 152 on both: BEGIN (SQLite) or the pre-ping (PostgreSQL), the page's
     # query, then three per grant (its tranches, the commodity precisions, what was
-    # disbursed): 2 + 3 x 50.
-    assert len(statements) == pinned(152, 152), "\n".join(statements)
+    # disbursed): 2 + 3 x 50. Now 4 whatever the page size: BEGIN or the pre-ping, the grants
+    # with their precision, all their tranches, all their paid sums.
+    assert len(statements) == pinned(4, 4), "\n".join(statements)
 
 
 def test_the_counter_sees_every_thread_and_only_its_block(db: Database) -> None:
