@@ -31,7 +31,8 @@ from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
-from api.ratelimit import SlidingWindowLimiter, UsernameLockout
+from api.login_throttle import GrowingDelay, LoginThrottle
+from api.ratelimit import SlidingWindowLimiter
 from api.requests import request_context_middleware
 from api.writes import provide_writer
 from ledger.access import users
@@ -151,9 +152,8 @@ def create_app(
                 "auth": settings,
                 "callers": CallerCache(settings.caller_cache_seconds),
                 "login_limiter": SlidingWindowLimiter(settings.login_attempts_per_minute_max),
-                "username_lockout": UsernameLockout(
-                    settings.login_failures_max, settings.lockout_seconds
-                ),
+                "login_throttle": LoginThrottle(settings.login_throttle, settings.clock),
+                "password_throttle": GrowingDelay(settings.login_throttle, settings.clock),
             }
         ),
         debug=False,

@@ -1,8 +1,7 @@
-"""Users, their scopes, sign-in with lock-out, and API tokens (the access area's records).
+"""Users, their scopes, sign-in, and API tokens (the access area's records).
 
-Passwords are hashed with argon2 (pwdlib). A wrong password counts against the user; after
-`failures_max` in a row the account is locked for `lockout_seconds`, even for the right
-password, then recovers by itself.
+Passwords are hashed with argon2 (pwdlib). Nothing here locks an account after wrong
+passwords: the API slows guessers down per address and username (`api.login_throttle`).
 """
 
 from __future__ import annotations
@@ -31,8 +30,6 @@ PASSWORD_LENGTH_MAX = 256
 SCOPES_PER_USER_MAX = 50
 TOKEN_NAME_LENGTH_MAX = 100
 API_TOKEN_DAYS_MAX = 366
-LOGIN_FAILURES_MAX = 10
-LOCKOUT_SECONDS = 15 * 60
 FIRST_ADMIN_USERNAME = "admin"
 
 _hasher = PasswordHash((Argon2Hasher(),))
@@ -60,7 +57,7 @@ class ApiToken:
     revoked_at: datetime.datetime | None
 
 
-LoginRefusal = Literal["invalid_credentials", "login_locked"]
+LoginRefusal = Literal["invalid_credentials"]
 
 
 def validate_new_user(
@@ -210,37 +207,17 @@ def load_principal(
     )
 
 
-def authenticate(
-    conn: Connection,
-    username: str,
-    password: str,
-    now: datetime.datetime,
-    failures_max: int = LOGIN_FAILURES_MAX,
-    lockout_seconds: int = LOCKOUT_SECONDS,
-) -> User | LoginRefusal:
-    """The user for a right password, else why not. Counts failures; commit either way."""
+def authenticate(conn: Connection, username: str, password: str) -> User | LoginRefusal:
+    """The user for a right password, else why not. Never locks an account: a lock anyone can
+    trigger keeps the real user out; `api.login_throttle` slows guessers down instead."""
     row = None
     if USERNAME_RE.fullmatch(username) and len(password) <= PASSWORD_LENGTH_MAX:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or row.disabled_at is not None:
         _hasher.verify(password[:PASSWORD_LENGTH_MAX], _DUMMY_HASH)
         return "invalid_credentials"
-    if row.locked_until is not None and row.locked_until > now:
-        return "login_locked"
     if not _hasher.verify(password, row.password_hash):
-        failures = row.failed_logins + 1
-        values: dict[str, object] = {"failed_logins": failures}
-        if failures >= failures_max:
-            values = {
-                "failed_logins": 0,
-                "locked_until": now + datetime.timedelta(seconds=lockout_seconds),
-            }
-        conn.execute(update(users).where(users.c.id == row.id).values(**values))
-        return "login_locked" if failures >= failures_max else "invalid_credentials"
-    if row.failed_logins or row.locked_until is not None:
-        conn.execute(
-            update(users).where(users.c.id == row.id).values(failed_logins=0, locked_until=None)
-        )
+        return "invalid_credentials"
     return get_user(conn, row.id)
 
 
