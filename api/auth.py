@@ -74,7 +74,7 @@ def _principal_for(
     if claims is None:
         return None
     principal = users.load_principal(
-        conn, claims.user_id, f"jwt:{claims.jti}", issued_at=claims.issued_at
+        conn, claims.user_id, f"jwt:{claims.jti}", claims.credential_version
     )
     return None if principal is None else (principal, claims.expires_at)
 

@@ -104,7 +104,9 @@ class AuthController(Controller):
                 [unauthenticated("invalid_credentials", "Wrong username or password.")]
             )
         throttle.record_success(data.username, client)
-        token, claims = issue_access_token(outcome.id, settings.secret_key, now)
+        token, claims = issue_access_token(
+            outcome.id, settings.secret_key, now, credential_version=outcome.credential_version
+        )
         return AccessToken(
             access_token=token,
             token_type="bearer",  # noqa: S106 - the scheme name, not a secret

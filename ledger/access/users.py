@@ -45,6 +45,8 @@ class User:
     scopes: tuple[str, ...]
     created_at: datetime.datetime
     disabled: bool
+    # Counts password changes and disablings; a credential carries the version it was made at.
+    credential_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ def get_user(conn: Connection, user_id: int) -> User:
         scopes=scopes,
         created_at=row.created_at,
         disabled=row.disabled_at is not None,
+        credential_version=row.credential_version,
     )
 
 
@@ -164,34 +167,30 @@ _PRINCIPAL_USER = select(
     users.c.username,
     users.c.role,
     users.c.disabled_at,
-    users.c.credentials_changed_at,
+    users.c.credential_version,
 ).where(users.c.id == bindparam("user_id"))
 _PRINCIPAL_SCOPES = select(user_scopes.c.kind, user_scopes.c.value).where(
     user_scopes.c.user_id == bindparam("user_id")
 )
 _API_TOKEN_BY_HASH = select(
-    api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.revoked_at
+    api_tokens.c.id,
+    api_tokens.c.user_id,
+    api_tokens.c.expires_at,
+    api_tokens.c.revoked_at,
+    api_tokens.c.credential_version,
 ).where(api_tokens.c.token_hash == bindparam("token_hash"))
 
 
 def load_principal(
-    conn: Connection,
-    user_id: int,
-    token: str | None,
-    issued_at: datetime.datetime | None = None,
+    conn: Connection, user_id: int, token: str | None, credential_version: int
 ) -> Principal | None:
     """The user as a Principal, or None when they no longer exist, are disabled, or the
-    token (issued at `issued_at`) predates their last password change."""
+    credential (made at `credential_version`) predates their last password change."""
     row = conn.execute(_PRINCIPAL_USER, {"user_id": user_id}).first()
     if row is None or row.disabled_at is not None:
         return None
-    changed_at = row.credentials_changed_at
-    # Token times are whole seconds: a token from the second of the change counts as after.
-    if (
-        issued_at is not None
-        and changed_at is not None
-        and issued_at < changed_at.replace(microsecond=0)
-    ):
+    # A counter, not a time: a credential made in the same instant as a change is ordered too.
+    if credential_version != row.credential_version:
         return None
     book_scopes: set[str] = set()
     province_scopes: set[str] = set()
@@ -252,7 +251,11 @@ def change_password(conn: Connection, user_id: int, current: str, new: str) -> N
     conn.execute(
         update(users)
         .where(users.c.id == user_id)
-        .values(password_hash=_hasher.hash(new), credentials_changed_at=utc_now())
+        .values(
+            password_hash=_hasher.hash(new),
+            credentials_changed_at=utc_now(),
+            credential_version=users.c.credential_version + 1,
+        )
     )
 
 
@@ -266,7 +269,11 @@ def disable_user(conn: Connection, user_id: int, by_user_id: int) -> User:
         conn.execute(
             update(users)
             .where(users.c.id == user_id)
-            .values(disabled_at=now, credentials_changed_at=now)
+            .values(
+                disabled_at=now,
+                credentials_changed_at=now,
+                credential_version=users.c.credential_version + 1,
+            )
         )
     return get_user(conn, user_id)
 
@@ -302,10 +309,14 @@ def create_api_token(
         )
     reject_if(errors)
     secret, digest = new_api_token()
+    version = conn.execute(
+        select(users.c.credential_version).where(users.c.id == user_id)
+    ).scalar_one()
     token_id = conn.execute(
         insert(api_tokens)
         .values(
             user_id=user_id,
+            credential_version=version,
             name=name,
             token_hash=digest,
             created_at=now,
@@ -353,5 +364,5 @@ def principal_for_api_token(
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    principal = load_principal(conn, row.user_id, f"api:{row.id}")
+    principal = load_principal(conn, row.user_id, f"api:{row.id}", row.credential_version)
     return None if principal is None else (principal, row.expires_at)

@@ -552,3 +552,60 @@ def test_guessing_the_current_password_is_refused_after_a_few_tries(db: Database
             .where(audit_events.c.action == "user.password", audit_events.c.outcome == "ok")
         ).scalar_one()
     assert events == 1
+
+
+def test_a_password_change_revokes_every_credential_issued_before_it(
+    db: Database, anonymous: TestClient[Any]
+) -> None:
+    """Sign-in tokens, and API (device) tokens, made before the change stop working on the
+    next request; those made after it work. Ordered by the user's credential version, not by
+    the clock: a token issued in the very instant of the change is void too."""
+    user = _user(db, "sopheap.finance")
+    before = _login(anonymous, user.username).json()["access_token"]
+    device = anonymous.post(
+        "/api/auth/tokens", json={"name": "Bavet phone", "days": 30}, headers=_auth(before)
+    ).json()["token"]
+    for token in (before, device):
+        assert anonymous.get("/api/auth/me", headers=_auth(token)).status_code == 200
+
+    changed = anonymous.post(
+        "/api/auth/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=_auth(before),
+    )
+    assert changed.status_code == 200, changed.text
+    with db.read() as conn:
+        changed_at, version = conn.execute(
+            select(users_table.c.credentials_changed_at, users_table.c.credential_version).where(
+                users_table.c.id == user.id
+            )
+        ).one()
+    assert version == 1
+    # A token stamped with the very instant of the change, at the old version.
+    same_instant = issue_access_token(user.id, TEST_SECRET_KEY, changed_at)[0]
+    for token in (before, device, same_instant):
+        _assert_unauthorized(anonymous.get("/api/auth/me", headers=_auth(token)))
+        _assert_unauthorized(anonymous.get("/api/books", headers=_auth(token)))
+
+    after = _login(anonymous, user.username, NEW_PASSWORD).json()["access_token"]
+    assert anonymous.get("/api/auth/me", headers=_auth(after)).status_code == 200
+    new_device = anonymous.post(
+        "/api/auth/tokens", json={"name": "new phone", "days": 30}, headers=_auth(after)
+    ).json()["token"]
+    assert anonymous.get("/api/auth/me", headers=_auth(new_device)).status_code == 200
+    # The old device token is not revoked one by one: it is void, and listed as it was.
+    listed = anonymous.get("/api/auth/tokens", headers=_auth(after)).json()
+    assert [t["name"] for t in listed] == ["Bavet phone", "new phone"]
+
+
+def test_an_access_token_without_a_credential_version_is_401(
+    db: Database, anonymous: TestClient[Any]
+) -> None:
+    user = _user(db, "sopheap.finance")
+    now = int(_now().timestamp())
+    claims = {"sub": str(user.id), "iat": now, "exp": now + 60, "jti": "x", "typ": "access"}
+    for extra in ({}, {"cv": "0"}, {"cv": True}, {"cv": 1}):
+        token = jwt.encode({**claims, **extra}, TEST_SECRET_KEY, algorithm="HS256")
+        _assert_unauthorized(anonymous.get("/api/auth/me", headers=_auth(token)))
+    good = jwt.encode({**claims, "cv": 0}, TEST_SECRET_KEY, algorithm="HS256")
+    assert anonymous.get("/api/auth/me", headers=_auth(good)).status_code == 200
