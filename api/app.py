@@ -15,6 +15,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
+from api.content_type import json_content_type_middleware
 from api.controllers.accounts import AccountController
 from api.controllers.auth import AuthController
 from api.controllers.awards import AwardController, ExchangeController
@@ -124,7 +125,7 @@ def create_app(
             "principal": Provide(current_principal, sync_to_thread=False),
             "writer": Provide(provide_writer, sync_to_thread=False),
         },
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, json_content_type_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
