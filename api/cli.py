@@ -32,12 +32,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.serving import server_config
 
     db = _database()  # migrate before binding the port, so a broken database fails loudly
     url = db.engine.url.render_as_string(hide_password=True)
     db.dispose()
     print(f"livelihood-ledger: database {url}; http://{args.host}:{args.port}/schema", flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    # Deadlines for slow clients and a bound on open connections: api/serving.py.
+    uvicorn.Server(server_config(create_app(), args.host, args.port, log_level="info")).run()
     return 0
 
 
