@@ -17,7 +17,9 @@ from ledger.core.errors import LedgerRejected
 from ledger.demo import load_demo
 from ledger.export.beancount import export_book
 from ledger.store import books
+from ledger.store.books import utc_now
 from ledger.store.database import Database
+from ledger.store.idempotency import KEY_RETENTION_DAYS, purge_expired_keys
 from ledger.store.migrate import upgrade
 from ledger.verify import verify_all, verify_book
 
@@ -36,11 +38,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     db = _database()  # migrate before binding the port, so a broken database fails loudly
     url = db.engine.url.render_as_string(hide_password=True)
+    _purge_expired_keys(db)
     db.dispose()
     print(f"livelihood-ledger: database {url}; http://{args.host}:{args.port}/schema", flush=True)
     # Deadlines for slow clients and a bound on open connections: api/serving.py.
     uvicorn.Server(server_config(create_app(), args.host, args.port, log_level="info")).run()
     return 0
+
+
+def cmd_purge_keys(_args: argparse.Namespace) -> int:
+    db = _database()
+    try:
+        purged = _purge_expired_keys(db)
+    finally:
+        db.dispose()
+    print(f"purged {purged} idempotency key(s) older than {KEY_RETENTION_DAYS} days")
+    return 0
+
+
+def _purge_expired_keys(db: Database) -> int:
+    return db.write(lambda conn: purge_expired_keys(conn, utc_now()))
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -129,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    commands.add_parser(
+        "purge-idempotency-keys",
+        help=f"delete idempotency keys older than {KEY_RETENTION_DAYS} days (serve does at start)",
+    ).set_defaults(run=cmd_purge_keys)
     commands.add_parser("demo", help="load the demo organisation book").set_defaults(run=cmd_demo)
     export = commands.add_parser("export", help="write a book as Beancount text")
     export.add_argument("book")

@@ -206,6 +206,8 @@ idempotency_keys = Table(
     Column("status_code", SmallInteger, nullable=False),
     Column("response_body", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Keys are kept for a while (ledger.store.idempotency.KEY_RETENTION_DAYS), then purged.
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 # -- access: users, their scopes, API tokens, the audit trail, personal data -----------------

@@ -1,4 +1,5 @@
-"""credential version: a password change revokes every credential issued before it
+"""credential version: a password change revokes every credential issued before it; an
+index to purge expired idempotency keys
 
 Revision ID: 0007
 Revises: 0006
@@ -9,6 +10,8 @@ the version it was issued at and an API (device) token stores it: a credential w
 is not the user's current one no longer signs in. A counter orders a token and a change
 exactly, where the token's whole-second `iat` could not (a token issued in the same second as
 a change survived it), and it reaches API tokens, which the old check did not.
+
+Idempotency keys are kept for a fixed time and then purged by their `created_at`.
 """
 
 from __future__ import annotations
@@ -31,9 +34,13 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("credential_version", sa.Integer(), server_default="0", nullable=False)
         )
+    op.create_index(
+        "ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
     with op.batch_alter_table("api_tokens") as batch:
         batch.drop_column("credential_version")
     with op.batch_alter_table("users") as batch:
