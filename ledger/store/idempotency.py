@@ -88,23 +88,8 @@ async def run_idempotent_async(
     return await run_blocking(run_idempotent, db, scope, key, request_fingerprint, unit)
 
 
-def claiming_unit(
-    scope: str,
-    key: str | None,
-    request_fingerprint: str,
-    unit: Callable[[Connection], tuple[int, bytes]],
-    clock: Callable[[], datetime.datetime] = utc_now,
-) -> Callable[[Connection], StoredResponse]:
-    """The unit of work that claims (scope, key), runs `unit` and stores its response, or
-    replays the response stored for it (while the key is kept: `KEY_RETENTION_DAYS`).
-    Without a key: `unit` alone."""
-    if key is None:
-
-        def unkeyed_unit(conn: Connection) -> StoredResponse:
-            status, body = unit(conn)
-            return StoredResponse(status, body, replayed=False)
-
-        return unkeyed_unit
+def _check_key(scope: str, key: str) -> None:
+    """Refuse a key or a scope the store cannot hold."""
     if not 1 <= len(key) <= KEY_LENGTH_MAX or not key.isprintable():
         raise LedgerRejected(
             [
@@ -126,6 +111,26 @@ def claiming_unit(
                 )
             ]
         )
+
+
+def claiming_unit(
+    scope: str,
+    key: str | None,
+    request_fingerprint: str,
+    unit: Callable[[Connection], tuple[int, bytes]],
+    clock: Callable[[], datetime.datetime] = utc_now,
+) -> Callable[[Connection], StoredResponse]:
+    """The unit of work that claims (scope, key), runs `unit` and stores its response, or
+    replays the response stored for it (while the key is kept: `KEY_RETENTION_DAYS`).
+    Without a key: `unit` alone."""
+    if key is None:
+
+        def unkeyed_unit(conn: Connection) -> StoredResponse:
+            status, body = unit(conn)
+            return StoredResponse(status, body, replayed=False)
+
+        return unkeyed_unit
+    _check_key(scope, key)
 
     def claimed_unit(conn: Connection) -> StoredResponse:
         now = clock()
