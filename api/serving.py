@@ -3,7 +3,8 @@
 uvicorn times out idle keep-alive connections (`timeout_keep_alive`) and answers 503 beyond
 `limit_concurrency`, but it has no deadline for reading a request: a client that sends its
 headers (or its body) a byte at a time holds a connection open for as long as it likes, and
-enough of them hold every connection. `GuardedH11Protocol` is uvicorn's h11 protocol with:
+enough of them hold every connection. `GuardedHttpToolsProtocol` (what `serve` runs) and
+`GuardedH11Protocol` are uvicorn's two HTTP/1.1 protocols with:
 
 - a deadline for the request head: from the connection's start (or, on a kept-alive
   connection, from the first byte of the next request) to the end of the headers;
@@ -23,6 +24,7 @@ from typing import Any, Literal
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 _log = logging.getLogger("api.serving")
 
@@ -37,48 +39,27 @@ class ServeSettings:
 
 SERVE_DEFAULTS = ServeSettings()
 ReadPhase = Literal["head", "body"]
+HttpParser = Literal["httptools", "h11"]
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with read deadlines and a bound on open connections."""
+class _ReadDeadlines:
+    """The deadlines and the bound, for either of uvicorn's HTTP/1.1 protocols."""
 
     settings: ServeSettings = SERVE_DEFAULTS
+    connections: set[Any]
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    _read_deadline: asyncio.TimerHandle | None = None
+    _read_phase: ReadPhase | None = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._read_deadline: asyncio.TimerHandle | None = None
-        self._read_phase: ReadPhase | None = None
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def _admit(self) -> bool:
+        """Close a connection beyond the bound; else start its head deadline."""
         if len(self.connections) > self.settings.connections_max:
             _log.warning("refused a connection: %d open", len(self.connections) - 1)
-            transport.close()
-            return
+            self.transport.close()
+            return False
         self._arm("head")
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
-    def data_received(self, data: bytes) -> None:
-        if self._read_phase is None and self.conn.their_state is h11.IDLE:
-            self._arm("head")  # the first byte of the next request on a kept-alive connection
-        super().data_received(data)
-        self._follow_state()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        self._follow_state()
-
-    def _follow_state(self) -> None:
-        """Keep the deadline that fits what the client still has to send."""
-        state = self.conn.their_state
-        if state is h11.SEND_BODY:
-            if self._read_phase != "body":
-                self._arm("body")
-        elif state is not h11.IDLE:
-            self._disarm()  # the request is in; the response is ours to send
+        return True
 
     def _arm(self, phase: ReadPhase) -> None:
         self._disarm()
@@ -103,11 +84,73 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
+class GuardedH11Protocol(_ReadDeadlines, H11Protocol):
+    """uvicorn's h11 protocol with read deadlines and a bound on open connections."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._admit()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._read_phase is None and self.conn.their_state is h11.IDLE:
+            self._arm("head")  # the first byte of the next request on a kept-alive connection
+        super().data_received(data)
+        self._follow_state()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._follow_state()
+
+    def _follow_state(self) -> None:
+        """Keep the deadline that fits what the client still has to send."""
+        state = self.conn.their_state
+        if state is h11.SEND_BODY:
+            if self._read_phase != "body":
+                self._arm("body")
+        elif state is not h11.IDLE:
+            self._disarm()  # the request is in; the response is ours to send
+
+
+class GuardedHttpToolsProtocol(_ReadDeadlines, HttpToolsProtocol):
+    """uvicorn's httptools protocol (the faster parser) with the same deadlines and bound."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._admit()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._read_phase is None:
+            self._arm("head")  # the first byte of the next request on a kept-alive connection
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._arm("body")
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._disarm()
+
+
 def server_config(
-    app: Any, host: str, port: int, settings: ServeSettings = SERVE_DEFAULTS, **extra: Any
+    app: Any,
+    host: str,
+    port: int,
+    settings: ServeSettings = SERVE_DEFAULTS,
+    parser: HttpParser = "httptools",
+    **extra: Any,
 ) -> uvicorn.Config:
     """The uvicorn configuration `serve` runs (and the tests start on loopback)."""
-    protocol = type("GuardedH11Protocol", (GuardedH11Protocol,), {"settings": settings})
+    base = GuardedHttpToolsProtocol if parser == "httptools" else GuardedH11Protocol
+    protocol = type(base.__name__, (base,), {"settings": settings})
     return uvicorn.Config(
         app,
         host=host,

@@ -14,15 +14,18 @@ from typing import Any
 
 import uvicorn
 
-from api.serving import SERVE_DEFAULTS, ServeSettings, server_config
+from api.serving import SERVE_DEFAULTS, HttpParser, ServeSettings, server_config
 
 START_SECONDS_MAX = 20.0
 
 
 @contextmanager
-def serving(app: Any, settings: ServeSettings = SERVE_DEFAULTS) -> Iterator[tuple[str, int]]:
+def serving(
+    app: Any, settings: ServeSettings = SERVE_DEFAULTS, parser: HttpParser = "httptools"
+) -> Iterator[tuple[str, int]]:
     """Serve `app` on 127.0.0.1 (a free port) in a thread; yields (host, port)."""
-    server = uvicorn.Server(server_config(app, "127.0.0.1", 0, settings, log_level="warning"))
+    config = server_config(app, "127.0.0.1", 0, settings, parser, log_level="warning")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_SECONDS_MAX

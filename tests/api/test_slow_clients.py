@@ -1,7 +1,8 @@
 """Slow clients are timed out, and open connections are bounded (`api.serving`).
 
 The probe held 100 connections open for 40 s by sending headers slowly. Here the server runs
-as `livelihood-ledger serve` runs it (uvicorn with `GuardedH11Protocol`) on loopback, with
+as `livelihood-ledger serve` runs it (uvicorn with `GuardedHttpToolsProtocol`, and with
+`GuardedH11Protocol`) on loopback, with
 short deadlines so the test is quick: connections that dribble their headers or their body
 are closed within the deadline, connections beyond the bound are closed at once, and an
 ordinary request is still answered.
@@ -33,11 +34,12 @@ WATCH_SECONDS = 10.0
 SLOW_CLIENTS = 10
 
 
-@pytest.fixture
-def server(db: Database) -> Iterator[tuple[str, int]]:
+@pytest.fixture(params=["httptools", "h11"])
+def server(db: Database, request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
+    """The app behind each of uvicorn's HTTP/1.1 parsers (`serve` runs httptools)."""
     url = db.engine.url.render_as_string(hide_password=False)
     app = create_app(url, migrate=False, auth=AuthSettings(secret_key=TEST_SECRET_KEY))
-    with serving(app, SETTINGS) as address:
+    with serving(app, SETTINGS, request.param) as address:
         yield address
 
 
@@ -118,7 +120,9 @@ def test_a_body_sent_slowly_is_cut_off_at_the_deadline(server: tuple[str, int]) 
 def test_connections_beyond_the_bound_are_closed_at_once(server: tuple[str, int]) -> None:
     extra = 10
     connections = [_connect(server) for _ in range(SETTINGS.connections_max + extra)]
-    open_for = _dribble_until_closed(connections, b"G", b"E", WATCH_SECONDS)
+    open_for = _dribble_until_closed(
+        connections, b"GET /health HTTP/1.1\r\nHost: x\r\n", b"X", WATCH_SECONDS
+    )
     at_once = [s for s in open_for if s < SETTINGS.header_read_seconds * 0.8]
     assert len(at_once) >= extra, open_for
     assert max(open_for) <= SETTINGS.header_read_seconds + SLACK_SECONDS, open_for
