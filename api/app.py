@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
+from api.content_type import json_content_type_middleware
 from api.controllers.accounts import AccountController
 from api.controllers.auth import AuthController
 from api.controllers.awards import AwardController, ExchangeController
@@ -33,7 +34,8 @@ from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
-from api.ratelimit import SlidingWindowLimiter, UsernameLockout
+from api.login_throttle import GrowingDelay, LoginThrottle
+from api.ratelimit import SlidingWindowLimiter
 from api.requests import request_context_middleware
 from api.writes import provide_writer
 from ledger.access import users
@@ -112,7 +114,7 @@ def create_app(
         route_handlers=list(ROUTE_HANDLERS),
         guards=[authorize],
         dependencies=request_dependencies(),
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, json_content_type_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[partial(start_up, db, migrate)],
         on_shutdown=[partial(shut_down, db)],
@@ -141,9 +143,8 @@ def app_state(db: Database, settings: AuthSettings) -> State:
             "auth": settings,
             "callers": CallerCache(settings.caller_cache_seconds),
             "login_limiter": SlidingWindowLimiter(settings.login_attempts_per_minute_max),
-            "username_lockout": UsernameLockout(
-                settings.login_failures_max, settings.lockout_seconds
-            ),
+            "login_throttle": LoginThrottle(settings.login_throttle, settings.clock),
+            "password_throttle": GrowingDelay(settings.login_throttle, settings.clock),
         }
     )
 

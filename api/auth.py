@@ -24,6 +24,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import Connection
 
+from api.login_throttle import THROTTLE_DEFAULTS, ThrottleSettings
 from ledger.access import users
 from ledger.access.policy import Action, Principal, Target, decide
 from ledger.access.tokens import is_api_token, read_access_token
@@ -46,8 +47,10 @@ def policy(action: Action) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
     secret_key: str
-    login_failures_max: int = users.LOGIN_FAILURES_MAX
-    lockout_seconds: int = users.LOCKOUT_SECONDS
+    # Growing delays for wrong passwords (sign-in and password change): `api.login_throttle`.
+    login_throttle: ThrottleSettings = THROTTLE_DEFAULTS
+    # The clock of the sign-in limits (monotonic seconds); tests pass a controlled one.
+    clock: Callable[[], float] = time.monotonic
     # Sign-in attempts from one client address in one minute, before any password check.
     login_attempts_per_minute_max: int = 30
     # How long a signed-in caller is remembered (`CallerCache`); 0 asks the database each time.
@@ -71,7 +74,7 @@ def _principal_for(
     if claims is None:
         return None
     principal = users.load_principal(
-        conn, claims.user_id, f"jwt:{claims.jti}", issued_at=claims.issued_at
+        conn, claims.user_id, f"jwt:{claims.jti}", claims.credential_version
     )
     return None if principal is None else (principal, claims.expires_at)
 

@@ -16,10 +16,12 @@ from ledger.access.policy import ROLES
 from ledger.core.errors import LedgerRejected
 from ledger.demo import load_demo
 from ledger.export.beancount import export_book
-from ledger.store import books
-from ledger.store.database import Database
+from ledger.store import backup, books
+from ledger.store.books import utc_now
+from ledger.store.database import Database, database_url_from_env
+from ledger.store.idempotency import KEY_RETENTION_DAYS, purge_expired_keys
 from ledger.store.migrate import upgrade
-from ledger.verify import verify_all, verify_book
+from ledger.verify import VerifyReport, verify_all, verify_book
 
 
 def _database() -> Database:
@@ -32,13 +34,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.serving import server_config
 
     db = _database()  # migrate before binding the port, so a broken database fails loudly
     url = db.engine.url.render_as_string(hide_password=True)
+    _purge_expired_keys(db)
     db.dispose()
     print(f"livelihood-ledger: database {url}; http://{args.host}:{args.port}/schema", flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    # Deadlines for slow clients and a bound on open connections: api/serving.py.
+    uvicorn.Server(server_config(create_app(), args.host, args.port, log_level="info")).run()
     return 0
+
+
+def cmd_purge_keys(_args: argparse.Namespace) -> int:
+    db = _database()
+    try:
+        purged = _purge_expired_keys(db)
+    finally:
+        db.dispose()
+    print(f"purged {purged} idempotency key(s) older than {KEY_RETENTION_DAYS} days")
+    return 0
+
+
+def _purge_expired_keys(db: Database) -> int:
+    return db.write(lambda conn: purge_expired_keys(conn, utc_now()))
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
@@ -81,6 +100,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         reports = [verify_book(db, args.book)] if args.book else verify_all(db)
     finally:
         db.dispose()
+    failed = _print_reports(reports)
+    if not reports:
+        print("no books to verify")
+    return 1 if failed else 0
+
+
+def _print_reports(reports: list[VerifyReport]) -> int:
+    """Print what `verify` found; how many books differ."""
     failed = 0
     for report in reports:
         if report.ok:
@@ -90,9 +117,42 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"{report.book}: {len(report.differences)} difference(s)")
         for difference in report.differences:
             print(f"  {difference}")
-    if not reports:
-        print("no books to verify")
-    return 1 if failed else 0
+    return failed
+
+
+def _verify_database(url: str) -> int:
+    db = Database.connect(url)
+    try:
+        upgrade(db.engine)  # a backup made by an older version is brought up to date
+        reports = verify_all(db)
+    finally:
+        db.dispose()
+    return _print_reports(reports)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent copy while the ledger runs, then `verify` on what it holds: the copy
+    itself for SQLite; for PostgreSQL, the archive's table of contents and the database it
+    was taken from (an archive is verified in full by restoring it)."""
+    path = Path(args.path)
+    db = _database()
+    try:
+        done = backup.backup(db, path)
+        print(f"backed up {done.engine} to {done.path} ({done.size_bytes} bytes)")
+        if done.engine == "postgresql":
+            print(f"{backup.check_archive(path)} archive entries readable")
+            return 1 if _print_reports(verify_all(db)) else 0
+    finally:
+        db.dispose()
+    return 1 if _verify_database(f"sqlite:///{path.resolve()}") else 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup into the empty database of DATABASE_URL, then `verify` it."""
+    url = database_url_from_env()
+    backup.restore(url, Path(args.path))
+    print(f"restored {args.path}")
+    return 1 if _verify_database(url) else 0
 
 
 def _read_password() -> str:
@@ -127,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+    commands.add_parser(
+        "purge-idempotency-keys",
+        help=f"delete idempotency keys older than {KEY_RETENTION_DAYS} days (serve does at start)",
+    ).set_defaults(run=cmd_purge_keys)
     commands.add_parser("demo", help="load the demo organisation book").set_defaults(run=cmd_demo)
     export = commands.add_parser("export", help="write a book as Beancount text")
     export.add_argument("book")
@@ -137,6 +201,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("book", nargs="?")
     verify.set_defaults(run=cmd_verify)
+    backup_parser = commands.add_parser(
+        "backup", help="copy the database consistently while it runs, then verify the copy"
+    )
+    backup_parser.add_argument("path", help="the backup file to write (must not exist)")
+    backup_parser.set_defaults(run=cmd_backup)
+    restore_parser = commands.add_parser(
+        "restore", help="restore a backup into an empty DATABASE_URL, then verify it"
+    )
+    restore_parser.add_argument("path", help="a file written by `backup`")
+    restore_parser.set_defaults(run=cmd_restore)
     users_parser = commands.add_parser("users", help="manage users")
     users_commands = users_parser.add_subparsers(dest="users_command", required=True)
     create = users_commands.add_parser(

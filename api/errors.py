@@ -19,6 +19,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
@@ -159,8 +160,23 @@ def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response
     )
 
 
+def on_recursion(request: Request[Any, Any, Any], error: RecursionError) -> Response[Problem]:
+    """JSON nested deeper than the decoder recurses (~1,000 levels) is a bad request, not a
+    bug: one short log line, no traceback (a request could otherwise write ~30 lines)."""
+    if "deserializing" not in str(error):  # msgspec's decoder; anything else is a bug
+        return on_unexpected(request, error)
+    _log.info("refused JSON nested too deep (request %s)", request_id_of(request.scope))
+    return problem_response(
+        request,
+        HTTP_400_BAD_REQUEST,
+        [LedgerError("json_too_deep", "The JSON body is nested too deeply.")],
+        "Bad request",
+    )
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     LedgerRejected: on_ledger_rejected,
+    RecursionError: on_recursion,
     ValidationException: on_validation,
     NotFoundException: on_http_exception,
     HTTPException: on_http_exception,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import parse_qsl
 
 from litestar import Request
@@ -12,12 +12,16 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.access.audit import RequestFacts
+from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected, invalid
 from ledger.core.text import has_forbidden_character
 
-# Ids are INTEGER columns (4 bytes on PostgreSQL): a larger number in a path names nothing
-# the database could hold, and PostgreSQL would refuse to compare with it.
-PATH_ID_MAX = 2**31 - 1
+# Ids are INTEGER columns (4 bytes on PostgreSQL): a larger number in a path or a query names
+# nothing the database could hold, and PostgreSQL would refuse to compare with it.
+PATH_ID_MAX = limits.ID_MAX
+# An integer's text longer than this is out of range before it is parsed (no 5,000-digit ints).
+_INTEGER_DIGITS_MAX = len(str(PATH_ID_MAX))
+_INTEGER_RE = re.compile(r"\s*[+-]?0*([0-9]+)\s*")
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _ids = random.Random()  # noqa: S311 - request ids trace requests, they guard nothing
@@ -89,14 +93,41 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def _integer_query_names(scope: Scope) -> frozenset[str]:
+    """The parameters the route's handler reads as integers (ids, cursors, counts)."""
+    handler: Any = scope.get("route_handler")
+    if handler is None:
+        return frozenset()
+    return frozenset(
+        name
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if int in (field.annotation, *get_args(field.annotation))
+    )
+
+
+def _is_out_of_range(text: str) -> bool:
+    """An integer's text beyond +-2^31 - 1 (anything else is the parser's to refuse)."""
+    match = _INTEGER_RE.fullmatch(text)
+    if match is None:
+        return False
+    digits = match.group(1)
+    return len(digits) > _INTEGER_DIGITS_MAX or int(digits) > PATH_ID_MAX
+
+
 def _parameter_errors(scope: Scope) -> list[LedgerError]:
     errors: list[LedgerError] = []
     query = bytes(scope.get("query_string", b"")).decode("utf-8", "surrogateescape")
     values: list[tuple[str, object]] = list(dict(scope.get("path_params", {})).items())
     values += parse_qsl(query, keep_blank_values=True, errors="surrogateescape")
+    # Every list route's ids and cursors, bounded here once for all of them.
+    integers = _integer_query_names(scope) if query else frozenset()
     for name, value in values:
         if isinstance(value, int) and not -PATH_ID_MAX <= value <= PATH_ID_MAX:
             errors.append(invalid("request_invalid", "An id is at most 2^31 - 1.", name))
+        elif isinstance(value, str) and name in integers and _is_out_of_range(value):
+            errors.append(
+                invalid("request_invalid", "An id, a cursor or a count is at most 2^31 - 1.", name)
+            )
         elif isinstance(value, str) and has_forbidden_character(f"{name}{value}"):
             errors.append(
                 invalid(

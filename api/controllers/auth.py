@@ -13,7 +13,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import PUBLIC, AuthSettings, policy
-from api.ratelimit import SlidingWindowLimiter, UsernameLockout
+from api.login_throttle import GrowingDelay, LoginThrottle
+from api.ratelimit import SlidingWindowLimiter
 from api.requests import request_facts
 from api.schemas.access import (
     AccessToken,
@@ -38,8 +39,14 @@ LOGIN_EXAMPLE = Example(
 )
 
 
-LOGIN_LOCKED = rate_limited(
-    "login_locked", "Too many wrong passwords: this username is locked for a while."
+LOGIN_THROTTLED = rate_limited(
+    "login_throttled",
+    "Too many wrong passwords from this address: wait a while before trying again.",
+)
+
+PASSWORD_CHANGE_THROTTLED = rate_limited(
+    "password_change_throttled",
+    "Too many wrong current passwords: wait a while before trying again.",
 )
 
 
@@ -60,33 +67,26 @@ class AuthController(Controller):
     ) -> AccessToken:
         settings: AuthSettings = request.app.state.auth
         limiter: SlidingWindowLimiter = request.app.state.login_limiter
-        lockout: UsernameLockout = request.app.state.username_lockout
+        throttle: LoginThrottle = request.app.state.login_throttle
         client = request.client.host if request.client else "unknown"
-        if not limiter.allow(client):
+        if not limiter.allow(client, settings.clock()):
             raise LedgerRejected(
                 [rate_limited("too_many_requests", "Too many sign-in attempts; wait a minute.")]
             )
         facts = request_facts(request)
         # Only a well-formed username reaches the audit trail (never a typed-in name).
         named = data.username if users.USERNAME_RE.fullmatch(data.username) else None
-        if lockout.is_locked(data.username):
+        if throttle.wait_seconds(data.username, client) > 0:
             db.write(
                 lambda conn: record_event(
-                    conn, None, facts, "auth.login", outcome="login_locked", username=named
+                    conn, None, facts, "auth.login", outcome="login_throttled", username=named
                 )
             )
-            raise LedgerRejected([LOGIN_LOCKED])
+            raise LedgerRejected([LOGIN_THROTTLED])
         now = _now()
 
         def attempt(conn: Connection) -> users.User | users.LoginRefusal:
-            outcome = users.authenticate(
-                conn,
-                data.username,
-                data.password,
-                now,
-                settings.login_failures_max,
-                settings.lockout_seconds,
-            )
+            outcome = users.authenticate(conn, data.username, data.password)
             record_event(
                 conn,
                 None,
@@ -97,16 +97,16 @@ class AuthController(Controller):
             )
             return outcome
 
-        outcome = db.write(attempt)  # commits the failure count even when refused
-        if isinstance(outcome, users.User):
-            lockout.reset(data.username)
-        elif lockout.record_failure(data.username) or outcome == "login_locked":
-            raise LedgerRejected([LOGIN_LOCKED])
-        else:
+        outcome = db.write(attempt)
+        if not isinstance(outcome, users.User):
+            throttle.record_failure(data.username, client)
             raise LedgerRejected(
                 [unauthenticated("invalid_credentials", "Wrong username or password.")]
             )
-        token, claims = issue_access_token(outcome.id, settings.secret_key, now)
+        throttle.record_success(data.username, client)
+        token, claims = issue_access_token(
+            outcome.id, settings.secret_key, now, credential_version=outcome.credential_version
+        )
         return AccessToken(
             access_token=token,
             token_type="bearer",  # noqa: S106 - the scheme name, not a secret
@@ -133,16 +133,29 @@ class AuthController(Controller):
         self,
         writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
+        request: Request[Any, Any, Any],
         data: JSONBody[PasswordChange],
     ) -> Response[PasswordChanged]:
         def work(conn: Connection) -> PasswordChanged:
             users.change_password(conn, principal.user_id, data.current_password, data.new_password)
             return PasswordChanged(username=principal.username)
 
-        # Never idempotency-keyed: the stored request fingerprint would cover a password.
-        return await writer.write(
-            "user.password", work, None, status_code=HTTP_200_OK, idempotent=False
-        )
+        # A stolen token must not become a way to guess the password: wrong current passwords
+        # for one user are delayed like wrong sign-ins (only the token's holder can cause it).
+        throttle: GrowingDelay = request.app.state.password_throttle
+        if throttle.wait_seconds(principal.user_id) > 0:
+            raise LedgerRejected([PASSWORD_CHANGE_THROTTLED])
+        try:
+            # Never idempotency-keyed: the stored request fingerprint would cover a password.
+            changed = await writer.write(
+                "user.password", work, None, status_code=HTTP_200_OK, idempotent=False
+            )
+        except LedgerRejected as rejected:
+            if rejected.first.code == "invalid_credentials":
+                throttle.record_failure(principal.user_id)
+            raise
+        throttle.forget(principal.user_id)
+        return changed
 
     @post(
         "/tokens",

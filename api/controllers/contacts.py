@@ -12,7 +12,7 @@ from api.auth import ensure_allowed, policy
 from api.schemas.access import Contact, ContactPut
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target
-from ledger.core.errors import LedgerRejected, not_found
+from ledger.core.errors import LedgerRejected, not_found, reject_if
 from ledger.people import contacts
 from ledger.store.database import Database
 
@@ -58,11 +58,17 @@ class ContactController(Controller):
         data: JSONBody[ContactPut],
     ) -> Response[Contact]:
         def work(conn: Connection) -> Contact:
-            current = contacts.province_of(conn, case_code)
-            for province in {current, data.province} - {None}:
-                ensure_allowed(
-                    principal, Action.CONTACTS_WRITE, Target(province=province), CONTACT_NOT_FOUND
-                )
+            reject_if([error for error in [contacts.validate_case_code(case_code)] if error])
+            # The household's province, not the body's: the body could name any province.
+            province = contacts.household_province(conn, case_code)
+            if province is None:
+                raise LedgerRejected([contacts.HOUSEHOLD_NOT_FOUND])
+            ensure_allowed(
+                principal,
+                Action.CONTACTS_WRITE,
+                Target(province=province),
+                contacts.HOUSEHOLD_NOT_FOUND,
+            )
             return Contact.of(
                 contacts.put_contact(
                     conn,

@@ -27,12 +27,19 @@ class AccessClaims:
     jti: str
     issued_at: datetime.datetime
     expires_at: datetime.datetime
+    # The user's credential version when the token was issued: void once it changes.
+    credential_version: int = 0
 
 
 def issue_access_token(
-    user_id: int, secret_key: str, now: datetime.datetime, seconds: int = ACCESS_TOKEN_SECONDS
+    user_id: int,
+    secret_key: str,
+    now: datetime.datetime,
+    seconds: int = ACCESS_TOKEN_SECONDS,
+    credential_version: int = 0,
 ) -> tuple[str, AccessClaims]:
-    assert now.tzinfo is not None
+    if now.tzinfo is None:
+        raise ValueError("a token is issued at an aware time")
     expires_at = now + datetime.timedelta(seconds=seconds)
     jti = uuid.uuid4().hex
     token = jwt.encode(
@@ -42,12 +49,13 @@ def issue_access_token(
             "exp": int(expires_at.timestamp()),
             "jti": jti,
             "typ": "access",
+            "cv": credential_version,
         },
         secret_key,
         algorithm=SIGNING_ALGORITHM,
     )
     issued_at = datetime.datetime.fromtimestamp(int(now.timestamp()), datetime.UTC)
-    return token, AccessClaims(user_id=user_id, jti=jti, issued_at=issued_at, expires_at=expires_at)
+    return token, AccessClaims(user_id, jti, issued_at, expires_at, credential_version)
 
 
 def read_access_token(token: str, secret_key: str) -> AccessClaims | None:
@@ -57,17 +65,21 @@ def read_access_token(token: str, secret_key: str) -> AccessClaims | None:
             token,
             secret_key,
             algorithms=[SIGNING_ALGORITHM],
-            options={"require": ["exp", "iat", "sub", "jti"]},
+            options={"require": ["exp", "iat", "sub", "jti", "cv"]},
         )
     except jwt.PyJWTError:
         return None
+    version = claims["cv"]
     if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+        return None
+    if not isinstance(version, int) or isinstance(version, bool):
         return None
     return AccessClaims(
         user_id=int(claims["sub"]),
         jti=str(claims["jti"]),
         issued_at=datetime.datetime.fromtimestamp(int(claims["iat"]), datetime.UTC),
         expires_at=datetime.datetime.fromtimestamp(int(claims["exp"]), datetime.UTC),
+        credential_version=version,
     )
 
 

@@ -1,8 +1,7 @@
-"""Users, their scopes, sign-in with lock-out, and API tokens (the access area's records).
+"""Users, their scopes, sign-in, and API tokens (the access area's records).
 
-Passwords are hashed with argon2 (pwdlib). A wrong password counts against the user; after
-`failures_max` in a row the account is locked for `lockout_seconds`, even for the right
-password, then recovers by itself.
+Passwords are hashed with argon2 (pwdlib). Nothing here locks an account after wrong
+passwords: the API slows guessers down per address and username (`api.login_throttle`).
 """
 
 from __future__ import annotations
@@ -31,8 +30,6 @@ PASSWORD_LENGTH_MAX = 256
 SCOPES_PER_USER_MAX = 50
 TOKEN_NAME_LENGTH_MAX = 100
 API_TOKEN_DAYS_MAX = 366
-LOGIN_FAILURES_MAX = 10
-LOCKOUT_SECONDS = 15 * 60
 FIRST_ADMIN_USERNAME = "admin"
 
 _hasher = PasswordHash((Argon2Hasher(),))
@@ -48,6 +45,8 @@ class User:
     scopes: tuple[str, ...]
     created_at: datetime.datetime
     disabled: bool
+    # Counts password changes and disablings; a credential carries the version it was made at.
+    credential_version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +59,7 @@ class ApiToken:
     revoked_at: datetime.datetime | None
 
 
-LoginRefusal = Literal["invalid_credentials", "login_locked"]
+LoginRefusal = Literal["invalid_credentials"]
 
 
 def validate_new_user(
@@ -149,6 +148,7 @@ def get_user(conn: Connection, user_id: int) -> User:
         scopes=scopes,
         created_at=row.created_at,
         disabled=row.disabled_at is not None,
+        credential_version=row.credential_version,
     )
 
 
@@ -167,34 +167,30 @@ _PRINCIPAL_USER = select(
     users.c.username,
     users.c.role,
     users.c.disabled_at,
-    users.c.credentials_changed_at,
+    users.c.credential_version,
 ).where(users.c.id == bindparam("user_id"))
 _PRINCIPAL_SCOPES = select(user_scopes.c.kind, user_scopes.c.value).where(
     user_scopes.c.user_id == bindparam("user_id")
 )
 _API_TOKEN_BY_HASH = select(
-    api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.revoked_at
+    api_tokens.c.id,
+    api_tokens.c.user_id,
+    api_tokens.c.expires_at,
+    api_tokens.c.revoked_at,
+    api_tokens.c.credential_version,
 ).where(api_tokens.c.token_hash == bindparam("token_hash"))
 
 
 def load_principal(
-    conn: Connection,
-    user_id: int,
-    token: str | None,
-    issued_at: datetime.datetime | None = None,
+    conn: Connection, user_id: int, token: str | None, credential_version: int
 ) -> Principal | None:
     """The user as a Principal, or None when they no longer exist, are disabled, or the
-    token (issued at `issued_at`) predates their last password change."""
+    credential (made at `credential_version`) predates their last password change."""
     row = conn.execute(_PRINCIPAL_USER, {"user_id": user_id}).first()
     if row is None or row.disabled_at is not None:
         return None
-    changed_at = row.credentials_changed_at
-    # Token times are whole seconds: a token from the second of the change counts as after.
-    if (
-        issued_at is not None
-        and changed_at is not None
-        and issued_at < changed_at.replace(microsecond=0)
-    ):
+    # A counter, not a time: a credential made in the same instant as a change is ordered too.
+    if credential_version != row.credential_version:
         return None
     book_scopes: set[str] = set()
     province_scopes: set[str] = set()
@@ -210,37 +206,17 @@ def load_principal(
     )
 
 
-def authenticate(
-    conn: Connection,
-    username: str,
-    password: str,
-    now: datetime.datetime,
-    failures_max: int = LOGIN_FAILURES_MAX,
-    lockout_seconds: int = LOCKOUT_SECONDS,
-) -> User | LoginRefusal:
-    """The user for a right password, else why not. Counts failures; commit either way."""
+def authenticate(conn: Connection, username: str, password: str) -> User | LoginRefusal:
+    """The user for a right password, else why not. Never locks an account: a lock anyone can
+    trigger keeps the real user out; `api.login_throttle` slows guessers down instead."""
     row = None
     if USERNAME_RE.fullmatch(username) and len(password) <= PASSWORD_LENGTH_MAX:
         row = conn.execute(select(users).where(users.c.username == username)).first()
     if row is None or row.disabled_at is not None:
         _hasher.verify(password[:PASSWORD_LENGTH_MAX], _DUMMY_HASH)
         return "invalid_credentials"
-    if row.locked_until is not None and row.locked_until > now:
-        return "login_locked"
     if not _hasher.verify(password, row.password_hash):
-        failures = row.failed_logins + 1
-        values: dict[str, object] = {"failed_logins": failures}
-        if failures >= failures_max:
-            values = {
-                "failed_logins": 0,
-                "locked_until": now + datetime.timedelta(seconds=lockout_seconds),
-            }
-        conn.execute(update(users).where(users.c.id == row.id).values(**values))
-        return "login_locked" if failures >= failures_max else "invalid_credentials"
-    if row.failed_logins or row.locked_until is not None:
-        conn.execute(
-            update(users).where(users.c.id == row.id).values(failed_logins=0, locked_until=None)
-        )
+        return "invalid_credentials"
     return get_user(conn, row.id)
 
 
@@ -275,7 +251,11 @@ def change_password(conn: Connection, user_id: int, current: str, new: str) -> N
     conn.execute(
         update(users)
         .where(users.c.id == user_id)
-        .values(password_hash=_hasher.hash(new), credentials_changed_at=utc_now())
+        .values(
+            password_hash=_hasher.hash(new),
+            credentials_changed_at=utc_now(),
+            credential_version=users.c.credential_version + 1,
+        )
     )
 
 
@@ -289,7 +269,11 @@ def disable_user(conn: Connection, user_id: int, by_user_id: int) -> User:
         conn.execute(
             update(users)
             .where(users.c.id == user_id)
-            .values(disabled_at=now, credentials_changed_at=now)
+            .values(
+                disabled_at=now,
+                credentials_changed_at=now,
+                credential_version=users.c.credential_version + 1,
+            )
         )
     return get_user(conn, user_id)
 
@@ -325,10 +309,14 @@ def create_api_token(
         )
     reject_if(errors)
     secret, digest = new_api_token()
+    version = conn.execute(
+        select(users.c.credential_version).where(users.c.id == user_id)
+    ).scalar_one()
     token_id = conn.execute(
         insert(api_tokens)
         .values(
             user_id=user_id,
+            credential_version=version,
             name=name,
             token_hash=digest,
             created_at=now,
@@ -376,5 +364,5 @@ def principal_for_api_token(
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    principal = load_principal(conn, row.user_id, f"api:{row.id}")
+    principal = load_principal(conn, row.user_id, f"api:{row.id}", row.credential_version)
     return None if principal is None else (principal, row.expires_at)

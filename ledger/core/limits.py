@@ -30,6 +30,10 @@ PRICE_ABS_MAX = 10**12
 
 COMMODITY_PRECISION_MAX = 8
 
+# Ids are INTEGER columns (4 bytes on PostgreSQL): an id or a cursor naming a larger one names
+# nothing the database could hold, and PostgreSQL refuses to compare INTEGER with it.
+ID_MAX = 2**31 - 1
+
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1_000
 

@@ -13,13 +13,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ledger.core.errors import LedgerError, LedgerRejected, invalid, not_found, reject_if
 from ledger.core.text import validate_text
 from ledger.store.books import utc_now
-from ledger.store.tables import contacts
+from ledger.store.tables import contacts, households
 
 CASE_CODE_RE = re.compile(r"[A-Z]{1,6}-[0-9]{1,6}")
 NAME_LENGTH_MAX = 200
 PHONE_RE = re.compile(r"\+?[0-9 ()-]{0,40}")
 ADDRESS_LENGTH_MAX = 1_000
 PROVINCE_LENGTH_MAX = 100
+# One answer for a household that does not exist and one outside the caller's scope.
+HOUSEHOLD_NOT_FOUND = not_found(
+    "household_not_found", "No household has this case code.", "case_code"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,15 @@ def validate_case_code(case_code: str) -> LedgerError | None:
 def province_of(conn: Connection, case_code: str) -> str | None:
     """The province on file for a case code (what scopes an officer's access), or None."""
     row = conn.execute(select(contacts.c.province).where(contacts.c.case_code == case_code)).first()
+    return None if row is None else str(row.province)
+
+
+def household_province(conn: Connection, case_code: str) -> str | None:
+    """The province of the registered household `case_code`, or None: a contact belongs to a
+    household, and the household's province (never a request's) scopes who may write it."""
+    row = conn.execute(
+        select(households.c.province).where(households.c.case_code == case_code)
+    ).first()
     return None if row is None else str(row.province)
 
 
@@ -69,7 +82,8 @@ def put_contact(
     address: str,
     updated_by: str | None,
 ) -> Contact:
-    """Create or replace the contact details of one household; returns them as stored."""
+    """Create or replace the contact details of one registered household, in its province;
+    returns them as stored."""
     errors: list[LedgerError] = []
     case_error = validate_case_code(case_code)
     if case_error:
@@ -91,6 +105,19 @@ def put_contact(
             invalid("phone_invalid", "A phone number has digits, spaces, + ( ) -.", "phone")
         )
     reject_if(errors)
+    registered = household_province(conn, case_code)
+    if registered is None:
+        raise LedgerRejected([HOUSEHOLD_NOT_FOUND])
+    if province != registered:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "contact_province_mismatch",
+                    "A contact's province is its household's province.",
+                    "province",
+                )
+            ]
+        )
     updated_at = utc_now()
     values = {
         "province": province,

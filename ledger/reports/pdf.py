@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from weasyprint import HTML, Document
 
 from ledger.reports.formats import format_amount, format_date_en, format_date_km
+from ledger.reports.pdf_log import quiet_weasyprint_logs
 from ledger.reports.words import amount_in_words_en, amount_in_words_km, khmer_digits
 
 # ledger/reports/pdf.py -> the repository root; templates ship beside the packages.
@@ -39,6 +40,8 @@ def _build_environment() -> Environment:
 
 
 ENVIRONMENT = _build_environment()
+# Where PDFs are rendered, WeasyPrint's log keeps what happened, never the document's text.
+quiet_weasyprint_logs()
 
 
 def render_html(template_name: str, context: Mapping[str, object]) -> str:

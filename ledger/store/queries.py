@@ -201,8 +201,8 @@ def encode_cursor(date: datetime.date, transaction_id: int) -> str:
     return base64.urlsafe_b64encode(f"{date.isoformat()}|{transaction_id}".encode()).decode()
 
 
-# Transaction ids are 64-bit integers in the database; a cursor never names a larger one.
-TRANSACTION_ID_MAX = 2**63 - 1
+# A cursor never names an id an INTEGER column cannot hold (PostgreSQL would refuse it).
+TRANSACTION_ID_MAX = limits.ID_MAX
 
 
 def decode_cursor(cursor: str) -> tuple[datetime.date, int]:

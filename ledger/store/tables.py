@@ -206,6 +206,8 @@ idempotency_keys = Table(
     Column("status_code", SmallInteger, nullable=False),
     Column("response_body", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Keys are kept for a while (ledger.store.idempotency.KEY_RETENTION_DAYS), then purged.
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 # -- access: users, their scopes, API tokens, the audit trail, personal data -----------------
@@ -222,8 +224,10 @@ users = Table(
     # Consecutive failed sign-ins, and the moment a lock-out ends.
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", UTCDateTime(), nullable=True),
-    # Access tokens issued before this moment are void (a password change, a disabling).
+    # When the password last changed (or the user was disabled); informational.
     Column("credentials_changed_at", UTCDateTime(), nullable=True),
+    # Counts password changes and disablings: a credential issued at another version is void.
+    Column("credential_version", Integer, nullable=False, server_default="0"),
     CheckConstraint("role IN ('admin', 'finance', 'officer', 'treasurer', 'auditor')", name="role"),
 )
 
@@ -246,6 +250,8 @@ api_tokens = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=True),
     Column("revoked_at", UTCDateTime(), nullable=True),
+    # The user's credential version when the token was made: a later change voids it.
+    Column("credential_version", Integer, nullable=False, server_default="0"),
     Index("ix_api_tokens_user", "user_id"),
 )
 

@@ -15,11 +15,13 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
+from ledger.households import service as households
 from ledger.people import contacts
 from ledger.store import books
 from ledger.store.database import Database
 from ledger.store.tables import audit_events
 from tests.api.conftest import PASSWORD, bearer
+from tests.api.grants_world import household_draft
 
 D = datetime.date
 GROUP_A = "sg-a"
@@ -50,6 +52,17 @@ def groups(db: Database, client: TestClient[Any]) -> dict[str, int]:
         for code in (GROUP_A, GROUP_B):
             books.open_account(conn, code, "Assets:Cash:Box-KHR", D(2018, 1, 1), ["KHR"], True)
             books.open_account(conn, code, "Liabilities:Members:Savings", D(2018, 1, 1), [], False)
+        # Registered households (a contact belongs to one): DV-010 and DV-011 have no
+        # contact details yet.
+        for case_code, province in (
+            ("DV-009", "Kampong Thom"),
+            ("DV-077", "Svay Rieng"),
+            ("DV-010", "Kampong Thom"),
+            ("DV-011", "Svay Rieng"),
+        ):
+            households.register_household(
+                conn, household_draft(case_code, province), D(2026, 1, 1), "setup"
+            )
         contacts.put_contact(
             conn, "DV-009", "Kampong Thom", "Household A", "+855 12 000 009", "", None
         )
@@ -95,7 +108,8 @@ def test_treasurer_of_group_a_cannot_see_or_touch_group_b(
 
     listed = client.get("/api/books", headers=treasurer)
     assert listed.status_code == 200
-    assert [b["code"] for b in listed.json()] == [GROUP_A]
+    # (Each registered household has a tracking book of its own.)
+    assert [b["code"] for b in listed.json() if not b["code"].startswith("hh-")] == [GROUP_A]
 
     b_id = groups[GROUP_B]
     for method, path, body in (
@@ -173,7 +187,8 @@ def test_officer_reads_households_in_their_province_only(
 
     # Books: only those of their province.
     listed = client.get("/api/books", headers=officer)
-    assert [b["code"] for b in listed.json()] == [GROUP_A]
+    # (Each registered household has a tracking book of its own.)
+    assert [b["code"] for b in listed.json() if not b["code"].startswith("hh-")] == [GROUP_A]
     _assert_problem(client.get(f"/api/books/{GROUP_B}", headers=officer), 404, "book_not_found")
     _assert_problem(client.get("/api/books/org/balances", headers=officer), 404, "book_not_found")
     assert client.get(f"/api/books/{GROUP_A}/transactions", headers=officer).status_code == 200
@@ -192,15 +207,25 @@ def test_officer_writes_households_in_their_province_only(
     events_before = _audit_count(db)
 
     for case_code, province in (
-        ("DV-077", "Kampong Thom"),  # a household on file elsewhere: hidden
+        ("DV-077", "Kampong Thom"),  # a household on file elsewhere: hidden, whatever the body
         ("DV-077", "Svay Rieng"),
-        ("DV-011", "Svay Rieng"),  # a new household in another province
-        ("DV-009", "Svay Rieng"),  # moving one of theirs out of their reach
+        ("DV-011", "Kampong Thom"),  # a household without contacts yet, in another province
+        ("DV-011", "Svay Rieng"),
+        ("ZZ-999", "Kampong Thom"),  # no such household: the same answer
     ):
         refused = client.put(
             f"/api/contacts/{case_code}", json={**body, "province": province}, headers=officer
         )
-        _assert_problem(refused, 404, "contact_not_found")
+        _assert_problem(refused, 404, "household_not_found")
+    # Moving one of theirs out of their reach: a contact's province is its household's.
+    moved = client.put(
+        "/api/contacts/DV-009", json={**body, "province": "Svay Rieng"}, headers=officer
+    )
+    _assert_problem(moved, 422, "contact_province_mismatch")
+    # Not even an admin writes contacts for a household that does not exist.
+    _assert_problem(
+        client.put("/api/contacts/ZZ-999", json=body, headers=admin), 404, "household_not_found"
+    )
 
     assert _audit_count(db) == events_before
     b = client.get("/api/contacts/DV-077", headers=admin).json()
@@ -211,6 +236,31 @@ def test_officer_writes_households_in_their_province_only(
     )
     assert client.get("/api/contacts/DV-009", headers=admin).json()["province"] == "Kampong Thom"
     assert client.get("/api/contacts/DV-011", headers=admin).status_code == 404
+    assert client.get("/api/contacts/ZZ-999", headers=admin).status_code == 404
+
+
+def test_an_officer_cannot_claim_another_provinces_household_by_the_body(
+    db: Database, client: TestClient[Any], groups: dict[str, int]
+) -> None:
+    """The probe: a Svay Rieng officer PUTs a Kampong Thom household's contact naming Svay
+    Rieng in the body. 404, nothing written, and the Kampong Thom officer still reads it."""
+    svay_rieng = bearer(db, "dara.officer", "officer", ("province:Svay Rieng",))
+    kampong_thom = bearer(db, "sokha.officer", "officer", ("province:Kampong Thom",))
+    before = client.get("/api/contacts/DV-009", headers=kampong_thom).json()
+    events_before = _audit_count(db)
+    for case_code in ("DV-009", "DV-010"):
+        claimed = client.put(
+            f"/api/contacts/{case_code}",
+            json={"province": "Svay Rieng", "name": "Claimed", "phone": ""},
+            headers=svay_rieng,
+        )
+        _assert_problem(claimed, 404, "household_not_found")
+        _assert_problem(
+            client.get(f"/api/contacts/{case_code}", headers=svay_rieng), 404, "contact_not_found"
+        )
+    assert client.get("/api/contacts/DV-009", headers=kampong_thom).json() == before
+    assert client.get("/api/contacts/DV-010", headers=kampong_thom).status_code == 404
+    assert _audit_count(db) == events_before
 
 
 def test_officer_may_not_post_to_the_journal(
@@ -239,7 +289,8 @@ def test_auditor_reads_everything_but_personal_data(
 ) -> None:
     auditor = bearer(db, "chan.auditor", "auditor")
     listed = client.get("/api/books", headers=auditor)
-    assert sorted(b["code"] for b in listed.json()) == ["org", GROUP_A, GROUP_B]
+    codes = sorted(b["code"] for b in listed.json() if not b["code"].startswith("hh-"))
+    assert codes == ["org", GROUP_A, GROUP_B]
     for code in (GROUP_A, GROUP_B):
         for path in (
             f"/api/books/{code}",

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from ledger.store.database import Database
 from ledger.store.tables import audit_events
 from tests.api.conftest import PASSWORD, bearer, exchange
+from tests.api.grants_world import household
 
 FINANCE = "sopheap.finance"
 
@@ -164,6 +165,8 @@ def test_every_write_records_who_how_and_what(
         book="org",
     )
 
+    registered = client.post("/api/households", json=household("DV-009"), headers=admin_headers)
+    assert registered.status_code == 201, registered.text
     contact = client.put(
         "/api/contacts/DV-009",
         json={"province": "Svay Rieng", "name": "Household of DV-009", "phone": "+855 12 000 009"},

@@ -78,3 +78,27 @@ def test_users_create_reads_the_password_from_standard_input(
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["users", "create", "--username", "vanna.officer", "--role", "officer"]) == 2
     assert "password_invalid" in capsys.readouterr().err
+
+
+def test_purge_idempotency_keys_keeps_recent_ones(
+    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime
+
+    from sqlalchemy import select
+
+    from ledger.store.tables import idempotency_keys
+
+    monkeypatch.setenv("DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    now = datetime.datetime.now(datetime.UTC)
+    rows = [
+        {"scope": "POST /x", "key": f"k{days}", "fingerprint": "f", "status_code": 201}
+        | {"response_body": b"{}", "created_at": now - datetime.timedelta(days=days)}
+        for days in (1, 34, 36, 400)
+    ]
+    db.write(lambda conn: conn.execute(idempotency_keys.insert(), rows))
+    assert main(["purge-idempotency-keys"]) == 0
+    assert "purged 2 idempotency key(s) older than 35 days" in capsys.readouterr().out
+    with db.read() as conn:
+        kept = sorted(conn.execute(select(idempotency_keys.c.key)).scalars())
+    assert kept == ["k1", "k34"]

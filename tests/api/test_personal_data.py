@@ -12,6 +12,7 @@ There are no PDF reports yet; when there are, their extracted text joins this sc
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import threading
@@ -23,12 +24,14 @@ import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from ledger.export.beancount import export_book
+from ledger.households import service as households
 from ledger.store.database import Database
 from ledger.store.tables import contacts, metadata
 from tests.api.conftest import bearer, exchange, make_client
+from tests.api.grants_world import household_draft
 
 # (case code, province, name, phone, address): what only the contacts route may show.
 HOUSEHOLDS = (
@@ -47,6 +50,20 @@ def _needles() -> list[str]:
 
 
 NEEDLES = _needles()
+
+
+def _register(db: Database, *cases: tuple[str, str]) -> None:
+    """Register households (case code, province): contact details belong to one."""
+
+    def work(conn: Connection) -> None:
+        for case_code, province in cases:
+            households.register_household(
+                conn, household_draft(case_code, province), datetime.date(2026, 1, 1), "setup"
+            )
+
+    db.write(work)
+
+
 SQL_LOGGERS = ("sqlalchemy",)
 
 
@@ -160,6 +177,7 @@ def _run_scenario(
         )
         assert opened.status_code == 201, opened.text
 
+    _register(db, *((case, province) for case, province, *_ in HOUSEHOLDS))
     # The one place: written by an admin and by the officer of the province.
     for case, province, name, phone, address in HOUSEHOLDS:
         writer = officer if province == "Svay Rieng" else admin
@@ -245,7 +263,7 @@ def _read_everything(
     """Every GET route of the app, for every book and transaction, as admin and auditor."""
     app = client.app
     books = [b["code"] for b in out.request("GET", "/api/books", headers=people["admin"]).json()]
-    assert sorted(books) == ["org", "sg-sr-001"]
+    assert sorted(books) == ["hh-dv-009", "hh-dv-010", "hh-tk-021", "org", "sg-sr-001"]
     transactions = {
         book: [
             t["id"]
@@ -320,6 +338,7 @@ def test_no_personal_data_in_the_sql_log_either(
     with make_client(db) as client, _every_log_record(caplog, sql=True):
         admin = bearer(db, "admin", "admin")
         case, province, name, phone, address = HOUSEHOLDS[0]
+        _register(db, (case, province))
         put = client.put(
             f"/api/contacts/{case}",
             json={"province": province, "name": name, "phone": phone, "address": address},
@@ -337,6 +356,7 @@ def test_concurrent_first_writes_of_a_household_neither_fail_nor_log_it(
     admin = bearer(db, "admin", "admin")
     _case, province, name, phone, address = HOUSEHOLDS[0]
     body = {"province": province, "name": name, "phone": phone, "address": address}
+    _register(db, *((f"DV-{100 + number}", province) for number in range(10)))
     statuses: list[int] = []
     lock = threading.Lock()
     with make_client(db) as client, _every_log_record(caplog, sql=False):
@@ -369,6 +389,7 @@ def test_refused_requests_do_not_echo_personal_data(
     case, province, name, phone, address = HOUSEHOLDS[0]
     khmer = HOUSEHOLDS[1][2]
     good = {"province": province, "name": name, "phone": phone, "address": address}
+    _register(db, (case, province))
     with make_client(db) as client, _every_log_record(caplog, sql=False):
         org = client.post(
             "/api/books",
@@ -445,8 +466,16 @@ def test_refused_requests_do_not_echo_personal_data(
                 f"/api/contacts/{case}",
                 officer,
                 {**good, "province": "Kampot", "name": khmer},
+                422,
+                "contact_province_mismatch",
+            ),
+            (
+                "PUT",
+                "/api/contacts/ZZ-999",
+                officer,
+                {**good, "name": khmer},
                 404,
-                "contact_not_found",
+                "household_not_found",
             ),
             ("PUT", f"/api/contacts/{case}", finance, good, 403, "forbidden"),
             ("PUT", f"/api/contacts/{case}", {}, good, 401, "unauthorized"),

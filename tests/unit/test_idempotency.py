@@ -16,7 +16,13 @@ from ledger.core.errors import LedgerRejected
 from ledger.core.transaction import PostingDraft, TransactionDraft
 from ledger.store import journal, queries
 from ledger.store.database import Database
-from ledger.store.idempotency import KEY_LENGTH_MAX, fingerprint, run_idempotent
+from ledger.store.idempotency import (
+    KEY_LENGTH_MAX,
+    KEY_RETENTION_DAYS,
+    fingerprint,
+    purge_expired_keys,
+    run_idempotent,
+)
 from ledger.store.tables import idempotency_keys, transactions
 
 D = datetime.date
@@ -178,3 +184,56 @@ def test_a_fingerprint_tells_requests_apart() -> None:
     # Parts are length-prefixed: moving a boundary is a different request.
     assert fingerprint(b"ab", b"c") != fingerprint(b"a", b"bc")
     assert len(fingerprint(b"")) == 64
+
+
+class Clock:
+    """A controlled wall clock for the idempotency store."""
+
+    def __init__(self) -> None:
+        self.now = datetime.datetime(2018, 11, 10, 8, 0, tzinfo=datetime.UTC)
+
+    def __call__(self) -> datetime.datetime:
+        return self.now
+
+
+def test_a_key_is_kept_35_days_then_forgotten(cash_box: Database) -> None:
+    """A field phone syncing a month late is still answered from the store; after the
+    retention the key is forgotten: the same key runs as a new request (and a different
+    request with it is no longer a conflict)."""
+    assert KEY_RETENTION_DAYS >= 30
+    clock = Clock()
+    payment = CashPayment(100_000)
+    first = run_idempotent(cash_box, SCOPE, "phone-7f3a-0009", payment.fingerprint, payment, clock)
+    clock.now += datetime.timedelta(days=KEY_RETENTION_DAYS) - datetime.timedelta(seconds=1)
+    late = run_idempotent(cash_box, SCOPE, "phone-7f3a-0009", payment.fingerprint, payment, clock)
+    assert (late.replayed, late.body) == (True, first.body)
+    assert payment.runs == 1
+    assert cash_in_box(cash_box) == 310_000
+
+    clock.now += datetime.timedelta(seconds=1)
+    other = CashPayment(50_000)
+    expired = run_idempotent(cash_box, SCOPE, "phone-7f3a-0009", other.fingerprint, other, clock)
+    assert (expired.status_code, expired.replayed) == (201, False)
+    assert other.runs == 1
+    assert cash_in_box(cash_box) == 260_000
+    with cash_box.read() as conn:
+        rows = conn.execute(select(idempotency_keys)).all()
+    assert [(r.key, r.fingerprint, r.created_at) for r in rows] == [
+        ("phone-7f3a-0009", other.fingerprint, clock.now)
+    ]
+
+
+def test_expired_keys_are_purged_and_kept_ones_are_not(cash_box: Database) -> None:
+    clock = Clock()
+    start = clock.now
+    for day in range(0, 40, 5):
+        clock.now = start + datetime.timedelta(days=day)
+        payment = CashPayment(1_000)
+        run_idempotent(cash_box, SCOPE, f"phone-day-{day}", payment.fingerprint, payment, clock)
+    now = start + datetime.timedelta(days=40)
+    purged = cash_box.write(lambda conn: purge_expired_keys(conn, now))
+    with cash_box.read() as conn:
+        kept = sorted(conn.execute(select(idempotency_keys.c.key)).scalars())
+    # Day 0 is 40 days old and day 5 exactly 35: both are forgotten; the rest are kept.
+    assert purged == 2
+    assert kept == sorted(f"phone-day-{day}" for day in range(10, 40, 5))
