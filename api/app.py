@@ -8,10 +8,10 @@ import os
 import sys
 
 from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
@@ -31,6 +31,7 @@ from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
+from api.pages import csrf_config, page_router, static_router, swagger_plugin, template_config
 from api.ratelimit import SlidingWindowLimiter, UsernameLockout
 from api.requests import request_context_middleware
 from api.writes import provide_writer
@@ -116,6 +117,8 @@ def create_app(
             ProgrammeOutcomeController,
             ReconcileController,
             DonorReportController,
+            page_router(),
+            static_router(),
         ],
         guards=[authorize],
         dependencies={
@@ -128,6 +131,10 @@ def create_app(
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         request_max_body_size=REQUEST_BODY_BYTES_MAX,
+        template_config=template_config(),
+        csrf_config=csrf_config(settings.secret_key),
+        # The pages and their scripts travel compressed to phones on 2G/3G; the API as before.
+        compression_config=CompressionConfig(backend="gzip", exclude="^/api/"),
         openapi_config=OpenAPIConfig(
             title="Livelihood ledger",
             version="0.1.0",
@@ -135,7 +142,7 @@ def create_app(
             "groups and training outcomes, exported to Beancount. Amounts are decimal strings. "
             "Sign in with POST /api/auth/login and send `Authorization: Bearer <token>`.",
             path=SCHEMA_PATH,
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[swagger_plugin()],
             # The schema is public documentation: the guard lets its routes through.
             openapi_router=Router(path=SCHEMA_PATH, route_handlers=[], opt=PUBLIC),
             components=Components(

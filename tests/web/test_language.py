@@ -1,0 +1,77 @@
+"""Khmer and English: every page string has a Khmer translation, the reader's choice is saved,
+and the API's problem+json keeps its code while its title and detail follow Accept-Language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from litestar.testing import TestClient
+
+from api.i18n import LOCALE_DIR, choose_language, format_money
+from ledger.store.database import Database
+from tests.api.conftest import make_client
+from tests.web.conftest import GROUP_A, csrf_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_page_string_has_a_khmer_translation() -> None:
+    method_map = [("templates/web/**.html", "jinja2")]
+    found = extract_from_dir(ROOT, method_map)
+    strings = {message for _file, _line, message, *_ in found if isinstance(message, str)}
+    assert len(strings) > 50
+    with (LOCALE_DIR / "km" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalog = read_po(po)
+    translated = {m.id for m in catalog if m.id and m.string}
+    untranslated = sorted(strings - translated)
+    assert untranslated == []
+
+
+def test_the_saved_choice_wins_over_the_browser() -> None:
+    assert choose_language(None, "km-KH,km;q=0.9,en;q=0.8") == "km"
+    assert choose_language("en", "km") == "en"
+    assert choose_language(None, "fr;q=0.9, th") == "en"
+    assert choose_language("xx", "x" * 10_000) == "en"
+
+
+def test_amounts_in_the_readers_locale() -> None:
+    assert format_money(1_234_500, 0, "KHR", "km") == "1,234,500 ៛"
+    assert format_money(12_345, 2, "USD", "en") == "123.45 USD"
+
+
+def test_switching_to_khmer_is_remembered(browser: TestClient[Any]) -> None:
+    home = browser.get(f"/groups/{GROUP_A}")
+    assert "Cash box" in home.text
+    switched = browser.post(
+        "/language",
+        data={"lang": "km", "next": f"/groups/{GROUP_A}", "_csrf_token": csrf_of(home.text)},
+        follow_redirects=False,
+    )
+    assert switched.status_code == 303
+    assert switched.headers["location"] == f"/groups/{GROUP_A}"
+    again = browser.get(f"/groups/{GROUP_A}")
+    assert "ប្រអប់ប្រាក់" in again.text
+    assert "Cash box" not in again.text
+    assert again.headers["content-language"] == "km"
+
+
+def test_an_api_problem_speaks_khmer_when_asked(db: Database) -> None:
+    with make_client(db) as client:
+        refused = client.post(
+            "/api/auth/login",
+            json={"username": "nobody.here", "password": "wrong password"},
+            headers={"Accept-Language": "km"},
+        )
+        assert refused.status_code == 401
+        problem = refused.json()
+        assert problem["code"] == "invalid_credentials"
+        assert problem["title"] == "មិនទាន់ចូល"
+        assert problem["detail"] == "ឈ្មោះអ្នកប្រើ ឬពាក្យសម្ងាត់មិនត្រឹមត្រូវ។"
+        english = client.post(
+            "/api/auth/login", json={"username": "nobody.here", "password": "wrong password"}
+        ).json()
+        assert english["code"] == "invalid_credentials"
+        assert english["detail"] == "Wrong username or password."
