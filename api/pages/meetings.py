@@ -163,5 +163,5 @@ class MeetingPages(Controller):
             )
         target = f"/groups/{book}?saved=1"
         if request.htmx:
-            return Response(None, status_code=200, headers={"HX-Location": target})
+            return Response(None, status_code=200, headers={"HX-Redirect": target})
         return Redirect(target, status_code=HTTP_303_SEE_OTHER)

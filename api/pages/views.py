@@ -22,7 +22,7 @@ class MemberLine:
     role: str
     shares: int
     savings: int
-    owed: int  # on all active loans, interest due included, as of today
+    owed: int  # on all active loans, interest due included, at the next meeting
     loans: int  # active loans
 
 
@@ -71,8 +71,9 @@ def read_group_home(conn: Connection, code: str) -> GroupHome:
     balances = queries.current_balances(conn, group)
     members = queries.list_members(conn, code)
     last = queries.last_meeting_date(conn, group)
-    as_of = max(queries.today(), last or cycle.start_date)
-    owed = owed_by_member(conn, group, as_of)
+    next_meeting = next_meeting_date(group, cycle, last)
+    # What each member owes on the day the treasurer collects it: the next meeting.
+    owed = owed_by_member(conn, group, next_meeting)
     cash = balances.get(rules.CASH, 0)
     social = -balances.get(rules.SOCIAL_FUND, 0)
     price = group.constitution.share_price
@@ -97,6 +98,6 @@ def read_group_home(conn: Connection, code: str) -> GroupHome:
         loans_out=sum(principal for _, principal, _ in owed.values()),
         members=tuple(lines),
         last_meeting=last,
-        next_meeting=next_meeting_date(group, cycle, last),
+        next_meeting=next_meeting,
         meetings_in_cycle=len(meetings),
     )
