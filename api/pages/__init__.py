@@ -27,6 +27,7 @@ from api.errors import STATUS_BY_KIND, TITLES
 from api.i18n import error_text, title_text
 from api.pages.groups import GroupPages
 from api.pages.meetings import MeetingPages
+from api.pages.offline import service_worker
 from api.pages.render import STATIC_DIR, language_of, page, template_config
 from api.pages.session import choose_language, home, landing, sign_in, sign_out
 from ledger.core.errors import LedgerError, LedgerRejected
@@ -89,6 +90,7 @@ def page_router() -> Router:
             sign_out,
             choose_language,
             home,
+            service_worker,
             GroupPages,
             MeetingPages,
         ],

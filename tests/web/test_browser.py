@@ -4,6 +4,7 @@ and find the meeting through the API; a wrong count; another group; signed out."
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -55,8 +56,11 @@ def fill_meeting(page: Page, cash: str) -> None:
     page.fill("input[name=cash_counted]", cash)
 
 
+_auditors = itertools.count(1)
+
+
 def api_meetings(db: Database, server: str) -> list[dict[str, object]]:
-    headers = bearer(db, f"sokha.auditor{len(server)}", "auditor")
+    headers = bearer(db, f"sokha.auditor{next(_auditors)}", "auditor")
     response = httpx.get(f"{server}/api/groups/{GROUP_A}/meetings", headers=headers)
     assert response.status_code == 200, response.text
     meetings: list[dict[str, object]] = response.json()

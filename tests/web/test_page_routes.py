@@ -14,8 +14,9 @@ from ledger.access.policy import Action
 from ledger.store.database import Database
 from tests.api.conftest import make_client
 
-# Public on purpose: the landing page, signing in, the language, our static files, the schema.
-PUBLIC_PAGES = {"/", "/sign-in", "/language", "/static/{file_path:path}"}
+# Public on purpose: the landing page, signing in, the language, the service worker and our
+# static files.
+PUBLIC_PAGES = {"/", "/sign-in", "/language", "/sw.js", "/static/{file_path:path}"}
 
 
 def page_routes(app: Litestar) -> list[tuple[str, str, dict[str, Any]]]:
@@ -68,7 +69,7 @@ def test_the_schema_and_scripts_are_served_locally(db: Database) -> None:
 def test_the_first_load_of_the_meeting_page_is_small(browser: TestClient[Any]) -> None:
     page = browser.get("/groups/sg-kt-001/meetings/new", headers={"Accept-Encoding": "gzip"})
     sizes = [int(page.headers.get("content-length", len(page.content)))]
-    for asset in ("/static/htmx.min.js", "/static/app.css"):
+    for asset in ("/static/htmx.min.js", "/static/app.css", "/static/outbox.js", "/sw.js"):
         response = browser.get(asset, headers={"Accept-Encoding": "gzip"})
         assert response.headers.get("content-encoding") == "gzip", asset
         sizes.append(int(response.headers["content-length"]))
