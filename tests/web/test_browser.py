@@ -79,7 +79,7 @@ def test_a_treasurer_records_a_meeting_in_khmer(phone: Page, db: Database, serve
     phone.click("#save")
     expect(phone.locator("#cash-box")).to_have_text("210,000 ៛")
     expect(phone.locator("#social-fund")).to_have_text("10,000 ៛")
-    expect(phone.locator("[role=status]")).to_have_text("ការប្រជុំត្រូវបានរក្សាទុកហើយ។")
+    expect(phone.locator("#saved")).to_have_text("ការប្រជុំត្រូវបានរក្សាទុកហើយ។")
     meetings = api_meetings(db, server)
     assert len(meetings) == 1
     assert meetings[0]["date"] == "2026-01-12"
