@@ -15,6 +15,13 @@ from tests.web.conftest import GROUP_A, MEMBERS
 from tests.web.test_browser import PHONE, api_meetings, server, sign_in
 
 __all__ = ["server"]  # the live-server fixture, shared with the browser tests
+CONTROLLED = """async () => {
+  await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) =>
+      navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+  }
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +41,8 @@ def phone(browser: Browser, server: str) -> Iterator[Page]:
 def visit_while_online(page: Page) -> None:
     """Sign in, let the service worker take the page over, then open the pages to keep."""
     sign_in(page)
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    # Not wait_for_function: its predicate is an eval, which the pages' CSP refuses.
+    page.evaluate(CONTROLLED)
     page.reload()
     page.goto(f"/groups/{GROUP_A}/meetings/new")
     expect(page.locator("#meeting-form")).to_be_visible()
