@@ -20,10 +20,10 @@ from api.auth import policy
 from api.errors import STATUS_BY_KIND
 from api.files import PDF, pdf_response
 from api.pages.render import page
-from api.pages.views import read_group_home
+from api.pages.views import GroupHome, read_group_home
 from api.schemas.savings import ShareOut, ShareOutCreate
 from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal
+from ledger.access.policy import Action, Principal, Target, decide
 from ledger.core.errors import LedgerError, LedgerRejected, invalid
 from ledger.reports import savings as statements
 from ledger.savings import queries, service
@@ -36,15 +36,25 @@ class GroupPages(Controller):
 
     @get("/", opt=policy(Action.SAVINGS_READ))
     async def group_home(
-        self, request: Request[Any, Any, Any], db: NamedDependency[Database], book: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        book: FromPath[str],
     ) -> Template:
-        def read() -> Any:
+        def read() -> GroupHome:
             with db.read() as conn:
                 return read_group_home(conn, book)
 
         home = await run_blocking(read)
-        saved = request.query_params.get("saved")
-        return page(request, "group.html", {"home": home, "saved": saved == "1"})
+        target = Target(book, home.group.province or None)
+        context = {
+            "home": home,
+            "saved": request.query_params.get("saved") == "1",
+            # Only a role that may record a meeting is offered the button.
+            "can_write": decide(principal, Action.SAVINGS_WRITE, target) == "allow",
+        }
+        return page(request, "group.html", context)
 
     @get("/members/{number:str}", opt=policy(Action.SAVINGS_READ))
     async def passbook(
@@ -75,9 +85,16 @@ class GroupPages(Controller):
 
     @get("/share-out", opt=policy(Action.SAVINGS_READ))
     async def share_out_preview(
-        self, request: Request[Any, Any, Any], db: NamedDependency[Database], book: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        book: FromPath[str],
     ) -> Template:
-        return page(request, "share_out.html", await run_blocking(_share_out_context, db, book))
+        context = await run_blocking(_share_out_context, db, book)
+        target = Target(book, context["group"].province or None)
+        can_write = decide(principal, Action.SAVINGS_WRITE, target) == "allow"
+        return page(request, "share_out.html", {**context, "can_write": can_write})
 
     @post("/share-out", opt=policy(Action.SAVINGS_WRITE), status_code=HTTP_303_SEE_OTHER)
     async def share_out(
@@ -90,7 +107,8 @@ class GroupPages(Controller):
     ) -> Response[Any] | Template:
         """Execute the share-out the treasurer confirmed (the server computes it again)."""
         form = await request.form()
-        context = await run_blocking(_share_out_context, db, book)
+        # The guard allowed this route's action (savings.write): the form is offered again.
+        context = {**await run_blocking(_share_out_context, db, book), "can_write": True}
         cycle: queries.Cycle = context["cycle"]
         date = _form_date(form.get("date"))
         errors: list[LedgerError] = []

@@ -81,7 +81,7 @@ def _sign_in_refused(request: Request[Any, Any, Any], message: str, username: st
         request,
         "landing.html",
         {"error": message, "username": username, "next": None},
-        status_code=401 if message != "too_many" else 429,
+        status_code=401 if message == "wrong" else 429,
     )
 
 

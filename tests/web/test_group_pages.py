@@ -108,3 +108,22 @@ def test_a_stranger_cannot_sign_in_with_a_forged_cookie(db: Database) -> None:
         assert client.get("/home", follow_redirects=False).status_code == 303
         refused = sign_in(client, "nobody.at.all", "whatever password")
         assert refused.status_code == 401
+
+
+def test_a_reader_is_not_offered_the_meeting_or_the_share_out(
+    db: Database, groups: tuple[str, str]
+) -> None:
+    from ledger.access import users
+    from tests.api.conftest import PASSWORD
+
+    db.write(lambda conn: users.create_user(conn, "sokha.auditor", PASSWORD, "auditor", ()))
+    with make_client(db) as client:
+        assert sign_in(client, "sokha.auditor").headers["location"] == "/home"
+        assert f'href="/groups/{GROUP_A}"' in client.get("/home").text
+        home = client.get(f"/groups/{GROUP_A}")
+        assert home.status_code == 200
+        assert "/meetings/new" not in home.text
+        assert 'action="/groups/' not in client.get(f"/groups/{GROUP_A}/share-out").text
+        refused = client.get(f"/groups/{GROUP_A}/meetings/new")
+        assert refused.status_code == 403
+        assert "text/html" in refused.headers["content-type"]
