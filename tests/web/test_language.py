@@ -3,6 +3,7 @@ and the API's problem+json keeps its code while its title and detail follow Acce
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from litestar.testing import TestClient
 
-from api.i18n import LOCALE_DIR, choose_language, format_money
+from api.i18n import LOCALE_DIR, choose_language, error_text, format_money
 from ledger.store.database import Database
 from tests.api.conftest import make_client
 from tests.web.conftest import GROUP_A, csrf_of
@@ -75,3 +76,34 @@ def test_an_api_problem_speaks_khmer_when_asked(db: Database) -> None:
         ).json()
         assert english["code"] == "invalid_credentials"
         assert english["detail"] == "Wrong username or password."
+
+
+ERROR_FACTORIES = frozenset(
+    {"invalid", "conflict", "not_found", "forbidden", "unauthenticated", "rate_limited"}
+)
+# The codes api/errors.py gives framework errors (HTTP statuses).
+HTTP_CODES = ("bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed")
+
+
+def error_codes_in_source() -> set[str]:
+    """Every error code written in the code: `invalid("code", ...)`, `LedgerError("code", ...)`."""
+    codes: set[str] = set()
+    for package in ("ledger", "api"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call) or not node.args:
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                first = node.args[0]
+                if (name in ERROR_FACTORIES or name == "LedgerError") and (
+                    isinstance(first, ast.Constant) and isinstance(first.value, str)
+                ):
+                    codes.add(first.value)
+    return codes
+
+
+def test_every_error_code_has_a_khmer_message() -> None:
+    codes = error_codes_in_source() | set(HTTP_CODES)
+    assert len(codes) > 200
+    untranslated = sorted(code for code in codes if error_text("km", code, "\0") == "\0")
+    assert untranslated == []
