@@ -29,6 +29,7 @@ from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
 from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController
+from api.controllers.user_tokens import UserTokenController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.pages import csrf_config, page_router, static_router, swagger_plugin, template_config
@@ -102,6 +103,7 @@ def create_app(
             AuthController,
             UserController,
             AuditController,
+            UserTokenController,
             BookController,
             CommodityController,
             AccountController,
