@@ -28,6 +28,9 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "templates" / "web" / "loc
 LANGUAGES: tuple[str, ...] = ("km", "en")
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "ledger_lang"
+# A Khmer reader may choose Khmer digits (០-៩) for amounts, counts and dates on the pages.
+DIGITS_COOKIE = "ledger_digits"
+KHMER_DIGITS = "khmer"
 ACCEPT_LANGUAGE_LENGTH_MAX = 500
 ACCEPT_LANGUAGE_ITEMS_MAX = 20
 ERROR_CONTEXT = "error"

@@ -20,6 +20,8 @@ from litestar.response import Template
 from litestar.template import TemplateConfig
 
 from api.i18n import (
+    DIGITS_COOKIE,
+    KHMER_DIGITS,
     LANGUAGE_COOKIE,
     LANGUAGES,
     choose_language,
@@ -32,6 +34,7 @@ from api.i18n import (
 )
 from ledger.access.policy import Principal
 from ledger.core.errors import LedgerError
+from ledger.reports.words import khmer_digits
 
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -72,21 +75,24 @@ def page(
 ) -> Template:
     """Render `templates/web/<name>` for this request's reader."""
     language = language_of(request)
+    khmer = language == "km" and request.cookies.get(DIGITS_COOKIE) == KHMER_DIGITS
+    # Only what a page shows changes: form fields keep the ASCII digits the server reads.
+    digits = khmer_digits if khmer else str
 
     def translate(message: str) -> str:
         return page_gettext(language, message)
 
     def money(units: int, precision: int, currency: str) -> str:
-        return format_money(units, precision, currency, language)
+        return digits(format_money(units, precision, currency, language))
 
     def amount(value: Decimal, precision: int, currency: str) -> str:
-        return format_amount(value, precision, currency, language)
+        return digits(format_amount(value, precision, currency, language))
 
     def day(value: datetime.date | None) -> str:
-        return "" if value is None else format_day(value, language)
+        return "" if value is None else digits(format_day(value, language))
 
     def count(value: int) -> str:
-        return format_count(value, language)
+        return digits(format_count(value, language))
 
     def error(problem: LedgerError) -> str:
         return error_text(language, problem.code, problem.message)
@@ -96,6 +102,7 @@ def page(
         context={
             "_": translate,
             "lang": language,
+            "khmer_digits": khmer,
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "money": money,
             "amount": amount,

@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlalchemy import Connection
 
 from api.auth import PUBLIC, SESSION_COOKIE, AuthSettings, forget_callers, policy
-from api.i18n import LANGUAGE_COOKIE, LANGUAGES
+from api.i18n import DIGITS_COOKIE, KHMER_DIGITS, LANGUAGE_COOKIE, LANGUAGES
 from api.pages.render import page, principal_of
 from api.ratelimit import SlidingWindowLimiter, UsernameLockout
 from api.requests import request_facts
@@ -177,15 +177,21 @@ async def sign_out(
 
 @post("/language", opt=PUBLIC, include_in_schema=False, status_code=HTTP_303_SEE_OTHER)
 async def choose_language(request: Request[Any, Any, Any]) -> Redirect:
-    """Save the reader's language in a cookie and go back to the page they were on."""
+    """Save the reader's language (and, in Khmer, the digits) in cookies; go back."""
     form = await request.form()
     language = _form_text(form, "lang")
+    digits = _form_text(form, "digits")
     response = Redirect(safe_next(_form_text(form, "next")) or "/", status_code=HTTP_303_SEE_OTHER)
+    choices = []
     if language in LANGUAGES:
+        choices.append((LANGUAGE_COOKIE, language))
+    if digits in (KHMER_DIGITS, "latin"):
+        choices.append((DIGITS_COOKIE, digits))
+    for key, value in choices:
         response.set_cookie(
             Cookie(
-                key=LANGUAGE_COOKIE,
-                value=language,
+                key=key,
+                value=value,
                 httponly=True,
                 secure=is_tls(request),
                 samesite="lax",

@@ -107,3 +107,21 @@ def test_every_error_code_has_a_khmer_message() -> None:
     assert len(codes) > 200
     untranslated = sorted(code for code in codes if error_text("km", code, "\0") == "\0")
     assert untranslated == []
+
+
+def test_a_khmer_reader_may_choose_khmer_digits(browser: TestClient[Any]) -> None:
+    from tests.web.test_pages import meeting_form
+
+    form = meeting_form(browser, "210000", step="save")
+    assert browser.post(f"/groups/{GROUP_A}/meetings/", data=form).status_code == 200
+    home = browser.get(f"/groups/{GROUP_A}")
+    browser.post(
+        "/language",
+        data={"lang": "km", "digits": "khmer", "_csrf_token": csrf_of(home.text)},
+    )
+    khmer = browser.get(f"/groups/{GROUP_A}")
+    assert 'id="cash-box">២១០,០០០ ៛' in khmer.text
+    blank = browser.get(f"/groups/{GROUP_A}/meetings/new").text
+    assert 'name="entries[0].social_fund_paid" value="500"' in blank  # fields keep ASCII
+    browser.post("/language", data={"digits": "latin", "_csrf_token": csrf_of(khmer.text)})
+    assert 'id="cash-box">210,000 ៛' in browser.get(f"/groups/{GROUP_A}").text
