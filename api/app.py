@@ -9,10 +9,10 @@ import sys
 from functools import partial
 
 from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
@@ -32,9 +32,11 @@ from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
 from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController
+from api.controllers.user_tokens import UserTokenController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.login_throttle import GrowingDelay, LoginThrottle
+from api.pages import csrf_config, page_router, static_router, swagger_plugin, template_config
 from api.ratelimit import SlidingWindowLimiter
 from api.requests import request_context_middleware
 from api.writes import provide_writer
@@ -79,6 +81,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     AuthController,
     UserController,
     AuditController,
+    UserTokenController,
     BookController,
     CommodityController,
     AccountController,
@@ -111,7 +114,7 @@ def create_app(
     db = Database.connect(database_url, group_commit=True)
     settings = auth or AuthSettings(secret_key=load_secret_key())
     return Litestar(
-        route_handlers=list(ROUTE_HANDLERS),
+        route_handlers=[*ROUTE_HANDLERS, page_router(), static_router()],
         guards=[authorize],
         dependencies=request_dependencies(),
         middleware=[request_context_middleware, json_content_type_middleware],
@@ -119,6 +122,10 @@ def create_app(
         on_startup=[partial(start_up, db, migrate)],
         on_shutdown=[partial(shut_down, db)],
         request_max_body_size=REQUEST_BODY_BYTES_MAX,
+        template_config=template_config(),
+        csrf_config=csrf_config(settings.secret_key),
+        # The pages and their scripts travel compressed to phones on 2G/3G; the API as before.
+        compression_config=CompressionConfig(backend="gzip", exclude="^/api/"),
         openapi_config=openapi_config(),
         state=app_state(db, settings),
         debug=False,
@@ -158,7 +165,7 @@ def openapi_config() -> OpenAPIConfig:
         "groups and training outcomes, exported to Beancount. Amounts are decimal strings. "
         "Sign in with POST /api/auth/login and send `Authorization: Bearer <token>`.",
         path=SCHEMA_PATH,
-        render_plugins=[SwaggerRenderPlugin()],
+        render_plugins=[swagger_plugin()],
         openapi_router=Router(path=SCHEMA_PATH, route_handlers=[], opt=PUBLIC),
         components=Components(
             security_schemes={

@@ -34,6 +34,9 @@ from ledger.store.database import Database
 
 PUBLIC: dict[str, Any] = {"public": True}
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="livelihood-ledger"'}
+# The web pages' session: an API token (revocable) in an HttpOnly cookie. Only routes that
+# declare `opt={"page": True}` read it, so the JSON API never accepts a cookie (no CSRF there).
+SESSION_COOKIE = "ledger_session"
 AUTHORIZATION_HEADER_LENGTH_MAX = 4_096
 BOOK_NOT_FOUND = not_found("book_not_found", "No book has this code.", "book")
 CALLERS_REMEMBERED_MAX = 10_000
@@ -179,6 +182,9 @@ async def authorize(
         raise PermissionDeniedException(detail="This route has no access policy.")
     state = connection.app.state
     header = connection.headers.get("authorization", "")
+    if not header and handler.opt.get("page"):
+        session = connection.cookies.get(SESSION_COOKIE, "")
+        header = f"Bearer {session}" if session else ""
     book_code = connection.path_params.get("book")
     book_code = book_code if isinstance(book_code, str) else None
     callers: CallerCache = state.callers

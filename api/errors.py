@@ -30,6 +30,7 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from api.i18n import choose_language, error_text, title_text
 from api.requests import request_id_of
 from ledger.core.errors import LedgerError, LedgerRejected
 
@@ -80,16 +81,20 @@ def problem_response(
     request: Request[Any, Any, Any], status: int, errors: list[LedgerError], title: str
 ) -> Response[Problem]:
     first = errors[0]
+    # The stable `code` stays English; the title and messages follow Accept-Language.
+    language = choose_language(None, request.headers.get("accept-language", ""))
     body = Problem(
         type=problem_type(first.code),
-        title=title,
+        title=title_text(language, title),
         status=status,
         code=first.code,
-        detail=first.message,
+        detail=error_text(language, first.code, first.message),
         # The request id, not the path: a path could carry text someone typed.
         instance=f"urn:request:{request_id_of(request.scope)}",
         field=first.field,
-        errors=[ProblemError(e.code, e.message, e.field) for e in errors],
+        errors=[
+            ProblemError(e.code, error_text(language, e.code, e.message), e.field) for e in errors
+        ],
     )
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 

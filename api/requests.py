@@ -40,10 +40,19 @@ _API_HEADERS = [
     (b"content-security-policy", API_CSP.encode()),
     (b"cache-control", b"no-store"),
 ]
+# The web pages (api/pages) run our own scripts and styles only: no inline code, no other
+# origin. They set their own cache-control (a page may be kept for offline use).
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_PAGE_HEADERS = [*_SCHEMA_HEADERS, (b"content-security-policy", PAGE_CSP.encode())]
+_API_PREFIXES = ("/api/", "/api", "/health")
 _REQUEST_ID_NAME = REQUEST_ID_HEADER.encode()
 # The names each set replaces (with the request id), for one pass over a response's headers.
 _SCHEMA_NAMES = frozenset({_REQUEST_ID_NAME, *(name for name, _ in _SCHEMA_HEADERS)})
 _API_NAMES = frozenset({_REQUEST_ID_NAME, *(name for name, _ in _API_HEADERS)})
+_PAGE_NAMES = frozenset({_REQUEST_ID_NAME, *(name for name, _ in _PAGE_HEADERS)})
 
 
 def request_id_of(scope: Scope) -> str:
@@ -75,10 +84,13 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         if errors:
             raise LedgerRejected(errors)
         request_id = request_id_of(scope)
-        is_schema = str(scope.get("path", "")).startswith("/schema")
-        added, added_names = (
-            (_SCHEMA_HEADERS, _SCHEMA_NAMES) if is_schema else (_API_HEADERS, _API_NAMES)
-        )
+        path = str(scope.get("path", ""))
+        if path.startswith("/schema"):
+            added, added_names = _SCHEMA_HEADERS, _SCHEMA_NAMES
+        elif path.startswith(_API_PREFIXES):
+            added, added_names = _API_HEADERS, _API_NAMES
+        else:
+            added, added_names = _PAGE_HEADERS, _PAGE_NAMES
         request_id_bytes = request_id.encode("latin-1")
 
         async def send_with_headers(message: Message) -> None:

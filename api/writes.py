@@ -64,16 +64,19 @@ class AuditedWriter:
         book: str | None = None,
         idempotent: bool = True,
         loop_batch: bool = False,
+        key: str | None = None,
     ) -> Response[ResultT]:
         """Run `work` once (per Idempotency-Key), audit it as `action`, and answer with what it
         returned, encoded once.
 
         The work runs on a worker thread (and from there on the database's writer), never on
         the event loop. `loop_batch=True` is for the busiest route only (posting a
-        transaction): the work joins the group-commit batch the event loop runs.
+        transaction): the work joins the group-commit batch the event loop runs. `key` is the
+        Idempotency-Key when a web page's form sends it as a field (a form cannot set a
+        header); otherwise the request's header is read.
         """
         audited = _AuditedWrite.of(
-            self.request, self.principal, data, status_code, action, work, book, idempotent
+            self.request, self.principal, data, status_code, action, work, book, idempotent, key
         )
         if loop_batch:
             stored = await run_idempotent_async(
@@ -131,10 +134,11 @@ class _AuditedWrite:
         work: Callable[[Connection], ResultT],
         book: str | None,
         idempotent: bool,
+        form_key: str | None = None,
     ) -> _AuditedWrite:
         facts = request_facts(request)
         scope = f"{facts.method} {facts.path}"
-        key = request.headers.get(IDEMPOTENCY_HEADER) if idempotent else None
+        key = (form_key or request.headers.get(IDEMPOTENCY_HEADER)) if idempotent else None
         request_fingerprint = ""  # only a keyed request is ever compared with another
         if key is not None:
             body = msgspec.json.encode(data) if data is not None else b""

@@ -13,9 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import PUBLIC, AuthSettings, policy
-from api.login_throttle import GrowingDelay, LoginThrottle
-from api.ratelimit import SlidingWindowLimiter
-from api.requests import request_facts
+from api.login_throttle import GrowingDelay
 from api.schemas.access import (
     AccessToken,
     ApiToken,
@@ -26,23 +24,19 @@ from api.schemas.access import (
     PasswordChange,
     PasswordChanged,
 )
+from api.sign_in import check_sign_in
 from api.writes import AuditedWriter
 from ledger.access import users
-from ledger.access.audit import record_event
+from ledger.access.audit import RequestFacts, record_event
 from ledger.access.policy import Action, Principal
 from ledger.access.tokens import issue_access_token
-from ledger.core.errors import LedgerRejected, rate_limited, unauthenticated
+from ledger.core.errors import LedgerRejected, rate_limited
 from ledger.store.database import Database
 
 LOGIN_EXAMPLE = Example(
     summary="Sign in", value={"username": "admin", "password": "the one-time password"}
 )
 
-
-LOGIN_THROTTLED = rate_limited(
-    "login_throttled",
-    "Too many wrong passwords from this address: wait a while before trying again.",
-)
 
 PASSWORD_CHANGE_THROTTLED = rate_limited(
     "password_change_throttled",
@@ -66,44 +60,13 @@ class AuthController(Controller):
         data: Annotated[LoginCreate, Body(examples=[LOGIN_EXAMPLE])],
     ) -> AccessToken:
         settings: AuthSettings = request.app.state.auth
-        limiter: SlidingWindowLimiter = request.app.state.login_limiter
-        throttle: LoginThrottle = request.app.state.login_throttle
-        client = request.client.host if request.client else "unknown"
-        if not limiter.allow(client, settings.clock()):
-            raise LedgerRejected(
-                [rate_limited("too_many_requests", "Too many sign-in attempts; wait a minute.")]
-            )
-        facts = request_facts(request)
-        # Only a well-formed username reaches the audit trail (never a typed-in name).
-        named = data.username if users.USERNAME_RE.fullmatch(data.username) else None
-        if throttle.wait_seconds(data.username, client) > 0:
-            db.write(
-                lambda conn: record_event(
-                    conn, None, facts, "auth.login", outcome="login_throttled", username=named
-                )
-            )
-            raise LedgerRejected([LOGIN_THROTTLED])
+
+        def signed_in(conn: Connection, user: users.User, facts: RequestFacts) -> users.User:
+            record_event(conn, None, facts, "auth.login", outcome="ok", username=user.username)
+            return user
+
+        outcome = check_sign_in(request, db, data.username, data.password, signed_in)
         now = _now()
-
-        def attempt(conn: Connection) -> users.User | users.LoginRefusal:
-            outcome = users.authenticate(conn, data.username, data.password)
-            record_event(
-                conn,
-                None,
-                facts,
-                "auth.login",
-                outcome="ok" if isinstance(outcome, users.User) else outcome,
-                username=named,
-            )
-            return outcome
-
-        outcome = db.write(attempt)
-        if not isinstance(outcome, users.User):
-            throttle.record_failure(data.username, client)
-            raise LedgerRejected(
-                [unauthenticated("invalid_credentials", "Wrong username or password.")]
-            )
-        throttle.record_success(data.username, client)
         token, claims = issue_access_token(
             outcome.id, settings.secret_key, now, credential_version=outcome.credential_version
         )

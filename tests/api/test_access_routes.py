@@ -102,11 +102,17 @@ class Endpoint:
     params: tuple[str, ...]
 
 
+def _is_web_page(path: str, handler: HTTPRouteHandler) -> bool:
+    """The web pages and their static files answer in HTML (a sign-in redirect, not a 401):
+    tests/web/test_page_routes.py holds their route table."""
+    return bool(handler.opt.get("page")) or path.startswith("/static/")
+
+
 def _endpoints(app: Litestar) -> Iterator[tuple[Endpoint, HTTPRouteHandler]]:
     for route in app.routes:
         assert isinstance(route, HTTPRoute), f"unexpected route kind at {route.path}"
         for handler in route.route_handlers:
-            if _is_automatic_options(handler):
+            if _is_automatic_options(handler) or _is_web_page(route.path, handler):
                 continue
             action = handler.opt.get("action")
             for method in sorted(handler.http_methods):
