@@ -73,7 +73,7 @@ class AwardController(Controller):
         )
 
         def work(conn: Connection) -> Award:
-            return Award.of(funds.create_award_from(conn, draft, principal.username))
+            return Award.of(funds.create_award(conn, draft, principal.username))
 
         return await writer.write("award.create", work, data, book=data.book)
 
@@ -226,7 +226,7 @@ class ExchangeController(Controller):
         )
 
         def work(conn: Connection) -> Exchange:
-            return Exchange.of(funds.record_exchange_from(conn, draft, principal.username))
+            return Exchange.of(funds.record_exchange(conn, draft, principal.username))
 
         return await writer.write("exchange.create", work, data, book=data.book)
 

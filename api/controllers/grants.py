@@ -88,7 +88,7 @@ class GrantController(Controller):
 
         def work(conn: Connection) -> Grant:
             household_in_scope(conn, principal, Action.GRANTS_WRITE, data.case_code)
-            return Grant.of(grants.propose_grant_from(conn, draft, principal.username))
+            return Grant.of(grants.propose_grant(conn, draft, principal.username))
 
         return await writer.write("grant.propose", work, data)
 
@@ -263,7 +263,7 @@ class GrantController(Controller):
 
         def work(conn: Connection) -> Disbursement:
             grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
-            return Disbursement.of(grants.disburse_from(conn, grant_id, draft, principal.username))
+            return Disbursement.of(grants.disburse(conn, grant_id, draft, principal.username))
 
         return await writer.write("grant.disburse", work, data)
 

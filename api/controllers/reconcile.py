@@ -37,6 +37,7 @@ from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
 from ledger.reconcile import rules
 from ledger.reconcile import service as reconcile
+from ledger.reconcile.service import CashCountDraft, StatementCloseDraft
 from ledger.reports.donor_report import (
     CSV_HEADER,
     build_donor_report,
@@ -205,12 +206,11 @@ class ReconcileController(Controller):
         data: JSONBody[ReconciliationClose],
     ) -> Response[Reconciliation]:
         def work(conn: Connection) -> Reconciliation:
-            return Reconciliation.of(
-                reconcile.close_statement(
-                    conn, book, account_id, data.date, data.closing_balance,
-                    data.adjustment_account, data.adjustment_narration, principal.username,
-                )
-            )  # fmt: skip
+            draft = StatementCloseDraft(
+                data.date, data.closing_balance, data.adjustment_account, data.adjustment_narration
+            )
+            closed = reconcile.close_statement(conn, book, account_id, draft, principal.username)
+            return Reconciliation.of(closed)
 
         return await writer.write("reconciliation.close", work, data, book=book)
 
@@ -242,12 +242,11 @@ class ReconcileController(Controller):
         data: JSONBody[CashCountCreate],
     ) -> Response[Reconciliation]:
         def work(conn: Connection) -> Reconciliation:
-            return Reconciliation.of(
-                reconcile.count_cash(
-                    conn, book, account_id, data.date, data.amount, data.adjustment_account,
-                    data.adjustment_narration, principal.username,
-                )
-            )  # fmt: skip
+            draft = CashCountDraft(
+                data.date, data.amount, data.adjustment_account, data.adjustment_narration
+            )
+            counted = reconcile.count_cash(conn, book, account_id, draft, principal.username)
+            return Reconciliation.of(counted)
 
         return await writer.write("cash.count", work, data, book=book)
 

@@ -143,7 +143,7 @@ def _open_book_and_award(conn: Connection) -> funds.Award:
         income_account="Income:Restricted:USAID-CTIP",
         lines=BUDGET_LINES,
     )
-    return funds.create_award_from(conn, draft, FINANCE)
+    return funds.create_award(conn, draft, FINANCE)
 
 
 def _receive_and_exchange(conn: Connection) -> None:
@@ -160,7 +160,7 @@ def _receive_and_exchange(conn: Connection) -> None:
     )
     for date, source, target, given, rate in EXCHANGES:
         draft = ExchangeDraft(ORG_BOOK, date, source, target, given, None, rate, None)
-        funds.record_exchange_from(conn, draft, FINANCE)
+        funds.record_exchange(conn, draft, FINANCE)
 
 
 def _spend_on_lines(conn: Connection, award: funds.Award) -> None:

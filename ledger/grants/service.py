@@ -37,8 +37,12 @@ from ledger.grants.rules import DisbursementFacts, Item
 from ledger.households import rules as household_rules
 from ledger.households import service as households
 from ledger.store import books, journal
-from ledger.store.book_accounts import account_named, ensure_accounts, only_currency
-from ledger.store.book_accounts import positive_amount as positive_amount
+from ledger.store.book_accounts import (
+    account_named,
+    ensure_accounts,
+    only_currency,
+    positive_amount,
+)
 from ledger.store.tables import (
     accounts,
     awards,
@@ -292,33 +296,6 @@ def list_grants(
 # -- decisions ---------------------------------------------------------------------------
 
 
-def propose_grant(
-    conn: Connection,
-    case_code: str,
-    award_code: str,
-    budget_line_code: str,
-    business_type: str,
-    approved_amount: str,
-    tranches: Sequence[TrancheDraft],
-    purpose: str,
-    proposed_by: str,
-) -> Grant:
-    """A proposed grant to a household on an award's budget line, in the award's currency.
-
-    Planned tranches, when given, add up to the amount and fall inside the award's dates.
-    """
-    draft = GrantDraft(
-        case_code,
-        award_code,
-        budget_line_code,
-        business_type,
-        approved_amount,
-        tuple(tranches),
-        purpose,
-    )
-    return propose_grant_from(conn, draft, proposed_by)
-
-
 def _proposal_errors(draft: GrantDraft) -> list[LedgerError]:
     errors: list[LedgerError] = []
     if draft.business_type not in rules.BUSINESS_TYPES:
@@ -364,8 +341,12 @@ def _planned_tranches(
     return planned
 
 
-def propose_grant_from(conn: Connection, draft: GrantDraft, proposed_by: str) -> Grant:
-    """`propose_grant` for a draft: the grant as stored, built from what was written."""
+def propose_grant(conn: Connection, draft: GrantDraft, proposed_by: str) -> Grant:
+    """A proposed grant to a household on an award's budget line, in the award's currency.
+
+    Planned tranches, when given, add up to the amount and fall inside the award's dates.
+    Returns the grant as stored, built from what was written.
+    """
     household = households.get_household(conn, draft.case_code)
     award = funds.get_award(conn, draft.award_code)
     line = award.line(draft.budget_line)
@@ -675,25 +656,6 @@ def _payment(conn: Connection, payee: _Payee, draft: DisbursementDraft) -> _Paym
 
 
 def disburse(
-    conn: Connection,
-    grant_id: int,
-    date: datetime.date,
-    method: str,
-    paid_from: str,
-    amount: str | None,
-    items: Sequence[ItemDraft],
-    exchange_rate: str | None,
-    narration: str | None,
-    created_by: str | None,
-) -> Disbursement:
-    """Pay (part of) an approved grant in cash or in kind (see `disburse_from`)."""
-    draft = DisbursementDraft(
-        date, method, paid_from, amount, tuple(items), exchange_rate, narration
-    )
-    return disburse_from(conn, grant_id, draft, created_by)
-
-
-def disburse_from(
     conn: Connection, grant_id: int, draft: DisbursementDraft, created_by: str | None
 ) -> Disbursement:
     """Pay (part of) an approved grant in cash or in kind.
