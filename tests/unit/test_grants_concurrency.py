@@ -1,7 +1,7 @@
 """Officers paying grants at once (invariant 7): never more than approved, never past the
 budget line, and receipt numbers that stay unique and gapless.
 
-Each thread is one officer's request with its own unit of work (`db.write`), as the API runs
+Each thread is one officer's request with its own work (`db.write`), as the API runs
 it. On SQLite the writes queue on the write lock; on PostgreSQL they run side by side and
 the grant's and the award's row locks decide the order.
 """
@@ -69,7 +69,7 @@ def approved(db: Database, amount: str) -> int:
 
 
 def paying(db: Database, grant_id: int, riel: int, day: D = PAY_DAY) -> Callable[[], int]:
-    """One disbursement of `riel` in cash from Bavet, in its own unit of work."""
+    """One disbursement of `riel` in cash from Bavet, in its own `db.write`."""
 
     def work(conn: Connection) -> int:
         payment = DisbursementDraft(day, "cash", BAVET, str(riel), (), None, None)

@@ -39,9 +39,9 @@ STATEMENT = (
 )
 
 
-def outcome(unit: Callable[[], object]) -> str:
+def outcome(attempt: Callable[[], object]) -> str:
     try:
-        unit()
+        attempt()
     except LedgerRejected as rejected:
         return rejected.first.code
     except Exception as error:  # a crash is an outcome the test reports
