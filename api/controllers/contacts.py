@@ -10,9 +10,10 @@ from sqlalchemy import Connection
 
 from api.auth import ensure_allowed, policy
 from api.schemas.access import Contact, ContactPut
+from api.scopes import ensure_found_in_scope
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target
-from ledger.core.errors import LedgerRejected, not_found
+from ledger.core.errors import not_found
 from ledger.people import contacts
 from ledger.store.database import Database
 
@@ -37,11 +38,7 @@ class ContactController(Controller):
     ) -> Contact:
         with db.read() as conn:
             province = contacts.province_of(conn, case_code)
-            if province is None:
-                raise LedgerRejected([CONTACT_NOT_FOUND])
-            ensure_allowed(
-                principal, Action.CONTACTS_READ, Target(province=province), CONTACT_NOT_FOUND
-            )
+            ensure_found_in_scope(principal, Action.CONTACTS_READ, province, CONTACT_NOT_FOUND)
             return Contact.of(contacts.get_contact(conn, case_code))
 
     @put(

@@ -37,7 +37,6 @@ from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
 from ledger.reconcile import rules
 from ledger.reconcile import service as reconcile
-from ledger.reconcile.service import CashCountDraft, StatementCloseDraft
 from ledger.reports.donor_report import (
     CSV_HEADER,
     build_donor_report,
@@ -206,9 +205,7 @@ class ReconcileController(Controller):
         data: JSONBody[ReconciliationClose],
     ) -> Response[Reconciliation]:
         def work(conn: Connection) -> Reconciliation:
-            draft = StatementCloseDraft(
-                data.date, data.closing_balance, data.adjustment_account, data.adjustment_narration
-            )
+            draft = data.to_draft()
             closed = reconcile.close_statement(conn, book, account_id, draft, principal.username)
             return Reconciliation.of(closed)
 
@@ -242,9 +239,7 @@ class ReconcileController(Controller):
         data: JSONBody[CashCountCreate],
     ) -> Response[Reconciliation]:
         def work(conn: Connection) -> Reconciliation:
-            draft = CashCountDraft(
-                data.date, data.amount, data.adjustment_account, data.adjustment_narration
-            )
+            draft = data.to_draft()
             counted = reconcile.count_cash(conn, book, account_id, draft, principal.username)
             return Reconciliation.of(counted)
 

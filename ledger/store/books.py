@@ -53,6 +53,11 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def utc_today() -> datetime.date:
+    """Today's date in UTC: the default date of a request that names none."""
+    return utc_now().date()
+
+
 def insert_new(
     conn: Connection, table: Table, unique: list[str], values: dict[str, object]
 ) -> int | str | None:
