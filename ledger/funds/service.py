@@ -442,15 +442,9 @@ _AWARDS = (
 
 def _awards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Award]:
     """Awards with their budget lines: one query for the lines of all of them."""
-    lines: dict[int, list[BudgetLine]] = {row.id: [] for row in rows}
-    if lines:
-        line_rows = conn.execute(
-            select(budget_lines)
-            .where(budget_lines.c.award_id.in_(sorted(lines)))
-            .order_by(budget_lines.c.id)
-        )
-        for r in line_rows:
-            lines[r.award_id].append(BudgetLine(r.id, r.code, r.name, r.amount, r.expense_account))
+    lines = books.rows_by_parent(
+        conn, budget_lines.c.award_id, (row.id for row in rows), budget_lines.c.id
+    )
     return [
         Award(
             id=row.id,
@@ -465,7 +459,9 @@ def _awards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Award]
             end_date=row.end_date,
             approval_threshold=row.approval_threshold,
             income_account=row.income_account,
-            lines=tuple(lines[row.id]),
+            lines=tuple(
+                BudgetLine(r.id, r.code, r.name, r.amount, r.expense_account) for r in lines[row.id]
+            ),
         )
         for row in rows
     ]
@@ -978,8 +974,14 @@ def record_expense(
     gives it: parsed, measured in the award's currency and posted."""
     award = get_award(conn, award_code, lock=True)
     line = award.line(request.budget_line)
+    return post_expense(conn, award, line, parse_expense(conn, award, request), created_by)
+
+
+def parse_expense(conn: Connection, award: Award, request: BudgetExpenseDraft) -> ExpenseDraft:
+    """An expense of the award as a request gives it, parsed: the amount in smallest units of
+    the paid-from account's currency, the rate (if given) as a decimal."""
     currency = account_currency(conn, award.book_id, request.paid_from, "paid_from")
-    draft = ExpenseDraft(
+    return ExpenseDraft(
         date=request.date,
         paid_from=request.paid_from,
         units=positive_amount(conn, currency, request.amount, "amount"),
@@ -989,7 +991,6 @@ def record_expense(
         payee=request.payee,
         explicit_rate=parse_rate(request.exchange_rate),
     )
-    return post_expense(conn, award, line, draft, created_by)
 
 
 def _record_spend(

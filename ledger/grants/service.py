@@ -191,16 +191,11 @@ def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]
     Run after the grants' rows are locked (a disbursement's lock), these read what the
     writers before it committed."""
     ids = sorted({row.id for row in rows})
-    tranches: dict[int, list[Tranche]] = {grant_id: [] for grant_id in ids}
+    tranches = books.rows_by_parent(
+        conn, grant_tranches.c.grant_id, ids, grant_tranches.c.grant_id, grant_tranches.c.position
+    )
     disbursed: dict[int, int] = {}
     if ids:
-        tranche_rows = conn.execute(
-            select(grant_tranches)
-            .where(grant_tranches.c.grant_id.in_(ids))
-            .order_by(grant_tranches.c.grant_id, grant_tranches.c.position)
-        )
-        for t in tranche_rows:
-            tranches[t.grant_id].append(Tranche(t.planned_date, t.amount))
         paid_rows = conn.execute(
             select(disbursements.c.grant_id, func.sum(disbursements.c.award_units))
             .where(and_(disbursements.c.grant_id.in_(ids), disbursements.c.reversed_at.is_(None)))
@@ -229,7 +224,7 @@ def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]
             ended_by=row.ended_by,
             ended_at=row.ended_at,
             end_reason=row.end_reason,
-            tranches=tuple(tranches[row.id]),
+            tranches=tuple(Tranche(t.planned_date, t.amount) for t in tranches[row.id]),
         )
         for row in rows
     ]
@@ -856,15 +851,13 @@ _DISBURSEMENTS = (
 
 def _disbursements_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Disbursement]:
     """Disbursements with their items: one query for the items of all the rows."""
-    items: dict[int, list[Item]] = {row.id: [] for row in rows}
-    if items:
-        item_rows = conn.execute(
-            select(disbursement_items)
-            .where(disbursement_items.c.disbursement_id.in_(sorted(items)))
-            .order_by(disbursement_items.c.disbursement_id, disbursement_items.c.position)
-        )
-        for r in item_rows:
-            items[r.disbursement_id].append(Item(r.commodity, r.quantity, r.unit_cost))
+    items = books.rows_by_parent(
+        conn,
+        disbursement_items.c.disbursement_id,
+        (row.id for row in rows),
+        disbursement_items.c.disbursement_id,
+        disbursement_items.c.position,
+    )
     return [
         Disbursement(
             id=row.id,
@@ -881,7 +874,7 @@ def _disbursements_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list
             award_precision=row.award_precision,
             rate_method=row.rate_method,
             rate=None if row.rate is None else Decimal(row.rate),
-            items=tuple(items[row.id]),
+            items=tuple(Item(r.commodity, r.quantity, r.unit_cost) for r in items[row.id]),
             org_transaction_id=row.org_transaction_id,
             household_transaction_id=row.household_transaction_id,
             reversed_at=row.reversed_at,
