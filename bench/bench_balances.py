@@ -64,7 +64,7 @@ def load_until(db: Database, names: Sequence[str], have: int, want: int) -> floa
 
 
 def measure(db: Database, query: Callable[[Connection], Any], repeat: int) -> list[float]:
-    """Milliseconds per call, each call in its own read unit of work.
+    """Milliseconds per call, each call in its own read (`db.read()`).
 
     Stops early (after at least 5 calls) once two seconds have gone, so that the slow
     baselines at full size do not dominate the run.
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     f" transaction, {TRANSACTIONS_PER_DAY} transactions a day",
                     "sizes (postings)": ", ".join(f"{s:,}" for s in sizes),
                     "timing": f"median and p95 of up to {args.repeat} calls, each in its own"
-                    " db.read() unit of work (pool checkout, BEGIN, query, COMMIT)",
+                    " db.read() (pool checkout, BEGIN, query, COMMIT)",
                 },
             )
             run(db, names, sizes, args.repeat)

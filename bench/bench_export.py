@@ -4,7 +4,7 @@ very file it wrote, at two book sizes in one run, with the export's peak memory 
 For each size the book is built with `journal.post_many` (the bank pays grant lines, two
 postings per transaction). Then:
 
-- export: `export_book` inside one `db.read()` unit of work, every chunk written to a file;
+- export: `export_book` inside one `db.read()`, every chunk written to a file;
   median of `--runs` runs; rate in transactions per second.
 - baseline: `beancount.loader.load_file` on that same file (parse, booking, validation),
   with Beancount's pickle cache off so that every run parses the text, median of `--runs`

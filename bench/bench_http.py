@@ -321,7 +321,7 @@ def raw_commits(path: Path, seconds: float, accounts_n: int) -> float:
 
 
 def journal_commits(path: Path, seconds: float, accounts_n: int) -> tuple[float, float]:
-    """What the POST handler's unit of work costs without HTTP: `journal.post_draft` and
+    """What the POST handler's work costs without HTTP: `journal.post_draft` and
     `journal_reads.load_transaction` (the response) in one `db.write` per transaction.
 
     Returns transactions per second and CPU microseconds per transaction.
@@ -344,12 +344,12 @@ def journal_commits(path: Path, seconds: float, accounts_n: int) -> tuple[float,
             ),
         )
 
-        def unit(conn: Connection, draft: TransactionDraft = draft) -> object:
+        def work(conn: Connection, draft: TransactionDraft = draft) -> object:
             return journal_reads.load_transaction(
                 conn, BOOK_CODE, journal.post_draft(conn, BOOK_CODE, draft)
             )
 
-        db.write(unit)
+        db.write(work)
         count += 1
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_before

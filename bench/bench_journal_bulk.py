@@ -161,7 +161,7 @@ def load_core(db: Database, chunks: Chunks) -> float:
 
 
 def load_journal(db: Database, chunks: Chunks) -> float:
-    """Seconds `journal.post_many` takes, one `db.write` unit of work per chunk."""
+    """Seconds `journal.post_many` takes, one `db.write` per chunk."""
 
     def run() -> None:
         for chunk in chunks:

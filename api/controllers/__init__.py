@@ -1,1 +1,2 @@
-"""Thin controllers: parse, call a ledger service inside a unit of work, shape the answer."""
+"""Thin controllers: parse, call a ledger service (in a read, or in the `work` given to the
+writer), shape the answer."""

@@ -32,13 +32,8 @@ from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
 from ledger.funds import service as funds
 from ledger.funds.rules import CONVERSION_METHOD
-from ledger.funds.service import AwardDraft, BudgetExpenseDraft, BudgetLineDraft, ExchangeDraft
 from ledger.reports.registers import BUDGET_HEADER, budget_rows, to_csv
 from ledger.store.database import Database
-
-
-def _line_draft(line: BudgetLineCreate) -> BudgetLineDraft:
-    return BudgetLineDraft(line.code, line.name, line.amount, line.expense_account)
 
 
 class AwardController(Controller):
@@ -59,21 +54,10 @@ class AwardController(Controller):
             AwardCreate, Body(examples=[Example(summary="USAID CTIP", value=EXAMPLE_AWARD)])
         ],
     ) -> Response[Award]:
-        draft = AwardDraft(
-            book_code=data.book,
-            code=data.code,
-            donor=data.donor,
-            currency=data.currency,
-            amount=data.amount,
-            start_date=data.start_date,
-            end_date=data.end_date,
-            approval_threshold=data.approval_threshold,
-            income_account=data.income_account,
-            lines=tuple(_line_draft(line) for line in data.budget_lines),
-        )
+        draft = data.to_draft()
 
         def work(conn: Connection) -> Award:
-            return Award.of(funds.create_award_from(conn, draft, principal.username))
+            return Award.of(funds.create_award(conn, draft, principal.username))
 
         return await writer.write("award.create", work, data, book=data.book)
 
@@ -100,7 +84,7 @@ class AwardController(Controller):
         data: JSONBody[BudgetLineCreate],
     ) -> Response[Award]:
         def work(conn: Connection) -> Award:
-            return Award.of(funds.add_budget_line(conn, award, _line_draft(data)))
+            return Award.of(funds.add_budget_line(conn, award, data.to_draft()))
 
         return await writer.write("award.budget_line", work, data)
 
@@ -145,15 +129,7 @@ class AwardController(Controller):
         award: FromPath[str],
         data: JSONBody[BudgetExpenseCreate],
     ) -> Response[Posted]:
-        draft = BudgetExpenseDraft(
-            date=data.date,
-            budget_line=data.budget_line,
-            paid_from=data.paid_from,
-            amount=data.amount,
-            narration=data.narration,
-            payee=data.payee,
-            exchange_rate=data.exchange_rate,
-        )
+        draft = data.to_draft()
 
         def work(conn: Connection) -> Posted:
             return Posted.of_expense(funds.record_expense(conn, award, draft, principal.username))
@@ -214,19 +190,10 @@ class ExchangeController(Controller):
             Body(examples=[Example(summary="Dollars into riel", value=EXAMPLE_EXCHANGE)]),
         ],
     ) -> Response[Exchange]:
-        draft = ExchangeDraft(
-            book_code=data.book,
-            date=data.date,
-            from_account=data.from_account,
-            to_account=data.to_account,
-            from_amount=data.from_amount,
-            to_amount=data.to_amount,
-            rate=data.rate,
-            narration=data.narration,
-        )
+        draft = data.to_draft()
 
         def work(conn: Connection) -> Exchange:
-            return Exchange.of(funds.record_exchange_from(conn, draft, principal.username))
+            return Exchange.of(funds.record_exchange(conn, draft, principal.username))
 
         return await writer.write("exchange.create", work, data, book=data.book)
 

@@ -8,11 +8,12 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.auth import ensure_allowed, policy
+from api.auth import policy
 from api.schemas.access import Contact, ContactPut
+from api.scopes import ensure_found_in_scope
 from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal, Target
-from ledger.core.errors import LedgerRejected, not_found, reject_if
+from ledger.access.policy import Action, Principal
+from ledger.core.errors import not_found, reject_if
 from ledger.people import contacts
 from ledger.store.database import Database
 
@@ -37,11 +38,7 @@ class ContactController(Controller):
     ) -> Contact:
         with db.read() as conn:
             province = contacts.province_of(conn, case_code)
-            if province is None:
-                raise LedgerRejected([CONTACT_NOT_FOUND])
-            ensure_allowed(
-                principal, Action.CONTACTS_READ, Target(province=province), CONTACT_NOT_FOUND
-            )
+            ensure_found_in_scope(principal, Action.CONTACTS_READ, province, CONTACT_NOT_FOUND)
             return Contact.of(contacts.get_contact(conn, case_code))
 
     @put(
@@ -61,13 +58,8 @@ class ContactController(Controller):
             reject_if([error for error in [contacts.validate_case_code(case_code)] if error])
             # The household's province, not the body's: the body could name any province.
             province = contacts.household_province(conn, case_code)
-            if province is None:
-                raise LedgerRejected([contacts.HOUSEHOLD_NOT_FOUND])
-            ensure_allowed(
-                principal,
-                Action.CONTACTS_WRITE,
-                Target(province=province),
-                contacts.HOUSEHOLD_NOT_FOUND,
+            ensure_found_in_scope(
+                principal, Action.CONTACTS_WRITE, province, contacts.HOUSEHOLD_NOT_FOUND
             )
             return Contact.of(
                 contacts.put_contact(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
@@ -12,8 +11,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
-from api.auth import ensure_allowed, policy
-from api.controllers.households import household_in_scope
+from api.auth import policy
 from api.files import CSV, PDF, csv_response, pdf_response
 from api.requests import PATH_ID_MAX
 from api.schemas.grants import (
@@ -28,34 +26,18 @@ from api.schemas.grants import (
     GrantEnd,
     GrantPage,
 )
+from api.scopes import grant_in_scope, household_in_scope
 from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal, Target, visible_provinces
+from ledger.access.policy import Action, Principal, visible_provinces
 from ledger.core import limits
-from ledger.core.errors import LedgerRejected
 from ledger.grants import service as grants
 from ledger.grants.service import (
-    GRANT_NOT_FOUND,
-    DisbursementDraft,
-    GrantDraft,
     GrantFilter,
-    ItemDraft,
-    TrancheDraft,
 )
 from ledger.reports.receipt import disbursement_receipt, render_receipt
 from ledger.reports.registers import GRANT_REGISTER_HEADER, grant_register_rows, to_csv
+from ledger.store.books import utc_today
 from ledger.store.database import Database
-
-
-def grant_in_scope(conn: Connection, principal: Principal, action: Action, grant_id: int) -> None:
-    """404 for a grant that does not exist or whose household is outside the caller's scope."""
-    province = grants.grant_province(conn, grant_id)
-    if province is None:
-        raise LedgerRejected([GRANT_NOT_FOUND])
-    ensure_allowed(principal, action, Target(province=province), GRANT_NOT_FOUND)
-
-
-def _today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
 
 
 class GrantController(Controller):
@@ -76,19 +58,11 @@ class GrantController(Controller):
             GrantCreate, Body(examples=[Example(summary="Pig raising", value=EXAMPLE_GRANT)])
         ],
     ) -> Response[Grant]:
-        draft = GrantDraft(
-            case_code=data.case_code,
-            award_code=data.award,
-            budget_line=data.budget_line,
-            business_type=data.business_type,
-            approved_amount=data.approved_amount,
-            tranches=tuple(TrancheDraft(t.planned_date, t.amount) for t in data.tranches),
-            purpose=data.purpose,
-        )
+        draft = data.to_draft()
 
         def work(conn: Connection) -> Grant:
             household_in_scope(conn, principal, Action.GRANTS_WRITE, data.case_code)
-            return Grant.of(grants.propose_grant_from(conn, draft, principal.username))
+            return Grant.of(grants.propose_grant(conn, draft, principal.username))
 
         return await writer.write("grant.propose", work, data)
 
@@ -118,10 +92,7 @@ class GrantController(Controller):
         where = GrantFilter(status, award, case_code, province)
         with db.read() as conn:
             found = grants.list_grants(conn, scope, where, after, limit)
-        return GrantPage(
-            items=[Grant.of(g) for g in found],
-            next_after=found[-1].id if len(found) == limit else None,
-        )
+        return GrantPage.of(found, limit)
 
     @get(
         "/register.csv",
@@ -249,21 +220,11 @@ class GrantController(Controller):
             ),
         ],
     ) -> Response[Disbursement]:
-        draft = DisbursementDraft(
-            date=data.date,
-            method=data.method,
-            paid_from=data.paid_from,
-            amount=data.amount,
-            items=tuple(
-                ItemDraft(i.commodity, i.quantity, i.unit_cost, i.currency) for i in data.items
-            ),
-            exchange_rate=data.exchange_rate,
-            narration=data.narration,
-        )
+        draft = data.to_draft()
 
         def work(conn: Connection) -> Disbursement:
             grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
-            return Disbursement.of(grants.disburse_from(conn, grant_id, draft, principal.username))
+            return Disbursement.of(grants.disburse(conn, grant_id, draft, principal.username))
 
         return await writer.write("grant.disburse", work, data)
 
@@ -334,7 +295,7 @@ class GrantController(Controller):
         data: JSONBody[DisbursementReverse | None] = None,
     ) -> Response[Disbursement]:
         request_data = data or DisbursementReverse()
-        date = request_data.date or _today()
+        date = request_data.date or utc_today()
 
         def work(conn: Connection) -> Disbursement:
             grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
@@ -12,30 +11,15 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
-from api.auth import ensure_allowed, policy
+from api.auth import policy
 from api.schemas.grants import EXAMPLE_HOUSEHOLD, Household, HouseholdCreate
+from api.scopes import province_in_scope, scoped_household
 from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal, Target, visible_provinces
+from ledger.access.policy import Action, Principal, visible_provinces
 from ledger.core import limits
-from ledger.core.errors import LedgerRejected, forbidden
 from ledger.households import service as households
-from ledger.households.rules import HouseholdDraft
-from ledger.households.service import HOUSEHOLD_NOT_FOUND
+from ledger.store.books import utc_today
 from ledger.store.database import Database
-
-PROVINCE_NOT_IN_SCOPE = forbidden(
-    "province_not_in_scope", "This province is outside your scope.", "province"
-)
-
-
-def household_in_scope(
-    conn: Connection, principal: Principal, action: Action, case_code: str
-) -> None:
-    """404 for a household that does not exist or lies outside the caller's provinces."""
-    province = households.province_of_household(conn, case_code)
-    if province is None:
-        raise LedgerRejected([HOUSEHOLD_NOT_FOUND])
-    ensure_allowed(principal, action, Target(province=province), HOUSEHOLD_NOT_FOUND)
 
 
 class HouseholdController(Controller):
@@ -57,27 +41,9 @@ class HouseholdController(Controller):
             Body(examples=[Example(summary="A returnee family", value=EXAMPLE_HOUSEHOLD)]),
         ],
     ) -> Response[Household]:
-        ensure_allowed(
-            principal,
-            Action.HOUSEHOLDS_WRITE,
-            Target(province=data.province),
-            PROVINCE_NOT_IN_SCOPE,
-        )
-        draft = HouseholdDraft(
-            case_code=data.case_code,
-            province=data.province,
-            district=data.district,
-            commune=data.commune,
-            village=data.village,
-            head_sex=data.head_sex,
-            head_age_band=data.head_age_band,
-            members=data.members,
-            children=data.children,
-            category=data.category,
-            referral_source=data.referral_source,
-            consent_date=data.consent_date,
-        )
-        today = datetime.datetime.now(datetime.UTC).date()
+        province_in_scope(principal, Action.HOUSEHOLDS_WRITE, data.province)
+        draft = data.to_draft()
+        today = utc_today()
 
         def work(conn: Connection) -> Household:
             return Household.of(
@@ -122,5 +88,4 @@ class HouseholdController(Controller):
         case: FromPath[str],
     ) -> Household:
         with db.read() as conn:
-            household_in_scope(conn, principal, Action.HOUSEHOLDS_READ, case)
-            return Household.of(households.get_household(conn, case))
+            return Household.of(scoped_household(conn, principal, Action.HOUSEHOLDS_READ, case))

@@ -3,7 +3,6 @@ the programme's outcome report per award and province."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
@@ -14,7 +13,6 @@ from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
-from api.controllers.households import household_in_scope
 from api.files import CSV, PDF, csv_response, pdf_response
 from api.schemas.training import (
     EXAMPLE_INCOME,
@@ -26,11 +24,12 @@ from api.schemas.training import (
     Visit,
     VisitCreate,
 )
+from api.scopes import household_in_scope, scoped_household
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, visible_provinces
-from ledger.households import service as households
 from ledger.income import service as income
 from ledger.livestock import service as livestock
+from ledger.outcomes import rules as outcome_rules
 from ledger.outcomes import service as outcomes
 from ledger.reports.outcomes import (
     HOUSEHOLD_HEADER,
@@ -42,11 +41,30 @@ from ledger.reports.outcomes import (
     render_outcomes,
 )
 from ledger.reports.registers import to_csv
+from ledger.store.books import utc_today
 from ledger.store.database import Database
 
 
-def _today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
+def _household_outcome(
+    db: Database, principal: Principal, case: str, currency: str
+) -> outcome_rules.HouseholdReport:
+    """The household's outcome, the same for its JSON, CSV and PDF."""
+    with db.read() as conn:
+        household = scoped_household(conn, principal, Action.OUTCOMES_READ, case)
+        return outcomes.household_outcome(conn, household, currency)
+
+
+def _programme_outcome(
+    db: Database,
+    principal: Principal,
+    award: str | None,
+    province: str | None,
+    currency: str | None,
+) -> outcome_rules.ProgrammeOutcome:
+    """The programme's outcome within the caller's provinces, the same for JSON, CSV and PDF."""
+    scope = visible_provinces(principal, Action.OUTCOMES_READ)
+    with db.read() as conn:
+        return outcomes.programme_outcome(conn, scope, award, province, currency)
 
 
 class HouseholdOutcomeController(Controller):
@@ -74,7 +92,7 @@ class HouseholdOutcomeController(Controller):
 
         def work(conn: Connection) -> Visit:
             household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
-            return Visit.of(livestock.record_visit(conn, draft, _today(), principal.username))
+            return Visit.of(livestock.record_visit(conn, draft, utc_today(), principal.username))
 
         return await writer.write("visit.create", work, data)
 
@@ -91,8 +109,7 @@ class HouseholdOutcomeController(Controller):
         case: FromPath[str],
     ) -> list[Visit]:
         with db.read() as conn:
-            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
-            household = households.get_household(conn, case)
+            household = scoped_household(conn, principal, Action.OUTCOMES_READ, case)
             return [Visit.of(v) for v in livestock.list_visits(conn, [household.id])]
 
     @post(
@@ -114,7 +131,7 @@ class HouseholdOutcomeController(Controller):
 
         def work(conn: Connection) -> Income:
             household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
-            return Income.of(income.record_income(conn, draft, _today(), principal.username))
+            return Income.of(income.record_income(conn, draft, utc_today(), principal.username))
 
         return await writer.write("income.create", work, data)
 
@@ -131,8 +148,7 @@ class HouseholdOutcomeController(Controller):
         case: FromPath[str],
     ) -> list[Income]:
         with db.read() as conn:
-            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
-            household = households.get_household(conn, case)
+            household = scoped_household(conn, principal, Action.OUTCOMES_READ, case)
             return [Income.of(r) for r in income.list_income(conn, [household.id])]
 
     @get(
@@ -148,11 +164,8 @@ class HouseholdOutcomeController(Controller):
         case: FromPath[str],
         currency: FromQuery[str] = "KHR",
     ) -> HouseholdOutcome:
-        with db.read() as conn:
-            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
-            household = households.get_household(conn, case)
-            found = outcomes.household_outcome(conn, household, currency)
-            return HouseholdOutcome.of(found.outcome, found.report)
+        found = _household_outcome(db, principal, case, currency)
+        return HouseholdOutcome.of(found.outcome, found.report)
 
     @get(
         "/{case:str}/outcomes.pdf",
@@ -168,11 +181,8 @@ class HouseholdOutcomeController(Controller):
         case: FromPath[str],
         currency: FromQuery[str] = "KHR",
     ) -> Response[bytes]:
-        with db.read() as conn:
-            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
-            household = households.get_household(conn, case)
-            found = outcomes.household_outcome(conn, household, currency)
-        view = household_view(found.outcome, found.report, _today())
+        found = _household_outcome(db, principal, case, currency)
+        view = household_view(found.outcome, found.report, utc_today())
         return pdf_response(render_outcomes(view), f"income-{case}.pdf")
 
     @get(
@@ -189,10 +199,7 @@ class HouseholdOutcomeController(Controller):
         case: FromPath[str],
         currency: FromQuery[str] = "KHR",
     ) -> Response[str]:
-        with db.read() as conn:
-            household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
-            household = households.get_household(conn, case)
-            found = outcomes.household_outcome(conn, household, currency)
+        found = _household_outcome(db, principal, case, currency)
         return csv_response(
             to_csv(MONTHS_HEADER, month_rows(found.outcome, found.report)), f"income-{case}.csv"
         )
@@ -216,9 +223,7 @@ class ProgrammeOutcomeController(Controller):
         province: FromQuery[str | None] = None,
         currency: FromQuery[str | None] = None,
     ) -> ProgrammeOutcome:
-        scope = visible_provinces(principal, Action.OUTCOMES_READ)
-        with db.read() as conn:
-            found = outcomes.programme_outcome(conn, scope, award, province, currency)
+        found = _programme_outcome(db, principal, award, province, currency)
         return ProgrammeOutcome.of(found)
 
     @get(
@@ -236,9 +241,7 @@ class ProgrammeOutcomeController(Controller):
         province: FromQuery[str | None] = None,
         currency: FromQuery[str | None] = None,
     ) -> Response[str]:
-        scope = visible_provinces(principal, Action.OUTCOMES_READ)
-        with db.read() as conn:
-            found = outcomes.programme_outcome(conn, scope, award, province, currency)
+        found = _programme_outcome(db, principal, award, province, currency)
         return csv_response(
             to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),
             "outcomes.csv",
@@ -259,7 +262,5 @@ class ProgrammeOutcomeController(Controller):
         province: FromQuery[str | None] = None,
         currency: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        scope = visible_provinces(principal, Action.OUTCOMES_READ)
-        with db.read() as conn:
-            found = outcomes.programme_outcome(conn, scope, award, province, currency)
-        return pdf_response(render_outcomes(programme_view(found, _today())), "outcomes.pdf")
+        found = _programme_outcome(db, principal, award, province, currency)
+        return pdf_response(render_outcomes(programme_view(found, utc_today())), "outcomes.pdf")

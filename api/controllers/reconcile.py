@@ -205,12 +205,9 @@ class ReconcileController(Controller):
         data: JSONBody[ReconciliationClose],
     ) -> Response[Reconciliation]:
         def work(conn: Connection) -> Reconciliation:
-            return Reconciliation.of(
-                reconcile.close_statement(
-                    conn, book, account_id, data.date, data.closing_balance,
-                    data.adjustment_account, data.adjustment_narration, principal.username,
-                )
-            )  # fmt: skip
+            draft = data.to_draft()
+            closed = reconcile.close_statement(conn, book, account_id, draft, principal.username)
+            return Reconciliation.of(closed)
 
         return await writer.write("reconciliation.close", work, data, book=book)
 
@@ -242,12 +239,9 @@ class ReconcileController(Controller):
         data: JSONBody[CashCountCreate],
     ) -> Response[Reconciliation]:
         def work(conn: Connection) -> Reconciliation:
-            return Reconciliation.of(
-                reconcile.count_cash(
-                    conn, book, account_id, data.date, data.amount, data.adjustment_account,
-                    data.adjustment_narration, principal.username,
-                )
-            )  # fmt: skip
+            draft = data.to_draft()
+            counted = reconcile.count_cash(conn, book, account_id, draft, principal.username)
+            return Reconciliation.of(counted)
 
         return await writer.write("cash.count", work, data, book=book)
 

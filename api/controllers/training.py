@@ -3,7 +3,6 @@ households, record each day's attendance; certificates for those who completed; 
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
@@ -13,8 +12,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
-from api.auth import ensure_allowed, policy
-from api.controllers.households import PROVINCE_NOT_IN_SCOPE, household_in_scope
+from api.auth import policy
 from api.files import CSV, PDF, csv_response, pdf_response
 from api.schemas.training import (
     EXAMPLE_TRAINING,
@@ -27,10 +25,11 @@ from api.schemas.training import (
     TrainingOutcome,
     TrainingPage,
 )
+from api.scopes import household_in_scope, province_in_scope, scoped_training, training_in_scope
 from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal, Target, visible_provinces
+from ledger.access.policy import Action, Principal, visible_provinces
 from ledger.core import limits
-from ledger.core.errors import LedgerRejected
+from ledger.outcomes import rules as outcome_rules
 from ledger.outcomes import service as outcomes
 from ledger.reports.certificate import certificate, render_certificate
 from ledger.reports.outcomes import (
@@ -40,23 +39,18 @@ from ledger.reports.outcomes import (
     training_view,
 )
 from ledger.reports.registers import to_csv
+from ledger.store.books import utc_today
 from ledger.store.database import Database
 from ledger.training import service as trainings
-from ledger.training.service import TRAINING_NOT_FOUND
 
 
-def training_in_scope(
-    conn: Connection, principal: Principal, action: Action, training_id: int
-) -> None:
-    """404 for a training that does not exist or was held outside the caller's provinces."""
-    province = trainings.training_province(conn, training_id)
-    if province is None:
-        raise LedgerRejected([TRAINING_NOT_FOUND])
-    ensure_allowed(principal, action, Target(province=province), TRAINING_NOT_FOUND)
-
-
-def _today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
+def _training_outcome(
+    db: Database, principal: Principal, training_id: int, currency: str | None
+) -> outcome_rules.TrainingOutcome:
+    """The training's outcome, the same for its JSON, CSV and PDF."""
+    with db.read() as conn:
+        training = scoped_training(conn, principal, Action.OUTCOMES_READ, training_id)
+        return outcomes.training_outcome(conn, training, currency)
 
 
 class TrainingController(Controller):
@@ -78,9 +72,7 @@ class TrainingController(Controller):
             Body(examples=[Example(summary="Chicken and pig raising", value=EXAMPLE_TRAINING)]),
         ],
     ) -> Response[Training]:
-        ensure_allowed(
-            principal, Action.TRAININGS_WRITE, Target(province=data.province), PROVINCE_NOT_IN_SCOPE
-        )
+        province_in_scope(principal, Action.TRAININGS_WRITE, data.province)
         draft = data.to_draft()
 
         def work(conn: Connection) -> Training:
@@ -112,10 +104,7 @@ class TrainingController(Controller):
         scope = visible_provinces(principal, Action.TRAININGS_READ)
         with db.read() as conn:
             found = trainings.list_trainings(conn, scope, after, limit)
-        return TrainingPage(
-            items=[Training.of(t) for t in found],
-            next_after=found[-1].id if len(found) == limit else None,
-        )
+        return TrainingPage.of(found, limit)
 
     @get(
         "/{training_id:int}",
@@ -130,8 +119,7 @@ class TrainingController(Controller):
         training_id: FromPath[int],
     ) -> Training:
         with db.read() as conn:
-            training_in_scope(conn, principal, Action.TRAININGS_READ, training_id)
-            return Training.of(trainings.get_training(conn, training_id))
+            return Training.of(scoped_training(conn, principal, Action.TRAININGS_READ, training_id))
 
     @post(
         "/{training_id:int}/participants",
@@ -217,9 +205,9 @@ class TrainingController(Controller):
         case: FromPath[str],
     ) -> Response[bytes]:
         with db.read() as conn:
-            training_in_scope(conn, principal, Action.TRAININGS_READ, training_id)
+            training = scoped_training(conn, principal, Action.TRAININGS_READ, training_id)
             household_in_scope(conn, principal, Action.TRAININGS_READ, case)
-            view = certificate(trainings.get_training(conn, training_id), case)
+            view = certificate(training, case)
         return pdf_response(render_certificate(view), f"certificate-{view.number}.pdf")
 
     @get(
@@ -235,10 +223,7 @@ class TrainingController(Controller):
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
     ) -> TrainingOutcome:
-        with db.read() as conn:
-            training_in_scope(conn, principal, Action.OUTCOMES_READ, training_id)
-            training = trainings.get_training(conn, training_id)
-            return TrainingOutcome.of(outcomes.training_outcome(conn, training, currency))
+        return TrainingOutcome.of(_training_outcome(db, principal, training_id, currency))
 
     @get(
         "/{training_id:int}/outcomes.csv",
@@ -254,10 +239,7 @@ class TrainingController(Controller):
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
     ) -> Response[str]:
-        with db.read() as conn:
-            training_in_scope(conn, principal, Action.OUTCOMES_READ, training_id)
-            training = trainings.get_training(conn, training_id)
-            found = outcomes.training_outcome(conn, training, currency)
+        found = _training_outcome(db, principal, training_id, currency)
         return csv_response(
             to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),
             f"training-{training_id}.csv",
@@ -277,10 +259,8 @@ class TrainingController(Controller):
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        with db.read() as conn:
-            training_in_scope(conn, principal, Action.OUTCOMES_READ, training_id)
-            training = trainings.get_training(conn, training_id)
-            found = outcomes.training_outcome(conn, training, currency)
+        found = _training_outcome(db, principal, training_id, currency)
         return pdf_response(
-            render_outcomes(training_view(found, _today())), f"training-{training_id}-outcomes.pdf"
+            render_outcomes(training_view(found, utc_today())),
+            f"training-{training_id}-outcomes.pdf",
         )

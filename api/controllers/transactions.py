@@ -22,6 +22,7 @@ from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
 from ledger.core import limits
 from ledger.store import books, journal, journal_reads, queries
+from ledger.store.books import utc_today
 from ledger.store.database import Database
 from ledger.store.reversal_owners import check_reversible_alone
 
@@ -133,7 +134,7 @@ class TransactionController(Controller):
         data: JSONBody[ReverseCreate | None] = None,
     ) -> Response[Transaction]:
         request_data = data or ReverseCreate()
-        date = request_data.date or datetime.datetime.now(datetime.UTC).date()
+        date = request_data.date or utc_today()
 
         def work(conn: Connection) -> Transaction:
             # An area that reverses its own transactions (a grant disbursement) declares

@@ -7,19 +7,31 @@ of items given in kind are whole numbers).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
 
+from api.schemas import next_after
 from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.funds import rules as fund_rules
 from ledger.funds.service import Award as StoredAward
+from ledger.funds.service import (
+    AwardDraft,
+    BudgetExpenseDraft,
+    BudgetLineDraft,
+    ExchangeDraft,
+    ExchangeRecord,
+    FundsReceived,
+    Spent,
+)
 from ledger.funds.service import BudgetReport as StoredBudgetReport
-from ledger.funds.service import ExchangeRecord, FundsReceived, Spent
 from ledger.grants import rules as grant_rules
 from ledger.grants.service import Disbursement as StoredDisbursement
+from ledger.grants.service import DisbursementDraft, GrantDraft, ItemDraft, TrancheDraft
 from ledger.grants.service import Grant as StoredGrant
+from ledger.households.rules import HouseholdDraft
 from ledger.households.service import Household as StoredHousehold
 from ledger.reports.registers import percent_used
 
@@ -48,6 +60,9 @@ class BudgetLineCreate(msgspec.Struct, forbid_unknown_fields=True):
         ),
     ]
 
+    def to_draft(self) -> BudgetLineDraft:
+        return BudgetLineDraft(self.code, self.name, self.amount, self.expense_account)
+
 
 class AwardCreate(msgspec.Struct, forbid_unknown_fields=True):
     book: Code
@@ -62,6 +77,20 @@ class AwardCreate(msgspec.Struct, forbid_unknown_fields=True):
     budget_lines: Annotated[
         list[BudgetLineCreate], msgspec.Meta(max_length=fund_rules.BUDGET_LINES_PER_AWARD_MAX)
     ] = msgspec.field(default_factory=list)
+
+    def to_draft(self) -> AwardDraft:
+        return AwardDraft(
+            book_code=self.book,
+            code=self.code,
+            donor=self.donor,
+            currency=self.currency,
+            amount=self.amount,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            approval_threshold=self.approval_threshold,
+            income_account=self.income_account,
+            lines=tuple(line.to_draft() for line in self.budget_lines),
+        )
 
 
 class BudgetLine(msgspec.Struct):
@@ -123,6 +152,17 @@ class BudgetExpenseCreate(msgspec.Struct, forbid_unknown_fields=True):
     narration: Text
     payee: Line | None = None
     exchange_rate: Amount | None = None
+
+    def to_draft(self) -> BudgetExpenseDraft:
+        return BudgetExpenseDraft(
+            date=self.date,
+            budget_line=self.budget_line,
+            paid_from=self.paid_from,
+            amount=self.amount,
+            narration=self.narration,
+            payee=self.payee,
+            exchange_rate=self.exchange_rate,
+        )
 
 
 class Posted(msgspec.Struct):
@@ -226,6 +266,18 @@ class ExchangeCreate(msgspec.Struct, forbid_unknown_fields=True):
     rate: Amount | None = None
     narration: Text | None = None
 
+    def to_draft(self) -> ExchangeDraft:
+        return ExchangeDraft(
+            book_code=self.book,
+            date=self.date,
+            from_account=self.from_account,
+            to_account=self.to_account,
+            from_amount=self.from_amount,
+            to_amount=self.to_amount,
+            rate=self.rate,
+            narration=self.narration,
+        )
+
 
 class Exchange(msgspec.Struct):
     id: int
@@ -273,6 +325,22 @@ class HouseholdCreate(msgspec.Struct, forbid_unknown_fields=True):
     category: Annotated[str, msgspec.Meta(max_length=40, examples=["trafficking_survivor"])]
     consent_date: datetime.date
     referral_source: Line = ""
+
+    def to_draft(self) -> HouseholdDraft:
+        return HouseholdDraft(
+            case_code=self.case_code,
+            province=self.province,
+            district=self.district,
+            commune=self.commune,
+            village=self.village,
+            head_sex=self.head_sex,
+            head_age_band=self.head_age_band,
+            members=self.members,
+            children=self.children,
+            category=self.category,
+            referral_source=self.referral_source,
+            consent_date=self.consent_date,
+        )
 
 
 class Household(msgspec.Struct):
@@ -329,6 +397,17 @@ class GrantCreate(msgspec.Struct, forbid_unknown_fields=True):
         list[TrancheIn], msgspec.Meta(max_length=grant_rules.TRANCHES_PER_GRANT_MAX)
     ] = msgspec.field(default_factory=list)
     purpose: Annotated[str, msgspec.Meta(max_length=grant_rules.PURPOSE_LENGTH_MAX)] = ""
+
+    def to_draft(self) -> GrantDraft:
+        return GrantDraft(
+            case_code=self.case_code,
+            award_code=self.award,
+            budget_line=self.budget_line,
+            business_type=self.business_type,
+            approved_amount=self.approved_amount,
+            tranches=tuple(TrancheDraft(t.planned_date, t.amount) for t in self.tranches),
+            purpose=self.purpose,
+        )
 
 
 class GrantEnd(msgspec.Struct, forbid_unknown_fields=True):
@@ -395,6 +474,10 @@ class GrantPage(msgspec.Struct):
     items: list[Grant]
     next_after: int | None
 
+    @classmethod
+    def of(cls, found: Sequence[StoredGrant], limit: int) -> GrantPage:
+        return cls([Grant.of(g) for g in found], next_after(found, limit))
+
 
 class ItemIn(msgspec.Struct, forbid_unknown_fields=True):
     commodity: Annotated[str, msgspec.Meta(max_length=24, examples=["PIG"])]
@@ -420,6 +503,19 @@ class DisbursementCreate(msgspec.Struct, forbid_unknown_fields=True):
     narration: (
         Annotated[str, msgspec.Meta(max_length=limits.DISBURSEMENT_NARRATION_LENGTH_MAX)] | None
     ) = None
+
+    def to_draft(self) -> DisbursementDraft:
+        return DisbursementDraft(
+            date=self.date,
+            method=self.method,
+            paid_from=self.paid_from,
+            amount=self.amount,
+            items=tuple(
+                ItemDraft(i.commodity, i.quantity, i.unit_cost, i.currency) for i in self.items
+            ),
+            exchange_rate=self.exchange_rate,
+            narration=self.narration,
+        )
 
 
 class DisbursementReverse(msgspec.Struct, forbid_unknown_fields=True):

@@ -224,6 +224,11 @@ class ReconciliationClose(msgspec.Struct, forbid_unknown_fields=True):
     adjustment_account: AccountName | None = None
     adjustment_narration: Narration | None = None
 
+    def to_draft(self) -> stored.StatementCloseDraft:
+        return stored.StatementCloseDraft(
+            self.date, self.closing_balance, self.adjustment_account, self.adjustment_narration
+        )
+
 
 class CashCountCreate(msgspec.Struct, forbid_unknown_fields=True):
     """The cash counted in a box at the end of `date`."""
@@ -232,6 +237,11 @@ class CashCountCreate(msgspec.Struct, forbid_unknown_fields=True):
     amount: Amount
     adjustment_account: AccountName | None = None
     adjustment_narration: Narration | None = None
+
+    def to_draft(self) -> stored.CashCountDraft:
+        return stored.CashCountDraft(
+            self.date, self.amount, self.adjustment_account, self.adjustment_narration
+        )
 
 
 class Reconciliation(msgspec.Struct):

@@ -8,10 +8,12 @@ numbers: a fractional or negative one is refused with its own code (`head_count_
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
 
+from api.schemas import next_after
 from api.schemas.grants import AccountName, Amount, Code, Line, Place, Text
 from ledger.core.amount import format_units
 from ledger.income.rules import month_text
@@ -188,6 +190,10 @@ class Training(msgspec.Struct):
 class TrainingPage(msgspec.Struct):
     items: list[Training]
     next_after: int | None
+
+    @classmethod
+    def of(cls, found: Sequence[StoredTraining], limit: int) -> TrainingPage:
+        return cls([Training.of(t) for t in found], next_after(found, limit))
 
 
 # -- follow-up visits -------------------------------------------------------------------------

@@ -259,7 +259,7 @@ def _grant_and_pay(
         tranches=tuple(TrancheDraft(date, part) for date, part in tranches),
         purpose=f"{business.replace('_', ' ').capitalize()} at home after return",
     )
-    grant = grants.propose_grant_from(conn, proposal, OFFICER)
+    grant = grants.propose_grant(conn, proposal, OFFICER)
     if case == "LA-010":
         return 0
     # Above the award's 250.00 threshold the proposer may not approve: finance does.
@@ -274,7 +274,7 @@ def _grant_and_pay(
             exchange_rate=None,
             narration=None,
         )
-        grants.disburse_from(conn, grant.id, draft, OFFICER)
+        grants.disburse(conn, grant.id, draft, OFFICER)
     if case == "LA-008":
         grants.end_grant(
             conn, grant.id, "cancelled", "The family migrated to Thailand again", OFFICER

@@ -6,6 +6,7 @@ are its cost items (`ledger/demo/training.py`)."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 
 from sqlalchemy import Connection
 
@@ -19,7 +20,6 @@ from ledger.funds.service import (
     ExpenseDraft,
 )
 from ledger.store import books, journal
-from ledger.store.book_accounts import account_currency, positive_amount
 
 ORG_BOOK = "org"
 AWARD = "CTIP-2018"
@@ -143,7 +143,7 @@ def _open_book_and_award(conn: Connection) -> funds.Award:
         income_account="Income:Restricted:USAID-CTIP",
         lines=BUDGET_LINES,
     )
-    return funds.create_award_from(conn, draft, FINANCE)
+    return funds.create_award(conn, draft, FINANCE)
 
 
 def _receive_and_exchange(conn: Connection) -> None:
@@ -160,7 +160,7 @@ def _receive_and_exchange(conn: Connection) -> None:
     )
     for date, source, target, given, rate in EXCHANGES:
         draft = ExchangeDraft(ORG_BOOK, date, source, target, given, None, rate, None)
-        funds.record_exchange_from(conn, draft, FINANCE)
+        funds.record_exchange(conn, draft, FINANCE)
 
 
 def _spend_on_lines(conn: Connection, award: funds.Award) -> None:
@@ -168,7 +168,8 @@ def _spend_on_lines(conn: Connection, award: funds.Award) -> None:
     reversal (postings are never edited): the budget line stops counting it once reversed."""
     for date, line_code, paid_from, amount, narration, payee in EXPENSES:
         request = BudgetExpenseDraft(date, line_code, paid_from, amount, narration, payee)
-        expense = _expense_draft(conn, award, request)
+        # The demo's expenses carry the programme's tag.
+        expense = replace(funds.parse_expense(conn, award, request), tags=("ctip",))
         funds.post_expense(conn, award, award.line(line_code), expense, FINANCE)
     twice = ExpenseDraft(
         date=D(2018, 11, 6),
@@ -182,23 +183,6 @@ def _spend_on_lines(conn: Connection, award: funds.Award) -> None:
     spent = funds.post_expense(conn, award, award.line("drop-in-centre"), twice, FINANCE)
     journal.reverse(
         conn, ORG_BOOK, spent.transaction_id, D(2018, 11, 7), "Reversal: supplies entered twice"
-    )
-
-
-def _expense_draft(
-    conn: Connection, award: funds.Award, request: BudgetExpenseDraft
-) -> ExpenseDraft:
-    """A demo expense, parsed, tagged with the award's programme."""
-    currency = account_currency(conn, award.book_id, request.paid_from, "paid_from")
-    return ExpenseDraft(
-        date=request.date,
-        paid_from=request.paid_from,
-        units=positive_amount(conn, currency, request.amount, "amount"),
-        currency=currency,
-        narration=request.narration,
-        kind="expense",
-        payee=request.payee,
-        tags=("ctip",),
     )
 
 

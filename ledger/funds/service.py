@@ -4,8 +4,7 @@ spending on a budget line, and budget against actual.
 Every function runs inside the caller's database transaction (`Database.write` or `read`)
 and posts only through `ledger.store.journal`. Every write returns what it did, built from what it
 wrote: nothing is read back. The shared book helpers (`positive_amount`, `account_named`,
-`account_currency`) live in `ledger.store.book_accounts`; they are re-exported here for the
-areas that still call them through `funds`.
+`account_currency`) live in `ledger.store.book_accounts`, where every area calls them.
 """
 
 from __future__ import annotations
@@ -34,10 +33,12 @@ from ledger.core.transaction import Transaction
 from ledger.funds import rules
 from ledger.funds.rules import Conversion
 from ledger.store import books, journal
-from ledger.store.book_accounts import account_currency as account_currency
-from ledger.store.book_accounts import account_named as account_named
-from ledger.store.book_accounts import only_currency
-from ledger.store.book_accounts import positive_amount as positive_amount
+from ledger.store.book_accounts import (
+    account_currency,
+    account_named,
+    only_currency,
+    positive_amount,
+)
 from ledger.store.prices import record_price
 from ledger.store.tables import (
     accounts,
@@ -325,39 +326,10 @@ def _award_amounts(conn: Connection, draft: AwardDraft) -> _AwardAmounts:
     return _AwardAmounts(units, threshold, line_units)
 
 
-def create_award(
-    conn: Connection,
-    book_code: str,
-    code: str,
-    donor: str,
-    currency: str,
-    amount: str,
-    start_date: datetime.date,
-    end_date: datetime.date,
-    approval_threshold: str,
-    income_account: str,
-    lines: Sequence[BudgetLineDraft],
-    created_by: str | None,
-) -> Award:
+def create_award(conn: Connection, draft: AwardDraft, created_by: str | None) -> Award:
     """A donor award with its budget lines. Opens the income and expense accounts it names
-    (on the start date) when the book has none of those names yet."""
-    draft = AwardDraft(
-        book_code,
-        code,
-        donor,
-        currency,
-        amount,
-        start_date,
-        end_date,
-        approval_threshold,
-        income_account,
-        tuple(lines),
-    )
-    return create_award_from(conn, draft, created_by)
-
-
-def create_award_from(conn: Connection, draft: AwardDraft, created_by: str | None) -> Award:
-    """`create_award` for a draft: the award as stored, built from what was written."""
+    (on the start date) when the book has none of those names yet. Returns the award as
+    stored, built from what was written."""
     book = books.get_book(conn, draft.book_code)
     reject_if(_award_errors(book, draft))
     amounts = _award_amounts(conn, draft)
@@ -470,15 +442,9 @@ _AWARDS = (
 
 def _awards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Award]:
     """Awards with their budget lines: one query for the lines of all of them."""
-    lines: dict[int, list[BudgetLine]] = {row.id: [] for row in rows}
-    if lines:
-        line_rows = conn.execute(
-            select(budget_lines)
-            .where(budget_lines.c.award_id.in_(sorted(lines)))
-            .order_by(budget_lines.c.id)
-        )
-        for r in line_rows:
-            lines[r.award_id].append(BudgetLine(r.id, r.code, r.name, r.amount, r.expense_account))
+    lines = books.rows_by_parent(
+        conn, budget_lines.c.award_id, (row.id for row in rows), budget_lines.c.id
+    )
     return [
         Award(
             id=row.id,
@@ -493,7 +459,9 @@ def _awards_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Award]
             end_date=row.end_date,
             approval_threshold=row.approval_threshold,
             income_account=row.income_account,
-            lines=tuple(lines[row.id]),
+            lines=tuple(
+                BudgetLine(r.id, r.code, r.name, r.amount, r.expense_account) for r in lines[row.id]
+            ),
         )
         for row in rows
     ]
@@ -612,33 +580,15 @@ class _ExchangeTerms:
 
 
 def record_exchange(
-    conn: Connection,
-    book_code: str,
-    date: datetime.date,
-    from_account: str,
-    to_account: str,
-    from_amount: str | None,
-    to_amount: str | None,
-    rate: str | None,
-    narration: str | None,
-    created_by: str | None,
+    conn: Connection, draft: ExchangeDraft, created_by: str | None
 ) -> ExchangeRecord:
     """Exchange money between two accounts of one book in different currencies.
 
     Give both amounts, or one amount and the rate (units of the received currency for one
     unit of the currency given: 4100 riel to the dollar). The received side carries a total
-    price, and the rate is kept as the day's price.
+    price, and the rate is kept as the day's price. Returns the exchange as stored, built
+    from what was written.
     """
-    draft = ExchangeDraft(
-        book_code, date, from_account, to_account, from_amount, to_amount, rate, narration
-    )
-    return record_exchange_from(conn, draft, created_by)
-
-
-def record_exchange_from(
-    conn: Connection, draft: ExchangeDraft, created_by: str | None
-) -> ExchangeRecord:
-    """`record_exchange` for a draft: the exchange as stored, built from what was written."""
     book = books.get_book(conn, draft.book_code)
     terms = _exchange_terms(conn, book, draft)
     source, target = terms.source_currency, terms.target_currency
@@ -968,42 +918,6 @@ def check_line_room(
         )
 
 
-def spend(
-    conn: Connection,
-    award: Award,
-    line: BudgetLine,
-    date: datetime.date,
-    paid_from: str,
-    units: int,
-    currency: str,
-    narration: str,
-    payee: str | None,
-    kind: str,
-    explicit_rate: Decimal | None,
-    created_by: str | None,
-    *,
-    extra_meta: tuple[tuple[str, str], ...] = (),
-    tags: tuple[str, ...] = (),
-    links: tuple[str, ...] = (),
-) -> Spent:
-    """`post_expense` in the positional form the training area calls today (kept for it until
-    it builds an `ExpenseDraft` itself)."""
-    draft = ExpenseDraft(
-        date=date,
-        paid_from=paid_from,
-        units=units,
-        currency=currency,
-        narration=narration,
-        kind=kind,
-        payee=payee,
-        explicit_rate=explicit_rate,
-        extra_meta=extra_meta,
-        tags=tags,
-        links=links,
-    )
-    return post_expense(conn, award, line, draft, created_by)
-
-
 def post_expense(
     conn: Connection, award: Award, line: BudgetLine, draft: ExpenseDraft, created_by: str | None
 ) -> Spent:
@@ -1060,8 +974,14 @@ def record_expense(
     gives it: parsed, measured in the award's currency and posted."""
     award = get_award(conn, award_code, lock=True)
     line = award.line(request.budget_line)
+    return post_expense(conn, award, line, parse_expense(conn, award, request), created_by)
+
+
+def parse_expense(conn: Connection, award: Award, request: BudgetExpenseDraft) -> ExpenseDraft:
+    """An expense of the award as a request gives it, parsed: the amount in smallest units of
+    the paid-from account's currency, the rate (if given) as a decimal."""
     currency = account_currency(conn, award.book_id, request.paid_from, "paid_from")
-    draft = ExpenseDraft(
+    return ExpenseDraft(
         date=request.date,
         paid_from=request.paid_from,
         units=positive_amount(conn, currency, request.amount, "amount"),
@@ -1071,7 +991,6 @@ def record_expense(
         payee=request.payee,
         explicit_rate=parse_rate(request.exchange_rate),
     )
-    return post_expense(conn, award, line, draft, created_by)
 
 
 def _record_spend(

@@ -37,8 +37,12 @@ from ledger.grants.rules import DisbursementFacts, Item
 from ledger.households import rules as household_rules
 from ledger.households import service as households
 from ledger.store import books, journal
-from ledger.store.book_accounts import account_named, ensure_accounts, only_currency
-from ledger.store.book_accounts import positive_amount as positive_amount
+from ledger.store.book_accounts import (
+    account_named,
+    ensure_accounts,
+    only_currency,
+    positive_amount,
+)
 from ledger.store.tables import (
     accounts,
     awards,
@@ -187,16 +191,11 @@ def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]
     Run after the grants' rows are locked (a disbursement's lock), these read what the
     writers before it committed."""
     ids = sorted({row.id for row in rows})
-    tranches: dict[int, list[Tranche]] = {grant_id: [] for grant_id in ids}
+    tranches = books.rows_by_parent(
+        conn, grant_tranches.c.grant_id, ids, grant_tranches.c.grant_id, grant_tranches.c.position
+    )
     disbursed: dict[int, int] = {}
     if ids:
-        tranche_rows = conn.execute(
-            select(grant_tranches)
-            .where(grant_tranches.c.grant_id.in_(ids))
-            .order_by(grant_tranches.c.grant_id, grant_tranches.c.position)
-        )
-        for t in tranche_rows:
-            tranches[t.grant_id].append(Tranche(t.planned_date, t.amount))
         paid_rows = conn.execute(
             select(disbursements.c.grant_id, func.sum(disbursements.c.award_units))
             .where(and_(disbursements.c.grant_id.in_(ids), disbursements.c.reversed_at.is_(None)))
@@ -225,7 +224,7 @@ def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]
             ended_by=row.ended_by,
             ended_at=row.ended_at,
             end_reason=row.end_reason,
-            tranches=tuple(tranches[row.id]),
+            tranches=tuple(Tranche(t.planned_date, t.amount) for t in tranches[row.id]),
         )
         for row in rows
     ]
@@ -292,33 +291,6 @@ def list_grants(
 # -- decisions ---------------------------------------------------------------------------
 
 
-def propose_grant(
-    conn: Connection,
-    case_code: str,
-    award_code: str,
-    budget_line_code: str,
-    business_type: str,
-    approved_amount: str,
-    tranches: Sequence[TrancheDraft],
-    purpose: str,
-    proposed_by: str,
-) -> Grant:
-    """A proposed grant to a household on an award's budget line, in the award's currency.
-
-    Planned tranches, when given, add up to the amount and fall inside the award's dates.
-    """
-    draft = GrantDraft(
-        case_code,
-        award_code,
-        budget_line_code,
-        business_type,
-        approved_amount,
-        tuple(tranches),
-        purpose,
-    )
-    return propose_grant_from(conn, draft, proposed_by)
-
-
 def _proposal_errors(draft: GrantDraft) -> list[LedgerError]:
     errors: list[LedgerError] = []
     if draft.business_type not in rules.BUSINESS_TYPES:
@@ -364,8 +336,12 @@ def _planned_tranches(
     return planned
 
 
-def propose_grant_from(conn: Connection, draft: GrantDraft, proposed_by: str) -> Grant:
-    """`propose_grant` for a draft: the grant as stored, built from what was written."""
+def propose_grant(conn: Connection, draft: GrantDraft, proposed_by: str) -> Grant:
+    """A proposed grant to a household on an award's budget line, in the award's currency.
+
+    Planned tranches, when given, add up to the amount and fall inside the award's dates.
+    Returns the grant as stored, built from what was written.
+    """
     household = households.get_household(conn, draft.case_code)
     award = funds.get_award(conn, draft.award_code)
     line = award.line(draft.budget_line)
@@ -675,25 +651,6 @@ def _payment(conn: Connection, payee: _Payee, draft: DisbursementDraft) -> _Paym
 
 
 def disburse(
-    conn: Connection,
-    grant_id: int,
-    date: datetime.date,
-    method: str,
-    paid_from: str,
-    amount: str | None,
-    items: Sequence[ItemDraft],
-    exchange_rate: str | None,
-    narration: str | None,
-    created_by: str | None,
-) -> Disbursement:
-    """Pay (part of) an approved grant in cash or in kind (see `disburse_from`)."""
-    draft = DisbursementDraft(
-        date, method, paid_from, amount, tuple(items), exchange_rate, narration
-    )
-    return disburse_from(conn, grant_id, draft, created_by)
-
-
-def disburse_from(
     conn: Connection, grant_id: int, draft: DisbursementDraft, created_by: str | None
 ) -> Disbursement:
     """Pay (part of) an approved grant in cash or in kind.
@@ -894,15 +851,13 @@ _DISBURSEMENTS = (
 
 def _disbursements_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Disbursement]:
     """Disbursements with their items: one query for the items of all the rows."""
-    items: dict[int, list[Item]] = {row.id: [] for row in rows}
-    if items:
-        item_rows = conn.execute(
-            select(disbursement_items)
-            .where(disbursement_items.c.disbursement_id.in_(sorted(items)))
-            .order_by(disbursement_items.c.disbursement_id, disbursement_items.c.position)
-        )
-        for r in item_rows:
-            items[r.disbursement_id].append(Item(r.commodity, r.quantity, r.unit_cost))
+    items = books.rows_by_parent(
+        conn,
+        disbursement_items.c.disbursement_id,
+        (row.id for row in rows),
+        disbursement_items.c.disbursement_id,
+        disbursement_items.c.position,
+    )
     return [
         Disbursement(
             id=row.id,
@@ -919,7 +874,7 @@ def _disbursements_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list
             award_precision=row.award_precision,
             rate_method=row.rate_method,
             rate=None if row.rate is None else Decimal(row.rate),
-            items=tuple(items[row.id]),
+            items=tuple(Item(r.commodity, r.quantity, r.unit_cost) for r in items[row.id]),
             org_transaction_id=row.org_transaction_id,
             household_transaction_id=row.household_transaction_id,
             reversed_at=row.reversed_at,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, insert, select
@@ -107,44 +107,16 @@ def register_household(
     book = _open_household_book(conn, draft)
     book_code = book.code
     now = books.utc_now()
+    # Every field of the draft is a column of the same name, stored as it is, and a field of
+    # the household it becomes.
+    described = asdict(draft)
     household_id = conn.execute(
         insert(households)
-        .values(
-            case_code=draft.case_code,
-            book_id=book.id,
-            province=draft.province,
-            district=draft.district,
-            commune=draft.commune,
-            village=draft.village,
-            head_sex=draft.head_sex,
-            head_age_band=draft.head_age_band,
-            members=draft.members,
-            children=draft.children,
-            category=draft.category,
-            referral_source=draft.referral_source,
-            consent_date=draft.consent_date,
-            created_at=now,
-            created_by=created_by,
-        )
+        .values(**described, book_id=book.id, created_at=now, created_by=created_by)
         .returning(households.c.id)
     ).scalar_one()
     return Household(
-        id=household_id,
-        case_code=draft.case_code,
-        book_code=book_code,
-        book_id=book.id,
-        province=draft.province,
-        district=draft.district,
-        commune=draft.commune,
-        village=draft.village,
-        head_sex=draft.head_sex,
-        head_age_band=draft.head_age_band,
-        members=draft.members,
-        children=draft.children,
-        category=draft.category,
-        referral_source=draft.referral_source,
-        consent_date=draft.consent_date,
-        created_at=now,
+        id=household_id, book_code=book_code, book_id=book.id, created_at=now, **described
     )
 
 

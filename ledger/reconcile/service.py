@@ -660,23 +660,43 @@ class _Adjustment:
     narration: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class StatementCloseDraft:
+    """A bank statement's close as a request gives it: the day, the closing balance as
+    decimal text (None: the bank's running balance on the last line up to that day) and what
+    explains a difference."""
+
+    date: datetime.date
+    closing_balance: str | None
+    adjustment_account: str | None = None
+    adjustment_narration: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CashCountDraft:
+    """A cash count as a request gives it: the day, the cash counted as decimal text and
+    what explains a difference."""
+
+    date: datetime.date
+    amount: str
+    adjustment_account: str | None = None
+    adjustment_narration: str | None = None
+
+
 def close_statement(
     conn: Connection,
     book_code: str,
     account_id: int,
-    date: datetime.date,
-    closing_balance: str | None,
-    adjustment_account: str | None,
-    adjustment_narration: str | None,
+    draft: StatementCloseDraft,
     created_by: str | None,
 ) -> Reconciliation:
-    """Close the account's reconciliation at the end of `date` with the statement's closing
-    balance (given, or the bank's running balance on the last line up to `date`)."""
+    """Close the account's reconciliation at the end of `draft.date` with the statement's
+    closing balance (given, or the bank's running balance on the last line up to the date)."""
     account, currency, precision = _account(conn, book_code, account_id, BANK_PREFIX)
-    if closing_balance is not None:
-        counted = books.parse_amount(conn, currency, closing_balance, "closing_balance")
+    if draft.closing_balance is not None:
+        counted = books.parse_amount(conn, currency, draft.closing_balance, "closing_balance")
     else:
-        found = _statement_balance(conn, account.id, date)
+        found = _statement_balance(conn, account.id, draft.date)
         if found is None:
             raise LedgerRejected(
                 [
@@ -689,29 +709,28 @@ def close_statement(
                 ]
             )
         counted = found
-    count = _Count(book_code, account, currency, precision, date, counted, "statement")
-    return _close(conn, count, _Adjustment(adjustment_account, adjustment_narration), created_by)
+    count = _Count(book_code, account, currency, precision, draft.date, counted, "statement")
+    adjustment = _Adjustment(draft.adjustment_account, draft.adjustment_narration)
+    return _close(conn, count, adjustment, created_by)
 
 
 def count_cash(
     conn: Connection,
     book_code: str,
     account_id: int,
-    date: datetime.date,
-    amount: str,
-    adjustment_account: str | None,
-    adjustment_narration: str | None,
+    draft: CashCountDraft,
     created_by: str | None,
 ) -> Reconciliation:
-    """A cash count of a petty-cash box at the end of `date`: the same close, no file."""
+    """A cash count of a petty-cash box at the end of `draft.date`: the same close, no file."""
     account, currency, precision = _account(conn, book_code, account_id, CASH_PREFIX)
-    counted = books.parse_amount(conn, currency, amount, "amount")
+    counted = books.parse_amount(conn, currency, draft.amount, "amount")
     if counted < 0:
         raise LedgerRejected(
             [invalid("amount_not_positive", "A cash count is zero or more.", "amount")]
         )
-    count = _Count(book_code, account, currency, precision, date, counted, "cash_count")
-    return _close(conn, count, _Adjustment(adjustment_account, adjustment_narration), created_by)
+    count = _Count(book_code, account, currency, precision, draft.date, counted, "cash_count")
+    adjustment = _Adjustment(draft.adjustment_account, draft.adjustment_narration)
+    return _close(conn, count, adjustment, created_by)
 
 
 def _close(

@@ -32,7 +32,7 @@ from ledger.savings.rules import (
     LoanTerms,
     Payment,
 )
-from ledger.store.books import utc_now
+from ledger.store.books import utc_today
 from ledger.store.tables import (
     accounts,
     balances,
@@ -406,11 +406,11 @@ def list_loans(
     conn: Connection, code: str, as_of: datetime.date | None = None, active_only: bool = False
 ) -> list[Loan]:
     group = get_group(conn, code)
-    return group_loans(conn, group, as_of or today(), active_only=active_only)
+    return group_loans(conn, group, as_of or utc_today(), active_only=active_only)
 
 
 def get_loan(conn: Connection, code: str, loan_id: int, as_of: datetime.date | None = None) -> Loan:
-    return group_loan(conn, get_group(conn, code), loan_id, as_of or today())
+    return group_loan(conn, get_group(conn, code), loan_id, as_of or utc_today())
 
 
 def group_loan(conn: Connection, group: Group, loan_id: int, as_of: datetime.date) -> Loan:
@@ -418,10 +418,6 @@ def group_loan(conn: Connection, group: Group, loan_id: int, as_of: datetime.dat
     if not found:
         raise LedgerRejected([not_found("loan_not_found", "No such loan in this group.")])
     return found[0]
-
-
-def today() -> datetime.date:
-    return utc_now().date()
 
 
 _ENTRY_COLUMNS = (

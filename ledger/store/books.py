@@ -7,11 +7,23 @@ Each function takes an open `Connection` (the caller owns the transaction) and r
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -53,6 +65,11 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def utc_today() -> datetime.date:
+    """Today's date in UTC: the default date of a request that names none."""
+    return utc_now().date()
+
+
 def insert_new(
     conn: Connection, table: Table, unique: list[str], values: dict[str, object]
 ) -> int | str | None:
@@ -67,6 +84,23 @@ def insert_new(
     statement = upsert(table).values(**values).on_conflict_do_nothing(index_elements=unique)
     inserted: int | str | None = conn.execute(statement.returning(key)).scalar_one_or_none()
     return inserted
+
+
+def rows_by_parent(
+    conn: Connection,
+    parent: Column[int],
+    parent_ids: Iterable[int],
+    *order_by: ColumnElement[Any],
+) -> dict[int, list[Row[Any]]]:
+    """The rows of `parent`'s table that belong to `parent_ids`, grouped by parent id (every
+    id present, perhaps with no rows) in `order_by` order: one query for a page of parents,
+    none for an empty page, where a query per parent would grow with the page (N+1)."""
+    grouped: dict[int, list[Row[Any]]] = {parent_id: [] for parent_id in parent_ids}
+    if grouped:
+        statement = select(parent.table).where(parent.in_(sorted(grouped))).order_by(*order_by)
+        for row in conn.execute(statement):
+            grouped[row._mapping[parent]].append(row)
+    return grouped
 
 
 # -- commodities ---------------------------------------------------------------------------

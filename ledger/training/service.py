@@ -1,6 +1,6 @@
 """Trainings against the stored books: describe one, post its cost items on its budget line
-(through `ledger.funds.service.spend`, the one home of budget consumption), register
-participating households and record each day's attendance.
+(through `ledger.funds.service.post_expense`, so through `spend_transaction`, the one home of
+budget consumption), register participating households and record each day's attendance.
 
 Each write returns the training (or cost) as it stands after the write, built from what it
 read and wrote; a page of trainings is read in a fixed number of statements."""
@@ -20,6 +20,7 @@ from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, n
 from ledger.funds import service as funds
 from ledger.households import service as households
 from ledger.store import books
+from ledger.store.book_accounts import account_currency, positive_amount
 from ledger.store.tables import (
     awards,
     budget_lines,
@@ -397,28 +398,25 @@ def post_cost(conn: Connection, training_id: int, draft: CostDraft, created_by: 
         )
     award = funds.get_award(conn, training.award_code, lock=True)
     line = award.line(training.budget_line)
-    currency = funds.account_currency(conn, award.book_id, draft.paid_from, "paid_from")
-    units = funds.positive_amount(conn, currency, draft.amount, "amount")
+    currency = account_currency(conn, award.book_id, draft.paid_from, "paid_from")
+    units = positive_amount(conn, currency, draft.amount, "amount")
     text = draft.narration or (
         f"Training {training.id} ({training.title}): {item.replace('_', ' ')}"
     )
-    spent = funds.spend(
-        conn,
-        award,
-        line,
-        draft.date,
-        draft.paid_from,
-        units,
-        currency,
-        text[: limits.NARRATION_LENGTH_MAX],
-        draft.payee,
-        "training",
-        funds.parse_rate(draft.exchange_rate),
-        created_by,
+    expense = funds.ExpenseDraft(
+        date=draft.date,
+        paid_from=draft.paid_from,
+        units=units,
+        currency=currency,
+        narration=text[: limits.NARRATION_LENGTH_MAX],
+        kind="training",
+        payee=draft.payee,
+        explicit_rate=funds.parse_rate(draft.exchange_rate),
         extra_meta=(("training", str(training.id)), ("cost-item", item)),
         tags=(rules.TRAINING_TAG,),
         links=(rules.training_link(training.id),),
     )
+    spent = funds.post_expense(conn, award, line, expense, created_by)
     cost_id: int = conn.execute(
         insert(training_costs)
         .values(

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from sqlalchemy import Connection
 
 from ledger.funds import service as funds
-from ledger.funds.service import BudgetLineDraft
+from ledger.funds.service import AwardDraft, BudgetLineDraft
 from ledger.households.rules import HouseholdDraft
 from ledger.store.database import Database
 from tests.api.conftest import bearer
@@ -69,20 +69,19 @@ def household_draft(case_code: str = "DV-009", province: str = "Svay Rieng") -> 
 def create_ctip(conn: Connection, lines: list[BudgetLineDraft]) -> funds.Award:
     """CTIP-2018 through the service (tests without HTTP): 10,000.00 USD from July 2018 to
     June 2019, approval threshold 250.00, with `lines`."""
-    return funds.create_award(
-        conn,
-        "org",
-        AWARD,
-        "USAID / Winrock International",
-        "USD",
-        "10000.00",
-        datetime.date(2018, 7, 1),
-        datetime.date(2019, 6, 30),
-        "250.00",
-        "Income:Restricted:CTIP-2018",
-        lines,
-        "setup",
+    draft = AwardDraft(
+        book_code="org",
+        code=AWARD,
+        donor="USAID / Winrock International",
+        currency="USD",
+        amount="10000.00",
+        start_date=datetime.date(2018, 7, 1),
+        end_date=datetime.date(2019, 6, 30),
+        approval_threshold="250.00",
+        income_account="Income:Restricted:CTIP-2018",
+        lines=tuple(lines),
     )
+    return funds.create_award(conn, draft, "setup")
 
 
 def build_world(client: TestClient[Any], db: Database) -> World:

@@ -32,8 +32,9 @@ from ledger.access import users
 from ledger.access.policy import POLICY, ROLES, Action
 from ledger.access.tokens import issue_access_token
 from ledger.funds import service as funds
-from ledger.funds.service import BudgetLineDraft
+from ledger.funds.service import AwardDraft, BudgetLineDraft, ExchangeDraft
 from ledger.grants import service as grants
+from ledger.grants.service import DisbursementDraft, GrantDraft
 from ledger.households import service as households
 from ledger.households.rules import HouseholdDraft
 from ledger.people import contacts
@@ -359,34 +360,31 @@ def _build_world(db: Database, roles: tuple[str, ...] = ROLES) -> World:
 
 def _grant(conn: Any, case_code: str, stage: str) -> tuple[int, int | None]:
     """A 10.00 USD grant to `case_code`, taken to `stage`; its id and its disbursement's."""
-    proposed = grants.propose_grant(
-        conn,
-        case_code,
-        AWARD,
-        "livelihood-grants",
-        "chicken_raising",
-        "10.00",
-        [],
-        "Hens",
-        "setup",
+    proposal = GrantDraft(
+        case_code=case_code,
+        award_code=AWARD,
+        budget_line="livelihood-grants",
+        business_type="chicken_raising",
+        approved_amount="10.00",
+        tranches=(),
+        purpose="Hens",
     )
+    proposed = grants.propose_grant(conn, proposal, "setup")
     if stage == "proposed":
         return proposed.id, None
     grants.approve_grant(conn, proposed.id, "checker")
     if stage == "approved":
         return proposed.id, None
-    made = grants.disburse(
-        conn,
-        proposed.id,
-        datetime.date(2018, 11, 20),
-        "bank_transfer",
-        BANK,
-        "10.00" if stage == "paid" else "4.00",
-        [],
-        None,
-        None,
-        "setup",
+    payment = DisbursementDraft(
+        date=datetime.date(2018, 11, 20),
+        method="bank_transfer",
+        paid_from=BANK,
+        amount="10.00" if stage == "paid" else "4.00",
+        items=(),
+        exchange_rate=None,
+        narration=None,
     )
+    made = grants.disburse(conn, proposed.id, payment, "setup")
     return proposed.id, made.id
 
 
@@ -442,17 +440,19 @@ def _training_world(conn: Any) -> None:
     (DV-009 attended every day) and training 2 in Svay Rieng."""
     today = datetime.date(2026, 1, 1)
     books.open_account(conn, "org", "Assets:Bank:Walk-USD", datetime.date(2018, 1, 1), ["USD"])
-    funds.create_award(
-        conn, "org", WALK_AWARD, "A donor", "USD", "5000.00", datetime.date(2018, 7, 1),
+    award = AwardDraft(
+        "org", WALK_AWARD, "A donor", "USD", "5000.00", datetime.date(2018, 7, 1),
         datetime.date(2019, 6, 30), "0", "Income:Restricted:Walk",
-        [BudgetLineDraft(TRAINING_LINE, "Training", "1000.00", "Expenses:Training:Walk")], "setup",
+        (BudgetLineDraft(TRAINING_LINE, "Training", "1000.00", "Expenses:Training:Walk"),),
     )  # fmt: skip
+    funds.create_award(conn, award, "setup")
     # Income in riel is reported in the award's dollars at the rate of this exchange.
     books.open_account(conn, "org", "Assets:Cash:Walk-KHR", datetime.date(2018, 1, 1), ["KHR"])
-    funds.record_exchange(
-        conn, "org", datetime.date(2018, 7, 2), "Assets:Bank:Walk-USD", "Assets:Cash:Walk-KHR",
-        "100.00", None, "4100", None, "setup",
+    exchange = ExchangeDraft(
+        "org", datetime.date(2018, 7, 2), "Assets:Bank:Walk-USD", "Assets:Cash:Walk-KHR",
+        "100.00", None, "4100", None,
     )  # fmt: skip
+    funds.record_exchange(conn, exchange, "setup")
     register = households.register_household
     # DV-009 (Kampong Thom) and DV-077 (Svay Rieng) are registered by `_fund_and_grant`.
     for index in range(len(ROLES)):

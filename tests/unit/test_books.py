@@ -25,15 +25,15 @@ BAVET = "Assets:Cash:Bavet-KHR"
 GRANTS = "Expenses:Grants:Cash:CTIP-2018"
 
 
-def refusal(db: Database, unit: Callable[[Connection], object]) -> list[tuple[str, str | None]]:
+def refusal(db: Database, work: Callable[[Connection], object]) -> list[tuple[str, str | None]]:
     with pytest.raises(LedgerRejected) as rejected:
-        db.write(unit)
+        db.write(work)
     return [(e.code, e.field) for e in rejected.value.errors]
 
 
-def first_refusal(db: Database, unit: Callable[[Connection], object]) -> LedgerError:
+def first_refusal(db: Database, work: Callable[[Connection], object]) -> LedgerError:
     with pytest.raises(LedgerRejected) as rejected:
-        db.write(unit)
+        db.write(work)
     return rejected.value.first
 
 

@@ -1,9 +1,9 @@
 """Many writers at once (invariant 7): no lost update, no overdrawn cash box, one write per key.
 
-Each thread is an officer's request with its own unit of work (`db.write`). On SQLite the
+Each thread is an officer's request with its own work (`db.write`). On SQLite the
 writes queue on the write lock; on PostgreSQL they really run side by side.
 
-The last tests interleave two units of work by hand: the first is held open while the second
+The last tests interleave two writes by hand: the first is held open while the second
 runs, then the first commits. Whatever the order, the result must be one a serial order
 could have produced.
 """
@@ -66,10 +66,10 @@ def withdrawal(n: int) -> TransactionDraft:
     )
 
 
-def outcome(unit: Callable[[], object]) -> str:
+def outcome(attempt: Callable[[], object]) -> str:
     """'ok', the refusal's code, or the name of whatever else was raised."""
     try:
-        unit()
+        attempt()
     except LedgerRejected as rejected:
         return rejected.first.code
     except Exception as error:  # a crash is an outcome the test reports, not one it hides
@@ -78,7 +78,7 @@ def outcome(unit: Callable[[], object]) -> str:
 
 
 def posting(handle: Database, draft: TransactionDraft) -> str:
-    """Post `draft` in its own unit of work; the outcome."""
+    """Post `draft` in its own `db.write`; the outcome."""
     return outcome(lambda: handle.write(lambda c: journal.post_draft(c, "org", draft)))
 
 
@@ -215,7 +215,7 @@ def test_racing_retries_of_one_request_write_once(db: Database, org_book: str) -
     assert riel_in(db, BAVET) == 149_000
 
 
-# -- two units of work interleaved by hand -----------------------------------------------------
+# -- two writes interleaved by hand -----------------------------------------------------------
 
 
 @dataclass
@@ -229,7 +229,7 @@ def interleave(
     first: Callable[[Connection], object],
     second: Callable[[Connection], object],
 ) -> Interleaved:
-    """Run `first` in a unit of work left open, start `second` (its own db.write) in a thread,
+    """Run `first` in a write left open, start `second` (its own db.write) in a thread,
     wait until the second has finished or is blocked by the first, then commit the first."""
     result: dict[str, str] = {}
     with db.engine.connect() as raw:

@@ -1,7 +1,7 @@
 """Officers paying grants at once (invariant 7): never more than approved, never past the
 budget line, and receipt numbers that stay unique and gapless.
 
-Each thread is one officer's request with its own unit of work (`db.write`), as the API runs
+Each thread is one officer's request with its own work (`db.write`), as the API runs
 it. On SQLite the writes queue on the write lock; on PostgreSQL they run side by side and
 the grant's and the award's row locks decide the order.
 """
@@ -15,8 +15,9 @@ from collections.abc import Callable
 from sqlalchemy import Connection, select
 
 from ledger.funds import service as funds
-from ledger.funds.service import BudgetLineDraft
+from ledger.funds.service import BudgetLineDraft, ExchangeDraft
 from ledger.grants import service as grants
+from ledger.grants.service import DisbursementDraft, GrantDraft
 from ledger.households import service as households
 from ledger.store.database import Database
 from ledger.store.tables import disbursements
@@ -46,35 +47,35 @@ def programme(db: Database, line_amount: str = "2000.00") -> None:
     def build(conn: Connection) -> None:
         ctip(conn, line_amount)
         funds.receive_funds(conn, AWARD, D(2018, 7, 2), BANK, "5000.00", None, None, "finance")
-        funds.record_exchange(
-            conn, "org", D(2018, 11, 2), BANK, BAVET, "1000.00", None, "4100", None, "finance"
-        )
+        exchange = ExchangeDraft("org", D(2018, 11, 2), BANK, BAVET, "1000.00", None, "4100", None)
+        funds.record_exchange(conn, exchange, "finance")
         households.register_household(conn, household_draft(), D(2026, 1, 1), "officer")
 
     db.write(build)
 
 
+def proposal(amount: str, business_type: str, purpose: str) -> GrantDraft:
+    """A proposed grant of `amount` to DV-009 on the grants line, without tranches."""
+    return GrantDraft("DV-009", AWARD, LINE, business_type, amount, (), purpose)
+
+
 def approved(db: Database, amount: str) -> int:
-    def unit(conn: Connection) -> int:
-        grant = grants.propose_grant(
-            conn, "DV-009", AWARD, LINE, "pig_raising", amount, [], "Piglets", "dara"
-        )
+    def work(conn: Connection) -> int:
+        grant = grants.propose_grant(conn, proposal(amount, "pig_raising", "Piglets"), "dara")
         grants.approve_grant(conn, grant.id, "sokha")
         return grant.id
 
-    return db.write(unit)
+    return db.write(work)
 
 
 def paying(db: Database, grant_id: int, riel: int, day: D = PAY_DAY) -> Callable[[], int]:
-    """One disbursement of `riel` in cash from Bavet, in its own unit of work."""
+    """One disbursement of `riel` in cash from Bavet, in its own `db.write`."""
 
-    def unit(conn: Connection) -> int:
-        made = grants.disburse(
-            conn, grant_id, day, "cash", BAVET, str(riel), [], None, None, "officer"
-        )
-        return made.id
+    def work(conn: Connection) -> int:
+        payment = DisbursementDraft(day, "cash", BAVET, str(riel), (), None, None)
+        return grants.disburse(conn, grant_id, payment, "officer").id
 
-    return lambda: db.write(unit)
+    return lambda: db.write(work)
 
 
 def receipt_numbers(db: Database) -> list[str]:
@@ -121,9 +122,7 @@ def test_two_approvals_race_for_one_budget_line(db: Database, org_book: str) -> 
 
     def propose(conn: Connection) -> list[int]:
         return [
-            grants.propose_grant(
-                conn, "DV-009", AWARD, LINE, "grocery", "1500.00", [], "Shop", "dara"
-            ).id
+            grants.propose_grant(conn, proposal("1500.00", "grocery", "Shop"), "dara").id
             for _ in range(THREADS)
         ]
 

@@ -85,10 +85,10 @@ def post(db: Database, draft: TransactionDraft, book: str = "org") -> int:
     return db.write(lambda c: journal.post_draft(c, book, draft))
 
 
-def refusal(db: Database, unit: Callable[[Connection], object]) -> LedgerError:
+def refusal(db: Database, work: Callable[[Connection], object]) -> LedgerError:
     """The first error of a write that must be refused."""
     with pytest.raises(LedgerRejected) as rejected:
-        db.write(unit)
+        db.write(work)
     return rejected.value.first
 
 
@@ -559,7 +559,7 @@ def test_the_read_back_check_catches_postings_stored_unbalanced(
 
     with pytest.raises(journal.StoredTransactionUnbalancedError, match="USD by 1"):
         db.write(write_unbalanced)
-    assert transaction_count(db) == 0  # the unit of work rolled back
+    assert transaction_count(db) == 0  # the write's work rolled back
 
 
 APPEND_ONLY_CHANGES = [

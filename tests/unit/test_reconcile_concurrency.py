@@ -17,6 +17,7 @@ from ledger.core.errors import LedgerRejected
 from ledger.core.transaction import PostingDraft, TransactionDraft
 from ledger.demo.statements import ACLEDA_LIKE
 from ledger.reconcile import service as reconcile
+from ledger.reconcile.service import StatementCloseDraft
 from ledger.store import books, journal
 from ledger.store.database import Database
 from ledger.store.tables import (
@@ -38,9 +39,9 @@ STATEMENT = (
 )
 
 
-def outcome(unit: Callable[[], object]) -> str:
+def outcome(attempt: Callable[[], object]) -> str:
     try:
-        unit()
+        attempt()
     except LedgerRejected as rejected:
         return rejected.first.code
     except Exception as error:  # a crash is an outcome the test reports
@@ -115,7 +116,7 @@ def test_racing_closes_of_one_day_make_one_reconciliation(db: Database, org_book
     def one() -> None:
         db.write(
             lambda c: reconcile.close_statement(
-                c, "org", bank, datetime.date(2018, 7, 2), "5000.00", None, None, "x"
+                c, "org", bank, StatementCloseDraft(datetime.date(2018, 7, 2), "5000.00"), "x"
             )
         )
 
