@@ -83,11 +83,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         db.dispose()
     failed = 0
     for report in reports:
+        # The head hash, kept elsewhere, shows later whether the chain was rewritten.
+        head = f" (head {report.head})" if report.head else ""
         if report.ok:
-            print(f"{report.book}: ok")
+            print(f"{report.book}: ok{head}")
             continue
         failed += 1
-        print(f"{report.book}: {len(report.differences)} difference(s)")
+        print(f"{report.book}: {len(report.differences)} difference(s){head}")
         for difference in report.differences:
             print(f"  {difference}")
     if not reports:
@@ -133,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     export.set_defaults(run=cmd_export)
     verify = commands.add_parser(
-        "verify", help="recompute balances and check the Beancount export against them"
+        "verify",
+        help="check the hash chains, recompute balances and check the Beancount export against"
+        " them; print each chain's head hash",
     )
     verify.add_argument("book", nargs="?")
     verify.set_defaults(run=cmd_verify)

@@ -1,0 +1,217 @@
+"""Tamper evidence: the hash chains of the journal (one per book) and of the audit trail.
+
+Every transaction stores `chain_hash`, the SHA-256 of its content and of the hash of the
+transaction before it in its book (by id); the book's row keeps the last one (`chain_head`).
+Every audit event stores the SHA-256 of its content and of the event before it (by id);
+`audit_chain` keeps the last one. `ledger.verify` recomputes both chains and names the first
+link that does not hold. See docs/SECURITY.md for what this does and does not promise.
+
+The encoding (version 1), which anyone can recompute from an export of the tables: the hash is
+`sha256(json)` in lowercase hex, where `json` is the compact JSON array (RFC 8259, UTF-8, no
+whitespace, strings escaped as msgspec escapes them) of
+
+- a transaction: `["transaction/1", previous, book_id, date, payee, narration, reverses_id,
+  created_at, created_by, postings, tags, links, meta]`, where each posting (in position
+  order) is `[account name, commodity, units, price_commodity, price_per_unit, price_total,
+  weight_commodity, weight]`, tags and links are each sorted by code point without
+  repetition, and meta is `[[key, value], ...]` sorted by key;
+- an audit event: `["audit/1", previous, at, user_id, username, token, request_id, method,
+  path, action, outcome, book, object_type, object_id, detail]`;
+
+`previous` is the previous hash (64 zeros before the first), dates are ISO 8601
+(`2018-11-04`), timestamps ISO 8601 in UTC to the microsecond (`2018-11-04T09:30:00.000000+00:00`),
+amounts integers in smallest units, a unit price its exact decimal text, absent values `null`.
+Ids are not hashed (PostgreSQL assigns them after the hash is made); the order by id is
+what the chain fixes.
+
+Concurrency: the chain of a book follows the journal's order of writes in that book. SQLite
+has one writer at a time; on PostgreSQL a post locks its book's row exclusively
+(`ledger.store.journal.lock_rows`) before it reads the head, and moves the head in the same
+database transaction, so two writers never chain onto the same previous hash. The audit
+trail's head row is locked the same way (`FOR UPDATE`) just before the event is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from ledger.core.transaction import Transaction, weight
+from ledger.store import driver
+from ledger.store.tables import audit_chain, books
+
+# The `previous` of the first link of every chain.
+CHAIN_GENESIS = "0" * 64
+TRANSACTION_VERSION = "transaction/1"
+AUDIT_VERSION = "audit/1"
+# The one row of `audit_chain`.
+AUDIT_CHAIN_ID = 1
+
+_encode = msgspec.json.Encoder().encode
+
+PostingFacts = tuple[str, str, int, str | None, str | None, int | None, str, int]
+
+
+def timestamp_text(moment: datetime.datetime) -> str:
+    """A timestamp as the chain encodes it: UTC, ISO 8601, to the microsecond."""
+    return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+
+def link_hash(content: Sequence[Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of `content` (version, previous hash, fields)."""
+    return hashlib.sha256(_encode(content)).hexdigest()
+
+
+def transaction_content(
+    previous: str,
+    book_id: int,
+    txn: Transaction,
+    postings: Sequence[PostingFacts],
+    reverses_id: int | None,
+    created_at: str,
+    created_by: str | None,
+) -> list[Any]:
+    """What a transaction's link hashes (the module's docstring), `created_at` as its text."""
+    return [
+        TRANSACTION_VERSION,
+        previous,
+        book_id,
+        txn.date.isoformat(),
+        txn.payee,
+        txn.narration,
+        reverses_id,
+        created_at,
+        created_by,
+        postings,
+        sorted(set(txn.tags)) if txn.tags else [],
+        sorted(set(txn.links)) if txn.links else [],
+        sorted(dict(txn.meta).items()) if txn.meta else [],
+    ]
+
+
+def posting_facts(txn: Transaction, precisions: Mapping[str, int]) -> list[PostingFacts]:
+    """The postings as the journal stores them (the weight as it computes it)."""
+    facts: list[PostingFacts] = []
+    for posting in txn.postings:
+        price = posting.price
+        if price is None:
+            units = posting.units
+            commodity = posting.commodity
+            facts.append((posting.account, commodity, units, None, None, None, commodity, units))
+            continue
+        weighed = weight(posting, precisions)
+        assert weighed is not None, "a posted unit price does not round"
+        per_unit = None if price.per_unit is None else format(price.per_unit, "f")
+        facts.append(
+            (
+                posting.account,
+                posting.commodity,
+                posting.units,
+                price.commodity,
+                per_unit,
+                price.total,
+                *weighed,
+            )
+        )
+    return facts
+
+
+def chain_transactions(
+    previous: str | None,
+    book_id: int,
+    txns: Iterable[Transaction],
+    precisions: Mapping[str, int],
+    reverses_id: int | None,
+    created_at: datetime.datetime,
+    created_by: str | None,
+) -> list[str]:
+    """The hashes of `txns` posted in this order after the book's head `previous` (None: the
+    book has no transaction yet), from the values the post has in hand."""
+    link = previous or CHAIN_GENESIS
+    at = timestamp_text(created_at)
+    hashes: list[str] = []
+    for txn in txns:
+        content = transaction_content(
+            link, book_id, txn, posting_facts(txn, precisions), reverses_id, at, created_by
+        )
+        link = link_hash(content)
+        hashes.append(link)
+    return hashes
+
+
+_MOVE_BOOK_HEAD = (
+    update(books).where(books.c.id == bindparam("book_id")).values(chain_head=bindparam("head"))
+)
+
+
+def move_book_head(conn: Connection, book_id: int, head: str) -> None:
+    """Record `head` as the book's last hash (in the post's database transaction)."""
+    driver.fetch_all(conn, _MOVE_BOOK_HEAD, {"book_id": book_id, "head": head})
+
+
+# -- the audit trail ---------------------------------------------------------------------------
+
+AUDIT_FIELDS = (
+    "user_id",
+    "username",
+    "token",
+    "request_id",
+    "method",
+    "path",
+    "action",
+    "outcome",
+    "book",
+    "object_type",
+    "object_id",
+    "detail",
+)
+
+
+def audit_content(previous: str, at: datetime.datetime, values: Mapping[str, Any]) -> list[Any]:
+    """What an audit event's link hashes: its time, then `AUDIT_FIELDS` in that order."""
+    return [AUDIT_VERSION, previous, timestamp_text(at), *(values[f] for f in AUDIT_FIELDS)]
+
+
+_AUDIT_HEAD = select(audit_chain.c.head_hash).where(audit_chain.c.id == AUDIT_CHAIN_ID)
+_AUDIT_HEAD_LOCKED = _AUDIT_HEAD.with_for_update()
+_MOVE_AUDIT_HEAD = (
+    update(audit_chain)
+    .where(audit_chain.c.id == AUDIT_CHAIN_ID)
+    .values(head_hash=bindparam("head"))
+)
+_ADD_AUDIT_HEAD = insert(audit_chain).values(id=AUDIT_CHAIN_ID, head_hash=bindparam("head"))
+_ADD_AUDIT_HEAD_PG = (
+    pg_insert(audit_chain)
+    .values(id=AUDIT_CHAIN_ID, head_hash=CHAIN_GENESIS)
+    .on_conflict_do_nothing(index_elements=[audit_chain.c.id])
+)
+
+
+def audit_head_for_update(conn: Connection) -> str | None:
+    """The audit trail's last hash, its row locked until commit on PostgreSQL (SQLite's one
+    writer needs no lock). None when the trail has no head row yet (no event, or a database
+    emptied by hand): then `move_audit_head` creates it."""
+    if conn.dialect.name == "sqlite":
+        rows = driver.fetch_all(conn, _AUDIT_HEAD)
+        return str(rows[0][0]) if rows else None
+    rows = driver.fetch_all(conn, _AUDIT_HEAD_LOCKED)
+    if not rows:
+        # Two first events race here: the second waits for the first's row and, at READ
+        # COMMITTED, the read after it sees the first's head.
+        driver.fetch_all(conn, _ADD_AUDIT_HEAD_PG)
+        rows = driver.fetch_all(conn, _AUDIT_HEAD_LOCKED)
+    head = str(rows[0][0])
+    return head
+
+
+def move_audit_head(conn: Connection, previous: str | None, head: str) -> None:
+    """Record `head` as the audit trail's last hash (`previous` as `audit_head_for_update`
+    returned it)."""
+    statement = _ADD_AUDIT_HEAD if previous is None else _MOVE_AUDIT_HEAD
+    driver.fetch_all(conn, statement, {"head": head})
