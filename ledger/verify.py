@@ -123,9 +123,10 @@ def describe_break(found: ChainBreak, row: str) -> str:
             f"hash chain: the recorded head is not the hash of the last {row} ({last}):"
             f" rows after it were removed, or the head was changed"
         )
+    article = "an" if row[0] in "aeiou" else "a"
     return (
-        f"hash chain broken at {row} {found.id} ({after}): it was changed, or a {row} before"
-        f" it was removed, changed or added"
+        f"hash chain broken at {row} {found.id} ({after}): it was changed, or {article} {row}"
+        f" before it was removed, changed or added"
     )
 
 
