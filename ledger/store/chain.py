@@ -7,8 +7,9 @@ Every audit event stores the SHA-256 of its content and of the event before it (
 link that does not hold. See docs/SECURITY.md for what this does and does not promise.
 
 The encoding (version 1), which anyone can recompute from an export of the tables: the hash is
-`sha256(json)` in lowercase hex, where `json` is the compact JSON array (RFC 8259, UTF-8, no
-whitespace, strings escaped as msgspec escapes them) of
+`sha256(json)` in lowercase hex, where `json` is the compact JSON array (RFC 8259, no
+whitespace, ASCII: every other character escaped as `\\uXXXX`, as Python's `json.dumps` with
+`ensure_ascii=True, separators=(",", ":")` writes it) of
 
 - a transaction: `["transaction/1", previous, book_id, date, payee, narration, reverses_id,
   created_at, created_by, postings, tags, links, meta]`, where each posting (in position
@@ -35,10 +36,10 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import msgspec
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -53,7 +54,8 @@ AUDIT_VERSION = "audit/1"
 # The one row of `audit_chain`.
 AUDIT_CHAIN_ID = 1
 
-_encode = msgspec.json.Encoder().encode
+# Made once: `json.dumps` with arguments builds an encoder per call.
+_encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
 
 PostingFacts = tuple[str, str, int, str | None, str | None, int | None, str, int]
 
@@ -65,7 +67,7 @@ def timestamp_text(moment: datetime.datetime) -> str:
 
 def link_hash(content: Sequence[Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of `content` (version, previous hash, fields)."""
-    return hashlib.sha256(_encode(content)).hexdigest()
+    return hashlib.sha256(_encode(content).encode("ascii")).hexdigest()
 
 
 def transaction_content(
@@ -206,8 +208,7 @@ def audit_head_for_update(conn: Connection) -> str | None:
         # COMMITTED, the read after it sees the first's head.
         driver.fetch_all(conn, _ADD_AUDIT_HEAD_PG)
         rows = driver.fetch_all(conn, _AUDIT_HEAD_LOCKED)
-    head = str(rows[0][0])
-    return head
+    return str(rows[0][0])
 
 
 def move_audit_head(conn: Connection, previous: str | None, head: str) -> None:

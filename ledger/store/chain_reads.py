@@ -84,7 +84,6 @@ _TRANSACTIONS_AFTER = (
     .order_by(transactions.c.id)
     .limit(bindparam("rows"))
 )
-_IN_RANGE = {"first": bindparam("first"), "last": bindparam("last")}
 _POSTINGS_IN_RANGE = (
     select(
         postings.c.transaction_id,
@@ -101,7 +100,7 @@ _POSTINGS_IN_RANGE = (
     .where(
         and_(
             postings.c.book_id == bindparam("book_id"),
-            postings.c.transaction_id.between(_IN_RANGE["first"], _IN_RANGE["last"]),
+            postings.c.transaction_id.between(bindparam("first"), bindparam("last")),
         )
     )
     .order_by(postings.c.transaction_id, postings.c.position)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 from sqlalchemy import Connection, func, select, text
@@ -57,10 +58,10 @@ def grant(day: int, dollars: int) -> TransactionDraft:
 
 @pytest.fixture
 def three(db: Database, org_book: str) -> list[int]:
-    return [
-        db.write(lambda c, day=day: journal.post_draft(c, org_book, grant(day, 1000 * day)))
-        for day in (1, 2, 3)
-    ]
+    def posts(conn: Connection) -> list[int]:
+        return [journal.post_draft(conn, org_book, grant(day, 1000 * day)) for day in (1, 2, 3)]
+
+    return db.write(posts)
 
 
 def as_attacker(db: Database, *statements: str, **params: object) -> None:
@@ -187,12 +188,12 @@ def test_a_rewritten_chain_verifies_but_not_against_a_kept_head(
 
 def audit(db: Database, n: int) -> list[int]:
     facts = RequestFacts(method="POST", path="/api/books/org/transactions", request_id=None)
+
+    def event(conn: Connection, i: int) -> None:
+        record_event(conn, None, facts, "transaction.post", username="finance", object_id=str(i))
+
     for i in range(n):
-        db.write(
-            lambda c, i=i: record_event(
-                c, None, facts, "transaction.post", username="finance", object_id=str(i)
-            )
-        )
+        db.write(partial(event, i=i))
     with db.read() as conn:
         return list(conn.execute(select(audit_events.c.id).order_by(audit_events.c.id)).scalars())
 
