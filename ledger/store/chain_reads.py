@@ -12,7 +12,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, and_, bindparam, select
 
@@ -23,8 +23,10 @@ from ledger.store.chain import (
     CHAIN_GENESIS,
     TRANSACTION_VERSION,
     PostingFacts,
+    TransactionFields,
     link_hash,
     timestamp_text,
+    transaction_hash,
 )
 from ledger.store.tables import (
     accounts,
@@ -53,6 +55,8 @@ class StoredLink:
     version: str
 
     def expected_hash(self, previous: str) -> str:
+        if self.version == TRANSACTION_VERSION:
+            return transaction_hash(previous, cast(TransactionFields, self.fields))
         return link_hash([self.version, previous, *self.fields])
 
 
