@@ -159,25 +159,58 @@ def chain_transactions(
     book has no transaction yet), from the values the post has in hand."""
     link = previous or CHAIN_GENESIS
     at = timestamp_text(created_at)
+    # A bulk import's usual transaction (no payee, labels or metadata; unpriced postings) is
+    # written in one f-string, with what the call's transactions share written once.
+    start = f'["{TRANSACTION_VERSION}","'
+    shared = f',{_number(reverses_id)},"{at}",{_text(created_by)},['
+    quoted: dict[str, str] = {}  # account names and commodities, quoted once per call
     hashes: list[str] = []
     for txn in txns:
-        fields: TransactionFields = (
-            book_id,
-            txn.date.isoformat(),
-            txn.payee,
-            txn.narration,
-            reverses_id,
-            at,
-            created_by,
-            (),
-            sorted(set(txn.tags)) if txn.tags else (),
-            sorted(set(txn.links)) if txn.links else (),
-            sorted(dict(txn.meta).items()) if txn.meta else (),
-        )
-        postings_text = ",".join([_posting_text(p, precisions) for p in txn.postings])
-        link = _transaction_hash(link, fields, postings_text)
+        if txn.payee is None and not (txn.tags or txn.links or txn.meta):
+            postings_text = _plain_postings_text(txn, precisions, quoted)
+            narration = _quote(txn.narration)
+            day = txn.date.isoformat()
+            text = f'{start}{link}",{book_id},"{day}",null,{narration}{shared}{postings_text}'
+            text += "],[],[],[]]"
+            link = hashlib.sha256(text.encode("ascii")).hexdigest()
+        else:
+            fields: TransactionFields = (
+                book_id,
+                txn.date.isoformat(),
+                txn.payee,
+                txn.narration,
+                reverses_id,
+                at,
+                created_by,
+                (),
+                sorted(set(txn.tags)) if txn.tags else (),
+                sorted(set(txn.links)) if txn.links else (),
+                sorted(dict(txn.meta).items()) if txn.meta else (),
+            )
+            postings_text = ",".join([_posting_text(p, precisions) for p in txn.postings])
+            link = _transaction_hash(link, fields, postings_text)
         hashes.append(link)
     return hashes
+
+
+def _plain_postings_text(
+    txn: Transaction, precisions: Mapping[str, int], quoted: dict[str, str]
+) -> str:
+    """`txn`'s postings as JSON, names quoted through `quoted` (filled as it goes)."""
+    parts = []
+    for posting in txn.postings:
+        if posting.price is not None:
+            parts.append(_posting_text(posting, precisions))
+            continue
+        account = quoted.get(posting.account)
+        if account is None:
+            account = quoted[posting.account] = _quote(posting.account)
+        commodity = quoted.get(posting.commodity)
+        if commodity is None:
+            commodity = quoted[posting.commodity] = _quote(posting.commodity)
+        units = posting.units
+        parts.append(f"[{account},{commodity},{units},null,null,null,{commodity},{units}]")
+    return ",".join(parts)
 
 
 _MOVE_BOOK_HEAD = (

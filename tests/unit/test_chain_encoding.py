@@ -140,3 +140,46 @@ def test_a_unit_price_is_hashed_as_its_exact_decimal_text() -> None:
         [],
     )
     assert link == reference(CHAIN_GENESIS, fields)
+
+
+unpriced = st.builds(Posting, texts, ints, texts)
+transactions = st.builds(
+    Transaction,
+    date=st.dates(),
+    narration=texts,
+    postings=st.lists(unpriced, min_size=1, max_size=3).map(tuple),
+    payee=st.none() | st.none() | texts,
+    tags=st.lists(texts, max_size=2).map(tuple) | st.just(()),
+    links=st.lists(texts, max_size=2).map(tuple) | st.just(()),
+    meta=st.lists(st.tuples(texts, texts), max_size=2).map(tuple) | st.just(()),
+)
+
+
+@given(txns=st.lists(transactions, min_size=1, max_size=3), created_by=optional_texts)
+def test_a_post_chains_what_json_dumps_would_hash(
+    txns: list[Transaction], created_by: str | None
+) -> None:
+    """The post path's shortcut for plain transactions and its general path both write the
+    documented JSON, each link over the one before."""
+    moment = datetime.datetime(2018, 11, 4, 9, 30, tzinfo=datetime.UTC)
+    links = chain_transactions(None, 7, txns, {}, 12, moment, created_by)
+    previous = CHAIN_GENESIS
+    for txn, link in zip(txns, links, strict=True):
+        fields = (
+            7,
+            txn.date.isoformat(),
+            txn.payee,
+            txn.narration,
+            12,
+            "2018-11-04T09:30:00.000000+00:00",
+            created_by,
+            [
+                [p.account, p.commodity, p.units, None, None, None, p.commodity, p.units]
+                for p in txn.postings
+            ],
+            sorted(set(txn.tags)),
+            sorted(set(txn.links)),
+            sorted(dict(txn.meta).items()),
+        )
+        assert link == reference(previous, fields)
+        previous = link
