@@ -110,11 +110,13 @@ def _print_reports(reports: list[VerifyReport]) -> int:
     """Print what `verify` found; how many books differ."""
     failed = 0
     for report in reports:
+        # The head hash, kept elsewhere, shows later whether the chain was rewritten.
+        head = f" (head {report.head})" if report.head else ""
         if report.ok:
-            print(f"{report.book}: ok")
+            print(f"{report.book}: ok{head}")
             continue
         failed += 1
-        print(f"{report.book}: {len(report.differences)} difference(s)")
+        print(f"{report.book}: {len(report.differences)} difference(s){head}")
         for difference in report.differences:
             print(f"  {difference}")
     return failed
@@ -197,7 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     export.set_defaults(run=cmd_export)
     verify = commands.add_parser(
-        "verify", help="recompute balances and check the Beancount export against them"
+        "verify",
+        help="check the hash chains, recompute balances and check the Beancount export against"
+        " them; print each chain's head hash",
     )
     verify.add_argument("book", nargs="?")
     verify.set_defaults(run=cmd_verify)

@@ -1,12 +1,20 @@
-"""The `verify` command's logic: are a book's balances what its postings and Beancount say?
+"""The `verify` command's logic: are a book's balances what its postings and Beancount say,
+and do its hash chain and the audit trail's hold?
 
 Design invariants 6 and 9. For one book, `verify_book`
 
-1. recomputes every balance from the postings (sum of units per account and commodity) and
+1. recomputes the book's hash chain (`ledger.store.chain`) and reports the first transaction
+   whose stored hash is not that of its content and of the previous transaction's hash, or a
+   recorded head that is not the last transaction's hash;
+2. recomputes every balance from the postings (sum of units per account and commodity) and
    compares it with the `balances` table the journal maintains;
-2. exports the book, loads the text with Beancount, reports every error Beancount finds
+3. exports the book, loads the text with Beancount, reports every error Beancount finds
    (a failed balance assertion among them), and compares the balance Beancount computes per
    account and currency with the ledger's trial balance.
+
+`verify_audit_trail` recomputes the audit trail's chain the same way. Each report carries
+the chain's head hash: kept somewhere the database's users cannot write (docs/SECURITY.md), it
+shows later whether the chain was rewritten from some point on.
 
 Differences are reported as text naming accounts, commodities and amounts in decimal: never
 narrations, payees or metadata, which may hold personal data.
@@ -30,19 +38,31 @@ from ledger.core.amount import format_units, units_to_decimal
 from ledger.export.beancount import export_book
 from ledger.store import queries
 from ledger.store.books import commodity_precisions, get_book, list_books
+from ledger.store.chain_reads import (
+    ChainBreak,
+    audit_head,
+    audit_links_of,
+    book_head,
+    first_break,
+    transaction_links_of,
+)
 from ledger.store.database import Database
 from ledger.store.tables import accounts, balances, postings
 
 # A Beancount error message is cut to this many characters (and to its first line).
 ERROR_MESSAGE_LENGTH_MAX = 300
+# The report's name for the audit trail (no book code has a space).
+AUDIT_TRAIL = "audit trail"
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
-    """What `verify` found in one book: nothing when `ok`."""
+    """What `verify` found in one book (or the audit trail): nothing when `ok`. `head` is the
+    chain's recorded head hash (None: nothing recorded yet)."""
 
     book: str
     differences: tuple[str, ...]
+    head: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -92,6 +112,37 @@ def stored_balance_differences(conn: Connection, book_code: str) -> list[str]:
                 f" {_amount(summed, commodity, precisions)}"
             )
     return differences
+
+
+def describe_break(found: ChainBreak, row: str) -> str:
+    """A chain break in words: which `row` ("transaction", "audit event") and where."""
+    after = "as the first" if found.previous_id is None else f"after {row} {found.previous_id}"
+    if found.at_head:
+        last = "no row" if found.previous_id is None else f"{row} {found.previous_id}"
+        return (
+            f"hash chain: the recorded head is not the hash of the last {row} ({last}):"
+            f" rows after it were removed, or the head was changed"
+        )
+    article = "an" if row[0] in "aeiou" else "a"
+    return (
+        f"hash chain broken at {row} {found.id} ({after}): it was changed, or {article} {row}"
+        f" before it was removed, changed or added"
+    )
+
+
+def chain_differences(conn: Connection, book_id: int) -> list[str]:
+    """The first break in the book's hash chain, if any, in words."""
+    found = first_break(transaction_links_of(conn, book_id), book_head(conn, book_id))
+    return [] if found is None else [describe_break(found, "transaction")]
+
+
+def verify_audit_trail(db: Database) -> VerifyReport:
+    """Recompute the audit trail's hash chain; report its first break."""
+    with db.read() as conn:
+        head = audit_head(conn)
+        found = first_break(audit_links_of(conn), head)
+    differences = () if found is None else (describe_break(found, "audit event"),)
+    return VerifyReport(book=AUDIT_TRAIL, differences=differences, head=head)
 
 
 def _describe_error(error: Any) -> str:
@@ -148,7 +199,10 @@ def verify_book(db: Database, book_code: str) -> VerifyReport:
     with tempfile.TemporaryDirectory(prefix="ledger-verify-") as directory:
         path = Path(directory) / f"{book_code}.beancount"
         with db.read() as conn:
-            differences = stored_balance_differences(conn, book_code)
+            book = get_book(conn, book_code)
+            head = book_head(conn, book.id)
+            differences = chain_differences(conn, book.id)
+            differences += stored_balance_differences(conn, book_code)
             precisions = commodity_precisions(conn)
             ledger = {
                 (row.account, row.commodity): row.units
@@ -161,11 +215,11 @@ def verify_book(db: Database, book_code: str) -> VerifyReport:
         # Beancount parses outside the database transaction: it may take a while.
         entries, errors, _options = loader.load_file(str(path))
     differences.extend(beancount_differences(entries, errors, ledger, precisions))
-    return VerifyReport(book=book_code, differences=tuple(differences))
+    return VerifyReport(book=book_code, differences=tuple(differences), head=head)
 
 
 def verify_all(db: Database) -> list[VerifyReport]:
-    """`verify_book` for every book, by book code."""
+    """`verify_book` for every book, by book code, then `verify_audit_trail`."""
     with db.read() as conn:
         codes = [book.code for book in list_books(conn)]
-    return [verify_book(db, code) for code in codes]
+    return [*(verify_book(db, code) for code in codes), verify_audit_trail(db)]

@@ -1,8 +1,9 @@
 """The audit trail: who changed what, when, from which token, on which request.
 
 Recorded in the same database transaction as the change itself (a change without its audit
-event cannot commit). Append-only: a database trigger refuses UPDATE and DELETE. Objects are
-named by id or case code; no personal data is ever written here.
+event cannot commit). Append-only: a database trigger refuses UPDATE and DELETE, and each
+event's hash is chained to the previous event's (`ledger.store.chain`). Objects are named by
+id or case code; no personal data is ever written here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select
 from ledger.access.policy import Principal
 from ledger.core import limits
 from ledger.core.errors import LedgerRejected, invalid
-from ledger.store import driver
+from ledger.store import chain, driver
 from ledger.store.books import utc_now
 from ledger.store.tables import audit_events
 
@@ -34,6 +35,7 @@ _EVENT_COLUMNS = (
     "object_type",
     "object_id",
     "detail",
+    "chain_hash",
 )
 # Built once and run on the driver: every change writes one event, and through a SQLAlchemy
 # `Connection` the insert's own overhead costs several times SQLite's work for it.
@@ -81,8 +83,8 @@ def record_event(
     detail: str = "",
 ) -> None:
     statement = driver.compiled(conn.dialect, _INSERT_EVENT)
-    values = {
-        "at": utc_now(),
+    at = utc_now()
+    values: dict[str, object] = {
         "user_id": principal.user_id if principal else None,
         "username": principal.username if principal else username,
         "token": principal.token if principal else None,
@@ -96,7 +98,13 @@ def record_event(
         "object_id": object_id,
         "detail": detail[:DETAIL_LENGTH_MAX],
     }
+    # Last in the work, so the audit head's lock (PostgreSQL) is held only until the commit.
+    previous = chain.audit_head_for_update(conn)
+    link = chain.link_hash(chain.audit_content(previous or chain.CHAIN_GENESIS, at, values))
+    values["at"] = at
+    values["chain_hash"] = link
     driver.execute(conn, statement.sql, statement.parameters(values))
+    chain.move_audit_head(conn, previous, link)
 
 
 @dataclass(frozen=True, slots=True)

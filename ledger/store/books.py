@@ -394,7 +394,7 @@ def close_account(
 ) -> Account:
     """Close an empty account: nothing may be posted to it after `close_date`."""
     account = get_account(conn, book_code, account_id)
-    # Exclusive before the checks below: a deposit in flight holds a shared lock on this row
+    # Exclusive before the checks below: a deposit in flight holds a post's lock on this row
     # (ledger.store.journal.lock_rows), so we read its balance only after it commits.
     conn.execute(select(accounts.c.id).where(accounts.c.id == account.id).with_for_update())
     account = get_account(conn, book_code, account_id)

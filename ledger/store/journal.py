@@ -12,7 +12,10 @@
 6. balances are upserted in the same database transaction as the postings;
 7. concurrency: balance rows are changed by atomic upserts in a fixed (account, commodity)
    order, and a non-negative account is checked on the value the upsert returns, so two
-   writers can neither lose an update nor overdraw a cash box.
+   writers can neither lose an update nor overdraw a cash box;
+8. tamper evidence: each transaction stores a hash chained to the previous one in its book
+   and the book's row its last hash (`ledger.store.chain`), both written in the post's
+   database transaction, after the book's row is locked (one writer per book at a time).
 """
 
 from __future__ import annotations
@@ -33,11 +36,11 @@ from ledger.core.transaction import (
     reversal_of,
     validate_transaction,
 )
-from ledger.store import driver
+from ledger.store import chain, driver
 from ledger.store.books import commodity_precisions, utc_now
 from ledger.store.journal_reads import StoredTransaction, balance_units_through, load_transaction
 from ledger.store.journal_sql import (
-    LOCK_FOR_SHARE,
+    LOCK_FOR_POSTING,
     LOCK_FOR_UPDATE,
     UNBALANCED_IN_RANGE,
     AccountForPosting,
@@ -148,10 +151,14 @@ def _post_many(
     book, found = book_and_accounts(conn, book_code, names)
     reject_if(_first_errors(txns, book, found, precisions))
 
-    ids = insert_transactions(conn, book.id, txns, created_by, reverses_id, now)
+    hashes = chain.chain_transactions(
+        book.chain_head, book.id, txns, precisions, reverses_id, now, created_by
+    )
+    ids = insert_transactions(conn, book.id, txns, created_by, reverses_id, now, hashes)
     deltas = insert_postings(conn, book.id, ids, txns, found, precisions)
     _apply_balance_deltas(conn, book.id, deltas, found)
     check_stored_balanced(conn, min(ids), max(ids))
+    chain.move_book_head(conn, book.id, hashes[-1])
     return book.id, ids
 
 
@@ -272,15 +279,17 @@ def lock_rows(
 ) -> None:
     """Lock the book's row and the named accounts' rows before reading them (PostgreSQL).
 
-    A post takes shared locks, so posts never wait for each other; a lock-date change, an
-    account's close and a balance assertion change or check those rows under an exclusive
+    A post takes FOR NO KEY UPDATE locks, so posts into one book run one after the other
+    (each reads the book's chain head the one before it left: `ledger.store.chain`), while
+    rows that merely refer to the book or its accounts are not held up; a lock-date change,
+    an account's close and a balance assertion change or check those rows under an exclusive
     lock, so they and the posts that depend on them run one after the other, and each reads
     what the other committed. Rows are locked in account-id order (no deadlock between
     writers). SQLite needs none of this: its writers are serialised by BEGIN IMMEDIATE.
     """
     if conn.dialect.name == "sqlite":
         return
-    statement = LOCK_FOR_UPDATE if exclusive else LOCK_FOR_SHARE
+    statement = LOCK_FOR_UPDATE if exclusive else LOCK_FOR_POSTING
     conn.execute(statement, {"code": book_code, "names": list(account_names)})
 
 

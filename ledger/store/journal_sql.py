@@ -19,6 +19,7 @@ change, and another process may change them.
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,7 @@ class BookForPosting:
 
     id: int
     lock_date: datetime.date | None
+    chain_head: str | None  # the hash of its last transaction (ledger.store.chain)
 
 
 # -- reading what a post checks --------------------------------------------------------------------
@@ -99,9 +101,9 @@ _ACCOUNT_BY_NAME = select(*_ACCOUNT_COLUMNS).where(
 def _book_and_accounts_statement(names_n: int) -> Select[Any]:
     """The book and `names_n` accounts named in one round trip: one row per account found, or
     one row with NULL account columns when none is (and no row when the book does not exist).
-    Columns: book id, lock date, then `_ACCOUNT_COLUMNS` in their order."""
+    Columns: book id, lock date, chain head, then `_ACCOUNT_COLUMNS` in their order."""
     return (
-        select(books.c.id, books.c.lock_date, *_ACCOUNT_COLUMNS)
+        select(books.c.id, books.c.lock_date, books.c.chain_head, *_ACCOUNT_COLUMNS)
         .select_from(
             books.outerjoin(
                 accounts,
@@ -117,7 +119,9 @@ def _book_and_accounts_statement(names_n: int) -> Select[Any]:
 
 _BOOK_AND_ACCOUNTS = {n: _book_and_accounts_statement(n) for n in driver.IN_LIST_SIZES}
 _NAMES_PER_QUERY_MAX = driver.IN_LIST_SIZES[-1]
-_BOOK_BY_CODE = select(books.c.id, books.c.lock_date).where(books.c.code == bindparam("code"))
+_BOOK_BY_CODE = select(books.c.id, books.c.lock_date, books.c.chain_head).where(
+    books.c.code == bindparam("code")
+)
 _LOCK_ROWS = (
     select(books.c.id, accounts.c.id)
     .select_from(books.join(accounts, accounts.c.book_id == books.c.id))
@@ -129,7 +133,9 @@ _LOCK_ROWS = (
     )
     .order_by(accounts.c.id)
 )
-LOCK_FOR_SHARE = _LOCK_ROWS.with_for_update(read=True)
+# A post's lock: FOR NO KEY UPDATE, exclusive among posts (one chain of hashes per book needs
+# one order of writes) but not against the foreign-key checks of rows that refer to the book.
+LOCK_FOR_POSTING = _LOCK_ROWS.with_for_update(key_share=True)
 LOCK_FOR_UPDATE = _LOCK_ROWS.with_for_update()
 _MAX_TRANSACTION_ID = select(func.coalesce(func.max(transactions.c.id), 0))
 
@@ -138,7 +144,7 @@ def book_for_posting(conn: Connection, book_code: str) -> BookForPosting:
     row = conn.execute(_BOOK_BY_CODE, {"code": book_code}).first()
     if row is None:
         raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
-    return BookForPosting(id=row.id, lock_date=row.lock_date)
+    return BookForPosting(id=row.id, lock_date=row.lock_date, chain_head=row.chain_head)
 
 
 def _account_from_columns(columns: Sequence[Any]) -> AccountForPosting:
@@ -171,11 +177,11 @@ def book_and_accounts(
         rows += driver.fetch_all(conn, _BOOK_AND_ACCOUNTS[size], values)
     if not rows:
         raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
-    book = BookForPosting(id=rows[0][0], lock_date=_date_or_none(rows[0][1]))
+    book = BookForPosting(id=rows[0][0], lock_date=_date_or_none(rows[0][1]), chain_head=rows[0][2])
     found: dict[str, AccountForPosting] = {}
     for row in rows:
-        if row[2] is not None:  # an account (NULLs: the book has none of these names)
-            found[row[3]] = _account_from_columns(row[2:])
+        if row[3] is not None:  # an account (NULLs: the book has none of these names)
+            found[row[4]] = _account_from_columns(row[3:])
     return book, found
 
 
@@ -280,11 +286,14 @@ def insert_transactions(
     created_by: str | None,
     reverses_id: int | None,
     now: datetime.datetime,
+    hashes: Sequence[str],
 ) -> list[int]:
+    """Insert the transaction rows (`hashes`: their `chain_hash`, in order) and their labels."""
+    rows = (conn, book_id, txns, created_by, reverses_id, now, hashes)
     if conn.dialect.name == "sqlite":
-        ids = _insert_transaction_rows_sqlite(conn, book_id, txns, created_by, reverses_id, now)
+        ids = _insert_transaction_rows_sqlite(*rows)
     else:
-        ids = _insert_transaction_rows_core(conn, book_id, txns, created_by, reverses_id, now)
+        ids = _insert_transaction_rows_core(*rows)
     assert len(ids) == len(txns)
     _insert_labels(conn, book_id, ids, txns)
     return ids
@@ -297,6 +306,7 @@ def _insert_transaction_rows_sqlite(
     created_by: str | None,
     reverses_id: int | None,
     now: datetime.datetime,
+    hashes: Sequence[str],
 ) -> list[int]:
     created_at = _sqlite(conn).datetime_text(now)
     days = _date_texts(conn, txns)
@@ -315,11 +325,11 @@ def _insert_transaction_rows_sqlite(
     if len(txns) == 1:
         txn = txns[0]
         if txn.payee is None:
-            columns = ("book_id", "date", "narration", *tail_columns)
-            row = (book_id, days[txn.date], txn.narration, *tail_values)
+            columns = ("book_id", "date", "narration", *tail_columns, "chain_hash")
+            row = (book_id, days[txn.date], txn.narration, *tail_values, hashes[0])
         else:
-            columns = ("book_id", "date", "payee", "narration", *tail_columns)
-            row = (book_id, days[txn.date], txn.payee, txn.narration, *tail_values)
+            columns = ("book_id", "date", "payee", "narration", *tail_columns, "chain_hash")
+            row = (book_id, days[txn.date], txn.payee, txn.narration, *tail_values, hashes[0])
         sql = _sqlite_insert(conn, transactions, columns, returning_id=True)
         [(txn_id,)] = driver.execute(conn, sql, row)
         return [int(txn_id)]
@@ -329,16 +339,15 @@ def _insert_transaction_rows_sqlite(
     first_id = int(max_id) + 1
     without_payee: list[tuple[object, ...]] = []
     with_payee: list[tuple[object, ...]] = []
-    for txn_id, txn in enumerate(txns, start=first_id):
+    for txn_id, txn, link in zip(range(first_id, first_id + len(txns)), txns, hashes, strict=True):
+        day = days[txn.date]
         if txn.payee is None:
-            without_payee.append((txn_id, book_id, days[txn.date], txn.narration, *tail_values))
+            without_payee.append((txn_id, book_id, day, txn.narration, *tail_values, link))
         else:
-            with_payee.append(
-                (txn_id, book_id, days[txn.date], txn.payee, txn.narration, *tail_values)
-            )
+            with_payee.append((txn_id, book_id, day, txn.payee, txn.narration, *tail_values, link))
     for shape, rows in (
-        (("id", "book_id", "date", "narration", *tail_columns), without_payee),
-        (("id", "book_id", "date", "payee", "narration", *tail_columns), with_payee),
+        (("id", "book_id", "date", "narration", *tail_columns, "chain_hash"), without_payee),
+        (("id", "book_id", "date", "payee", "narration", *tail_columns, "chain_hash"), with_payee),
     ):
         if rows:
             driver.execute_many(conn, _sqlite_insert(conn, transactions, shape), rows)
@@ -352,6 +361,7 @@ def _insert_transaction_rows_core(
     created_by: str | None,
     reverses_id: int | None,
     now: datetime.datetime,
+    hashes: Sequence[str],
 ) -> list[int]:
     rows = [
         {
@@ -362,8 +372,9 @@ def _insert_transaction_rows_core(
             "reverses_id": reverses_id,
             "created_at": now,
             "created_by": created_by,
+            "chain_hash": link,
         }
-        for txn in txns
+        for txn, link in zip(txns, hashes, strict=True)
     ]
     if len(rows) == 1:
         result = conn.execute(insert(transactions).returning(transactions.c.id), rows[0])
@@ -371,7 +382,11 @@ def _insert_transaction_rows_core(
     result = conn.execute(
         insert(transactions).returning(transactions.c.id, sort_by_parameter_order=True), rows
     )
-    return [int(i) for i in result.scalars()]
+    ids = [int(i) for i in result.scalars()]
+    # The chain runs in id order: the hashes were made in the order given.
+    if any(later <= earlier for earlier, later in itertools.pairwise(ids)):
+        raise RuntimeError(f"transaction ids not ascending in the order posted: {ids}")
+    return ids
 
 
 def _insert_labels(

@@ -87,6 +87,8 @@ books = Table(
     # Where the book's people live (savings groups, household books): officers' scope.
     Column("province", String(100), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The hash of the book's last transaction (ledger.store.chain); NULL before the first.
+    Column("chain_head", String(64), nullable=True),
     CheckConstraint("kind IN ('organisation', 'savings_group', 'household')", name="kind"),
 )
 
@@ -117,6 +119,9 @@ transactions = Table(
     Column("reverses_id", Integer, ForeignKey("transactions.id"), nullable=True, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("created_by", String(100), nullable=True),
+    # SHA-256 of the content and of the book's previous transaction's hash (ledger.store.chain).
+    # Never NULL once written; nullable only so the column could be added to existing rows.
+    Column("chain_hash", String(64), nullable=True),
     Index("ix_transactions_book_date_id", "book_id", "date", "id"),
 )
 
@@ -274,9 +279,19 @@ audit_events = Table(
     Column("object_type", String(40), nullable=True),
     Column("object_id", String(80), nullable=True),
     Column("detail", Text, nullable=False, server_default=""),
+    # SHA-256 of the content and of the previous event's hash (ledger.store.chain).
+    Column("chain_hash", String(64), nullable=True),
     Index("ix_audit_events_at", "at"),
     Index("ix_audit_events_user", "user_id", "at"),
     Index("ix_audit_events_book", "book", "at"),
+)
+
+# The audit trail's last hash (ledger.store.chain): one row, id 1, created with the first event.
+audit_chain = Table(
+    "audit_chain",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("head_hash", String(64), nullable=False),
 )
 
 # The one place for names, phone numbers and exact addresses of household members.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,11 @@ def test_demo_then_verify_then_export(
     verified = capsys.readouterr().out
     assert "org: ok" in verified
     # The organisation, every household book (trainees' with a year of visits and income)
-    # and both savings groups load in Beancount with our balances.
-    assert verified.count(": ok") == verified.count("\n") == 1 + 11 + 22 + 2
+    # and both savings groups load in Beancount with our balances; then the audit trail.
+    assert verified.count(": ok") == verified.count("\n") == 1 + 11 + 22 + 2 + 1
+    assert "audit trail: ok" in verified
+    # Each book's chain head is printed, to be kept where the database's users cannot write.
+    assert re.search(r"^org: ok \(head [0-9a-f]{64}\)$", verified, re.MULTILINE)
     assert "sg-kt-001: ok" in verified
     out = tmp_path / "org.beancount"
     assert main(["export", "org", "-o", str(out)]) == 0

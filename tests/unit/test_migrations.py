@@ -6,6 +6,7 @@ database), because an upgrade from nothing is what a new field office's server d
 
 from __future__ import annotations
 
+import datetime
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,12 +16,35 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 
+from ledger.core.transaction import Posting, Transaction
+from ledger.store import journal
 from ledger.store.database import Database
 from ledger.store.migrate import alembic_config, upgrade
-from ledger.store.tables import metadata
+from ledger.store.tables import (
+    accounts,
+    audit_events,
+    balances,
+    books,
+    metadata,
+    postings,
+    transaction_tags,
+    transactions,
+)
+from ledger.verify import verify_audit_trail, verify_book
 
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
 TEST_POSTGRES_URL = os.environ.get(
@@ -181,3 +205,105 @@ def test_a_downgrade_removes_everything_and_an_upgrade_restores_it(empty: Databa
     upgrade(empty.engine)
     assert differences(empty.engine) == []
     assert append_only_triggers(empty.engine) == APPEND_ONLY_TABLES
+
+
+def test_rows_written_before_the_chains_are_hashed_in_chain_order(empty: Database) -> None:
+    """0009 hashes the journal and the audit trail already there, on either engine; the
+    triggers refuse changes again afterwards, and the next post chains on."""
+    upgrade(empty.engine, "0006")
+    with empty.engine.begin() as conn:
+        _write_rows_as_0006_did(conn)
+    upgrade(empty.engine)
+    assert differences(empty.engine) == []
+    assert append_only_triggers(empty.engine) == APPEND_ONLY_TABLES
+    report = verify_book(empty, "org")
+    assert report.ok
+    assert report.head is not None
+    assert verify_audit_trail(empty).ok
+    # The hashes are the post path's own: a transaction posted now chains onto the last.
+    empty.write(
+        lambda c: journal.post(
+            c,
+            "org",
+            Transaction(
+                date=datetime.date(2018, 11, 4),
+                narration="Tranche 4",
+                postings=(
+                    Posting("Assets:Bank:Operating-USD", 400, "USD"),
+                    Posting("Income:Grants:CTIP", -400, "USD"),
+                ),
+            ),
+        )
+    )
+    assert verify_book(empty, "org").ok
+    with pytest.raises(DBAPIError, match="append-only"), empty.engine.begin() as conn:
+        conn.execute(text("UPDATE transactions SET chain_hash = NULL"))
+
+
+def _write_rows_as_0006_did(conn: Connection) -> None:
+    """A book with three transactions (tags, a payee) and two audit events, without hashes."""
+    at = datetime.datetime(2018, 11, 1, 9, 30, 15, 123456, tzinfo=datetime.UTC)
+    conn.execute(
+        insert(books).values(
+            id=1,
+            code="org",
+            name="Org",
+            kind="organisation",
+            operating_currency="USD",
+            created_at=at,
+        )
+    )
+    for account_id, name in ((1, "Assets:Bank:Operating-USD"), (2, "Income:Grants:CTIP")):
+        conn.execute(
+            insert(accounts).values(
+                id=account_id,
+                book_id=1,
+                name=name,
+                open_date=datetime.date(2018, 1, 1),
+                created_at=at,
+            )
+        )
+    for txn_id in (1, 2, 3):
+        conn.execute(
+            insert(transactions).values(
+                id=txn_id,
+                book_id=1,
+                date=datetime.date(2018, 11, txn_id),
+                payee="Sok" if txn_id == 2 else None,
+                narration=f"Tranche {txn_id}",
+                created_at=at,
+                created_by="finance",
+            )
+        )
+        for position, (account_id, units) in enumerate(((1, 100 * txn_id), (2, -100 * txn_id))):
+            conn.execute(
+                insert(postings).values(
+                    transaction_id=txn_id,
+                    book_id=1,
+                    account_id=account_id,
+                    date=datetime.date(2018, 11, txn_id),
+                    position=position,
+                    commodity="USD",
+                    units=units,
+                    weight_commodity="USD",
+                    weight=units,
+                )
+            )
+        conn.execute(insert(transaction_tags).values(transaction_id=txn_id, tag="ctip", book_id=1))
+    for account_id, units in ((1, 600), (2, -600)):
+        conn.execute(
+            insert(balances).values(account_id=account_id, commodity="USD", book_id=1, units=units)
+        )
+    for action in ("book.create", "transaction.post"):
+        conn.execute(
+            insert(audit_events).values(
+                at=at,
+                method="POST",
+                path="/api/books",
+                action=action,
+                outcome="ok",
+                username="finance",
+            )
+        )
+    if conn.dialect.name == "postgresql":  # the ids above were given, not drawn
+        conn.execute(text("SELECT setval('transactions_id_seq', 3)"))

@@ -19,7 +19,7 @@ from ledger.core.errors import LedgerRejected
 from ledger.core.transaction import PostingDraft, PriceDraft, TransactionDraft
 from ledger.store import books, journal
 from ledger.store.database import Database
-from ledger.verify import VerifyReport, verify_all, verify_book
+from ledger.verify import AUDIT_TRAIL, verify_all, verify_book
 
 D = datetime.date
 
@@ -73,8 +73,10 @@ def tamper(db: Database, sql: str, **params: object) -> None:
 
 
 def test_a_good_book_verifies(db: Database, funded: str) -> None:
-    assert verify_book(db, funded) == VerifyReport(book=funded, differences=())
-    assert verify_book(db, funded).ok
+    report = verify_book(db, funded)
+    assert (report.book, report.differences, report.ok) == (funded, (), True)
+    assert report.head is not None
+    assert len(report.head) == 64
 
 
 def test_a_tampered_balance_is_reported_exactly(db: Database, funded: str) -> None:
@@ -125,7 +127,11 @@ def test_verify_all_reports_every_book(db: Database, funded: str) -> None:
     db.write(lambda c: books.create_book(c, "sg-kt-001", "Kampong Thom 1", "savings_group", "KHR"))
     tamper(db, "UPDATE balances SET units = units - 1 WHERE commodity = 'KHR'")
     reports = verify_all(db)
-    assert [(r.book, r.ok) for r in reports] == [(funded, False), ("sg-kt-001", True)]
+    assert [(r.book, r.ok) for r in reports] == [
+        (funded, False),
+        ("sg-kt-001", True),
+        (AUDIT_TRAIL, True),
+    ]
 
 
 def test_verify_of_an_unknown_book_is_rejected(db: Database) -> None:

@@ -1,0 +1,284 @@
+"""Tamper evidence: the hash chains of the journal (one per book) and of the audit trail.
+
+Every transaction stores `chain_hash`, the SHA-256 of its content and of the hash of the
+transaction before it in its book (by id); the book's row keeps the last one (`chain_head`).
+Every audit event stores the SHA-256 of its content and of the event before it (by id);
+`audit_chain` keeps the last one. `ledger.verify` recomputes both chains and names the first
+link that does not hold. See docs/SECURITY.md for what this does and does not promise.
+
+The encoding (version 1), which anyone can recompute from an export of the tables: the hash is
+`sha256(json)` in lowercase hex, where `json` is the compact JSON array (RFC 8259, no
+whitespace, ASCII: every other character escaped as `\\uXXXX`, as Python's `json.dumps` with
+`ensure_ascii=True, separators=(",", ":")` writes it) of
+
+- a transaction: `["transaction/1", previous, book_id, date, payee, narration, reverses_id,
+  created_at, created_by, postings, tags, links, meta]`, where each posting (in position
+  order) is `[account name, commodity, units, price_commodity, price_per_unit, price_total,
+  weight_commodity, weight]`, tags and links are each sorted by code point without
+  repetition, and meta is `[[key, value], ...]` sorted by key;
+- an audit event: `["audit/1", previous, at, user_id, username, token, request_id, method,
+  path, action, outcome, book, object_type, object_id, detail]`;
+
+`previous` is the previous hash (64 zeros before the first), dates are ISO 8601
+(`2018-11-04`), timestamps ISO 8601 in UTC to the microsecond (`2018-11-04T09:30:00.000000+00:00`),
+amounts integers in smallest units, a unit price its exact decimal text, absent values `null`.
+Ids are not hashed (PostgreSQL assigns them after the hash is made); the order by id is
+what the chain fixes.
+
+Concurrency: the chain of a book follows the journal's order of writes in that book. SQLite
+has one writer at a time; on PostgreSQL a post locks its book's row exclusively
+(`ledger.store.journal.lock_rows`) before it reads the head, and moves the head in the same
+database transaction, so two writers never chain onto the same previous hash. The audit
+trail's head row is locked the same way (`FOR UPDATE`) just before the event is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from json.encoder import encode_basestring_ascii as _quote
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from ledger.core.transaction import Posting, Transaction, weight
+from ledger.store import driver
+from ledger.store.tables import audit_chain, books
+
+# The `previous` of the first link of every chain.
+CHAIN_GENESIS = "0" * 64
+TRANSACTION_VERSION = "transaction/1"
+AUDIT_VERSION = "audit/1"
+# The one row of `audit_chain`.
+AUDIT_CHAIN_ID = 1
+
+# Made once: `json.dumps` with arguments builds an encoder per call. For the audit trail.
+_encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
+
+PostingFacts = tuple[str, str, int, str | None, str | None, int | None, str, int]
+# What a transaction's link covers after the version and the previous hash, in that order:
+# book id, date text, payee, narration, reverses id, created-at text, created by, postings,
+# tags (sorted, once each), links (likewise), metadata pairs (sorted by key).
+TransactionFields = tuple[
+    int,
+    str,
+    str | None,
+    str,
+    int | None,
+    str,
+    str | None,
+    Sequence[PostingFacts],
+    Sequence[str],
+    Sequence[str],
+    Sequence[tuple[str, str]],
+]
+
+
+def timestamp_text(moment: datetime.datetime) -> str:
+    """A timestamp as the chain encodes it: UTC, ISO 8601, to the microsecond."""
+    return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+
+def link_hash(content: Sequence[Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of `content` (version, previous hash, fields)."""
+    return hashlib.sha256(_encode(content).encode("ascii")).hexdigest()
+
+
+# -- transactions: the same JSON, written by hand ----------------------------------------------
+#
+# A post hashes every transaction it writes: `json.JSONEncoder` on the nested lists cost more
+# than SQLite's own work for the rows. These functions write the very text it writes (strings
+# through its own escaping function; a test compares them on hostile input).
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else _quote(value)
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else str(value)
+
+
+def _strings(values: Sequence[str]) -> str:
+    return "[" + ",".join(map(_quote, values)) + "]" if values else "[]"
+
+
+def _facts_text(facts: PostingFacts) -> str:
+    account, commodity, units, price_commodity, per_unit, total, weight_commodity, weighed = facts
+    return (
+        f"[{_quote(account)},{_quote(commodity)},{units},{_text(price_commodity)},"
+        f"{_text(per_unit)},{_number(total)},{_quote(weight_commodity)},{weighed}]"
+    )
+
+
+def _transaction_hash(previous: str, head: TransactionFields, postings_text: str) -> str:
+    """The hash of a transaction whose postings are already written out as JSON."""
+    book_id, day, payee, narration, reverses_id, at, created_by, _, tags, links, meta = head
+    pairs = ",".join(f"[{_quote(key)},{_quote(value)}]" for key, value in meta)
+    # The version, the previous hash, dates and timestamps need no escaping.
+    text = (
+        f'["{TRANSACTION_VERSION}","{previous}",{book_id},"{day}",{_text(payee)},'
+        f'{_quote(narration)},{_number(reverses_id)},"{at}",{_text(created_by)},'
+        f"[{postings_text}],{_strings(tags)},{_strings(links)},[{pairs}]]"
+    )
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def transaction_hash(previous: str, fields: TransactionFields) -> str:
+    """`link_hash([TRANSACTION_VERSION, previous, *fields])`, faster."""
+    return _transaction_hash(previous, fields, ",".join(map(_facts_text, fields[7])))
+
+
+def _posting_text(posting: Posting, precisions: Mapping[str, int]) -> str:
+    """A posting as the journal stores it (the weight as it computes it), as JSON."""
+    price = posting.price
+    if price is None:
+        commodity = _quote(posting.commodity)
+        units = posting.units
+        return f"[{_quote(posting.account)},{commodity},{units},null,null,null,{commodity},{units}]"
+    weighed = weight(posting, precisions)
+    assert weighed is not None, "a posted unit price does not round"
+    per_unit = None if price.per_unit is None else format(price.per_unit, "f")
+    facts = (posting.account, posting.commodity, posting.units, price.commodity, per_unit)
+    return _facts_text((*facts, price.total, *weighed))
+
+
+def chain_transactions(
+    previous: str | None,
+    book_id: int,
+    txns: Iterable[Transaction],
+    precisions: Mapping[str, int],
+    reverses_id: int | None,
+    created_at: datetime.datetime,
+    created_by: str | None,
+) -> list[str]:
+    """The hashes of `txns` posted in this order after the book's head `previous` (None: the
+    book has no transaction yet), from the values the post has in hand."""
+    link = previous or CHAIN_GENESIS
+    at = timestamp_text(created_at)
+    # A bulk import's usual transaction (no payee, labels or metadata; unpriced postings) is
+    # written in one f-string, with what the call's transactions share written once.
+    start = f'["{TRANSACTION_VERSION}","'
+    shared = f',{_number(reverses_id)},"{at}",{_text(created_by)},['
+    quoted: dict[str, str] = {}  # account names and commodities, quoted once per call
+    hashes: list[str] = []
+    for txn in txns:
+        if txn.payee is None and not (txn.tags or txn.links or txn.meta):
+            postings_text = _plain_postings_text(txn, precisions, quoted)
+            narration = _quote(txn.narration)
+            day = txn.date.isoformat()
+            text = f'{start}{link}",{book_id},"{day}",null,{narration}{shared}{postings_text}'
+            text += "],[],[],[]]"
+            link = hashlib.sha256(text.encode("ascii")).hexdigest()
+        else:
+            fields: TransactionFields = (
+                book_id,
+                txn.date.isoformat(),
+                txn.payee,
+                txn.narration,
+                reverses_id,
+                at,
+                created_by,
+                (),
+                sorted(set(txn.tags)) if txn.tags else (),
+                sorted(set(txn.links)) if txn.links else (),
+                sorted(dict(txn.meta).items()) if txn.meta else (),
+            )
+            postings_text = ",".join([_posting_text(p, precisions) for p in txn.postings])
+            link = _transaction_hash(link, fields, postings_text)
+        hashes.append(link)
+    return hashes
+
+
+def _plain_postings_text(
+    txn: Transaction, precisions: Mapping[str, int], quoted: dict[str, str]
+) -> str:
+    """`txn`'s postings as JSON, names quoted through `quoted` (filled as it goes)."""
+    parts = []
+    for posting in txn.postings:
+        if posting.price is not None:
+            parts.append(_posting_text(posting, precisions))
+            continue
+        account = quoted.get(posting.account)
+        if account is None:
+            account = quoted[posting.account] = _quote(posting.account)
+        commodity = quoted.get(posting.commodity)
+        if commodity is None:
+            commodity = quoted[posting.commodity] = _quote(posting.commodity)
+        units = posting.units
+        parts.append(f"[{account},{commodity},{units},null,null,null,{commodity},{units}]")
+    return ",".join(parts)
+
+
+_MOVE_BOOK_HEAD = (
+    update(books).where(books.c.id == bindparam("book_id")).values(chain_head=bindparam("head"))
+)
+
+
+def move_book_head(conn: Connection, book_id: int, head: str) -> None:
+    """Record `head` as the book's last hash (in the post's database transaction)."""
+    driver.fetch_all(conn, _MOVE_BOOK_HEAD, {"book_id": book_id, "head": head})
+
+
+# -- the audit trail ---------------------------------------------------------------------------
+
+AUDIT_FIELDS = (
+    "user_id",
+    "username",
+    "token",
+    "request_id",
+    "method",
+    "path",
+    "action",
+    "outcome",
+    "book",
+    "object_type",
+    "object_id",
+    "detail",
+)
+
+
+def audit_content(previous: str, at: datetime.datetime, values: Mapping[str, Any]) -> list[Any]:
+    """What an audit event's link hashes: its time, then `AUDIT_FIELDS` in that order."""
+    return [AUDIT_VERSION, previous, timestamp_text(at), *(values[f] for f in AUDIT_FIELDS)]
+
+
+_AUDIT_HEAD = select(audit_chain.c.head_hash).where(audit_chain.c.id == AUDIT_CHAIN_ID)
+_AUDIT_HEAD_LOCKED = _AUDIT_HEAD.with_for_update()
+_MOVE_AUDIT_HEAD = (
+    update(audit_chain)
+    .where(audit_chain.c.id == AUDIT_CHAIN_ID)
+    .values(head_hash=bindparam("head"))
+)
+_ADD_AUDIT_HEAD = insert(audit_chain).values(id=AUDIT_CHAIN_ID, head_hash=bindparam("head"))
+_ADD_AUDIT_HEAD_PG = (
+    pg_insert(audit_chain)
+    .values(id=AUDIT_CHAIN_ID, head_hash=CHAIN_GENESIS)
+    .on_conflict_do_nothing(index_elements=[audit_chain.c.id])
+)
+
+
+def audit_head_for_update(conn: Connection) -> str | None:
+    """The audit trail's last hash, its row locked until commit on PostgreSQL (SQLite's one
+    writer needs no lock). None when the trail has no head row yet (no event, or a database
+    emptied by hand): then `move_audit_head` creates it."""
+    if conn.dialect.name == "sqlite":
+        rows = driver.fetch_all(conn, _AUDIT_HEAD)
+        return str(rows[0][0]) if rows else None
+    rows = driver.fetch_all(conn, _AUDIT_HEAD_LOCKED)
+    if not rows:
+        # Two first events race here: the second waits for the first's row and, at READ
+        # COMMITTED, the read after it sees the first's head.
+        driver.fetch_all(conn, _ADD_AUDIT_HEAD_PG)
+        rows = driver.fetch_all(conn, _AUDIT_HEAD_LOCKED)
+    return str(rows[0][0])
+
+
+def move_audit_head(conn: Connection, previous: str | None, head: str) -> None:
+    """Record `head` as the audit trail's last hash (`previous` as `audit_head_for_update`
+    returned it)."""
+    statement = _ADD_AUDIT_HEAD if previous is None else _MOVE_AUDIT_HEAD
+    driver.fetch_all(conn, statement, {"head": head})
