@@ -35,6 +35,7 @@ from ledger.core.transaction import (
 )
 from ledger.store import driver
 from ledger.store.books import commodity_precisions, utc_now
+from ledger.store.checkpoints import record_checkpoints
 from ledger.store.journal_reads import StoredTransaction, balance_units_through, load_transaction
 from ledger.store.journal_sql import (
     LOCK_FOR_SHARE,
@@ -151,6 +152,7 @@ def _post_many(
     ids = insert_transactions(conn, book.id, txns, created_by, reverses_id, now)
     deltas = insert_postings(conn, book.id, ids, txns, found, precisions)
     _apply_balance_deltas(conn, book.id, deltas, found)
+    record_checkpoints(conn, book.id, txns, {n: a.id for n, a in found.items()}, deltas)
     check_stored_balanced(conn, min(ids), max(ids))
     return book.id, ids
 
@@ -389,7 +391,10 @@ def _apply_balance_deltas(
     as possible; the first error is the one a row-by-row upsert in that order would meet.
     """
     non_negative = {a.id for a in found.values() if a.non_negative}
-    changes = [(key, delta) for key, delta in sorted(deltas.items()) if delta != 0]
+    # Every (account, commodity) touched is upserted, a zero change too: its row lock is what
+    # serialises the writers of its balance checkpoints (`ledger.store.checkpoints`), and
+    # the as-of reads find its checkpoints through its row.
+    changes = sorted(deltas.items())
     too_large_at = next(
         (i for i, (_, delta) in enumerate(changes) if abs(delta) > limits.BALANCE_UNITS_ABS_MAX),
         None,

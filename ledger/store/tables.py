@@ -181,6 +181,24 @@ balances = Table(
     Index("ix_balances_book", "book_id"),
 )
 
+# Each (account, commodity)'s balance at the end of every month it was posted in, kept by
+# `ledger.store.checkpoints` in the same database transaction as the postings: a balance as
+# of any date is the last checkpoint before its month plus that month's postings up to the
+# date. `month` is the month's first day; `units` the balance at its end (every posting up
+# to then, back-dated ones included); `net_units` the month's own change. `verify`
+# recomputes both from the postings. Rows exist only for months with postings.
+balance_checkpoints = Table(
+    "balance_checkpoints",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("commodity", String(24), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("net_units", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # the primary key is the table: one B-tree to write and seek
+)
+
 # A balance the ledger has checked (a cash count, a bank statement): exported as a
 # Beancount `balance` directive. `date` is the end of the day checked.
 balance_assertions = Table(
