@@ -1,8 +1,9 @@
 """Month-end balance checkpoints: balances as of any date at a cost that does not grow with
 the book.
 
-`balance_checkpoints` holds, per (account, commodity) and per month with postings, the
-balance at the end of that month (`units`) and the month's own change (`net_units`). The
+`balance_checkpoints` holds, per (account, commodity) and per month with postings (exactly
+those: a month whose postings cancel out has its row too), the balance at the end of that
+month (`units`) and the month's own change (`net_units`). The
 journal calls `record_checkpoints` once per post, after the balances upsert and in the same
 database transaction. A balance as of a date is then the last checkpoint before the date's
 month plus the month's postings up to the date, or the month's checkpoint less its postings
@@ -82,7 +83,7 @@ def record_checkpoints(
     else:
         by_month = _changes_by_month(txns, account_ids)
     for month in sorted(by_month):
-        changes = sorted((key, units) for key, units in by_month[month].items() if units != 0)
+        changes = sorted(by_month[month].items())
         for start in range(0, len(changes), UPSERT_ROWS_MAX):
             part = changes[start : start + UPSERT_ROWS_MAX]
             with_later = _upsert_month(conn, book_id, month, part)
@@ -300,6 +301,39 @@ def units_as_of(conn: Connection, account_id: int, commodity: str, as_of: dateti
     return checkpoint + sign * int(posted)
 
 
+_COMMODITIES_POSTED_THROUGH = select(balances.c.commodity).where(
+    and_(
+        balances.c.account_id == bindparam("account_id"),
+        exists().where(
+            and_(
+                balance_checkpoints.c.account_id == balances.c.account_id,
+                balance_checkpoints.c.commodity == balances.c.commodity,
+                balance_checkpoints.c.month < bindparam("month"),
+            )
+        )
+        | exists().where(
+            and_(
+                postings.c.account_id == balances.c.account_id,
+                postings.c.commodity == balances.c.commodity,
+                postings.c.date >= bindparam("month"),
+                postings.c.date <= bindparam("date"),
+            )
+        ),
+    )
+)
+
+
+def commodities_posted_through(conn: Connection, account_id: int, date: datetime.date) -> list[str]:
+    """The commodities the account has postings in up to and including `date`, sorted: a
+    checkpoint of an earlier month, or a posting in `date`'s month up to it."""
+    found = driver.fetch_all(
+        conn,
+        _COMMODITIES_POSTED_THROUGH,
+        {"account_id": account_id, "month": month_of(date), "date": date},
+    )
+    return sorted(commodity for (commodity,) in found)
+
+
 # -- verifying --------------------------------------------------------------------------------
 
 _BOOK_STORED = select(
@@ -320,8 +354,7 @@ def recomputed_checkpoints(
     conn: Connection, book_id: int
 ) -> dict[tuple[int, str, datetime.date], tuple[int, int]]:
     """(units at the month's end, net change) per (account id, commodity, month) with
-    postings, recomputed from the book's postings. A month whose postings net to zero may or
-    may not have a stored row (one is made by the first non-zero change)."""
+    postings, recomputed from the book's postings."""
     net: dict[tuple[int, str, datetime.date], int] = defaultdict(int)
     for account_id, commodity, date, units in conn.execute(
         _BOOK_DAILY, {"book_id": book_id}

@@ -58,7 +58,6 @@ def upgrade() -> None:
         " SUM(units) AS net_units FROM postings"
         f" GROUP BY account_id, commodity, {month}) AS monthly"
     )
-    op.execute("DELETE FROM balance_checkpoints WHERE net_units = 0")
     op.execute(
         "INSERT INTO balances (account_id, commodity, book_id, units)"
         " SELECT account_id, commodity, MIN(book_id), 0 FROM postings AS p"
