@@ -204,12 +204,6 @@ _ACCOUNT_CHECKPOINTS = select(balances.c.commodity, _LAST_CHECKPOINT).where(
         balances.c.account_id == bindparam("account_id"),
     )
 )
-_KEY_CHECKPOINT = select(_LAST_CHECKPOINT).where(
-    and_(
-        balances.c.account_id == bindparam("account_id"),
-        balances.c.commodity == bindparam("commodity"),
-    )
-)
 _IN_DAYS = and_(postings.c.date >= bindparam("first"), postings.c.date <= bindparam("last"))
 _BOOK_POSTINGS = (
     select(postings.c.account_id, postings.c.commodity, func.sum(postings.c.units))
@@ -236,12 +230,29 @@ _ACCOUNT_POSTINGS = (
     )
     .group_by(postings.c.commodity)
 )
-_KEY_POSTINGS = select(func.coalesce(func.sum(postings.c.units), 0)).where(
-    and_(
-        postings.c.account_id == bindparam("account_id"),
-        postings.c.commodity == bindparam("commodity"),
-        _IN_DAYS,
+# One (account, commodity): its last checkpoint before the bound and its postings in the
+# days, in one round trip.
+_KEY_UNITS = select(
+    select(balance_checkpoints.c.units)
+    .where(
+        and_(
+            balance_checkpoints.c.account_id == bindparam("account_id"),
+            balance_checkpoints.c.commodity == bindparam("commodity"),
+            balance_checkpoints.c.month < bindparam("before"),
+        )
     )
+    .order_by(balance_checkpoints.c.month.desc())
+    .limit(1)
+    .scalar_subquery(),
+    select(func.sum(postings.c.units))
+    .where(
+        and_(
+            postings.c.account_id == bindparam("account_id"),
+            postings.c.commodity == bindparam("commodity"),
+            _IN_DAYS,
+        )
+    )
+    .scalar_subquery(),
 )
 
 
@@ -295,43 +306,8 @@ def units_as_of(conn: Connection, account_id: int, commodity: str, as_of: dateti
     """The units of `commodity` in the account at the end of `as_of`."""
     before, days, sign = _plan(as_of)
     key = {"account_id": account_id, "commodity": commodity}
-    found = driver.fetch_all(conn, _KEY_CHECKPOINT, {**key, **before})
-    checkpoint = int(found[0][0]) if found and found[0][0] is not None else 0
-    [(posted,)] = driver.fetch_all(conn, _KEY_POSTINGS, {**key, **days})
-    return checkpoint + sign * int(posted)
-
-
-_COMMODITIES_POSTED_THROUGH = select(balances.c.commodity).where(
-    and_(
-        balances.c.account_id == bindparam("account_id"),
-        exists().where(
-            and_(
-                balance_checkpoints.c.account_id == balances.c.account_id,
-                balance_checkpoints.c.commodity == balances.c.commodity,
-                balance_checkpoints.c.month < bindparam("month"),
-            )
-        )
-        | exists().where(
-            and_(
-                postings.c.account_id == balances.c.account_id,
-                postings.c.commodity == balances.c.commodity,
-                postings.c.date >= bindparam("month"),
-                postings.c.date <= bindparam("date"),
-            )
-        ),
-    )
-)
-
-
-def commodities_posted_through(conn: Connection, account_id: int, date: datetime.date) -> list[str]:
-    """The commodities the account has postings in up to and including `date`, sorted: a
-    checkpoint of an earlier month, or a posting in `date`'s month up to it."""
-    found = driver.fetch_all(
-        conn,
-        _COMMODITIES_POSTED_THROUGH,
-        {"account_id": account_id, "month": month_of(date), "date": date},
-    )
-    return sorted(commodity for (commodity,) in found)
+    [(checkpoint, posted)] = driver.fetch_all(conn, _KEY_UNITS, {**key, **before, **days})
+    return int(checkpoint or 0) + sign * int(posted or 0)
 
 
 # -- verifying --------------------------------------------------------------------------------

@@ -52,8 +52,9 @@ def test_posting_a_transaction(
     # Before issue 12 (measured 2026-12-03 on i12-api): 14 on SQLite, 13 on PostgreSQL. The
     # posting itself is 10 statements (commodities, book and accounts, transaction, tags,
     # links, meta, two shapes of postings, balances, the stored-balance check), then the
-    # audit event; BEGIN IMMEDIATE and the savepoint around the work on SQLite.
-    assert len(statements) == pinned(14, 13), "\n".join(statements)
+    # audit event; BEGIN IMMEDIATE and the savepoint around the work on SQLite. Issue 13 adds
+    # one: the upsert of the month-end balance checkpoints (`ledger.store.checkpoints`).
+    assert len(statements) == pinned(15, 14), "\n".join(statements)
 
 
 def test_recording_a_meeting_of_twenty_members(
@@ -70,8 +71,9 @@ def test_recording_a_meeting_of_twenty_members(
         post_meeting(client, meeting("2026-01-19", second, cash=MEMBERS * (5500 + 10500)))
     # Before issue 12: 37 on SQLite, 38 on PostgreSQL. The meeting re-reads the group three
     # times and every meeting of the cycle after recording (`get_meeting`). Now 26 and 27: the
-    # group lock is the group read, the meeting is built from what was written.
-    assert len(statements) == pinned(26, 27), "\n".join(statements)
+    # group lock is the group read, the meeting is built from what was written. Issue 13: 27
+    # and 28, the post's balance-checkpoint upsert.
+    assert len(statements) == pinned(27, 28), "\n".join(statements)
 
 
 def test_disbursing_a_grant_in_kind(
@@ -86,8 +88,9 @@ def test_disbursing_a_grant_in_kind(
     # household's first in-kind grant also opens its livestock accounts), the area's rows, and
     # the grant, award, budget line and commodities read again and again, by the service and
     # then by the controller after the write. Now 54 and 56: the service returns the
-    # disbursement it wrote, and one pure rule builds both books' transactions.
-    assert len(statements) == pinned(54, 56), "\n".join(statements)
+    # disbursement it wrote, and one pure rule builds both books' transactions. Issue 13: 56
+    # and 58, a balance-checkpoint upsert for each of the two books' posts.
+    assert len(statements) == pinned(56, 58), "\n".join(statements)
 
 
 def test_a_page_of_fifty_grants(
