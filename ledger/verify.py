@@ -3,8 +3,8 @@
 Design invariants 6 and 9. For one book, `verify_book`
 
 1. recomputes every balance from the postings (sum of units per account and commodity) and
-   compares it with the `balances` table the journal maintains, and every month-end balance
-   checkpoint (the month's change and the running total) with `balance_checkpoints`;
+   compares it with the `balances` table the journal maintains, and every week-end balance
+   checkpoint (the week's change and the running total) with `balance_checkpoints`;
 2. exports the book, loads the text with Beancount, reports every error Beancount finds
    (a failed balance assertion among them), and compares the balance Beancount computes per
    account and currency with the ledger's trial balance.
@@ -96,8 +96,8 @@ def stored_balance_differences(conn: Connection, book_code: str) -> list[str]:
 
 
 def stored_checkpoint_differences(conn: Connection, book_code: str) -> list[str]:
-    """Each month-end balance checkpoint of the book that is not what its postings say:
-    missing, left over, or holding other units or another month's change."""
+    """Each week-end balance checkpoint of the book that is not what its postings say:
+    missing, left over, or holding other units or another week's change."""
     book = get_book(conn, book_code)
     precisions = commodity_precisions(conn)
     names = dict(
@@ -109,13 +109,13 @@ def stored_checkpoint_differences(conn: Connection, book_code: str) -> list[str]
     recomputed = checkpoints.recomputed_checkpoints(conn, book.id)
     differences = []
     keys = sorted(stored.keys() | recomputed.keys(), key=lambda k: (names.get(k[0], ""), k[1:]))
-    for account_id, commodity, month in keys:
-        held = stored.get((account_id, commodity, month))
-        expected = recomputed.get((account_id, commodity, month))
+    for account_id, commodity, week in keys:
+        held = stored.get((account_id, commodity, week))
+        expected = recomputed.get((account_id, commodity, week))
         if held != expected:
             account = names.get(account_id, f"account id {account_id} (not in this book)")
             differences.append(
-                f"checkpoint of {account} in {commodity} for {month:%Y-%m}: stored"
+                f"checkpoint of {account} in {commodity} for the week of {week}: stored"
                 f" {_checkpoint_text(held, commodity, precisions)}, recomputed from postings"
                 f" {_checkpoint_text(expected, commodity, precisions)}"
             )
@@ -130,7 +130,7 @@ def _checkpoint_text(
     units, net_units = checkpoint
     return (
         f"{_amount(units, commodity, precisions)}"
-        f" (month's change {_amount(net_units, commodity, precisions)})"
+        f" (week's change {_amount(net_units, commodity, precisions)})"
     )
 
 

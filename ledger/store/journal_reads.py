@@ -186,5 +186,5 @@ def balance_units_through(
     conn: Connection, account_id: int, commodity: str, date: datetime.date
 ) -> int:
     """The units of `commodity` posted to the account up to and including `date` (from the
-    month-end checkpoints: a seek and at most half a month of postings)."""
+    week-end checkpoints: a seek and at most three days of postings)."""
     return units_as_of(conn, account_id, commodity, date)

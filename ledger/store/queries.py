@@ -1,8 +1,8 @@
 """The read side: balances (current and as of a date) and transaction listings.
 
 Current balances come from the `balances` table, so they cost the same however large the
-book grows. A balance as of a date comes from the month-end checkpoints
-(`ledger.store.checkpoints`): the nearest checkpoint and at most half a month of postings,
+book grows. A balance as of a date comes from the week-end checkpoints
+(`ledger.store.checkpoints`): the nearest checkpoint and at most three days of postings,
 whatever the date and however long the book.
 """
 

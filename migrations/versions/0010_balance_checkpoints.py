@@ -1,4 +1,4 @@
-"""balance checkpoints: each account's balance at the end of every month it was posted in
+"""balance checkpoints: each account's balance at the end of every week it was posted in
 
 Revision ID: 0010
 Revises: 0006
@@ -20,10 +20,11 @@ down_revision = "0006"  # relinked at merge time onto the latest revision before
 branch_labels = None
 depends_on = None
 
-# The month of a posting's date, as the first day of that month, per dialect.
-_MONTH = {
-    "sqlite": "substr(date, 1, 8) || '01'",
-    "postgresql": "CAST(date_trunc('month', date) AS date)",
+# The week of a posting's date, as the Monday of that ISO week, per dialect (SQLite: the
+# Sunday on or after the date, less six days).
+_WEEK = {
+    "sqlite": "date(date, 'weekday 0', '-6 days')",
+    "postgresql": "CAST(date_trunc('week', date) AS date)",
 }
 
 
@@ -32,7 +33,7 @@ def upgrade() -> None:
         "balance_checkpoints",
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("commodity", sa.String(length=24), nullable=False),
-        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("week", sa.Date(), nullable=False),
         sa.Column("book_id", sa.Integer(), nullable=False),
         sa.Column("units", sa.BigInteger(), nullable=False),
         sa.Column("net_units", sa.BigInteger(), nullable=False),
@@ -42,21 +43,21 @@ def upgrade() -> None:
             name=op.f("fk_balance_checkpoints_account_id_accounts"),
         ),
         sa.PrimaryKeyConstraint(
-            "account_id", "commodity", "month", name=op.f("pk_balance_checkpoints")
+            "account_id", "commodity", "week", name=op.f("pk_balance_checkpoints")
         ),
         sqlite_with_rowid=False,
     )
-    month = _MONTH[op.get_bind().dialect.name]
-    # The month's net change, then the running total over the months of each
+    week = _WEEK[op.get_bind().dialect.name]
+    # The week's net change, then the running total over the weeks of each
     # (account, commodity) by a window (SQLite 3.25+, PostgreSQL).
     op.execute(
-        "INSERT INTO balance_checkpoints"  # noqa: S608 (the month expression is a constant)
-        " (account_id, commodity, month, book_id, units, net_units)"
-        " SELECT account_id, commodity, month, book_id,"
-        " SUM(net_units) OVER (PARTITION BY account_id, commodity ORDER BY month), net_units"
-        f" FROM (SELECT account_id, commodity, {month} AS month, MIN(book_id) AS book_id,"
+        "INSERT INTO balance_checkpoints"  # noqa: S608 (the week expression is a constant)
+        " (account_id, commodity, week, book_id, units, net_units)"
+        " SELECT account_id, commodity, week, book_id,"
+        " SUM(net_units) OVER (PARTITION BY account_id, commodity ORDER BY week), net_units"
+        f" FROM (SELECT account_id, commodity, {week} AS week, MIN(book_id) AS book_id,"
         " SUM(units) AS net_units FROM postings"
-        f" GROUP BY account_id, commodity, {month}) AS monthly"
+        f" GROUP BY account_id, commodity, {week}) AS weekly"
     )
     op.execute(
         "INSERT INTO balances (account_id, commodity, book_id, units)"

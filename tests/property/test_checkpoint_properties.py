@@ -1,10 +1,11 @@
-"""Balances as of a date, read from the month-end checkpoints, equal the sum of the postings.
+"""Balances as of a date, read from the week-end checkpoints, equal the sum of the postings.
 
 Each example opens a fresh book (unique code, same database) with four accounts that take
 USD and KHR, then runs a random sequence of posts dated anywhere in 14 months (so many are
-back-dated behind later ones), bulk posts spanning several months in one call, and reversals
+back-dated behind later ones), bulk posts spanning several weeks in one call, and reversals
 of earlier transactions (dated on or after their original). Afterwards, for random dates
-inside and around the book, and for the last day of every month:
+inside and around the book, and for the last day of every month and the Sunday and Monday of
+one week in five:
 
 1. the trial balance as of the date is the postings summed up to it;
 2. each account's balance as of the date, and each (account, commodity)'s units through the
@@ -135,14 +136,18 @@ def summed(conn: Connection, code: str, as_of: datetime.date) -> dict[tuple[str,
     return {(name, commodity): int(units) for name, commodity, units in rows if units}
 
 
-def month_ends() -> list[datetime.date]:
-    month = checkpoints.month_of(FIRST_DAY)
-    ends = []
-    while month <= FIRST_DAY + datetime.timedelta(days=DAYS):
-        following = checkpoints.next_month(month)
-        ends.append(following - datetime.timedelta(days=1))
-        month = following
-    return ends
+def period_edges() -> list[datetime.date]:
+    """Month ends, and the Sunday and Monday around every fifth week's end."""
+    edges = []
+    day = FIRST_DAY
+    while day <= FIRST_DAY + datetime.timedelta(days=DAYS):
+        following = day + datetime.timedelta(days=1)
+        if following.day == 1:
+            edges.append(day)
+        if day.weekday() == 6 and day.toordinal() // 7 % 5 == 0:
+            edges += [day, following]
+        day = following
+    return edges
 
 
 def check_as_of(conn: Connection, code: str, as_of: datetime.date) -> None:
@@ -169,7 +174,7 @@ def test_as_of_balances_from_checkpoints_equal_the_postings(
     code = open_book(db)
     run(db, code, sequence)
     with db.read() as conn:
-        for as_of in [*asked, *month_ends()]:
+        for as_of in [*asked, *period_edges()]:
             check_as_of(conn, code, as_of)
         assert stored_checkpoint_differences(conn, code) == []
         # The current balances still agree with the latest checkpoints.
@@ -178,8 +183,8 @@ def test_as_of_balances_from_checkpoints_equal_the_postings(
         assert current == latest
 
 
-def test_every_month_of_a_back_dated_post_is_carried_forward(db: Database) -> None:
-    """A post dated three months back adds to the checkpoints of the months after it."""
+def test_every_week_after_a_back_dated_post_is_carried_forward(db: Database) -> None:
+    """A post dated three weeks back adds to the checkpoints of the weeks after it."""
     code = open_book(db)
     bank, income = ACCOUNTS[0], ACCOUNTS[3]
 
@@ -190,49 +195,49 @@ def test_every_month_of_a_back_dated_post_is_carried_forward(db: Database) -> No
             postings=(Posting(bank, units, "USD"), Posting(income, -units, "USD")),
         )
 
-    for month in (1, 2, 3, 4):
-        db.write(lambda c, m=month: journal.post(c, code, pay(datetime.date(2020, m, 10), 100)))
-    db.write(lambda c: journal.post(c, code, pay(datetime.date(2020, 1, 20), 7)))
+    for day in (6, 15, 22, 29):  # Monday 6 January 2020, then a Wednesday and two Wednesdays
+        db.write(lambda c, d=day: journal.post(c, code, pay(datetime.date(2020, 1, d), 100)))
+    db.write(lambda c: journal.post(c, code, pay(datetime.date(2020, 1, 12), 7)))  # a Sunday
     with db.read() as conn:
         bank_id = books.find_account(conn, books.get_book(conn, code).id, bank)
         assert bank_id is not None
         stored = checkpoints.stored_checkpoints(conn, books.get_book(conn, code).id)
-        month_ends_units = {
-            month: units
-            for (account_id, commodity, month), (units, _net) in stored.items()
+        week_ends_units = {
+            week: units
+            for (account_id, _commodity, week), (units, _net) in stored.items()
             if account_id == bank_id.id
         }
-        assert month_ends_units == {
-            datetime.date(2020, 1, 1): 107,
-            datetime.date(2020, 2, 1): 207,
-            datetime.date(2020, 3, 1): 307,
-            datetime.date(2020, 4, 1): 407,
+        assert week_ends_units == {
+            datetime.date(2020, 1, 6): 107,
+            datetime.date(2020, 1, 13): 207,
+            datetime.date(2020, 1, 20): 307,
+            datetime.date(2020, 1, 27): 407,
         }
-        assert queries.account_balance(conn, code, bank_id.id, datetime.date(2020, 1, 15)) == {
+        assert queries.account_balance(conn, code, bank_id.id, datetime.date(2020, 1, 11)) == {
             "USD": 100
         }
         assert stored_checkpoint_differences(conn, code) == []
 
 
-def test_postings_that_cancel_out_in_a_month_keep_their_row(db: Database) -> None:
-    """Two days of one month that cancel out: as of the first day the account holds money."""
+def test_postings_that_cancel_out_in_a_week_keep_their_row(db: Database) -> None:
+    """Two days of one week that cancel out: as of a day between, the account holds money."""
     code = open_book(db)
     bank, income = ACCOUNTS[0], ACCOUNTS[3]
     there = Transaction(
-        date=datetime.date(2020, 5, 3),
+        date=datetime.date(2020, 5, 4),
         narration="in",
         postings=(Posting(bank, 500, "KHR"), Posting(income, -500, "KHR")),
     )
     back = Transaction(
-        date=datetime.date(2020, 5, 20),
+        date=datetime.date(2020, 5, 9),
         narration="out",
         postings=(Posting(bank, -500, "KHR"), Posting(income, 500, "KHR")),
     )
     db.write(lambda c: journal.post_many(c, code, [there, back]))
     with db.read() as conn:
         book_id = books.get_book(conn, code).id
-        trial = queries.trial_balance(conn, code, datetime.date(2020, 5, 10))
+        trial = queries.trial_balance(conn, code, datetime.date(2020, 5, 6))
         assert [(r.account, r.units) for r in trial] == [(bank, 500), (income, -500)]
-        assert queries.trial_balance(conn, code, datetime.date(2020, 5, 31)) == []
+        assert queries.trial_balance(conn, code, datetime.date(2020, 5, 10)) == []
         assert len(checkpoints.stored_checkpoints(conn, book_id)) == 2  # zero-change rows
         assert stored_checkpoint_differences(conn, code) == []

@@ -143,8 +143,9 @@ def test_a_tampered_checkpoint_is_reported_exactly(db: Database, funded: str) ->
     )
     report = verify_book(db, funded)
     assert report.differences == (
-        "checkpoint of Assets:Bank:Operating-USD in USD for 2018-11: stored 4900.01 (month's"
-        " change 4900.00), recomputed from postings 4900.00 (month's change 4900.00)",
+        "checkpoint of Assets:Bank:Operating-USD in USD for the week of 2018-10-29: stored"
+        " 4900.01 (week's change 4900.00), recomputed from postings 4900.00 (week's change"
+        " 4900.00)",
     )
 
 
@@ -152,17 +153,17 @@ def test_a_missing_or_extra_checkpoint_is_reported(db: Database, funded: str) ->
     tamper(db, "DELETE FROM balance_checkpoints WHERE commodity = 'KHR'")
     tamper(
         db,
-        "INSERT INTO balance_checkpoints (account_id, commodity, month, book_id, units,"
-        " net_units) SELECT account_id, commodity, :month, book_id, units, 0"
+        "INSERT INTO balance_checkpoints (account_id, commodity, week, book_id, units,"
+        " net_units) SELECT account_id, commodity, :week, book_id, units, 0"
         " FROM balance_checkpoints WHERE commodity = 'USD'",
-        month=D(2018, 12, 1),
+        week=D(2018, 11, 5),
     )
     report = verify_book(db, funded)
     assert report.differences == (
-        "checkpoint of Assets:Bank:Operating-USD in USD for 2018-12: stored 4900.00 (month's"
-        " change 0.00), recomputed from postings nothing",
-        "checkpoint of Assets:Cash:Bavet-KHR in KHR for 2018-11: stored nothing, recomputed"
-        " from postings 410000 (month's change 410000)",
-        "checkpoint of Income:Grants:CTIP-2018 in USD for 2018-12: stored -5000.00 (month's"
-        " change 0.00), recomputed from postings nothing",
+        "checkpoint of Assets:Bank:Operating-USD in USD for the week of 2018-11-05: stored"
+        " 4900.00 (week's change 0.00), recomputed from postings nothing",
+        "checkpoint of Assets:Cash:Bavet-KHR in KHR for the week of 2018-10-29: stored nothing,"
+        " recomputed from postings 410000 (week's change 410000)",
+        "checkpoint of Income:Grants:CTIP-2018 in USD for the week of 2018-11-05: stored"
+        " -5000.00 (week's change 0.00), recomputed from postings nothing",
     )
