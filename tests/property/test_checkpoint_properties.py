@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 import itertools
 from dataclasses import dataclass
+from functools import partial
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -107,7 +108,7 @@ def run(db: Database, code: str, sequence: list[Post | Reverse]) -> None:
     posted: list[tuple[int, datetime.date]] = []
     for step in sequence:
         if isinstance(step, Post):
-            ids = db.write(lambda c, s=step: journal.post_many(c, code, s.txns))
+            ids = db.write(partial(journal.post_many, book_code=code, txns=step.txns))
             posted += zip(ids, (t.date for t in step.txns), strict=True)
         elif posted:
             txn_id, date = posted[step.which % len(posted)]
@@ -195,8 +196,8 @@ def test_every_week_after_a_back_dated_post_is_carried_forward(db: Database) -> 
             postings=(Posting(bank, units, "USD"), Posting(income, -units, "USD")),
         )
 
-    for day in (6, 15, 22, 29):  # Monday 6 January 2020, then a Wednesday and two Wednesdays
-        db.write(lambda c, d=day: journal.post(c, code, pay(datetime.date(2020, 1, d), 100)))
+    for day in (6, 15, 22, 29):  # Monday 6 January 2020, then three Wednesdays
+        db.write(partial(journal.post, book_code=code, txn=pay(datetime.date(2020, 1, day), 100)))
     db.write(lambda c: journal.post(c, code, pay(datetime.date(2020, 1, 12), 7)))  # a Sunday
     with db.read() as conn:
         bank_id = books.find_account(conn, books.get_book(conn, code).id, bank)
