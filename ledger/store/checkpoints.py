@@ -48,6 +48,7 @@ from sqlalchemy.engine import Dialect
 
 from ledger.core.transaction import Transaction
 from ledger.store import driver
+from ledger.store.journal_sql import AccountForPosting
 from ledger.store.tables import accounts, balance_checkpoints, balances, commodities, postings
 
 Key = tuple[int, str]  # (account id, commodity)
@@ -72,7 +73,7 @@ def record_checkpoints(
     conn: Connection,
     book_id: int,
     txns: Sequence[Transaction],
-    account_ids: Mapping[str, int],
+    found: Mapping[str, AccountForPosting],
     deltas: Mapping[Key, int],
 ) -> None:
     """Add a post's postings to the checkpoints of their weeks (and to later weeks').
@@ -88,7 +89,7 @@ def record_checkpoints(
     if all(first_week <= txn.date < following for txn in txns):
         by_week = {first_week: deltas}
     else:
-        by_week = _changes_by_week(txns, account_ids)
+        by_week = _changes_by_week(txns, {name: a.id for name, a in found.items()})
     for week in sorted(by_week):
         changes = sorted(by_week[week].items())
         for start in range(0, len(changes), UPSERT_ROWS_MAX):

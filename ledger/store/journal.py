@@ -9,7 +9,8 @@
    reversal undoes a transaction once, and nothing is posted on or before the lock date;
 5. idempotency is handled one level up, in `ledger.store.idempotency`, in the same
    database transaction;
-6. balances are upserted in the same database transaction as the postings;
+6. balances, and the week-end balance checkpoints that as-of reads start from
+   (`ledger.store.checkpoints`), are upserted in the same database transaction as the postings;
 7. concurrency: balance rows are changed by atomic upserts in a fixed (account, commodity)
    order, and a non-negative account is checked on the value the upsert returns, so two
    writers can neither lose an update nor overdraw a cash box.
@@ -152,7 +153,7 @@ def _post_many(
     ids = insert_transactions(conn, book.id, txns, created_by, reverses_id, now)
     deltas = insert_postings(conn, book.id, ids, txns, found, precisions)
     _apply_balance_deltas(conn, book.id, deltas, found)
-    record_checkpoints(conn, book.id, txns, {n: a.id for n, a in found.items()}, deltas)
+    record_checkpoints(conn, book.id, txns, found, deltas)
     check_stored_balanced(conn, min(ids), max(ids))
     return book.id, ids
 
