@@ -7,7 +7,8 @@ Design invariants 6 and 9. For one book, `verify_book`
    whose stored hash is not that of its content and of the previous transaction's hash, or a
    recorded head that is not the last transaction's hash;
 2. recomputes every balance from the postings (sum of units per account and commodity) and
-   compares it with the `balances` table the journal maintains;
+   compares it with the `balances` table the journal maintains, and every week-end balance
+   checkpoint (the week's change and the running total) with `balance_checkpoints`;
 3. exports the book, loads the text with Beancount, reports every error Beancount finds
    (a failed balance assertion among them), and compares the balance Beancount computes per
    account and currency with the ledger's trial balance.
@@ -36,7 +37,7 @@ from sqlalchemy import Connection, func, select
 
 from ledger.core.amount import format_units, units_to_decimal
 from ledger.export.beancount import export_book
-from ledger.store import queries
+from ledger.store import checkpoints, queries
 from ledger.store.books import commodity_precisions, get_book, list_books
 from ledger.store.chain_reads import (
     ChainBreak,
@@ -145,6 +146,45 @@ def verify_audit_trail(db: Database) -> VerifyReport:
     return VerifyReport(book=AUDIT_TRAIL, differences=differences, head=head)
 
 
+def stored_checkpoint_differences(conn: Connection, book_code: str) -> list[str]:
+    """Each week-end balance checkpoint of the book that is not what its postings say:
+    missing, left over, or holding other units or another week's change."""
+    book = get_book(conn, book_code)
+    precisions = commodity_precisions(conn)
+    names = dict(
+        conn.execute(select(accounts.c.id, accounts.c.name).where(accounts.c.book_id == book.id))
+        .tuples()
+        .all()
+    )
+    stored = checkpoints.stored_checkpoints(conn, book.id)
+    recomputed = checkpoints.recomputed_checkpoints(conn, book.id)
+    differences = []
+    keys = sorted(stored.keys() | recomputed.keys(), key=lambda k: (names.get(k[0], ""), k[1:]))
+    for account_id, commodity, week in keys:
+        held = stored.get((account_id, commodity, week))
+        expected = recomputed.get((account_id, commodity, week))
+        if held != expected:
+            account = names.get(account_id, f"account id {account_id} (not in this book)")
+            differences.append(
+                f"checkpoint of {account} in {commodity} for the week of {week}: stored"
+                f" {_checkpoint_text(held, commodity, precisions)}, recomputed from postings"
+                f" {_checkpoint_text(expected, commodity, precisions)}"
+            )
+    return differences
+
+
+def _checkpoint_text(
+    checkpoint: tuple[int, int] | None, commodity: str, precisions: Mapping[str, int]
+) -> str:
+    if checkpoint is None:
+        return "nothing"
+    units, net_units = checkpoint
+    return (
+        f"{_amount(units, commodity, precisions)}"
+        f" (week's change {_amount(net_units, commodity, precisions)})"
+    )
+
+
 def _describe_error(error: Any) -> str:
     source = getattr(error, "source", None) or {}
     lineno = source.get("lineno") if isinstance(source, dict) else None
@@ -203,6 +243,7 @@ def verify_book(db: Database, book_code: str) -> VerifyReport:
             head = book_head(conn, book.id)
             differences = chain_differences(conn, book.id)
             differences += stored_balance_differences(conn, book_code)
+            differences += stored_checkpoint_differences(conn, book_code)
             precisions = commodity_precisions(conn)
             ledger = {
                 (row.account, row.commodity): row.units

@@ -24,7 +24,7 @@ from ledger.core.errors import LedgerRejected, conflict, invalid, not_found, rej
 from ledger.core.text import validate_text
 from ledger.reconcile import rules
 from ledger.reconcile.rules import ColumnMapping, Proposal, Side
-from ledger.store import books, journal, queries
+from ledger.store import books, checkpoints, journal, queries
 from ledger.store.tables import (
     accounts,
     balance_assertions,
@@ -976,13 +976,7 @@ def close_period(conn: Connection, book_code: str, date: datetime.date) -> books
     journal.lock_rows(conn, book_code, [a.name for a in found], exclusive=True)
     errors = []
     for account in found:
-        held = conn.execute(
-            select(postings.c.commodity)
-            .where(and_(postings.c.account_id == account.id, postings.c.date <= date))
-            .group_by(postings.c.commodity)
-            .order_by(postings.c.commodity)
-        ).scalars()
-        for commodity in held:
+        for commodity in checkpoints.commodities_posted_through(conn, account.id, date):
             checked = conn.execute(
                 select(balance_assertions.c.id).where(
                     and_(

@@ -9,7 +9,8 @@
    reversal undoes a transaction once, and nothing is posted on or before the lock date;
 5. idempotency is handled one level up, in `ledger.store.idempotency`, in the same
    database transaction;
-6. balances are upserted in the same database transaction as the postings;
+6. balances, and the week-end balance checkpoints that as-of reads start from
+   (`ledger.store.checkpoints`), are upserted in the same database transaction as the postings;
 7. concurrency: balance rows are changed by atomic upserts in a fixed (account, commodity)
    order, and a non-negative account is checked on the value the upsert returns, so two
    writers can neither lose an update nor overdraw a cash box;
@@ -38,6 +39,7 @@ from ledger.core.transaction import (
 )
 from ledger.store import chain, driver
 from ledger.store.books import commodity_precisions, utc_now
+from ledger.store.checkpoints import record_checkpoints
 from ledger.store.journal_reads import StoredTransaction, balance_units_through, load_transaction
 from ledger.store.journal_sql import (
     LOCK_FOR_POSTING,
@@ -157,6 +159,7 @@ def _post_many(
     ids = insert_transactions(conn, book.id, txns, created_by, reverses_id, now, hashes)
     deltas = insert_postings(conn, book.id, ids, txns, found, precisions)
     _apply_balance_deltas(conn, book.id, deltas, found)
+    record_checkpoints(conn, book.id, txns, found, deltas)
     check_stored_balanced(conn, min(ids), max(ids))
     chain.move_book_head(conn, book.id, hashes[-1])
     return book.id, ids
@@ -398,7 +401,10 @@ def _apply_balance_deltas(
     as possible; the first error is the one a row-by-row upsert in that order would meet.
     """
     non_negative = {a.id for a in found.values() if a.non_negative}
-    changes = [(key, delta) for key, delta in sorted(deltas.items()) if delta != 0]
+    # Every (account, commodity) touched is upserted, a zero change too: its row lock is what
+    # serialises the writers of its balance checkpoints (`ledger.store.checkpoints`), and
+    # the as-of reads find its checkpoints through its row.
+    changes = sorted(deltas.items())
     too_large_at = next(
         (i for i, (_, delta) in enumerate(changes) if abs(delta) > limits.BALANCE_UNITS_ABS_MAX),
         None,

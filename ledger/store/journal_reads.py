@@ -21,7 +21,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    func,
     literal_column,
     null,
     select,
@@ -31,6 +30,7 @@ from sqlalchemy import (
 from ledger.core.errors import LedgerRejected, not_found
 from ledger.core.transaction import Posting, Price, Transaction
 from ledger.store.books import get_book
+from ledger.store.checkpoints import units_as_of
 from ledger.store.tables import (
     accounts,
     books,
@@ -185,14 +185,6 @@ def _price_from_row(row: Row[Any]) -> Price | None:
 def balance_units_through(
     conn: Connection, account_id: int, commodity: str, date: datetime.date
 ) -> int:
-    """The units of `commodity` posted to the account up to and including `date`."""
-    total = conn.execute(
-        select(func.coalesce(func.sum(postings.c.units), 0)).where(
-            and_(
-                postings.c.account_id == account_id,
-                postings.c.commodity == commodity,
-                postings.c.date <= date,
-            )
-        )
-    ).scalar_one()
-    return int(total)
+    """The units of `commodity` posted to the account up to and including `date` (from the
+    week-end checkpoints: a seek and at most three days of postings)."""
+    return units_as_of(conn, account_id, commodity, date)

@@ -1,10 +1,9 @@
 """The read side: balances (current and as of a date) and transaction listings.
 
 Current balances come from the `balances` table, so they cost the same however large the
-book grows. A balance as of a past date is the current balance less the postings dated after
-it, or the sum of the postings up to it when that reads fewer postings (judged by the book's
-first and last posting dates): recent dates (the common question) and early ones stay cheap,
-and a date in the middle of a long book reads about half of its postings.
+book grows. A balance as of a date comes from the week-end checkpoints
+(`ledger.store.checkpoints`): the nearest checkpoint and at most three days of postings,
+whatever the date and however long the book.
 """
 
 from __future__ import annotations
@@ -12,19 +11,18 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, exists, or_, select
 
 from ledger.core import limits
 from ledger.core.errors import LedgerRejected, invalid
+from ledger.store import checkpoints
 from ledger.store.books import get_book
 from ledger.store.journal_reads import StoredTransaction, load_transactions
 from ledger.store.tables import (
     accounts,
     balances,
-    commodities,
     postings,
     transaction_links,
     transaction_meta,
@@ -47,82 +45,14 @@ _CURRENT_TRIAL_BALANCE = (
     .join(accounts, accounts.c.id == balances.c.account_id)
     .where(and_(balances.c.book_id == bindparam("book_id"), balances.c.units != 0))
 )
-_BOOK_BALANCES = select(balances.c.account_id, balances.c.commodity, balances.c.units).where(
-    balances.c.book_id == bindparam("book_id")
-)
 _ACCOUNT_NAMES = select(accounts.c.id, accounts.c.name).where(
     accounts.c.book_id == bindparam("book_id")
-)
-# First and last posting dates of a book: two index probes on (book_id, date).
-_POSTING_DATE_SPAN = select(
-    select(func.min(postings.c.date))
-    .where(postings.c.book_id == bindparam("book_id"))
-    .scalar_subquery(),
-    select(func.max(postings.c.date))
-    .where(postings.c.book_id == bindparam("book_id"))
-    .scalar_subquery(),
-)
-_BOOK_POSTINGS_UP_TO = (
-    select(postings.c.account_id, postings.c.commodity, func.sum(postings.c.units))
-    .where(and_(postings.c.book_id == bindparam("book_id"), postings.c.date <= bindparam("as_of")))
-    .group_by(postings.c.account_id, postings.c.commodity)
-)
-_BOOK_POSTINGS_AFTER = (
-    select(postings.c.account_id, postings.c.commodity, func.sum(postings.c.units))
-    .where(and_(postings.c.book_id == bindparam("book_id"), postings.c.date > bindparam("as_of")))
-    .group_by(postings.c.account_id, postings.c.commodity)
 )
 _ACCOUNT_BALANCES = select(balances.c.commodity, balances.c.units).where(
     and_(
         balances.c.book_id == bindparam("book_id"), balances.c.account_id == bindparam("account_id")
     )
 )
-# Naming every commodity lets the (account, commodity, date) index seek straight to the date
-# range of each commodity instead of reading all of the account's postings. The account must
-# be one of the book's (an account's postings are all in its book): asked as a constant EXISTS
-# rather than as `postings.book_id = ?`, which would lead SQLite to the (book, date) index and
-# so to every posting of the book in the date range.
-_ALL_COMMODITIES = select(commodities.c.code).scalar_subquery()
-_ACCOUNT_IN_BOOK = exists().where(
-    and_(
-        accounts.c.id == bindparam("account_id"),
-        accounts.c.book_id == bindparam("book_id"),
-    )
-)
-_ACCOUNT_POSTINGS_UP_TO = (
-    select(postings.c.commodity, func.sum(postings.c.units))
-    .where(
-        and_(
-            _ACCOUNT_IN_BOOK,
-            postings.c.account_id == bindparam("account_id"),
-            postings.c.commodity.in_(_ALL_COMMODITIES),
-            postings.c.date <= bindparam("as_of"),
-        )
-    )
-    .group_by(postings.c.commodity)
-)
-_ACCOUNT_POSTINGS_AFTER = (
-    select(postings.c.commodity, func.sum(postings.c.units))
-    .where(
-        and_(
-            _ACCOUNT_IN_BOOK,
-            postings.c.account_id == bindparam("account_id"),
-            postings.c.commodity.in_(_ALL_COMMODITIES),
-            postings.c.date > bindparam("as_of"),
-        )
-    )
-    .group_by(postings.c.commodity)
-)
-
-
-def _count_forward(conn: Connection, book_id: int, as_of: datetime.date) -> bool:
-    """True when summing the postings up to `as_of` reads fewer of them than subtracting the
-    postings after it from the current balances (judged by the book's first and last dates).
-    """
-    first, last = conn.execute(_POSTING_DATE_SPAN, {"book_id": book_id}).one()
-    if first is None or as_of >= last:
-        return False
-    return bool(as_of - first < last - as_of)
 
 
 def trial_balance(
@@ -141,16 +71,8 @@ def trial_balance(
         ]
         current.sort(key=lambda r: (r.account, r.commodity))
         return current
-    totals: dict[tuple[int, str], int] = defaultdict(int)
-    parameters = {"book_id": book.id, "as_of": as_of}
-    if _count_forward(conn, book.id, as_of):
-        for account_id, commodity, units in conn.execute(_BOOK_POSTINGS_UP_TO, parameters):
-            totals[(account_id, commodity)] += int(units)
-    else:
-        for account_id, commodity, units in conn.execute(_BOOK_BALANCES, parameters):
-            totals[(account_id, commodity)] += units
-        for account_id, commodity, units in conn.execute(_BOOK_POSTINGS_AFTER, parameters):
-            totals[(account_id, commodity)] -= int(units)
+    totals = checkpoints.book_units_as_of(conn, book.id, as_of)
+    parameters = {"book_id": book.id}
     names: dict[int, str] = dict(conn.execute(_ACCOUNT_NAMES, parameters).tuples().all())
     rows = [
         BalanceRow(names[account_id], commodity, units)
@@ -166,18 +88,12 @@ def account_balance(
 ) -> dict[str, int]:
     """One account's balance per commodity (current, or at the end of `as_of`)."""
     book = get_book(conn, book_code)
-    totals: dict[str, int] = defaultdict(int)
-    parameters = {"book_id": book.id, "account_id": account_id, "as_of": as_of}
-    if as_of is not None and _count_forward(conn, book.id, as_of):
-        for commodity, units in conn.execute(_ACCOUNT_POSTINGS_UP_TO, parameters):
-            totals[commodity] += int(units)
-        return {c: u for c, u in sorted(totals.items()) if u != 0}
-    for commodity, units in conn.execute(_ACCOUNT_BALANCES, parameters):
-        totals[commodity] += units
     if as_of is not None:
-        for commodity, units in conn.execute(_ACCOUNT_POSTINGS_AFTER, parameters):
-            totals[commodity] -= int(units)
-    return {c: u for c, u in sorted(totals.items()) if u != 0}
+        totals = checkpoints.account_units_as_of(conn, book.id, account_id, as_of)
+        return {c: u for c, u in sorted(totals.items()) if u != 0}
+    parameters = {"book_id": book.id, "account_id": account_id}
+    current = conn.execute(_ACCOUNT_BALANCES, parameters).tuples()
+    return {c: u for c, u in sorted(current) if u != 0}
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,6 +186,24 @@ balances = Table(
     Index("ix_balances_book", "book_id"),
 )
 
+# Each (account, commodity)'s balance at the end of every week it was posted in (ISO weeks,
+# keyed by their Monday), kept by `ledger.store.checkpoints` in the same database
+# transaction as the postings: a balance as of any date is the last checkpoint before its
+# week plus that week's postings up to the date. `units` is the balance at the week's end
+# (every posting up to then, back-dated ones included); `net_units` the week's own change.
+# `verify` recomputes both from the postings. Rows exist exactly for weeks with postings.
+balance_checkpoints = Table(
+    "balance_checkpoints",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("commodity", String(24), primary_key=True),
+    Column("week", Date, primary_key=True),
+    Column("book_id", Integer, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("net_units", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # the primary key is the table: one B-tree to write and seek
+)
+
 # A balance the ledger has checked (a cash count, a bank statement): exported as a
 # Beancount `balance` directive. `date` is the end of the day checked.
 balance_assertions = Table(

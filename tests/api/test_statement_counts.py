@@ -54,8 +54,9 @@ def test_posting_a_transaction(
     # links, meta, two shapes of postings, balances, the stored-balance check), then the
     # audit event; BEGIN IMMEDIATE and the savepoint around the work on SQLite. Tamper
     # evidence (issue 16) adds 3: the book's chain head moved, and the audit trail's head read
-    # (locked, on PostgreSQL) and moved; the hashes themselves are computed in Python.
-    assert len(statements) == pinned(17, 16), "\n".join(statements)
+    # (locked, on PostgreSQL) and moved; the hashes themselves are computed in Python. Issue 13
+    # adds one: the upsert of the balance checkpoints (`ledger.store.checkpoints`).
+    assert len(statements) == pinned(18, 17), "\n".join(statements)
 
 
 def test_recording_a_meeting_of_twenty_members(
@@ -73,8 +74,9 @@ def test_recording_a_meeting_of_twenty_members(
     # Before issue 12: 37 on SQLite, 38 on PostgreSQL. The meeting re-reads the group three
     # times and every meeting of the cycle after recording (`get_meeting`). Now 26 and 27: the
     # group lock is the group read, the meeting is built from what was written. Tamper
-    # evidence: 29 and 30 (the book's chain head, the audit trail's head read and moved).
-    assert len(statements) == pinned(29, 30), "\n".join(statements)
+    # evidence: +3 (the book's chain head, the audit trail's head read and moved); issue 13:
+    # +1, the post's balance-checkpoint upsert.
+    assert len(statements) == pinned(30, 31), "\n".join(statements)
 
 
 def test_disbursing_a_grant_in_kind(
@@ -90,8 +92,9 @@ def test_disbursing_a_grant_in_kind(
     # the grant, award, budget line and commodities read again and again, by the service and
     # then by the controller after the write. Now 54 and 56: the service returns the
     # disbursement it wrote, and one pure rule builds both books' transactions. Tamper
-    # evidence: 58 and 60 (each book's chain head, the audit trail's head read and moved).
-    assert len(statements) == pinned(58, 60), "\n".join(statements)
+    # evidence: +4 (each book's chain head, the audit trail's head read and moved); issue 13:
+    # +2, a balance-checkpoint upsert for each of the two books' posts.
+    assert len(statements) == pinned(60, 62), "\n".join(statements)
 
 
 def test_a_page_of_fifty_grants(

@@ -138,3 +138,38 @@ def test_verify_of_an_unknown_book_is_rejected(db: Database) -> None:
     with pytest.raises(LedgerRejected) as rejected:
         verify_book(db, "no-such-book")
     assert rejected.value.first.code == "book_not_found"
+
+
+def test_a_tampered_checkpoint_is_reported_exactly(db: Database, funded: str) -> None:
+    tamper(
+        db,
+        "UPDATE balance_checkpoints SET units = units + 1 WHERE account_id ="
+        " (SELECT id FROM accounts WHERE name = :name) AND commodity = 'USD'",
+        name="Assets:Bank:Operating-USD",
+    )
+    report = verify_book(db, funded)
+    assert report.differences == (
+        "checkpoint of Assets:Bank:Operating-USD in USD for the week of 2018-10-29: stored"
+        " 4900.01 (week's change 4900.00), recomputed from postings 4900.00 (week's change"
+        " 4900.00)",
+    )
+
+
+def test_a_missing_or_extra_checkpoint_is_reported(db: Database, funded: str) -> None:
+    tamper(db, "DELETE FROM balance_checkpoints WHERE commodity = 'KHR'")
+    tamper(
+        db,
+        "INSERT INTO balance_checkpoints (account_id, commodity, week, book_id, units,"
+        " net_units) SELECT account_id, commodity, :week, book_id, units, 0"
+        " FROM balance_checkpoints WHERE commodity = 'USD'",
+        week=D(2018, 11, 5),
+    )
+    report = verify_book(db, funded)
+    assert report.differences == (
+        "checkpoint of Assets:Bank:Operating-USD in USD for the week of 2018-11-05: stored"
+        " 4900.00 (week's change 0.00), recomputed from postings nothing",
+        "checkpoint of Assets:Cash:Bavet-KHR in KHR for the week of 2018-10-29: stored nothing,"
+        " recomputed from postings 410000 (week's change 410000)",
+        "checkpoint of Income:Grants:CTIP-2018 in USD for the week of 2018-11-05: stored"
+        " -5000.00 (week's change 0.00), recomputed from postings nothing",
+    )
