@@ -6,6 +6,7 @@ database), because an upgrade from nothing is what a new field office's server d
 
 from __future__ import annotations
 
+import datetime
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,9 +16,21 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_engine, inspect, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 
+from ledger.core.transaction import Posting, Transaction
+from ledger.store import books, checkpoints, journal
 from ledger.store.database import Database
 from ledger.store.migrate import alembic_config, upgrade
 from ledger.store.tables import metadata
@@ -181,3 +194,56 @@ def test_a_downgrade_removes_everything_and_an_upgrade_restores_it(empty: Databa
     upgrade(empty.engine)
     assert differences(empty.engine) == []
     assert append_only_triggers(empty.engine) == APPEND_ONLY_TABLES
+
+
+def test_the_checkpoints_migration_fills_them_from_the_postings(empty: Database) -> None:
+    """0010 on a book with history: the checkpoints it builds are what the journal would
+    have written, and a (account, commodity) whose postings always cancelled out gets its
+    zero balance row."""
+    upgrade(empty.engine)
+    when = datetime.date(2020, 1, 2)  # a Thursday; the posts span eleven weeks
+
+    def history(conn: Connection) -> None:
+        books.create_book(conn, "old", "Old office", "organisation", "USD")
+        for name in ("Assets:Bank", "Income:Grants"):
+            books.open_account(conn, "old", name, datetime.date(2020, 1, 1), [])
+        txns = [
+            Transaction(
+                date=when + datetime.timedelta(days=7 * n),
+                narration="history",
+                postings=(
+                    Posting("Assets:Bank", 100 + n, "USD"),
+                    Posting("Income:Grants", -100 - n, "USD"),
+                ),
+            )
+            for n in range(11)
+        ]
+        journal.post_many(conn, "old", txns)
+        journal.post(
+            conn,
+            "old",
+            Transaction(
+                date=when,
+                narration="in and out",
+                postings=(
+                    Posting("Assets:Bank", 5, "KHR"),
+                    Posting("Assets:Bank", -5, "KHR"),
+                    Posting("Income:Grants", 1, "USD"),
+                    Posting("Income:Grants", -1, "USD"),
+                ),
+            ),
+        )
+
+    empty.write(history)
+    with empty.read() as conn:
+        written = checkpoints.stored_checkpoints(conn, books.get_book(conn, "old").id)
+        balance_rows = conn.execute(text("SELECT count(*) FROM balances")).scalar_one()
+    command.downgrade(alembic_config(empty.engine), "0006")
+    empty.write(lambda c: c.execute(text("DELETE FROM balances WHERE commodity = 'KHR'")))
+    upgrade(empty.engine)
+    with empty.read() as conn:
+        book_id = books.get_book(conn, "old").id
+        assert checkpoints.stored_checkpoints(conn, book_id) == written
+        assert checkpoints.recomputed_checkpoints(conn, book_id) == written
+        assert conn.execute(text("SELECT count(*) FROM balances")).scalar_one() == balance_rows
+    assert len(written) == 2 * 11 + 1  # the KHR in and out has its zero week
