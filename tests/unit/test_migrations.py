@@ -31,7 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 
 from ledger.core.transaction import Posting, Transaction
-from ledger.store import journal
+from ledger.store import books as store_books
+from ledger.store import checkpoints, journal
 from ledger.store.database import Database
 from ledger.store.migrate import alembic_config, upgrade
 from ledger.store.tables import (
@@ -307,3 +308,56 @@ def _write_rows_as_0006_did(conn: Connection) -> None:
         )
     if conn.dialect.name == "postgresql":  # the ids above were given, not drawn
         conn.execute(text("SELECT setval('transactions_id_seq', 3)"))
+
+
+def test_the_checkpoints_migration_fills_them_from_the_postings(empty: Database) -> None:
+    """0010 on a book with history: the checkpoints it builds are what the journal would
+    have written, and a (account, commodity) whose postings always cancelled out gets its
+    zero balance row."""
+    upgrade(empty.engine)
+    when = datetime.date(2020, 1, 2)  # a Thursday; the posts span eleven weeks
+
+    def history(conn: Connection) -> None:
+        store_books.create_book(conn, "old", "Old office", "organisation", "USD")
+        for name in ("Assets:Bank", "Income:Grants"):
+            store_books.open_account(conn, "old", name, datetime.date(2020, 1, 1), [])
+        txns = [
+            Transaction(
+                date=when + datetime.timedelta(days=7 * n),
+                narration="history",
+                postings=(
+                    Posting("Assets:Bank", 100 + n, "USD"),
+                    Posting("Income:Grants", -100 - n, "USD"),
+                ),
+            )
+            for n in range(11)
+        ]
+        journal.post_many(conn, "old", txns)
+        journal.post(
+            conn,
+            "old",
+            Transaction(
+                date=when,
+                narration="in and out",
+                postings=(
+                    Posting("Assets:Bank", 5, "KHR"),
+                    Posting("Assets:Bank", -5, "KHR"),
+                    Posting("Income:Grants", 1, "USD"),
+                    Posting("Income:Grants", -1, "USD"),
+                ),
+            ),
+        )
+
+    empty.write(history)
+    with empty.read() as conn:
+        written = checkpoints.stored_checkpoints(conn, store_books.get_book(conn, "old").id)
+        balance_rows = conn.execute(text("SELECT count(*) FROM balances")).scalar_one()
+    command.downgrade(alembic_config(empty.engine), "0009")
+    empty.write(lambda c: c.execute(text("DELETE FROM balances WHERE commodity = 'KHR'")))
+    upgrade(empty.engine)
+    with empty.read() as conn:
+        book_id = store_books.get_book(conn, "old").id
+        assert checkpoints.stored_checkpoints(conn, book_id) == written
+        assert checkpoints.recomputed_checkpoints(conn, book_id) == written
+        assert conn.execute(text("SELECT count(*) FROM balances")).scalar_one() == balance_rows
+    assert len(written) == 2 * 11 + 1  # the KHR in and out has its zero week
