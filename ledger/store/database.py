@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import fcntl
 import logging
 import os
 import queue
@@ -41,6 +42,9 @@ SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 WRITE_ATTEMPTS_MAX = 8
 # Writes committed together by the group writer, at most.
 GROUP_COMMIT_WRITES_MAX = 64
+# The PostgreSQL advisory lock held while a process migrates and creates the first admin
+# (`Database.start_up_lock`): any fixed number; this one spells "ledger" in ASCII.
+START_UP_LOCK_KEY = 0x6C6564676572
 # PostgreSQL SQLSTATEs worth retrying: serialization_failure, deadlock_detected.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
@@ -223,6 +227,37 @@ class Database:
             return False
         sqlstate = getattr(error.orig, "sqlstate", None)
         return sqlstate in _RETRY_SQLSTATES
+
+    @contextmanager
+    def start_up_lock(self) -> Iterator[None]:
+        """Held by a process while it migrates and creates the first admin: when several
+        workers start at once, one does that work and the others then find it done.
+
+        PostgreSQL: a session advisory lock (released with its connection, should the
+        process die). SQLite: an exclusive `flock` on a file next to the database (never on
+        the database file itself: closing another descriptor of it would drop SQLite's own
+        locks). An in-memory database has one process: nothing to lock.
+        """
+        if not self.is_sqlite:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql(f"SELECT pg_advisory_lock({START_UP_LOCK_KEY})")
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({START_UP_LOCK_KEY})")
+                    connection.commit()
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            yield
+            return
+        with open(f"{path}.start-lock", "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
