@@ -178,10 +178,13 @@ def openapi_config() -> OpenAPIConfig:
 
 def start_up(db: Database, migrate: bool, app: Litestar) -> None:
     """Before the first request: with `migrate`, bring the schema up to date and create the
-    first admin."""
+    first admin, under the database's start-up lock."""
     if migrate:
-        upgrade(db.engine)
-        create_first_admin(db)
+        # Several workers start at once (`serve --workers N`): one at a time here, so only the
+        # first migrates and creates the admin; the others find both done.
+        with db.start_up_lock():
+            upgrade(db.engine)
+            create_first_admin(db)
     # What exists now (modules, the app, its routes) lives as long as the process: move it
     # out of the cyclic collector's sight, so its collections walk only per-request objects.
     gc.freeze()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,19 +32,43 @@ def _database() -> Database:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    db = _database()  # migrate before binding the port, so a broken database fails loudly
+    url = db.engine.url.render_as_string(hide_password=True)
+    workers = args.workers or default_workers(db)
+    _purge_expired_keys(db)
+    db.dispose()
+    print(
+        f"livelihood-ledger: database {url}; {workers} worker(s);"
+        f" http://{args.host}:{args.port}/schema",
+        flush=True,
+    )
+    serve(args.host, args.port, workers)
+    return 0
+
+
+def default_workers(db: Database) -> int:
+    """One process on SQLite (one writer serves the file best: group commit needs the writes
+    in one process); one per core on PostgreSQL, which takes concurrent writers."""
+    return 1 if db.is_sqlite else os.cpu_count() or 1
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    """uvicorn with read deadlines and a connection bound (api/serving.py), in one process or
+    in `workers` processes sharing the port. Each worker builds its app from
+    `api.app:create_app` and runs the start-up work under the database's start-up lock."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from api.app import create_app
     from api.serving import server_config
 
-    db = _database()  # migrate before binding the port, so a broken database fails loudly
-    url = db.engine.url.render_as_string(hide_password=True)
-    _purge_expired_keys(db)
-    db.dispose()
-    print(f"livelihood-ledger: database {url}; http://{args.host}:{args.port}/schema", flush=True)
-    # Deadlines for slow clients and a bound on open connections: api/serving.py.
-    uvicorn.Server(server_config(create_app(), args.host, args.port, log_level="info")).run()
-    return 0
+    if workers == 1:
+        uvicorn.Server(server_config(create_app(), host, port, log_level="info")).run()
+        return
+    config = server_config(
+        "api.app:create_app", host, port, factory=True, workers=workers, log_level="info"
+    )
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def cmd_purge_keys(_args: argparse.Namespace) -> int:
@@ -181,12 +206,24 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livelihood-ledger", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="migrate, then run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        help="server processes (default: 1 on SQLite, the number of cores on PostgreSQL)",
+    )
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
     commands.add_parser(

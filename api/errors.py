@@ -27,12 +27,15 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import OperationalError
 
 from api.i18n import choose_language, error_text, title_text
 from api.requests import request_id_of
 from ledger.core.errors import LedgerError, LedgerRejected
+from ledger.store.database import is_database_busy
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 STATUS_BY_KIND = {
@@ -165,6 +168,24 @@ def on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response
     )
 
 
+def on_operational(request: Request[Any, Any, Any], error: OperationalError) -> Response[Problem]:
+    """SQLite's write lock held by another process past the busy timeout (a long command-line
+    job, a backup): 503 with Retry-After, the write did not happen. Anything else is a bug."""
+    if not is_database_busy(error):
+        return on_unexpected(request, error)
+    _log.warning(
+        "database busy: a write waited the busy timeout (request %s)", request_id_of(request.scope)
+    )
+    response = problem_response(
+        request,
+        HTTP_503_SERVICE_UNAVAILABLE,
+        [LedgerError("database_busy", "The database is busy with another write; try again.")],
+        "Service unavailable",
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def on_recursion(request: Request[Any, Any, Any], error: RecursionError) -> Response[Problem]:
     """JSON nested deeper than the decoder recurses (~1,000 levels) is a bad request, not a
     bug: one short log line, no traceback (a request could otherwise write ~30 lines)."""
@@ -182,6 +203,7 @@ def on_recursion(request: Request[Any, Any, Any], error: RecursionError) -> Resp
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     LedgerRejected: on_ledger_rejected,
     RecursionError: on_recursion,
+    OperationalError: on_operational,
     ValidationException: on_validation,
     NotFoundException: on_http_exception,
     HTTPException: on_http_exception,

@@ -150,7 +150,11 @@ def server_config(
 ) -> uvicorn.Config:
     """The uvicorn configuration `serve` runs (and the tests start on loopback)."""
     base = GuardedHttpToolsProtocol if parser == "httptools" else GuardedH11Protocol
-    protocol = type(base.__name__, (base,), {"settings": settings})
+    # The classes themselves carry the defaults; a class made here could not be pickled into
+    # the worker processes of `serve --workers N`.
+    protocol = (
+        base if settings == SERVE_DEFAULTS else type(base.__name__, (base,), {"settings": settings})
+    )
     return uvicorn.Config(
         app,
         host=host,

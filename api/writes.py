@@ -26,13 +26,8 @@ from api.auth import forget_callers
 from api.requests import request_facts
 from ledger.access.audit import record_event
 from ledger.access.policy import Principal
-from ledger.store.database import Database, run_blocking
-from ledger.store.idempotency import (
-    StoredResponse,
-    fingerprint,
-    run_idempotent,
-    run_idempotent_async,
-)
+from ledger.store.database import Database
+from ledger.store.idempotency import StoredResponse, fingerprint, run_idempotent_async
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -63,34 +58,22 @@ class AuditedWriter:
         status_code: int = HTTP_201_CREATED,
         book: str | None = None,
         idempotent: bool = True,
-        loop_batch: bool = False,
         key: str | None = None,
     ) -> Response[ResultT]:
         """Run `work` once (per Idempotency-Key), audit it as `action`, and answer with what it
         returned, encoded once.
 
-        The work runs on a worker thread (and from there on the database's writer), never on
-        the event loop. `loop_batch=True` is for the busiest route only (posting a
-        transaction): the work joins the group-commit batch the event loop runs. `key` is the
+        The work runs on the database's writer thread (SQLite) or a worker thread
+        (PostgreSQL), never on the event loop, which only awaits the outcome. `key` is the
         Idempotency-Key when a web page's form sends it as a field (a form cannot set a
         header); otherwise the request's header is read.
         """
         audited = _AuditedWrite.of(
             self.request, self.principal, data, status_code, action, work, book, idempotent, key
         )
-        if loop_batch:
-            stored = await run_idempotent_async(
-                self.db, audited.scope, audited.key, audited.request_fingerprint, audited.work
-            )
-        else:
-            stored = await run_blocking(
-                run_idempotent,
-                self.db,
-                audited.scope,
-                audited.key,
-                audited.request_fingerprint,
-                audited.work,
-            )
+        stored = await run_idempotent_async(
+            self.db, audited.scope, audited.key, audited.request_fingerprint, audited.work
+        )
         return audited.answer(self.request, stored)
 
 

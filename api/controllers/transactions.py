@@ -64,7 +64,7 @@ class TransactionController(Controller):
 
         # The busiest route: the work joins the event loop's group-commit batch, without a
         # worker thread per request.
-        return await writer.write("transaction.post", work, data, book=book, loop_batch=True)
+        return await writer.write("transaction.post", work, data, book=book)
 
     @get(
         "/",

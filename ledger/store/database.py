@@ -3,8 +3,9 @@
 SQLite (the embedded default): WAL, `synchronous=FULL` (a commit is durable), foreign keys
 on, a busy timeout, reads through a memory map, and `BEGIN IMMEDIATE` for writes, which are
 also serialised inside the process so that writers queue instead of spinning on
-SQLITE_BUSY. With `group_commit` (the API server), the work of concurrent writes runs in one
-transaction, a savepoint each, and commits together (`_GroupWriter`).
+SQLITE_BUSY. With `group_commit` (the API server), every write's work runs on one writer
+thread, and the work of concurrent writes runs in one transaction, a savepoint each, and
+commits together (`_GroupWriter`): the event loop never runs SQL or waits for the lock.
 PostgreSQL: READ COMMITTED; balance rows are updated with atomic upserts in a fixed order,
 and a write's work is retried on serialization failure or deadlock.
 """
@@ -12,22 +13,22 @@ and a write's work is retried on serialization failure or deadlock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
+import fcntl
 import logging
 import os
 import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 DEFAULT_SQLITE_PATH = Path("var") / "ledger.sqlite3"
@@ -41,6 +42,9 @@ SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 WRITE_ATTEMPTS_MAX = 8
 # Writes committed together by the group writer, at most.
 GROUP_COMMIT_WRITES_MAX = 64
+# The PostgreSQL advisory lock held while a process migrates and creates the first admin
+# (`Database.start_up_lock`): any fixed number; this one spells "ledger" in ASCII.
+START_UP_LOCK_KEY = 0x6C6564676572
 # PostgreSQL SQLSTATEs worth retrying: serialization_failure, deadlock_detected.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
@@ -174,18 +178,17 @@ class Database:
         return self._write_retried(work)
 
     async def write_async(self, work: Callable[[Connection], T]) -> T:
-        """`write` for a coroutine. With group commit `work` joins the event loop's batch: the
-        loop runs it (in a savepoint, in a copy of the caller's context variables) and hands
-        only the COMMIT to the committer thread, so `work` must be short and must not start
-        another write. Otherwise `write` runs on the event loop's default executor."""
+        """`write` for a coroutine: the event loop only awaits the outcome. With group commit
+        `work` goes to the writer thread (no thread of the executor waits for it); otherwise
+        `write` runs on the event loop's default executor."""
         if self._writer is not None:
-            return await self._writer.run_async(work, asyncio.get_running_loop())
+            return await asyncio.wrap_future(self._writer.submit(work))
         return await run_blocking(self.write, work)
 
     @property
     def group_commit(self) -> bool:
         """Whether concurrent writes are committed together (SQLite). One write transaction is
-        open at a time, held by the writer thread or the event loop, so no two writes overlap."""
+        open at a time, on the writer thread, so no two writes of this process overlap."""
         return self._writer is not None
 
     @property
@@ -219,9 +222,42 @@ class Database:
 
     def _is_transient(self, error: DBAPIError) -> bool:
         if self.is_sqlite:
-            return isinstance(error, OperationalError) and "locked" in str(error.orig)
+            # SQLite has already waited the busy timeout for the lock: waiting that long again
+            # would keep a client for minutes. The caller gets `database_busy` (503) instead.
+            return False
         sqlstate = getattr(error.orig, "sqlstate", None)
         return sqlstate in _RETRY_SQLSTATES
+
+    @contextmanager
+    def start_up_lock(self) -> Iterator[None]:
+        """Held by a process while it migrates and creates the first admin: when several
+        workers start at once, one does that work and the others then find it done.
+
+        PostgreSQL: a session advisory lock (released with its connection, should the
+        process die). SQLite: an exclusive `flock` on a file next to the database (never on
+        the database file itself: closing another descriptor of it would drop SQLite's own
+        locks). An in-memory database has one process: nothing to lock.
+        """
+        if not self.is_sqlite:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql(f"SELECT pg_advisory_lock({START_UP_LOCK_KEY})")
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.exec_driver_sql(f"SELECT pg_advisory_unlock({START_UP_LOCK_KEY})")
+                    connection.commit()
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            yield
+            return
+        with open(f"{path}.start-lock", "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
@@ -234,6 +270,14 @@ class Database:
         self.engine.dispose()
 
 
+def is_database_busy(error: BaseException) -> bool:
+    """Whether `error` is SQLite's write lock still held by another connection (another
+    process) after the busy timeout: the write may succeed if tried again later."""
+    return isinstance(error, OperationalError) and (
+        "locked" in str(error.orig) or "busy" in str(error.orig)
+    )
+
+
 async def run_blocking(function: Callable[..., T], *args: Any) -> T:
     """`function(*args)` on the event loop's default executor, in a copy of this context."""
     context = contextvars.copy_context()
@@ -242,70 +286,29 @@ async def run_blocking(function: Callable[..., T], *args: Any) -> T:
 
 
 class _Queued(Generic[T]):
-    """One write's work waiting for its batch (the writer thread's or the event loop's), and
-    then its outcome.
+    """One write's work waiting for the writer thread, and then its outcome in `future`.
 
-    The caller waits on `done` (a thread) or on `future` (a coroutine on `loop`).
+    A thread waits on `future.result()`; a coroutine awaits `asyncio.wrap_future(future)`, so
+    the event loop only ever waits for a future and never for SQLite.
     """
 
-    __slots__ = ("alone", "context", "done", "error", "final", "future", "loop", "result", "work")
+    __slots__ = ("context", "future", "result", "work")
 
-    def __init__(
-        self, work: Callable[[Connection], T], loop: asyncio.AbstractEventLoop | None = None
-    ) -> None:
+    def __init__(self, work: Callable[[Connection], T]) -> None:
         self.work = work
         self.context = contextvars.copy_context()
-        self.loop = loop
-        self.done: threading.Lock | None = None
-        self.future: asyncio.Future[None] | None = None
-        if loop is None:
-            self.done = threading.Lock()
-            self.done.acquire()  # released by the writer once the outcome is final
-        else:
-            self.future = loop.create_future()
+        self.future: Future[T] = Future()
         self.result: T | None = None
-        self.error: BaseException | None = None
-        self.final = False  # committed, or failed for good
-        self.alone = False  # its batch broke: it runs again in a transaction of its own
-
-    def outcome(self) -> T:
-        if self.error is not None:
-            raise self.error
-        # `result` is set when `error` is not (T may itself allow None).
-        return cast(T, self.result)
-
-    def settle(self) -> None:
-        """On the caller's loop: wake the coroutine awaiting this write."""
-        if self.future is not None and not self.future.done():
-            self.future.set_result(None)
 
     def run(self, connection: Connection) -> None:
         self.result = self.context.run(self.work, connection)
-        self.error = None
+
+    def succeed(self) -> None:
+        # `result` is set when the work returned (T may itself allow None).
+        self.future.set_result(cast(T, self.result))
 
     def fail(self, error: BaseException) -> None:
-        self.error = error
-        self.final = True
-
-
-def _hand_back(batch: Sequence[_Queued[Any]]) -> None:
-    """Wake the callers of `batch` once their outcomes are final: threads directly, coroutines
-    with one call per event loop (each call from another thread wakes the loop)."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Queued[Any]]] = {}
-    for queued in batch:
-        if queued.done is not None:
-            queued.done.release()
-        elif queued.loop is not None:
-            by_loop.setdefault(queued.loop, []).append(queued)
-    for loop, waiting in by_loop.items():
-        # A closed loop (the server stopped) has nobody waiting any more.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_settle_all, waiting)
-
-
-def _settle_all(batch: list[_Queued[Any]]) -> None:
-    for queued in batch:
-        queued.settle()
+        self.future.set_exception(error)
 
 
 class _BatchBrokenError(Exception):
@@ -313,30 +316,20 @@ class _BatchBrokenError(Exception):
 
 
 class _GroupWriter:
-    """Group commit for SQLite: one transaction and one COMMIT (one `fsync`) for many writes.
+    """Group commit for SQLite: one writer thread, one connection, one COMMIT for many writes.
 
-    The work of a write arrives two ways, and one transaction is open at a time, held by
-    whoever runs it:
+    Every write's work, from a thread (`run`) or a coroutine (`submit`, awaited through
+    `asyncio.wrap_future`), goes into one queue. The writer thread takes the first work and
+    whatever else has queued behind it (up to `GROUP_COMMIT_WRITES_MAX`), opens one
+    `BEGIN IMMEDIATE` transaction, runs each work in a savepoint, commits once (one `fsync`)
+    and only then hands each caller its outcome. Work that raises (a `LedgerRejected`, a bug)
+    is rolled back to its savepoint alone; the others still commit. A database error (a
+    failed COMMIT, the lock held by another process past the busy timeout) rolls the batch
+    back, and its writes then run again, one transaction each, with the usual retries, so each
+    caller gets its own outcome as if it had run alone.
 
-    - from a thread (`run`: sync handlers, worker threads, the command line): the writer
-      thread takes the work and whatever else has queued behind it (up to
-      `GROUP_COMMIT_WRITES_MAX`), opens one `BEGIN IMMEDIATE` transaction, runs each work in a
-      savepoint, commits once and only then hands each caller its outcome;
-    - from a coroutine (`run_async`: the busiest route): the work joins the event loop's
-      batch, and the loop runs the batch's work itself, each in a savepoint, then hands only
-      the COMMIT to the committer thread and goes on serving requests while the disk works.
-      Running the work on the loop is what makes this fast: on the writer thread, its Python
-      code waited for the GIL that the loop held, once per statement, and those hand-overs
-      cost as much as the work. The loop's next batch starts when the commit is done, with
-      every write that arrived meanwhile.
-
-    The writer thread goes first when both wait, so a busy loop cannot starve it. No request
-    is answered before its data is durable. Work that raises (a `LedgerRejected`, a bug) is
-    rolled back to its savepoint alone; the others still commit. A database error (the lock
-    held by another process, a failed COMMIT) rolls the batch back, and its writes then run
-    again, one transaction each, with the usual retries, so each caller gets its own outcome
-    as if it had run alone. A loop batch's BEGIN waits for another process's write lock like
-    any write (at most the busy timeout), and the loop waits with it.
+    All SQL and every wait for the write lock happen on the writer thread: while another
+    process holds the lock, only writes wait; the event loop goes on serving reads.
     """
 
     def __init__(self, db: Database) -> None:
@@ -345,60 +338,30 @@ class _GroupWriter:
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._connection: Connection | None = None
-        self._committer: ThreadPoolExecutor | None = None
-        # Who holds the open transaction, and who waits for it.
-        self._state = threading.Condition()
-        self._held = False
-        self._thread_waiting = False
-        self._waiting_loop: asyncio.AbstractEventLoop | None = None
-        # The event loop's next batch (touched on the loop's thread only).
-        self._loop_writes: list[_Queued[Any]] = []
-        self._flush_scheduled = False
-        self._loop_work_thread: int | None = None  # the loop's thread, while it runs work
 
     def run(self, work: Callable[[Connection], T]) -> T:
-        here = threading.get_ident()
-        if (self._thread is not None and here == self._thread.ident) or (
-            here == self._loop_work_thread
-        ):
-            # It would wait for the transaction that its own caller holds. (The message is
-            # older than the word `work`; tests and logs match it.)
-            raise RuntimeError("a write unit cannot start another write")
+        """Run `work` on the writer thread; block until it is committed (or has failed)."""
+        return self.submit(work).result()
+
+    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
+        """Queue `work` for the writer thread; the future settles once it is committed."""
+        if self._thread is not None and threading.get_ident() == self._thread.ident:
+            # It would wait for the transaction that its own caller holds.
+            raise RuntimeError("a write's work cannot start another write")
         queued = _Queued(work)
-        assert queued.done is not None
         self._ensure_started()
         self._queue.put(queued)
-        queued.done.acquire()
-        return queued.outcome()
-
-    async def run_async(
-        self, work: Callable[[Connection], T], loop: asyncio.AbstractEventLoop
-    ) -> T:
-        queued = _Queued(work, loop)
-        assert queued.future is not None
-        self._ensure_started()  # it runs again, alone, what a broken batch leaves
-        self._loop_writes.append(queued)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            # Two turns of the loop later: requests that arrived with this one reach this
-            # point meanwhile and join the batch (bigger batches, fewer COMMITs).
-            loop.call_soon(loop.call_soon, self._run_loop_batch, loop)
-        # Shielded: once queued, the work runs and commits even if this request is cancelled.
-        await asyncio.shield(queued.future)
-        return queued.outcome()
+        return queued.future
 
     @property
     def queued(self) -> int:
-        return self._queue.qsize() + len(self._loop_writes)
+        return self._queue.qsize()
 
     def stop(self) -> None:
         with self._start_lock:
             thread, self._thread = self._thread, None
-            committer, self._committer = self._committer, None
-        if committer is not None:
-            committer.shutdown(wait=True)  # a commit in flight finishes
         if thread is not None:
-            self._queue.put(None)
+            self._queue.put(None)  # after what is queued: that still runs
             thread.join()
 
     def _ensure_started(self) -> None:
@@ -406,191 +369,89 @@ class _GroupWriter:
             return
         with self._start_lock:
             if self._thread is None:
-                self._committer = ThreadPoolExecutor(1, thread_name_prefix="ledger-commit")
                 thread = threading.Thread(target=self._loop, name="ledger-writer", daemon=True)
                 thread.start()
                 self._thread = thread
 
-    # -- holding the transaction ------------------------------------------------------------
-
-    def _take_for_thread(self) -> None:
-        with self._state:
-            self._thread_waiting = True
-            while self._held:
-                self._state.wait()
-            self._thread_waiting = False
-            self._held = True
-
-    def _take_for_loop(self, loop: asyncio.AbstractEventLoop) -> bool:
-        """Hold the transaction for the loop, or ask to be woken when it is let go."""
-        with self._state:
-            if self._held or self._thread_waiting:
-                self._waiting_loop = loop
-                return False
-            self._held = True
-            return True
-
-    def _let_go(self) -> None:
-        with self._state:
-            self._held = False
-            loop, self._waiting_loop = self._waiting_loop, None
-            self._state.notify_all()
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):  # a closed loop has nobody waiting
-                loop.call_soon_threadsafe(self._run_loop_batch, loop)
-
-    # -- the event loop's batches -----------------------------------------------------------
-
-    def _run_loop_batch(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the loop: run the waiting writes' work in one transaction, then hand it to the
-        committer. Runs again when the transaction is let go, if writes are still waiting."""
-        self._flush_scheduled = False
-        if not self._loop_writes or not self._take_for_loop(loop):
-            return
-        batch = self._loop_writes[:GROUP_COMMIT_WRITES_MAX]
-        del self._loop_writes[:GROUP_COMMIT_WRITES_MAX]
-        if self._loop_writes:  # more than one batch waits: the next runs once this one is done
-            with self._state:
-                self._waiting_loop = loop
-        try:
-            connection = self._open_connection()
-            transaction = connection.begin()
-            self._loop_work_thread = threading.get_ident()
-            try:
-                self._run_in_savepoints(connection, batch)
-            finally:
-                self._loop_work_thread = None
-            committer = self._committer
-            if committer is None:
-                raise RuntimeError("the database's writer has stopped")
-            committer.submit(self._commit_loop_batch, transaction, batch)
-        except (DBAPIError, _BatchBrokenError, RuntimeError) as error:
-            # Nothing of the batch committed: each write runs again, alone, on the writer
-            # thread (which may retry and wait); RuntimeError: the committer has stopped.
-            self._close_connection()
-            self._let_go()
-            for queued in batch:
-                queued.error = None
-                if isinstance(error, RuntimeError):
-                    queued.fail(error)
-                else:
-                    queued.alone = True
-                    self._queue.put(queued)
-            if isinstance(error, RuntimeError):
-                _hand_back(batch)
-        except BaseException as error:
-            self._close_connection()
-            self._let_go()
-            for queued in batch:
-                queued.fail(error)
-            _hand_back(batch)
-
-    def _commit_loop_batch(self, transaction: RootTransaction, batch: list[_Queued[Any]]) -> None:
-        """On the committer thread: COMMIT a loop batch, let go, answer its callers."""
-        try:
-            transaction.commit()
-        except DBAPIError:
-            # A failed COMMIT leaves SQLite's transaction open (as `with begin()` would).
-            with contextlib.suppress(DBAPIError):
-                transaction.rollback()
-            self._close_connection()
-            self._let_go()
-            for queued in batch:
-                queued.error = None
-                queued.alone = True
-                self._queue.put(queued)
-            return
-        except BaseException as error:
-            with contextlib.suppress(Exception):
-                transaction.rollback()
-            self._close_connection()
-            self._let_go()
-            for queued in batch:
-                queued.fail(error)
-            _hand_back(batch)
-            return
-        for queued in batch:
-            queued.final = True
-        self._let_go()
-        _hand_back(batch)
-
-    # -- the writer thread's batches --------------------------------------------------------
-
     def _loop(self) -> None:
         try:
             while True:
-                first = self._queue.get()
-                if first is None:
-                    return
-                batch = [first]
-                stopping = False
-                while len(batch) < GROUP_COMMIT_WRITES_MAX:
-                    try:
-                        queued = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if queued is None:
-                        stopping = True
-                        break
-                    batch.append(queued)
-                self._take_for_thread()
-                try:
-                    self._run_batch(batch)
-                except BaseException as error:
-                    # Something no work should raise (SystemExit...): whatever has not
-                    # committed fails with it, and the writer carries on with a new connection.
-                    self._close_connection()
-                    for queued in batch:
-                        if not queued.final:
-                            queued.fail(error)
-                finally:
-                    self._let_go()
-                    _hand_back(batch)
+                batch, stopping = self._next_batch()
+                if batch:
+                    self._run_batch_safely(batch)
                 if stopping:
                     return
         finally:
-            self._take_for_thread()
             self._close_connection()
-            self._let_go()
+
+    def _next_batch(self) -> tuple[list[_Queued[Any]], bool]:
+        """The next work to run and whatever queued behind it; whether to stop after it."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        while len(batch) < GROUP_COMMIT_WRITES_MAX:
+            try:
+                queued = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if queued is None:
+                return batch, True
+            batch.append(queued)
+        return batch, False
+
+    def _run_batch_safely(self, batch: list[_Queued[Any]]) -> None:
+        # A caller that went away before its work started (a cancelled request): skip it.
+        batch = [q for q in batch if q.future.set_running_or_notify_cancel()]
+        try:
+            self._run_batch(batch)
+        except BaseException as error:
+            # Something no work should raise (SystemExit...): whatever has not been answered
+            # fails with it, and the writer carries on with a new connection.
+            self._close_connection()
+            for queued in batch:
+                if not queued.future.done():
+                    queued.fail(error)
 
     def _run_batch(self, batch: list[_Queued[Any]]) -> None:
-        for queued in batch:
-            if queued.alone:
-                self._run_alone(queued)
-        batch = [queued for queued in batch if not queued.alone]
-        if len(batch) <= 1:
-            for queued in batch:
-                self._run_alone(queued)
+        if len(batch) == 1:
+            self._run_alone(batch[0])
             return
+        errors: dict[int, Exception] = {}
         try:
             connection = self._open_connection()
             with connection.begin():
-                self._run_in_savepoints(connection, batch)
-            for queued in batch:
-                queued.final = True
+                self._run_in_savepoints(connection, batch, errors)
         except (DBAPIError, _BatchBrokenError):
             # Nothing of the batch committed: each write runs again, alone.
             self._close_connection()
             for queued in batch:
-                queued.error = None
                 self._run_alone(queued)
+            return
+        for index, queued in enumerate(batch):
+            if index in errors:
+                queued.fail(errors[index])
+            else:
+                queued.succeed()
 
-    def _run_in_savepoints(self, connection: Connection, batch: list[_Queued[Any]]) -> None:
-        """Each write's work in a savepoint of the open transaction; work that raises is rolled back
-        alone (the caller gets the error). `_BatchBrokenError` when the transaction cannot go on.
-        """
+    def _run_in_savepoints(
+        self, connection: Connection, batch: list[_Queued[Any]], errors: dict[int, Exception]
+    ) -> None:
+        """Each write's work in a savepoint of the open transaction; work that raises is rolled
+        back alone (its error kept in `errors`). `_BatchBrokenError` when the transaction
+        cannot go on."""
         # Savepoints straight on the driver: SQLAlchemy's nested transactions cost more than
         # the statements of a small write.
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None
-        for queued in batch:
+        for index, queued in enumerate(batch):
             try:
                 dbapi.execute("SAVEPOINT ledger_work")
                 queued.run(connection)
             except (DBAPIError, sqlite3.Error) as error:
                 raise _BatchBrokenError from error
             except Exception as error:  # the caller gets it back
-                queued.error = error
+                errors[index] = error
                 if not dbapi.in_transaction:  # some errors end the transaction
                     raise _BatchBrokenError from error
                 try:
@@ -609,8 +470,6 @@ class _GroupWriter:
             try:
                 with connection.begin():
                     queued.run(connection)
-                queued.final = True
-                return
             except DBAPIError as error:
                 self._close_connection()
                 if attempt == WRITE_ATTEMPTS_MAX or not self._db._is_transient(error):
@@ -620,10 +479,13 @@ class _GroupWriter:
             except Exception as error:  # the caller gets it back
                 queued.fail(error)
                 return
+            else:
+                queued.succeed()
+                return
 
     def _open_connection(self) -> Connection:
-        # One connection, used by whoever holds the transaction: checking one out of the pool
-        # per write costs more than its work's own statements.
+        # One connection for the writer's life: checking one out of the pool per write costs
+        # more than its work's own statements.
         if self._connection is None:
             self._connection = self._db.engine.connect().execution_options(ledger_write=True)
         return self._connection

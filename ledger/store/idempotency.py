@@ -82,7 +82,7 @@ async def run_idempotent_async(
 ) -> StoredResponse:
     """`run_idempotent` for a coroutine. With group commit one write transaction is open at a
     time (`Database.group_commit`), so no other request can claim the key between our read
-    and our insert: one attempt, run in the event loop's batch (`Database.write_async`).
+    and our insert: one attempt, handed to the writer thread (`Database.write_async`).
     Otherwise `run_idempotent` runs on the default executor."""
     if db.group_commit:
         return await db.write_async(claiming_work(scope, key, request_fingerprint, work))

@@ -1,10 +1,10 @@
 """Group commit on SQLite: concurrent writes share one transaction and one commit, and yet
 each caller gets its own outcome, as if it had run alone.
 
-Writes come from threads (sync handlers: the writer thread runs their batch) and from the
-POST transactions route (async: the event loop runs its batch and the committer thread
-commits it). The writer is held busy by a write whose work waits for the test, so that the writes
-queue behind it and are then committed as one batch.
+Writes come from threads (`Database.write`) and from coroutines (`Database.write_async`, every
+write handler): both queue for the one writer thread, which runs and commits their batch. The
+writer is held busy by a work that waits for the test, so that the writes queue behind it and
+are then committed as one batch.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def app_db(client: TestClient[Any], db: Database) -> Database:
 
 @contextmanager
 def writer_held(db: Database, queued: int) -> Iterator[None]:
-    """Keep the writer busy; on leaving, wait for `queued` writes to queue, then let it go."""
+    """Keep the writer busy; on leaving, wait for `queued` works to queue, then let it go."""
     started, release = threading.Event(), threading.Event()
 
     def hold(_conn: Connection) -> None:
@@ -68,7 +68,7 @@ def in_threads(calls: list[Callable[[], Any]]) -> tuple[list[threading.Thread], 
     def run(index: int) -> None:
         results[index] = calls[index]()
 
-    # Daemons: a thread stuck on a write that never runs must fail its test, not hang pytest.
+    # Daemons: a thread stuck on a work that never runs must fail its test, not hang pytest.
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(calls))]
     for thread in threads:
         thread.start()
@@ -116,7 +116,7 @@ def test_concurrent_posts_commit_once_and_each_rejected_one_changes_nothing(
     for thread in threads:
         thread.join()
 
-    assert commits == [1, 1]  # the write holding the writer, then all five requests at once
+    assert commits == [1, 1]  # the work holding the writer, then all five requests at once
     statuses = [r.status_code for r in responses]
     assert statuses == [201, 409, 422, 201, 201], [r.text for r in responses]
     assert responses[1].json()["code"] == "account_overdrawn"
@@ -154,10 +154,10 @@ def outcome_of(write: Callable[[], Any]) -> Any:
         return error
 
 
-def test_a_failed_commit_runs_each_unit_of_the_writer_threads_batch_again_alone(
+def test_a_failed_commit_runs_each_work_of_the_threads_batch_again_alone(
     db: Database,
 ) -> None:
-    """A write whose changes make COMMIT fail fails alone; the writes batched with it on the
+    """A work whose changes make COMMIT fail fails alone; the works batched with it on the
     writer thread are run again on their own and succeed."""
     if not db.is_sqlite:
         pytest.skip("group commit is SQLite's")
@@ -181,17 +181,17 @@ def test_a_failed_commit_runs_each_unit_of_the_writer_threads_batch_again_alone(
     assert outcomes[0] == "hh-a"
     assert outcomes[2] == "hh-b"
     assert isinstance(outcomes[1], IntegrityError)
-    # COMMITs tried: the holder's, the batch's (it fails), then each write's alone (the
+    # COMMITs tried: the holder's, the batch's (it fails), then each work's alone (the
     # dangling one fails again).
     assert commits == [1] * 5
     assert count(db, user_scopes, user_scopes.c.user_id == 987654) == 0
 
 
-def test_a_failed_commit_of_the_event_loops_batch_runs_each_unit_again_alone(
+def test_a_failed_commit_of_the_coroutines_batch_runs_each_work_again_alone(
     db: Database,
 ) -> None:
-    """The same for coroutines: the loop's batch is rolled back when its COMMIT fails, and
-    each write's work runs again alone on the writer thread; each caller gets its own outcome."""
+    """The same for coroutines: their batch is rolled back when its COMMIT fails, and each
+    work runs again alone on the writer thread; each caller gets its own outcome."""
     if not db.is_sqlite:
         pytest.skip("group commit is SQLite's")
     grouped = Database(db.engine, group_commit=True)
@@ -228,7 +228,7 @@ def test_a_failed_commit_of_the_event_loops_batch_runs_each_unit_again_alone(
 
 
 def test_more_coroutines_than_one_batch_holds_all_commit(db: Database) -> None:
-    """The loop's batch takes at most 64 writes; the rest run in the next batch, unprompted."""
+    """A batch takes at most 64 works; the rest run in the next batch, unprompted."""
     if not db.is_sqlite:
         pytest.skip("group commit is SQLite's")
     grouped = Database(db.engine, group_commit=True)
@@ -241,7 +241,7 @@ def test_more_coroutines_than_one_batch_holds_all_commit(db: Database) -> None:
         with writer_held(grouped, queued=len(codes)):
             threads, outcomes = in_threads([partial(asyncio.run, all_writes())])
         threads[0].join(WAIT_SECONDS_MAX)
-        assert not threads[0].is_alive(), "the writes beyond the first batch were never run"
+        assert not threads[0].is_alive(), "the works beyond the first batch were never run"
     finally:
         grouped.dispose()
 
@@ -250,7 +250,7 @@ def test_more_coroutines_than_one_batch_holds_all_commit(db: Database) -> None:
         assert books.get_book(conn, codes[-1]).code == codes[-1]
 
 
-def test_a_unit_run_by_the_event_loop_cannot_start_another_write(db: Database) -> None:
+def test_a_work_run_by_the_writer_cannot_start_another_write(db: Database) -> None:
     """It would wait for the transaction its own batch holds: refused, never a deadlock."""
     if not db.is_sqlite:
         pytest.skip("group commit is SQLite's")
@@ -270,5 +270,5 @@ def test_a_unit_run_by_the_event_loop_cannot_start_another_write(db: Database) -
     # Deadlocked, the writer could not even be stopped: fail without trying.
     assert not threads[0].is_alive(), "the nested write deadlocked"
     grouped.dispose()
-    assert outcomes[0] == "a write unit cannot start another write"
+    assert outcomes[0] == "a write's work cannot start another write"
     assert count(db, books_table, books_table.c.code == "hh-nested") == 0
