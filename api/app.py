@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
+from api.caching import compression_config
 from api.content_type import json_content_type_middleware
 from api.controllers.accounts import AccountController
 from api.controllers.auth import AuthController
@@ -31,7 +32,7 @@ from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcom
 from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
 from api.controllers.training import TrainingController
-from api.controllers.transactions import TransactionController
+from api.controllers.transactions import TransactionController, transactions_csv
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.login_throttle import GrowingDelay, LoginThrottle
@@ -83,6 +84,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     CommodityController,
     AccountController,
     TransactionController,
+    transactions_csv,
     ContactController,
     AwardController,
     ExchangeController,
@@ -119,6 +121,7 @@ def create_app(
         on_startup=[partial(start_up, db, migrate)],
         on_shutdown=[partial(shut_down, db)],
         request_max_body_size=REQUEST_BODY_BYTES_MAX,
+        compression_config=compression_config(),
         openapi_config=openapi_config(),
         state=app_state(db, settings),
         debug=False,

@@ -188,7 +188,7 @@ class HouseholdOutcomeController(Controller):
         principal: NamedDependency[Principal],
         case: FromPath[str],
         currency: FromQuery[str] = "KHR",
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         with db.read() as conn:
             household_in_scope(conn, principal, Action.OUTCOMES_READ, case)
             household = households.get_household(conn, case)
@@ -235,7 +235,7 @@ class ProgrammeOutcomeController(Controller):
         award: FromQuery[str | None] = None,
         province: FromQuery[str | None] = None,
         currency: FromQuery[str | None] = None,
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         scope = visible_provinces(principal, Action.OUTCOMES_READ)
         with db.read() as conn:
             found = outcomes.programme_outcome(conn, scope, award, province, currency)

@@ -253,7 +253,7 @@ class TrainingController(Controller):
         principal: NamedDependency[Principal],
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         with db.read() as conn:
             training_in_scope(conn, principal, Action.OUTCOMES_READ, training_id)
             training = trainings.get_training(conn, training_id)
