@@ -5,6 +5,9 @@ admin gets the README's one-time password through `LEDGER_ADMIN_PASSWORD`, and b
 each step in a scratch directory (`.venv` and `tests/` linked from the repository), with `curl`
 reporting each request's status on stderr. `$B` is the server's address, however the README
 sets it; `livelihood-ledger` runs on the same database.
+
+`README_TRANSCRIPT=FILE` writes each step's status and output to FILE: the real answers, for
+refreshing what the README shows after a change.
 """
 
 from __future__ import annotations
@@ -116,6 +119,7 @@ def test_the_readme_walk_through_runs_as_written(
     }
     variables: dict[str, str] = {}
     problems: list[str] = []
+    transcript: list[str] = []
     for step in steps:
         assignment = step.assignment()
         if assignment is not None and assignment[0] == "B":
@@ -130,5 +134,9 @@ def test_the_readme_walk_through_runs_as_written(
             assert output, f"README line {step.line}: {name} is empty"
             variables[name] = output
             continue
-        problems.extend(_check(step, *_run(step, variables, cwd, env)))
+        output, errors, code = _run(step, variables, cwd, env)
+        transcript.append(f"--- README line {step.line}\n{errors}{output}\n")
+        problems.extend(_check(step, output, errors, code))
+    if os.environ.get("README_TRANSCRIPT"):
+        Path(os.environ["README_TRANSCRIPT"]).write_text("".join(transcript), encoding="utf-8")
     assert not problems, "\n".join(problems)
