@@ -4,7 +4,7 @@ The ETag is strong, the SHA-256 of the body as the handler produced it (before g
 already in hand costs a hash, not a second read, and it changes exactly when what a client
 would see changes (a version the store knows would miss a change of access or of format).
 A `GET` whose `If-None-Match` names it gets `304 Not Modified` with no body. Only complete,
-200 answers to `GET`/`HEAD` get one: a stream (a CSV export) is sent as it is read and is not
+200 answers to `GET` get one: a stream (a CSV export) is sent as it is read and is not
 held back to hash it, and writes (their `Idempotent-Replayed` answers included) pass untouched.
 
 Compression: gzip for a body of at least 1 KB when the client accepts it, except PDFs, whose
@@ -24,7 +24,7 @@ from litestar.middleware.compression import CompressionMiddleware
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 COMPRESSION_BYTES_MIN = 1024
-_CONDITIONAL_METHODS = frozenset({"GET", "HEAD"})
+_CONDITIONAL_METHODS = frozenset({"GET"})
 _NOT_COMPRESSED_TYPES = (b"application/pdf",)
 
 
