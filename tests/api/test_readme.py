@@ -6,6 +6,10 @@ each step in a scratch directory (`.venv` and `tests/` linked from the repositor
 reporting each request's status on stderr. `$B` is the server's address, however the README
 sets it; `livelihood-ledger` runs on the same database.
 
+The answers shown are SQLite's, the embedded default. On PostgreSQL a refused write still
+takes a number from its sequence, so later ids differ: there every step's status is checked,
+and the fields shown only on SQLite.
+
 `README_TRANSCRIPT=FILE` writes each step's status and output to FILE: the real answers, for
 refreshing what the README shows after a change.
 """
@@ -32,6 +36,7 @@ from tests.api.readme_steps import (
     readme_steps,
     text_shown_missing,
 )
+from tests.conftest import TEST_DATABASE
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -79,7 +84,7 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "'\"'\"'") + "'"
 
 
-def _check(step: Step, output: str, errors: str, exit_code: int) -> list[str]:
+def _check(step: Step, output: str, errors: str, exit_code: int, fields: bool = True) -> list[str]:
     """What differs between the answer and what the README shows."""
     where = f"README line {step.line}"
     statuses = [int(s) for s in re.findall(rf"{_STATUS_MARK}([0-9]+)", errors)]
@@ -91,6 +96,8 @@ def _check(step: Step, output: str, errors: str, exit_code: int) -> list[str]:
         problems.append(f"{where}: status {statuses}, the README shows {expected}: {output[:300]}")
     if expected is None and any(not 200 <= s < 300 for s in statuses):
         problems.append(f"{where}: status {statuses}: {output[:300]}")
+    if not fields:
+        return problems
     documents = json_documents(output)
     if documents is None or not documents:
         missing = text_shown_missing(step.shown, output)
@@ -136,7 +143,7 @@ def test_the_readme_walk_through_runs_as_written(
             continue
         output, errors, code = _run(step, variables, cwd, env)
         transcript.append(f"--- README line {step.line}\n{errors}{output}\n")
-        problems.extend(_check(step, output, errors, code))
+        problems.extend(_check(step, output, errors, code, TEST_DATABASE == "sqlite"))
     if os.environ.get("README_TRANSCRIPT"):
         Path(os.environ["README_TRANSCRIPT"]).write_text("".join(transcript), encoding="utf-8")
     assert not problems, "\n".join(problems)
