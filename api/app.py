@@ -9,7 +9,6 @@ import sys
 from functools import partial
 
 from litestar import Litestar, Router
-from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -17,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
 from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
+from api.caching import compression_config
 from api.content_type import json_content_type_middleware
 from api.controllers.accounts import AccountController
 from api.controllers.auth import AuthController
@@ -31,7 +31,7 @@ from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcom
 from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
 from api.controllers.training import TrainingController
-from api.controllers.transactions import TransactionController
+from api.controllers.transactions import TransactionController, transactions_csv
 from api.controllers.user_tokens import UserTokenController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
@@ -86,6 +86,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     CommodityController,
     AccountController,
     TransactionController,
+    transactions_csv,
     ContactController,
     AwardController,
     ExchangeController,
@@ -124,8 +125,8 @@ def create_app(
         request_max_body_size=REQUEST_BODY_BYTES_MAX,
         template_config=template_config(),
         csrf_config=csrf_config(settings.secret_key),
-        # The pages and their scripts travel compressed to phones on 2G/3G; the API as before.
-        compression_config=CompressionConfig(backend="gzip", exclude="^/api/"),
+        # Pages, scripts and API answers over 1 KB travel gzip-compressed (phones on 2G/3G).
+        compression_config=compression_config(),
         openapi_config=openapi_config(),
         state=app_state(db, settings),
         debug=False,

@@ -163,7 +163,7 @@ class AwardController(Controller):
         db: NamedDependency[Database],
         award: FromPath[str],
         as_of: FromQuery[datetime.date | None] = None,
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         with db.read() as conn:
             report = funds.budget_report(conn, award, as_of)
         return csv_response(to_csv(BUDGET_HEADER, budget_rows(report)), f"budget-{award}.csv")

@@ -108,7 +108,7 @@ class GrantController(Controller):
         status: FromQuery[str | None] = None,
         award: FromQuery[str | None] = None,
         province: FromQuery[str | None] = None,
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         scope = visible_provinces(principal, Action.GRANTS_READ)
         where = GrantFilter(status, award, None, province)
         rows: list[tuple[str, ...]] = []

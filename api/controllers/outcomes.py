@@ -198,7 +198,7 @@ class HouseholdOutcomeController(Controller):
         principal: NamedDependency[Principal],
         case: FromPath[str],
         currency: FromQuery[str] = "KHR",
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         found = _household_outcome(db, principal, case, currency)
         return csv_response(
             to_csv(MONTHS_HEADER, month_rows(found.outcome, found.report)), f"income-{case}.csv"
@@ -240,7 +240,7 @@ class ProgrammeOutcomeController(Controller):
         award: FromQuery[str | None] = None,
         province: FromQuery[str | None] = None,
         currency: FromQuery[str | None] = None,
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         found = _programme_outcome(db, principal, award, province, currency)
         return csv_response(
             to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),

@@ -298,7 +298,7 @@ class DonorReportController(Controller):
         award: FromPath[str],
         start: FromQuery[datetime.date | None] = None,
         end: FromQuery[datetime.date | None] = None,
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         with db.read() as conn:
             report = build_donor_report(conn, award, start, end)
         return csv_response(to_csv(CSV_HEADER, csv_rows(report)), f"donor-report-{award}.csv")

@@ -14,8 +14,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
-from api.files import PDF, pdf_response
+from api.files import CSV, PDF, csv_response, pdf_response
 from api.schemas.savings import (
+    MEETINGS_HEADER,
     Cycle,
     Group,
     GroupCreate,
@@ -29,9 +30,11 @@ from api.schemas.savings import (
     ShareOut,
     ShareOutCreate,
     WriteOffCreate,
+    meeting_rows,
 )
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, decide
+from ledger.core.csv_text import to_csv
 from ledger.reports import savings as statements
 from ledger.savings import queries, service
 from ledger.store.database import Database
@@ -215,6 +218,23 @@ class SavingsGroupController(Controller):
     ) -> list[Meeting]:
         with db.read() as conn:
             return [Meeting.of(m) for m in queries.list_meetings(conn, book, cycle)]
+
+    @get(
+        "/{book:str}/meetings.csv",
+        sync_to_thread=True,
+        summary="Meetings as CSV, one row per member per meeting",
+        media_type=CSV,
+        opt=policy(Action.SAVINGS_READ),
+    )
+    def meetings_csv(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        cycle: FromQuery[int | None] = None,
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            meetings = [Meeting.of(m) for m in queries.list_meetings(conn, book, cycle)]
+        return csv_response(to_csv(MEETINGS_HEADER, meeting_rows(meetings)), f"meetings-{book}.csv")
 
     @get("/{book:str}/loans", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
     def list_loans(

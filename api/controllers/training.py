@@ -238,7 +238,7 @@ class TrainingController(Controller):
         principal: NamedDependency[Principal],
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         found = _training_outcome(db, principal, training_id, currency)
         return csv_response(
             to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),

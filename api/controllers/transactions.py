@@ -1,22 +1,27 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
+from api.files import CSV, csv_chunks, csv_stream
 from api.schemas.transactions import (
     EXAMPLE_EXCHANGE,
+    TRANSACTIONS_HEADER,
     ReverseCreate,
     Transaction,
     TransactionCreate,
     TransactionPage,
+    transaction_rows,
 )
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
@@ -146,3 +151,60 @@ class TransactionController(Controller):
             return _transaction(conn, book, reversal_id)
 
         return await writer.write("transaction.reverse", work, request_data, book=book)
+
+
+def _csv_pages(
+    db: Database, book: str, where: queries.TransactionFilter, first: queries.Page
+) -> Iterator[list[tuple[str, ...]]]:
+    """The rows of `first` and of the pages after it, each page read in its own short read,
+    up to `limits.CSV_TRANSACTIONS_MAX` transactions."""
+    page, sent = first, 0
+    while True:
+        items = page.items[: limits.CSV_TRANSACTIONS_MAX - sent]
+        with db.read() as conn:
+            precisions = books.commodity_precisions(conn)
+        yield list(transaction_rows(Transaction.of(book, t, precisions) for t in items))
+        sent += len(items)
+        if page.next_cursor is None or sent >= limits.CSV_TRANSACTIONS_MAX:
+            return
+        with db.read() as conn:
+            page = queries.list_transactions(
+                conn, book, where, page.next_cursor, limits.PAGE_SIZE_MAX
+            )
+
+
+@get(
+    "/api/books/{book:str}/transactions.csv",
+    sync_to_thread=True,
+    summary="Transactions as CSV, one row per posting",
+    description="The filters of the JSON list; streamed, at most "
+    f"{limits.CSV_TRANSACTIONS_MAX:,} transactions (narrow `date_from`/`date_to` for more).",
+    media_type=CSV,
+    opt=policy(Action.JOURNAL_READ),
+    tags=["transactions"],
+)
+def transactions_csv(
+    db: NamedDependency[Database],
+    book: FromPath[str],
+    date_from: FromQuery[datetime.date | None] = None,
+    date_to: FromQuery[datetime.date | None] = None,
+    account: FromQuery[str | None] = None,
+    tag: FromQuery[str | None] = None,
+    link: FromQuery[str | None] = None,
+    meta_key: FromQuery[str | None] = None,
+    meta_value: FromQuery[str | None] = None,
+) -> Stream:
+    where = queries.TransactionFilter(
+        date_from=date_from,
+        date_to=date_to,
+        account=account,
+        tag=tag,
+        link=link,
+        meta_key=meta_key,
+        meta_value=meta_value,
+    )
+    # The first page is read here, so an unknown book is a 404 before the stream starts.
+    with db.read() as conn:
+        first = queries.list_transactions(conn, book, where, None, limits.PAGE_SIZE_MAX)
+    pages = _csv_pages(db, book, where, first)
+    return csv_stream(csv_chunks(TRANSACTIONS_HEADER, pages), f"transactions-{book}.csv")

@@ -4,6 +4,7 @@ group's currency ("25000" riel); ratios are decimal strings with four places ("0
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from typing import Annotated, Literal
 
@@ -484,3 +485,47 @@ class Indicators(msgspec.Struct):
             cash_differences=_money(i.cash_differences, i),
             meetings_with_cash_difference=i.meetings_with_cash_difference,
         )
+
+
+MEETINGS_HEADER = (
+    "meeting_id",
+    "cycle",
+    "number",
+    "date",
+    "cash_counted",
+    "cash_difference",
+    "cash_difference_reason",
+    "member",
+    "attendance",
+    "shares",
+    "social_fund_paid",
+    "fines_paid",
+    "interest_paid",
+    "principal_repaid",
+    "loan_taken",
+    "grant_received",
+)
+
+
+def meeting_rows(meetings: Iterable[Meeting]) -> Iterator[tuple[str, ...]]:
+    """One row per member per meeting."""
+    for m in meetings:
+        for e in m.entries:
+            yield (
+                str(m.id),
+                str(m.cycle),
+                str(m.number),
+                m.date.isoformat(),
+                m.cash_counted,
+                m.cash_difference,
+                m.cash_difference_reason or "",
+                e.member,
+                e.attendance,
+                str(e.shares),
+                e.social_fund_paid,
+                e.fines_paid,
+                e.interest_paid,
+                e.principal_repaid,
+                e.loan_taken,
+                e.grant_received,
+            )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated
 
 import msgspec
@@ -157,3 +157,46 @@ EXAMPLE_EXCHANGE = {
         },
     ],
 }
+
+
+TRANSACTIONS_HEADER = (
+    "transaction_id",
+    "date",
+    "payee",
+    "narration",
+    "tags",
+    "links",
+    "account",
+    "amount",
+    "currency",
+    "price",
+    "total_price",
+    "price_currency",
+    "reverses",
+    "reversed_by",
+)
+
+
+def transaction_rows(items: Iterable[Transaction]) -> Iterator[tuple[str, ...]]:
+    """One row per posting, the transaction's fields repeated: what a pivot table wants."""
+    for t in items:
+        for p in t.postings:
+            price = p.price or p.total_price
+            per_unit = "" if p.price is None else p.price.amount
+            total = "" if p.total_price is None else p.total_price.amount
+            yield (
+                str(t.id),
+                t.date.isoformat(),
+                t.payee or "",
+                t.narration,
+                " ".join(t.tags),
+                " ".join(t.links),
+                p.account,
+                p.amount,
+                p.currency,
+                per_unit,
+                total,
+                "" if price is None else price.currency,
+                "" if t.reverses is None else str(t.reverses),
+                "" if t.reversed_by is None else str(t.reversed_by),
+            )

@@ -36,6 +36,8 @@ ID_MAX = 2**31 - 1
 
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1_000
+# One transactions.csv: a few years of a busy book, some tens of MB; more is a narrower query.
+CSV_TRANSACTIONS_MAX = 100_000
 
 # One disbursement's items in kind and its note: its receipt prints them all on one A4 page.
 DISBURSEMENT_ITEMS_MAX = 20

@@ -1,23 +1,16 @@
-"""Registers as rows of text, and CSV that a spreadsheet opens safely.
-
-A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be read as a
-formula by a spreadsheet (CSV injection); such a cell is written with a leading `'`. Amounts
-are written as plain numbers, so a negative amount is the one text allowed to start with `-`.
-"""
+"""Registers as rows of text, written as CSV by `ledger.core.csv_text` (spreadsheet-safe)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from ledger.core.amount import format_units
+
+# Re-exported: the registers were their home before transactions and meetings needed them.
+from ledger.core.csv_text import safe_cell as safe_cell
+from ledger.core.csv_text import to_csv as to_csv
 from ledger.funds.service import BudgetReport
 from ledger.grants.service import Grant
-
-_NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 GRANT_REGISTER_HEADER = (
     "grant_id",
@@ -47,21 +40,6 @@ BUDGET_HEADER = (
     "percent_used",
     "in_kind",
 )
-
-
-def safe_cell(value: str) -> str:
-    if value.startswith(_FORMULA_START) and not _NUMBER_RE.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    return out.getvalue()
 
 
 def grant_register_rows(grants: Iterable[Grant]) -> Iterable[tuple[str, ...]]:
