@@ -9,12 +9,13 @@ from typing import Annotated
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import ensure_allowed, policy
 from api.controllers.households import PROVINCE_NOT_IN_SCOPE, household_in_scope
+from api.cursors import Cursor, PageSize, id_after, id_cursor
 from api.files import CSV, PDF, csv_response, pdf_response
 from api.schemas.training import (
     EXAMPLE_TRAINING,
@@ -102,19 +103,15 @@ class TrainingController(Controller):
         self,
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
-        after: Annotated[
-            int | None, QueryParameter(description="next_after of the previous page")
-        ] = None,
-        limit: Annotated[
-            int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
-        ] = limits.PAGE_SIZE_DEFAULT,
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> TrainingPage:
         scope = visible_provinces(principal, Action.TRAININGS_READ)
         with db.read() as conn:
-            found = trainings.list_trainings(conn, scope, after, limit)
+            found = trainings.list_trainings(conn, scope, id_after(cursor), limit)
         return TrainingPage(
             items=[Training.of(t) for t in found],
-            next_after=found[-1].id if len(found) == limit else None,
+            next_cursor=id_cursor(found[-1].id) if len(found) == limit else None,
         )
 
     @get(

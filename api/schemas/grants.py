@@ -391,9 +391,14 @@ class Grant(msgspec.Struct):
         )
 
 
+class HouseholdPage(msgspec.Struct):
+    items: list[Household]
+    next_cursor: str | None
+
+
 class GrantPage(msgspec.Struct):
     items: list[Grant]
-    next_after: int | None
+    next_cursor: str | None
 
 
 class ItemIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -187,7 +187,7 @@ class Training(msgspec.Struct):
 
 class TrainingPage(msgspec.Struct):
     items: list[Training]
-    next_after: int | None
+    next_cursor: str | None
 
 
 # -- follow-up visits -------------------------------------------------------------------------
