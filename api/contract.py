@@ -24,6 +24,10 @@ from api.content_type import reads_json
 from api.errors import PROBLEM_MEDIA_TYPE, Problem
 from ledger.access.policy import POLICY, Action
 from ledger.core import limits
+from ledger.core.account import ACCOUNT_NAME_PATTERN
+from ledger.core.amount import COMMODITY_CODE_RE
+from ledger.core.book import BOOK_CODE_RE
+from ledger.savings.rules.accounts import MEMBER_NUMBER_RE
 
 # (method, path) of the routes that count wrong guesses and answer 429 when there are many.
 RATE_LIMITED = frozenset({("POST", "/api/auth/login"), ("POST", "/api/auth/password")})
@@ -45,6 +49,29 @@ ERROR_DESCRIPTIONS = {
 }
 REACH_WORDS = {"all": "everywhere", "scope": "within their scopes", "own": "for themselves"}
 _SCHEMA_PREFIX = "#/components/schemas/"
+_COMMODITY = f"^{COMMODITY_CODE_RE.pattern}$"
+_LINE = "[^\\u0000-\\u001f\\u007f-\\u009f]"  # a character of one-line text
+# What the ledger's own rules require of these request fields, from the very expressions
+# they check with (a field msgspec cannot check keeps its domain error code, e.g.
+# `account_name_invalid`, so the rule lives in the ledger and is published here).
+FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
+    ("AccountCreate", "name"): {"pattern": ACCOUNT_NAME_PATTERN},
+    ("AccountCreate", "currencies"): {"items": {"type": "string", "pattern": _COMMODITY}},
+    ("PostingCreate", "account"): {"pattern": ACCOUNT_NAME_PATTERN},
+    ("PostingCreate", "currency"): {"pattern": _COMMODITY},
+    ("PriceIn", "currency"): {"pattern": _COMMODITY},
+    ("TransactionCreate", "postings"): {"minItems": limits.POSTINGS_PER_TRANSACTION_MIN},
+    ("CommodityCreate", "code"): {"pattern": _COMMODITY},
+    ("BookCreate", "code"): {"pattern": f"^{BOOK_CODE_RE.pattern}$"},
+    ("BookCreate", "operating_currency"): {"pattern": _COMMODITY},
+    ("BookCreate", "name"): {"pattern": f"^{_LINE}*[^\\s\\u0000-\\u001f\\u007f-\\u009f]{_LINE}*$"},
+    ("MemberCreate", "number"): {"pattern": f"^{MEMBER_NUMBER_RE.pattern}$"},
+    ("BudgetLineCreate", "expense_account"): {"pattern": ACCOUNT_NAME_PATTERN},
+    ("AwardCreate", "income_account"): {"pattern": ACCOUNT_NAME_PATTERN},
+    ("AwardCreate", "currency"): {"pattern": _COMMODITY},
+    ("FundReceiptCreate", "bank_account"): {"pattern": ACCOUNT_NAME_PATTERN},
+    ("BudgetExpenseCreate", "paid_from"): {"pattern": ACCOUNT_NAME_PATTERN},
+}
 SCHEMA_PAGES_PREFIX = "/schema/"
 SCHEMA_DOCUMENT_PATH = "/schema/openapi.json"
 
@@ -85,19 +112,21 @@ def operation_facts(app: Litestar) -> dict[tuple[str, str], OperationFacts]:
     return found
 
 
-def error_statuses(facts: OperationFacts) -> tuple[int, ...]:
-    """The problem+json statuses an operation can answer."""
-    statuses = {422}
+def error_statuses(facts: OperationFacts, takes_input: bool) -> tuple[int, ...]:
+    """The problem+json statuses an operation can answer (`takes_input`: it has parameters or
+    a body, so something it names may not exist, may conflict with the books, may be
+    invalid)."""
+    statuses: set[int] = set()
+    if takes_input:
+        statuses.add(422)
     if facts.has_body:
         statuses |= {400, 413}
     if facts.reads_json:
         statuses.add(415)
     if not facts.public:
         statuses |= {401, 403}
-        if facts.has_path_parameters or facts.has_body:
-            statuses.add(404)
-        if facts.writes:
-            statuses.add(409)
+        if takes_input:
+            statuses |= {404, 409}
     if facts.rate_limited:
         statuses |= {401, 429}
     return tuple(sorted(statuses))
@@ -167,9 +196,8 @@ def complete_operation(operation: dict[str, Any], facts: OperationFacts) -> None
     for status in [s for s in responses if not s.startswith(("2", "3"))]:
         del responses[status]  # Litestar's own error schema: never what we send
     takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
-    for status in error_statuses(facts):
-        if status != 422 or takes_input:
-            responses[str(status)] = error_response(status)
+    for status in error_statuses(facts, takes_input):
+        responses[str(status)] = error_response(status)
     if facts.public:
         operation["security"] = []
     operation["description"] = describe(operation, facts)
@@ -193,6 +221,13 @@ def close_request_schemas(schemas: dict[str, Any]) -> None:
             schema["additionalProperties"] = False
 
 
+def add_field_rules(schemas: dict[str, Any]) -> None:
+    for (component, name), rule in FIELD_SCHEMAS.items():
+        field = schemas.get(component, {}).get("properties", {}).get(name)
+        if field is not None:
+            field.update(rule)
+
+
 def complete_document(
     document: Mapping[str, Any], facts: Mapping[tuple[str, str], OperationFacts]
 ) -> dict[str, Any]:
@@ -205,6 +240,7 @@ def complete_document(
     schemas = completed.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(problem_components())
     close_request_schemas(schemas)
+    add_field_rules(schemas)
     for path, item in completed.get("paths", {}).items():
         for method, operation in item.items():
             found = facts.get((method.upper(), path))
