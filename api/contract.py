@@ -193,8 +193,8 @@ def bound_parameter(parameter: dict[str, Any]) -> None:
 def complete_operation(operation: dict[str, Any], facts: OperationFacts) -> None:
     """Add to one operation what its route declares (in place, on a copy of the document)."""
     responses: dict[str, Any] = operation.setdefault("responses", {})
-    for status in [s for s in responses if not s.startswith(("2", "3"))]:
-        del responses[status]  # Litestar's own error schema: never what we send
+    for documented in [s for s in responses if not s.startswith(("2", "3"))]:
+        del responses[documented]  # Litestar's own error schema: never what we send
     takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
     for status in error_statuses(facts, takes_input):
         responses[str(status)] = error_response(status)
