@@ -18,6 +18,7 @@ from litestar.types import ControllerRouterHandler
 from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
 from api.caching import compression_config
 from api.content_type import json_content_type_middleware
+from api.contract import ContractJsonRenderPlugin
 from api.controllers.accounts import AccountController
 from api.controllers.auth import AuthController
 from api.controllers.awards import AwardController, ExchangeController
@@ -166,7 +167,7 @@ def openapi_config() -> OpenAPIConfig:
         "groups and training outcomes, exported to Beancount. Amounts are decimal strings. "
         "Sign in with POST /api/auth/login and send `Authorization: Bearer <token>`.",
         path=SCHEMA_PATH,
-        render_plugins=[swagger_plugin()],
+        render_plugins=[swagger_plugin(), ContractJsonRenderPlugin()],
         openapi_router=Router(path=SCHEMA_PATH, route_handlers=[], opt=PUBLIC),
         components=Components(
             security_schemes={

@@ -7,13 +7,13 @@ from typing import Annotated
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
+from api.cursors import Cursor, PageSize, id_after
 from api.files import CSV, PDF, csv_response, pdf_response
-from api.requests import PATH_ID_MAX
 from api.schemas.grants import (
     EXAMPLE_CASH,
     EXAMPLE_GRANT,
@@ -80,18 +80,13 @@ class GrantController(Controller):
         award: FromQuery[str | None] = None,
         case_code: FromQuery[str | None] = None,
         province: FromQuery[str | None] = None,
-        after: Annotated[
-            int | None,
-            QueryParameter(description="next_after of the previous page", le=PATH_ID_MAX),
-        ] = None,
-        limit: Annotated[
-            int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
-        ] = limits.PAGE_SIZE_DEFAULT,
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> GrantPage:
         scope = visible_provinces(principal, Action.GRANTS_READ)
         where = GrantFilter(status, award, case_code, province)
         with db.read() as conn:
-            found = grants.list_grants(conn, scope, where, after, limit)
+            found = grants.list_grants(conn, scope, where, id_after(cursor), limit)
         return GrantPage.of(found, limit)
 
     @get(

@@ -7,12 +7,13 @@ from typing import Annotated
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
-from api.schemas.grants import EXAMPLE_HOUSEHOLD, Household, HouseholdCreate
+from api.cursors import Cursor, PageSize, text_after, text_cursor
+from api.schemas.grants import EXAMPLE_HOUSEHOLD, Household, HouseholdCreate, HouseholdPage
 from api.scopes import province_in_scope, scoped_household
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, visible_provinces
@@ -63,17 +64,16 @@ class HouseholdController(Controller):
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
         province: FromQuery[str | None] = None,
-        after: Annotated[
-            str | None, QueryParameter(description="the last case code of the previous page")
-        ] = None,
-        limit: Annotated[
-            int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
-        ] = limits.PAGE_SIZE_DEFAULT,
-    ) -> list[Household]:
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> HouseholdPage:
         scope = visible_provinces(principal, Action.HOUSEHOLDS_READ)
         with db.read() as conn:
-            found = households.list_households(conn, scope, province, after, limit)
-        return [Household.of(h) for h in found]
+            found = households.list_households(conn, scope, province, text_after(cursor), limit)
+        return HouseholdPage(
+            items=[Household.of(h) for h in found],
+            next_cursor=text_cursor(found[-1].case_code) if len(found) == limit else None,
+        )
 
     @get(
         "/{case:str}",

@@ -8,11 +8,12 @@ from typing import Annotated
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
+from api.cursors import Cursor, PageSize, id_after
 from api.files import CSV, PDF, csv_response, pdf_response
 from api.schemas.training import (
     EXAMPLE_TRAINING,
@@ -94,16 +95,12 @@ class TrainingController(Controller):
         self,
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
-        after: Annotated[
-            int | None, QueryParameter(description="next_after of the previous page")
-        ] = None,
-        limit: Annotated[
-            int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
-        ] = limits.PAGE_SIZE_DEFAULT,
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> TrainingPage:
         scope = visible_provinces(principal, Action.TRAININGS_READ)
         with db.read() as conn:
-            found = trainings.list_trainings(conn, scope, after, limit)
+            found = trainings.list_trainings(conn, scope, id_after(cursor), limit)
         return TrainingPage.of(found, limit)
 
     @get(

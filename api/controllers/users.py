@@ -12,7 +12,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
 from api.auth import policy
-from api.schemas.access import AuditEvent, User, UserCreate
+from api.cursors import Cursor, PageSize, id_after, id_cursor
+from api.schemas.access import AuditEvent, AuditPage, User, UserCreate
 from api.writes import AuditedWriter
 from ledger.access import audit, users
 from ledger.access.policy import Action, Principal
@@ -82,15 +83,15 @@ class AuditController(Controller):
         book: Annotated[str | None, QueryParameter(max_length=40)] = None,
         since: Annotated[datetime.datetime | None, QueryParameter()] = None,
         until: Annotated[datetime.datetime | None, QueryParameter()] = None,
-        after: Annotated[
-            int | None, QueryParameter(ge=0, description="last id of the previous page")
-        ] = None,
-        limit: Annotated[
-            int, QueryParameter(ge=1, le=limits.PAGE_SIZE_MAX)
-        ] = limits.PAGE_SIZE_DEFAULT,
-    ) -> list[AuditEvent]:
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> AuditPage:
         where = audit.AuditFilter(
             username=username, action=action, book=book, since=since, until=until
         )
         with db.read() as conn:
-            return [AuditEvent.of(e) for e in audit.list_events(conn, where, after, limit)]
+            found = audit.list_events(conn, where, id_after(cursor), limit)
+        return AuditPage(
+            items=[AuditEvent.of(e) for e in found],
+            next_cursor=id_cursor(found[-1].id) if len(found) == limit else None,
+        )

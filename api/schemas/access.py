@@ -126,6 +126,11 @@ class AuditEvent(msgspec.Struct):
         )
 
 
+class AuditPage(msgspec.Struct):
+    items: list[AuditEvent]
+    next_cursor: str | None
+
+
 class ContactPut(msgspec.Struct, forbid_unknown_fields=True):
     province: Annotated[str, msgspec.Meta(max_length=100, examples=["Svay Rieng"])]
     name: Annotated[str, msgspec.Meta(max_length=200)]

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.schemas import next_after
+from api.schemas import next_id_cursor
 from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.funds import rules as fund_rules
@@ -470,13 +470,18 @@ class Grant(msgspec.Struct):
         )
 
 
+class HouseholdPage(msgspec.Struct):
+    items: list[Household]
+    next_cursor: str | None
+
+
 class GrantPage(msgspec.Struct):
     items: list[Grant]
-    next_after: int | None
+    next_cursor: str | None
 
     @classmethod
     def of(cls, found: Sequence[StoredGrant], limit: int) -> GrantPage:
-        return cls([Grant.of(g) for g in found], next_after(found, limit))
+        return cls([Grant.of(g) for g in found], next_id_cursor(found, limit))
 
 
 class ItemIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.schemas import next_after
+from api.schemas import next_id_cursor
 from api.schemas.grants import AccountName, Amount, Code, Line, Place, Text
 from ledger.core.amount import format_units
 from ledger.income.rules import month_text
@@ -189,11 +189,11 @@ class Training(msgspec.Struct):
 
 class TrainingPage(msgspec.Struct):
     items: list[Training]
-    next_after: int | None
+    next_cursor: str | None
 
     @classmethod
     def of(cls, found: Sequence[StoredTraining], limit: int) -> TrainingPage:
-        return cls([Training.of(t) for t in found], next_after(found, limit))
+        return cls([Training.of(t) for t in found], next_id_cursor(found, limit))
 
 
 # -- follow-up visits -------------------------------------------------------------------------

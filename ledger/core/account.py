@@ -13,7 +13,12 @@ from ledger.core import limits
 from ledger.core.errors import LedgerError, invalid
 
 ROOTS = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
-_COMPONENT_RE = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
+_COMPONENT = r"[A-Z0-9][A-Za-z0-9-]*"
+_COMPONENT_RE = re.compile(_COMPONENT)
+# The same rule as one regular expression, for the API's published schema.
+ACCOUNT_NAME_PATTERN = (
+    f"^({'|'.join(ROOTS)})(:{_COMPONENT}){{1,{limits.ACCOUNT_COMPONENTS_MAX - 1}}}$"
+)
 _MESSAGE = (
     "An account name is Root:Component[:...] with root Assets, Liabilities, Equity, Income"
     " or Expenses; components start with a capital letter or digit and use ASCII letters,"

@@ -42,3 +42,6 @@ CSV_TRANSACTIONS_MAX = 100_000
 # One disbursement's items in kind and its note: its receipt prints them all on one A4 page.
 DISBURSEMENT_ITEMS_MAX = 20
 DISBURSEMENT_NARRATION_LENGTH_MAX = 300
+
+# An opaque page cursor's text (`next_cursor` of the previous page): a transaction's is ~30.
+CURSOR_LENGTH_MAX = 100

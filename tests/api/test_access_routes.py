@@ -947,7 +947,9 @@ def test_scope_named_in_the_body_or_in_a_listing(db: Database) -> None:
         book = client.get("/api/books/hh-dv-077/balances", headers=officer)
         assert (book.status_code, book.json()["code"]) == (404, "book_not_found")
 
-        listed = client.get("/api/households", params={"limit": 1000}, headers=officer).json()
+        listed = client.get("/api/households", params={"limit": 1000}, headers=officer).json()[
+            "items"
+        ]
         assert "DV-009" in {h["case_code"] for h in listed}
         assert {h["province"] for h in listed} == {"Kampong Thom"}
         register = client.get("/api/grants", params={"limit": 1000}, headers=officer).json()

@@ -291,19 +291,21 @@ def test_the_audit_trail_filters_for_admin_and_auditor_only(
     for headers in (admin_headers, auditor):
         everything = client.get("/api/audit", params={"limit": 1000}, headers=headers)
         assert everything.status_code == 200, everything.text
-        all_events = everything.json()
+        all_events = everything.json()["items"]
         assert len(all_events) == _count(db)
         assert [e["id"] for e in all_events] == sorted(e["id"] for e in all_events)
 
-        by_admin = client.get("/api/audit", params={"username": "admin"}, headers=headers).json()
+        by_admin = client.get("/api/audit", params={"username": "admin"}, headers=headers).json()[
+            "items"
+        ]
         assert {e["action"] for e in by_admin} == {"book.create"}
         assert sorted(e["object_id"] for e in by_admin) == ["org", "sg-a"]
 
         posts = client.get("/api/audit", params={"action": "transaction.post"}, headers=headers)
-        assert len(posts.json()) == 2  # the org fixture's funding and the exchange
-        assert {e["username"] for e in posts.json()} == {FINANCE}
+        assert len(posts.json()["items"]) == 2  # the org fixture's funding and the exchange
+        assert {e["username"] for e in posts.json()["items"]} == {FINANCE}
 
-        in_org = client.get("/api/audit", params={"book": "org"}, headers=headers).json()
+        in_org = client.get("/api/audit", params={"book": "org"}, headers=headers).json()["items"]
         assert {e["book"] for e in in_org} == {"org"}
         assert len(in_org) == len([e for e in all_events if e["book"] == "org"])
 
@@ -311,14 +313,18 @@ def test_the_audit_trail_filters_for_admin_and_auditor_only(
             "/api/audit",
             params={"username": FINANCE, "action": "account.open", "book": "org"},
             headers=headers,
-        ).json()
+        ).json()["items"]
         assert len(both) == 6
 
         first_page = client.get("/api/audit", params={"limit": 3}, headers=headers).json()
         next_page = client.get(
-            "/api/audit", params={"limit": 3, "after": first_page[-1]["id"]}, headers=headers
+            "/api/audit",
+            params={"limit": 3, "cursor": first_page["next_cursor"]},
+            headers=headers,
         ).json()
-        assert [e["id"] for e in first_page + next_page] == [e["id"] for e in all_events[:6]]
+        assert [e["id"] for e in first_page["items"] + next_page["items"]] == [
+            e["id"] for e in all_events[:6]
+        ]
 
     refused = client.get("/api/audit")  # finance
     assert refused.status_code == 403

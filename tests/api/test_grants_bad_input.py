@@ -55,7 +55,8 @@ def state(client: TestClient[Any]) -> dict[str, Any]:
         "budget": ok(client.get(f"/api/awards/{AWARD}/budget"), 200),
         "grants": [(g["id"], g["status"], g["disbursed"], g["approved_by"]) for g in grants],
         "households": [
-            h["case_code"] for h in ok(client.get("/api/households", params={"limit": 500}), 200)
+            h["case_code"]
+            for h in ok(client.get("/api/households", params={"limit": 500}), 200)["items"]
         ],
         "exchanges": ok(client.get("/api/exchanges", params={"book": "org"}), 200),
     }
@@ -347,7 +348,7 @@ def test_a_province_outside_the_officers_scope(client: TestClient[Any], world: W
     ):
         assert_refused_and_unchanged(client, method, path, body, 404, code, far)
     # Lists show nothing of another province.
-    assert ok(client.get("/api/households", headers=far), 200) == []
+    assert ok(client.get("/api/households", headers=far), 200)["items"] == []
     assert ok(client.get("/api/grants", headers=far), 200)["items"] == []
     register = client.get("/api/grants/register.csv", headers=far)
     assert register.status_code == 200
@@ -852,7 +853,7 @@ def test_hostile_text_is_kept_and_exported(
     ("path", "code"),
     [
         ("/api/households/DV%00009", "text_control_character"),
-        ("/api/households?after=%00", "text_control_character"),
+        ("/api/households?province=%00", "text_control_character"),
         ("/api/households?province=Svay%00Rieng", "text_control_character"),
         ("/api/grants?award=%00", "text_control_character"),
         ("/api/grants?status=%01&case_code=DV-009", "text_control_character"),
@@ -864,7 +865,7 @@ def test_hostile_text_is_kept_and_exported(
         ("/api/grants/2147483648", "request_invalid"),
         ("/api/grants/99999999999999999999999/disbursements", "request_invalid"),
         ("/api/grants/1/disbursements/-2147483649", "request_invalid"),
-        ("/api/grants?after=2147483648", "request_invalid"),
+        ("/api/grants?limit=2147483648", "request_invalid"),
         ("/api/books/org/transactions/99999999999999999999", "request_invalid"),
     ],
 )
@@ -882,4 +883,4 @@ def test_the_largest_id_is_merely_not_found(client: TestClient[Any], world: Worl
         ("/api/books/org/transactions/2147483647", "transaction_not_found"),
     ):
         refused(client.get(path), 404, code)
-    ok(client.get("/api/grants", params={"after": 2147483647}), 200)
+    ok(client.get("/api/grants", params={"limit": 1000}), 200)

@@ -22,7 +22,7 @@ def _state(client: TestClient[Any], cohort: Cohort) -> tuple[object, ...]:
         client.get("/api/households/DV-009/visits", headers=officer).json(),
         client.get("/api/households/DV-009/income", headers=officer).json(),
         client.get(f"/api/trainings/{cohort.training_id}", headers=officer).json(),
-        client.get("/api/audit", headers=cohort.world.admin).json(),
+        client.get("/api/audit", headers=cohort.world.admin).json()["items"],
     )
 
 

@@ -1,0 +1,62 @@
+"""Every paged list answers `{items, next_cursor}`: `cursor` in, `next_cursor` out."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from ledger.store.database import Database
+from tests.api.conftest import bearer
+
+PAGED = ("/api/audit", "/api/grants", "/api/trainings", "/api/households")
+
+
+def _forged(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def test_pages_walk_the_audit_trail_by_cursor(
+    db: Database, client: TestClient[Any], org: str
+) -> None:
+    admin = bearer(db, "root.admin", "admin")
+    everything = client.get("/api/audit", params={"limit": 1000}, headers=admin).json()
+    assert everything["next_cursor"] is None
+    seen: list[int] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/api/audit", params=params, headers=admin).json()
+        assert set(page) == {"items", "next_cursor"}
+        seen += [e["id"] for e in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [e["id"] for e in everything["items"]]
+
+
+@pytest.mark.parametrize("path", PAGED)
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-base64!",
+        _forged("id|2147483648"),
+        _forged("id|-1"),
+        _forged("key|DV\x00009"),
+        "x" * 101,
+    ],
+)
+def test_a_cursor_this_api_did_not_return_is_refused(
+    db: Database, client: TestClient[Any], path: str, cursor: str
+) -> None:
+    admin = bearer(db, "root.admin", "admin")
+    response = client.get(path, params={"cursor": cursor}, headers=admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] in {
+        "cursor_invalid",
+        "request_invalid",
+        "text_control_character",
+    }
+    assert response.json()["field"] == "cursor"
