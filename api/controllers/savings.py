@@ -9,7 +9,7 @@ from typing import Annotated
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, JSONBody
+from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
@@ -34,6 +34,7 @@ from api.schemas.savings import (
 )
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, decide
+from ledger.core import limits
 from ledger.core.csv_text import to_csv
 from ledger.reports import savings as statements
 from ledger.savings import queries, service
@@ -91,6 +92,13 @@ MEETING_EXAMPLE = Example(
         "cash_counted": "1234500",
     },
 )
+
+
+# Cycle numbers are bounded before the database sees them (PostgreSQL refuses a larger one).
+CycleNumber = Annotated[int, Parameter(ge=-limits.CYCLE_NUMBER_MAX, le=limits.CYCLE_NUMBER_MAX)]
+OptionalCycle = Annotated[
+    int | None, Parameter(ge=-limits.CYCLE_NUMBER_MAX, le=limits.CYCLE_NUMBER_MAX)
+]
 
 
 class SavingsGroupController(Controller):
@@ -214,7 +222,7 @@ class SavingsGroupController(Controller):
         self,
         db: NamedDependency[Database],
         book: FromPath[str],
-        cycle: FromQuery[int | None] = None,
+        cycle: OptionalCycle = None,
     ) -> list[Meeting]:
         with db.read() as conn:
             return [Meeting.of(m) for m in queries.list_meetings(conn, book, cycle)]
@@ -298,7 +306,7 @@ class SavingsGroupController(Controller):
         self,
         db: NamedDependency[Database],
         book: FromPath[str],
-        cycle: FromPath[int],
+        cycle: CycleNumber,
         date: FromQuery[datetime.date | None] = None,
     ) -> ShareOut:
         with db.read() as conn:
@@ -315,7 +323,7 @@ class SavingsGroupController(Controller):
         writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
         book: FromPath[str],
-        cycle: FromPath[int],
+        cycle: CycleNumber,
         data: JSONBody[ShareOutCreate],
     ) -> Response[ShareOut]:
         def work(conn: Connection) -> ShareOut:
@@ -354,7 +362,7 @@ class SavingsGroupController(Controller):
         db: NamedDependency[Database],
         book: FromPath[str],
         number: FromPath[str],
-        cycle: FromQuery[int | None] = None,
+        cycle: OptionalCycle = None,
     ) -> Response[bytes]:
         with db.read() as conn:
             view = statements.passbook(conn, book, number, cycle)
@@ -373,7 +381,7 @@ class SavingsGroupController(Controller):
         self,
         db: NamedDependency[Database],
         book: FromPath[str],
-        cycle: FromPath[int],
+        cycle: CycleNumber,
         date: FromQuery[datetime.date | None] = None,
     ) -> Response[bytes]:
         with db.read() as conn:

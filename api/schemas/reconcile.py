@@ -23,7 +23,9 @@ Amount = Annotated[
 Heading = Annotated[str, msgspec.Meta(max_length=100)]
 AccountName = Annotated[str, msgspec.Meta(max_length=limits.ACCOUNT_NAME_LENGTH_MAX)]
 Narration = Annotated[str, msgspec.Meta(max_length=limits.NARRATION_LENGTH_MAX)]
-Ids = Annotated[list[int], msgspec.Meta(max_length=rules.MATCH_SIDE_MAX)]
+# Ids are INTEGER columns: a larger one names nothing (and PostgreSQL refuses to compare it).
+Id = Annotated[int, msgspec.Meta(ge=-limits.ID_MAX, le=limits.ID_MAX)]
+Ids = Annotated[list[Id], msgspec.Meta(max_length=rules.MATCH_SIDE_MAX)]
 
 # A statement of 5 MiB of CSV travels inside JSON (quotes and backslashes escaped): the
 # route accepts a body of up to 6 MiB, the statement itself is checked against 5 MiB.

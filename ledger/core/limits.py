@@ -45,3 +45,6 @@ DISBURSEMENT_NARRATION_LENGTH_MAX = 300
 
 # An opaque page cursor's text (`next_cursor` of the previous page): a transaction's is ~30.
 CURSOR_LENGTH_MAX = 100
+
+# A savings group's cycle number is a SMALLINT column: a larger one names nothing it could hold.
+CYCLE_NUMBER_MAX = 32_767

@@ -60,3 +60,18 @@ def test_a_cursor_this_api_did_not_return_is_refused(
         "text_control_character",
     }
     assert response.json()["field"] == "cursor"
+
+
+def test_ids_and_cycle_numbers_beyond_their_columns_are_refused(
+    db: Database, client: TestClient[Any], org: str
+) -> None:
+    """schemathesis on PostgreSQL: a match naming posting 173049102326731 and the share-out
+    of cycle 185369 (a SMALLINT column) were 500s from the driver."""
+    match = client.post(
+        "/api/books/org/accounts/1/matches",
+        json={"line_ids": [1], "posting_ids": [173049102326731]},
+    )
+    assert (match.status_code, match.json()["code"]) == (422, "request_invalid")
+    admin = bearer(db, "root.admin", "admin")
+    share_out = client.get("/api/groups/org/cycles/185369/share-out", headers=admin)
+    assert (share_out.status_code, share_out.json()["code"]) == (422, "request_invalid")

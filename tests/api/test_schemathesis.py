@@ -98,7 +98,12 @@ def _schemathesis(base_url: str, token: str, report: Path) -> subprocess.Complet
     if EXCLUDED_CHECKS:
         command += ["--exclude-checks", ",".join(EXCLUDED_CHECKS)]
     return subprocess.run(
-        command, capture_output=True, text=True, timeout=RUN_SECONDS_MAX + 120, check=False
+        command,
+        capture_output=True,
+        text=True,
+        timeout=RUN_SECONDS_MAX + 120,
+        check=False,
+        cwd=report.parent,  # its cache directory goes there, not into the checkout
     )
 
 
