@@ -238,7 +238,7 @@ class SavingsGroupController(Controller):
         self,
         db: NamedDependency[Database],
         book: FromPath[str],
-        cycle: FromQuery[int | None] = None,
+        cycle: OptionalCycle = None,
     ) -> Response[bytes]:
         with db.read() as conn:
             meetings = [Meeting.of(m) for m in queries.list_meetings(conn, book, cycle)]

@@ -123,9 +123,11 @@ def test_a_changed_amount_is_named_by_verify(db: Database, org_book: str, three:
         f" (SELECT id FROM accounts WHERE name = '{INCOME}')",
         id=three[1],
     )
-    assert verify_book(db, org_book).differences == (
+    # The chain's break comes first; the week-end balance checkpoints, which this attacker did
+    # not keep in step, disagree too and follow it.
+    assert verify_book(db, org_book).differences[0] == (
         f"hash chain broken at transaction {three[1]} (after transaction {three[0]}): it was"
-        " changed, or a transaction before it was removed, changed or added",
+        " changed, or a transaction before it was removed, changed or added"
     )
 
 
@@ -143,9 +145,9 @@ def test_a_transaction_removed_from_the_middle_is_named(
     db: Database, org_book: str, three: list[int]
 ) -> None:
     remove_transaction(db, three[1], 200000)
-    assert verify_book(db, org_book).differences == (
+    assert verify_book(db, org_book).differences[0] == (
         f"hash chain broken at transaction {three[2]} (after transaction {three[0]}): it was"
-        " changed, or a transaction before it was removed, changed or added",
+        " changed, or a transaction before it was removed, changed or added"
     )
 
 
@@ -153,9 +155,9 @@ def test_the_last_transaction_removed_is_caught_by_the_head(
     db: Database, org_book: str, three: list[int]
 ) -> None:
     remove_transaction(db, three[2], 300000)
-    assert verify_book(db, org_book).differences == (
+    assert verify_book(db, org_book).differences[0] == (
         f"hash chain: the recorded head is not the hash of the last transaction (transaction"
-        f" {three[1]}): rows after it were removed, or the head was changed",
+        f" {three[1]}): rows after it were removed, or the head was changed"
     )
 
 
