@@ -30,11 +30,11 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from api.i18n import choose_language, error_text, title_text
 from api.requests import request_id_of
-from ledger.core.errors import LedgerError, LedgerRejected
+from ledger.core.errors import LedgerError, LedgerRejected, invalid
 from ledger.store.database import is_database_busy
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -200,10 +200,32 @@ def on_recursion(request: Request[Any, Any, Any], error: RecursionError) -> Resp
     )
 
 
+def on_data_error(request: Request[Any, Any, Any], error: DataError) -> Response[Problem]:
+    """PostgreSQL refuses a NUL character in text. A field that reaches a query before its own
+    check (a code looked up first) would otherwise be a 500: it is the same 422 as the
+    ledger's own text check, and the write's transaction was rolled back. Anything else is a
+    bug."""
+    if "NUL (0x00)" not in str(error.orig):
+        return on_unexpected(request, error)
+    return problem_response(
+        request,
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        [
+            invalid(
+                "text_control_character",
+                "Text may contain newlines, carriage returns and tabs but no other control"
+                " characters (such as NUL) and no lone surrogates.",
+            )
+        ],
+        "Invalid request",
+    )
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     LedgerRejected: on_ledger_rejected,
     RecursionError: on_recursion,
     OperationalError: on_operational,
+    DataError: on_data_error,
     ValidationException: on_validation,
     NotFoundException: on_http_exception,
     HTTPException: on_http_exception,

@@ -78,3 +78,21 @@ def test_ids_and_cycle_numbers_beyond_their_columns_are_refused(
     # The same for the meetings CSV (found by schemathesis on PostgreSQL after the merge).
     meetings = client.get("/api/groups/org/meetings.csv", params={"cycle": 333503}, headers=admin)
     assert (meetings.status_code, meetings.json()["code"]) == (422, "request_invalid")
+
+
+def test_a_nul_in_a_field_looked_up_before_its_check_is_a_422(client: TestClient[Any]) -> None:
+    """schemathesis on PostgreSQL (after the merges): a NUL in a case code or an account name
+    reached PostgreSQL, which refuses it, before the field's own check: a 500."""
+    response = client.post(
+        "/api/grants",
+        json={
+            "case_code": "LA-\u0000",
+            "purpose": "Two piglets",
+            "business_type": "pig raising",
+            "award": "CTIP-2018",
+            "approved_amount": "200.00",
+            "budget_line": "livelihood-grants",
+        },
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] in {"text_control_character", "case_code_invalid"}
