@@ -6,6 +6,7 @@ The database comes from `DATABASE_URL` (default: a SQLite file under ./var/).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
@@ -42,7 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f" http://{args.host}:{args.port}/schema",
         flush=True,
     )
-    serve(args.host, args.port, workers)
+    serve(args.host, args.port, workers, access_log=not args.no_access_log)
     return 0
 
 
@@ -52,7 +53,7 @@ def default_workers(db: Database) -> int:
     return 1 if db.is_sqlite else os.cpu_count() or 1
 
 
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int, *, access_log: bool = True) -> None:
     """uvicorn with read deadlines and a connection bound (api/serving.py), in one process or
     in `workers` processes sharing the port. Each worker builds its app from
     `api.app:create_app` and runs the start-up work under the database's start-up lock."""
@@ -63,10 +64,18 @@ def serve(host: str, port: int, workers: int) -> None:
     from api.serving import server_config
 
     if workers == 1:
-        uvicorn.Server(server_config(create_app(), host, port, log_level="info")).run()
+        config = server_config(create_app(), host, port, log_level="info", access_log=access_log)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down cleanly
+            uvicorn.Server(config).run()
         return
     config = server_config(
-        "api.app:create_app", host, port, factory=True, workers=workers, log_level="info"
+        "api.app:create_app",
+        host,
+        port,
+        factory=True,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
     )
     Multiprocess(config, sockets=[config.bind_socket()]).run()
 
@@ -223,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=positive_int,
         help="server processes (default: 1 on SQLite, the number of cores on PostgreSQL)",
+    )
+    serve.add_argument(
+        "--no-access-log",
+        action="store_true",
+        help="do not log a line per request (e.g. when a proxy in front logs them)",
     )
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
