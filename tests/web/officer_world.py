@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import Connection
 
 from ledger.access import users
 from ledger.store.database import Database
@@ -32,14 +33,17 @@ _readers = itertools.count(1)
 @pytest.fixture
 def officers(db: Database) -> dict[str, Any]:
     """The two households, their contact details, and the users who sign in to the pages."""
-    for name, role, scopes in (
+    people: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (OFFICER, "officer", ("province:Svay Rieng",)),
         (FAR_OFFICER, "officer", ("province:Mondulkiri",)),
         (AUDITOR, "auditor", ()),
-    ):
-        db.write(
-            lambda conn, n=name, r=role, s=scopes: users.create_user(conn, n, PASSWORD, r, s)
-        )
+    )
+
+    def create(conn: Connection) -> None:
+        for name, role, scopes in people:
+            users.create_user(conn, name, PASSWORD, role, scopes)
+
+    db.write(create)
     with make_client(db) as api:
         admin = bearer(db, "admin", "admin")
         for case, province in ((HOUSEHOLD, "Svay Rieng"), (FAR_HOUSEHOLD, "Mondulkiri")):

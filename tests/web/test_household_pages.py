@@ -119,9 +119,7 @@ def test_bad_households_are_shown_beside_their_fields_and_nothing_is_written(
     officer: TestClient[Any], db: Database
 ) -> None:
     officer.cookies.set("ledger_lang", "km")
-    form = register_form(
-        officer, case_code="bad code", members="five", consent_date="2019-02-30"
-    )
+    form = register_form(officer, case_code="bad code", members="five", consent_date="2019-02-30")
     refused = officer.post("/households/new", data=form)
     assert refused.status_code == 422
     for field in ("members", "consent_date"):
