@@ -249,3 +249,12 @@ def test_hostile_visit_values_never_reach_a_500(officer: TestClient[Any], db: Da
     assert refused.status_code in (409, 422), refused.text[:300]
     assert "<script>" not in refused.text.split('name="idempotency_key"', 1)[1][:80]
     assert api_visits(db, officer) == []
+
+
+def test_the_first_load_of_the_visit_form_is_small(officer: TestClient[Any]) -> None:
+    page = officer.get(f"/households/{HOUSEHOLD}/visits/new", headers={"Accept-Encoding": "gzip"})
+    sizes = [int(page.headers.get("content-length", len(page.content)))]
+    for asset in ("/static/htmx.min.js", "/static/app.css", "/static/outbox.js", "/sw.js"):
+        response = officer.get(asset, headers={"Accept-Encoding": "gzip"})
+        sizes.append(int(response.headers["content-length"]))
+    assert sum(sizes) < 60_000, sizes
