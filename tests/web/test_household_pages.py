@@ -228,6 +228,13 @@ def test_a_wrong_visit_is_shown_in_khmer_and_writes_nothing(
     assert 'data-code="follow_up_empty"' in refused.text
     assert api_visits(db, officer) == []
     assert api_income(db, officer) == []
+    # Corrected, the same form (the same key: a refusal kept nothing) records the visit.
+    form.update(
+        {"species[0].births": "3", "species[0].deaths[0].head": "", "species[0].counted": "3"}
+    )
+    fixed = officer.post(f"/households/{HOUSEHOLD}/visits/", data=form, follow_redirects=False)
+    assert fixed.status_code == 303, fixed.text[:500]
+    assert len(api_visits(db, officer)) == 1
 
 
 def test_hostile_visit_values_never_reach_a_500(officer: TestClient[Any], db: Database) -> None:
