@@ -152,3 +152,23 @@ def test_a_wrong_visit_is_refused_in_khmer_and_writes_nothing(
     assert phone.locator("input[name='species[0].counted']").get_attribute("aria-invalid") == "true"
     assert phone.locator("input[name='species[0].deaths[0].head']").input_value() == "5"
     assert len(visits(db, server)) == 1
+
+
+def test_a_visit_refused_after_the_network_returns_needs_attention(
+    phone: Page, db: Database, server: str
+) -> None:
+    sign_in(phone)
+    phone.evaluate(CONTROLLED)
+    phone.goto(f"/households/{HOUSEHOLD}/visits/new")
+    phone.context.set_offline(True)
+    phone.select_option("select[name='species[0].species']", "PIG")
+    phone.fill("input[name='species[0].deaths[0].head']", "2")  # the household holds none
+    phone.fill("input[name='species[0].counted']", "0")
+    phone.click("#keep")
+    expect(phone.locator("#outbox")).to_have_attribute("data-state", "waiting")
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(phone.locator("#outbox")).to_have_attribute("data-state", "attention")
+    phone.click("#outbox .outbox-open")
+    expect(phone.locator("[data-field='species[0].counted']")).to_be_visible()
+    assert visits(db, server) == []
