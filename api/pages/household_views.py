@@ -117,11 +117,19 @@ class HouseholdPage:
 
 
 def read_households(
-    conn: Connection, provinces: Collection[str] | None, search: str | None
+    conn: Connection,
+    provinces: Collection[str] | None,
+    search: str | None,
+    after: str | None = None,
 ) -> list[Household]:
-    """The households of these provinces (None: all), those whose case code holds `search`."""
+    """A page of the households of these provinces (None: all), those whose case code holds
+    `search`, after the case code `after`."""
     return households.list_households(
-        conn, provinces, limit=HOUSEHOLDS_PER_PAGE, case_code_contains=search
+        conn,
+        provinces,
+        after_case_code=after,
+        limit=HOUSEHOLDS_PER_PAGE,
+        case_code_contains=search,
     )
 
 

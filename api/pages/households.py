@@ -24,6 +24,7 @@ from api.errors import STATUS_BY_KIND
 from api.pages import household_forms as forms
 from api.pages.forms import new_idempotency_key
 from api.pages.household_views import (
+    HOUSEHOLDS_PER_PAGE,
     HouseholdPage,
     read_household_page,
     read_households,
@@ -137,17 +138,21 @@ class HouseholdPages(Controller):
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
         q: FromQuery[str | None] = None,
+        after: FromQuery[str | None] = None,
     ) -> Template:
-        """The officer's home: the households of their provinces, searched by case code."""
+        """The officer's home: the households of their provinces, searched by case code, a
+        page at a time."""
         search = forms.search_text(q)
         scope = visible_provinces(principal, Action.HOUSEHOLDS_READ)
 
         def read() -> list[Household]:
             with db.read() as conn:
-                return read_households(conn, scope, search)
+                return read_households(conn, scope, search, forms.search_text(after))
 
+        found = await run_blocking(read)
         context = {
-            "households": await run_blocking(read),
+            "households": found,
+            "more": found[-1].case_code if len(found) == HOUSEHOLDS_PER_PAGE else None,
             "q": (q or "")[: forms.SEARCH_TEXT_LENGTH_MAX],
             "can_register": decide(principal, Action.HOUSEHOLDS_WRITE) == "allow",
         }

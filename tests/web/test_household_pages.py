@@ -265,3 +265,20 @@ def test_the_first_load_of_the_visit_form_is_small(officer: TestClient[Any]) -> 
         response = officer.get(asset, headers={"Accept-Encoding": "gzip"})
         sizes.append(int(response.headers["content-length"]))
     assert sum(sizes) < 60_000, sizes
+
+
+def test_the_home_pages_through_many_households(
+    officer: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = officer.post("/households/new", data=register_form(officer), follow_redirects=False)
+    assert made.status_code == 303
+    # A page of one household (100 in use): DV-009, then LA-201, then none.
+    for module in ("api.pages.households", "api.pages.household_views"):
+        monkeypatch.setattr(f"{module}.HOUSEHOLDS_PER_PAGE", 1)
+    first = officer.get("/households")
+    assert f'href="/households/{HOUSEHOLD}"' in first.text
+    more = re.search(r'href="(/households\?after=[^"]+)" id="more"', first.text)
+    assert more is not None
+    second = officer.get(more.group(1))
+    assert 'href="/households/LA-201"' in second.text
+    assert f'href="/households/{HOUSEHOLD}"' not in second.text
