@@ -15,8 +15,11 @@ from sqlalchemy import Connection
 from api.auth import policy
 from api.files import CSV, PDF, csv_response, pdf_response
 from api.schemas.training import (
+    EXAMPLE_FOLLOW_UP,
     EXAMPLE_INCOME,
     EXAMPLE_VISIT,
+    FollowUp,
+    FollowUpCreate,
     HouseholdOutcome,
     Income,
     IncomeCreate,
@@ -28,6 +31,7 @@ from api.scopes import household_in_scope, scoped_household
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, visible_provinces
 from ledger.income import service as income
+from ledger.livestock import follow_up
 from ledger.livestock import service as livestock
 from ledger.outcomes import rules as outcome_rules
 from ledger.outcomes import service as outcomes
@@ -95,6 +99,37 @@ class HouseholdOutcomeController(Controller):
             return Visit.of(livestock.record_visit(conn, draft, utc_today(), principal.username))
 
         return await writer.write("visit.create", work, data)
+
+    @post(
+        "/{case:str}/follow-ups",
+        status_code=HTTP_201_CREATED,
+        summary="A whole follow-up visit in one request: the herd and the month's income",
+        description="Records a visit (as `POST .../visits`; `species` may be empty when "
+        "`income` is given) and the household's income for one month by source (as `POST "
+        ".../income`, in the visit's currency), all or nothing: any refusal writes no part. "
+        "The officer's phone sends a visit kept offline as this one request, with the "
+        "Idempotency-Key made when the form was opened.",
+        opt=policy(Action.OUTCOMES_WRITE),
+    )
+    async def record_follow_up(
+        self,
+        writer: NamedDependency[AuditedWriter],
+        principal: NamedDependency[Principal],
+        case: FromPath[str],
+        data: Annotated[
+            FollowUpCreate,
+            Body(examples=[Example(summary="Pigs sold, crops", value=EXAMPLE_FOLLOW_UP)]),
+        ],
+    ) -> Response[FollowUp]:
+        draft = data.to_draft(case)
+
+        def work(conn: Connection) -> FollowUp:
+            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
+            return FollowUp.of(
+                follow_up.record_follow_up(conn, draft, utc_today(), principal.username)
+            )
+
+        return await writer.write("follow_up.create", work, data)
 
     @get(
         "/{case:str}/visits",

@@ -26,6 +26,7 @@ from api.auth import PUBLIC
 from api.errors import STATUS_BY_KIND, TITLES
 from api.i18n import error_text, title_text
 from api.pages.groups import GroupPages
+from api.pages.households import HouseholdPages
 from api.pages.meetings import MeetingPages
 from api.pages.offline import service_worker
 from api.pages.render import STATIC_DIR, language_of, page, template_config
@@ -93,6 +94,7 @@ def page_router() -> Router:
             service_worker,
             GroupPages,
             MeetingPages,
+            HouseholdPages,
         ],
         opt={"page": True},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

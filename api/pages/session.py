@@ -57,7 +57,10 @@ def safe_next(path: str | None) -> str | None:
 
 
 def home_path(conn: Connection, principal: Principal) -> str:
-    """Where a role lands: a treasurer of one group on its home, everyone else on the list."""
+    """Where a role lands: a treasurer of one group on its home, an officer on the households
+    of their provinces, everyone else on the list of groups."""
+    if principal.role == "officer":
+        return "/households"
     groups = readable_groups(conn, principal)
     if principal.role == "treasurer" and len(groups) == 1:
         return f"/groups/{groups[0].code}"

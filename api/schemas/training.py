@@ -16,10 +16,13 @@ import msgspec
 from api.schemas import next_id_cursor
 from api.schemas.grants import AccountName, Amount, Code, Line, Place, Text
 from ledger.core.amount import format_units
+from ledger.income import rules as income_rules
 from ledger.income.rules import month_text
 from ledger.income.service import IncomeDraft
 from ledger.income.service import IncomeRecord as StoredIncome
 from ledger.livestock import rules as livestock_rules
+from ledger.livestock.follow_up import FollowUp as StoredFollowUp
+from ledger.livestock.follow_up import FollowUpDraft, FollowUpIncomeDraft, IncomeLineDraft
 from ledger.livestock.service import SpeciesDraft, VisitDraft
 from ledger.livestock.service import Visit as StoredVisit
 from ledger.outcomes.rules import GroupOutcome as StoredGroup
@@ -378,6 +381,64 @@ class Income(msgspec.Struct):
         )
 
 
+# -- a whole follow-up visit: the herd and the month's income -------------------------------
+
+
+class IncomeLineIn(msgspec.Struct, forbid_unknown_fields=True):
+    source: Annotated[str, msgspec.Meta(max_length=40, examples=["crops"])]
+    amount: Amount
+
+
+class FollowUpIncomeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The household's income for one month, by source, in the visit's currency."""
+
+    month: Annotated[str, msgspec.Meta(max_length=7, examples=["2019-03"])]
+    lines: Annotated[list[IncomeLineIn], msgspec.Meta(max_length=len(income_rules.SOURCES))]
+    baseline: bool = False
+
+
+class FollowUpCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A visit (`species` may be empty when `income` is given) and the month's income."""
+
+    date: datetime.date
+    officer: Annotated[str, msgspec.Meta(max_length=livestock_rules.OFFICER_LENGTH_MAX)]
+    species: Annotated[
+        list[SpeciesIn], msgspec.Meta(max_length=livestock_rules.SPECIES_PER_VISIT_MAX)
+    ] = msgspec.field(default_factory=list)
+    currency: Short = "KHR"
+    feed_cost: Amount = "0"
+    vet_cost: Amount = "0"
+    note: Annotated[str, msgspec.Meta(max_length=livestock_rules.NOTE_LENGTH_MAX)] = ""
+    income: FollowUpIncomeIn | None = None
+
+    def to_draft(self, case_code: str) -> FollowUpDraft:
+        visit = VisitDraft(
+            case_code=case_code,
+            date=self.date,
+            officer=self.officer,
+            currency=self.currency,
+            species=tuple(s.to_draft() for s in self.species),
+            feed_cost=self.feed_cost,
+            vet_cost=self.vet_cost,
+            note=self.note,
+        )
+        if self.income is None:
+            return FollowUpDraft(visit)
+        lines = tuple(IncomeLineDraft(line.source, line.amount) for line in self.income.lines)
+        return FollowUpDraft(
+            visit, FollowUpIncomeDraft(self.income.month, lines, self.income.baseline)
+        )
+
+
+class FollowUp(msgspec.Struct):
+    visit: Visit
+    income: list[Income]
+
+    @classmethod
+    def of(cls, found: StoredFollowUp) -> FollowUp:
+        return cls(Visit.of(found.visit), [Income.of(r) for r in found.income])
+
+
 # -- outcome reports ----------------------------------------------------------------------------
 
 
@@ -566,6 +627,16 @@ EXAMPLE_VISIT = {
             "sold_price": "1500000",
         }
     ],
+}
+EXAMPLE_FOLLOW_UP = {
+    **EXAMPLE_VISIT,
+    "income": {
+        "month": "2019-03",
+        "lines": [
+            {"source": "livestock", "amount": "1500000"},
+            {"source": "crops", "amount": "350000"},
+        ],
+    },
 }
 EXAMPLE_INCOME = {
     "month": "2019-03",

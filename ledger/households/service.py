@@ -152,10 +152,15 @@ def list_households(
     province: str | None = None,
     after_case_code: str | None = None,
     limit: int = limits.PAGE_SIZE_DEFAULT,
+    case_code_contains: str | None = None,
 ) -> list[Household]:
-    """Households in case-code order; `provinces` limits them to a scope (None: all)."""
+    """Households in case-code order; `provinces` limits them to a scope (None: all), and
+    `case_code_contains` to the case codes holding that text (any case)."""
     assert 1 <= limit <= limits.PAGE_SIZE_MAX
     statement = select(households).order_by(households.c.case_code).limit(limit)
+    if case_code_contains:
+        text = case_code_contains.upper()
+        statement = statement.where(households.c.case_code.contains(text, autoescape=True))
     if provinces is not None:
         statement = statement.where(households.c.province.in_(sorted(provinces)))
     if province is not None:

@@ -154,15 +154,21 @@ class _CheckedVisit:
 
 
 def record_visit(
-    conn: Connection, draft: VisitDraft, today: datetime.date, created_by: str | None
+    conn: Connection,
+    draft: VisitDraft,
+    today: datetime.date,
+    created_by: str | None,
+    *,
+    species_required: bool = True,
 ) -> Visit:
     """Record a visit and post its movements in the household's book, all or nothing.
-    Returns the visit as it was stored."""
+    Returns the visit as it was stored. A follow-up that records the household's income
+    may count no livestock (`species_required=False`)."""
     household = households.get_household(conn, draft.case_code)
     lock_household(conn, household)
     precision = money_currency(conn, draft.currency)
     check_record_date(household, draft.date, today, "date")
-    counts, feed, vet = _parse_visit(draft, precision)
+    counts, feed, vet = _parse_visit(draft, precision, species_required)
     _check_after_last_visit(conn, household, draft.date)
     expected = _expected_heads(conn, household, draft.date, counts)
     checked = _CheckedVisit(tuple(counts), tuple(expected), feed, vet)
@@ -189,7 +195,7 @@ def record_visit(
     )
 
 
-def _visit_errors(draft: VisitDraft) -> list[LedgerError]:
+def _visit_errors(draft: VisitDraft, species_required: bool) -> list[LedgerError]:
     """Problems with the visit's own fields (not its counts)."""
     errors: list[LedgerError] = []
     officer = draft.officer
@@ -205,7 +211,7 @@ def _visit_errors(draft: VisitDraft) -> list[LedgerError]:
     if note_error is not None:
         errors.append(note_error)
     species = draft.species
-    if not 1 <= len(species) <= rules.SPECIES_PER_VISIT_MAX:
+    if not int(species_required) <= len(species) <= rules.SPECIES_PER_VISIT_MAX:
         errors.append(
             invalid("species_invalid", "Count one or more species at a visit.", "species")
         )
@@ -214,9 +220,11 @@ def _visit_errors(draft: VisitDraft) -> list[LedgerError]:
     return errors
 
 
-def _parse_visit(draft: VisitDraft, precision: int) -> tuple[list[SpeciesCount], int, int]:
+def _parse_visit(
+    draft: VisitDraft, precision: int, species_required: bool
+) -> tuple[list[SpeciesCount], int, int]:
     """The counts and the feed and vet costs, or every problem with them (refused)."""
-    errors = _visit_errors(draft)
+    errors = _visit_errors(draft, species_required)
     counts: list[SpeciesCount] = []
     for index, species in enumerate(draft.species):
         parsed = _count_of(species, precision, f"species[{index}]")
@@ -329,6 +337,8 @@ def _as_stored(count: SpeciesCount, expected: int) -> SpeciesCount:
 
 
 def _insert_lines(conn: Connection, visit_id: int, lines: Sequence[VisitLine]) -> None:
+    if not lines:  # a follow-up that counted no livestock
+        return
     conn.execute(
         insert(livestock_visit_lines),
         [

@@ -662,6 +662,14 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         }
     ),
     ("GET", "/api/households/{case}/visits"): lambda role, w: Call(),
+    # After every role's visit (the walk takes routes in the app's order): the month's income.
+    ("POST", "/api/households/{case}/follow-ups"): lambda role, w: Call(
+        json={
+            "date": f"2019-01-{ROLES.index(role) + 1:02d}",
+            "officer": f"{role}.walk",
+            "income": {"month": "2019-01", "lines": [{"source": "wages", "amount": "1000"}]},
+        }
+    ),
     ("POST", "/api/households/{case}/income"): lambda role, w: Call(
         json={"month": f"2018-{ROLES.index(role) + 7:02d}", "source": "crops", "amount": "1000"}
     ),

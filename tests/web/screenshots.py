@@ -39,6 +39,23 @@ def _sign_in(page: Page) -> None:
     page.wait_for_url(f"**/groups/{GROUP}")
 
 
+def sign_in_as(page: Page, username: str, landing: str) -> None:
+    """Sign in through the landing page's form and wait for the role's home (`landing`)."""
+    page.goto("/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/sign-in'] button")
+    page.wait_for_url(f"**{landing}")
+
+
+def demo_database(scratch: str) -> Database:
+    """The demo organisation loaded into a new SQLite database in the folder `scratch`."""
+    db = Database.connect(f"sqlite:///{scratch}/demo.sqlite3")
+    upgrade(db.engine)
+    load_demo(db)
+    return db
+
+
 def take(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     taken = []

@@ -1,4 +1,5 @@
-// The meeting outbox: a meeting saved with no network is kept on the phone (IndexedDB) with
+// The outbox of the forms marked `data-outbox` (the treasurer's meeting, the officer's
+// follow-up visit): a form saved with no network is kept on the phone (IndexedDB) with
 // its Idempotency-Key and sent when the network returns. The server's idempotency makes
 // "exactly once" true however often it is sent. The phone computes no money: the server
 // reads the whole form again and answers "sent" or the form with its errors.
@@ -127,11 +128,11 @@
   }
 
   function prepareForm() {
-    const form = document.getElementById("meeting-form");
+    const form = document.querySelector("form[data-outbox]");
     if (!form) return;
     const key = form.elements.idempotency_key;
-    // A form opened from the phone's copy carries the key of a meeting already kept: a new
-    // meeting needs its own key.
+    // A form opened from the phone's copy carries the key of a record already kept: a new
+    // one needs its own key.
     if (usedKeys().includes(key.value)) key.value = newKey();
     const keepButton = document.getElementById("keep");
     const offline = () => { if (keepButton) keepButton.hidden = navigator.onLine; };

@@ -1,6 +1,7 @@
-// The service worker: the app shell and the pages a treasurer has opened stay on the phone,
-// so the group's home and the meeting form open with no network. It never answers a POST:
-// a meeting saved offline waits in the outbox (outbox.js) and goes to the server, which
+// The service worker: the app shell and the pages a treasurer or an officer has opened stay
+// on the phone, so the group's home, the meeting form, a household's page and its visit form
+// open with no network. It never answers a POST:
+// a meeting or a visit saved offline waits in the outbox (outbox.js) and goes to the server, which
 // keeps the books, when the network returns.
 "use strict";
 const SHELL = "shell-v1";
@@ -20,7 +21,12 @@ self.addEventListener("activate", (event) => {
 });
 
 function isPage(url) {
-  return url.pathname === "/home" || url.pathname.startsWith("/groups/");
+  return (
+    url.pathname === "/home" ||
+    url.pathname.startsWith("/groups/") ||
+    url.pathname === "/households" ||
+    url.pathname.startsWith("/households/")
+  );
 }
 
 async function networkFirst(request) {
