@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from api.auth import BOOK_NOT_FOUND, ensure_allowed, policy
 from api.errors import STATUS_BY_KIND
-from api.i18n import format_money, page_gettext
+from api.i18n import format_count, page_gettext
 from api.pages import finance_forms as forms
 from api.pages.render import language_of, page
 from api.schemas.grants import Exchange, ExchangeCreate
@@ -73,7 +73,8 @@ def budget_chart(report: funds.BudgetReport, language: str) -> BarChart | None:
     award = report.award
 
     def label(units: int) -> str:
-        return format_money(units, award.precision, award.currency, language)
+        # Whole units without the currency (the heading names it): the ticks fit the margin.
+        return format_count(units // 10**award.precision, language)
 
     series = [
         (page_gettext(language, "Budget"), [use.line.amount for use in lines]),
