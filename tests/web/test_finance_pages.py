@@ -236,6 +236,15 @@ def test_upload_match_and_close_a_statement(
         assert finance.post(f"{target}/matches", data=body).status_code == 200
     after = finance.get(target)
     assert re.findall(r'data-kind="(\w+)"', after.text) == []
+    # The same accept sent again (a double click): the first answer, no second match.
+    key, lines, postings = forms[1]
+    body = {"_csrf_token": csrf_of(after.text), "idempotency_key": key,
+            "line_ids": lines, "posting_ids": postings, "decision": "accept"}  # fmt: skip
+    assert finance.post(f"{target}/matches", data=body).status_code == 200
+    # Sent as a new form (a new key), it is refused: those lines are matched already.
+    again = finance.post(f"{target}/matches", data={**body, "idempotency_key": "k" * 20})
+    assert again.status_code == 409
+    assert 'data-code="already_matched"' in again.text
     refused = finance.post(
         f"{target}/close",
         data={"_csrf_token": csrf_of(after.text), "idempotency_key": key_of(after.text),
