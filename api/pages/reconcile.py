@@ -88,33 +88,81 @@ def _statements_context(
             if a.name.startswith(reconcile.BANK_PREFIX) and len(a.currencies) == 1
         ]
         imports = [(a, reconcile.list_imports(conn, book.code, a.id)) for a in banks]
-    return {"book": book, "banks": banks, "imports": imports}
+    return {"book": book, "banks": banks, "imports": imports, "date_formats": rules.DATE_FORMATS}
+
+
+MAPPING_COLUMNS = ("date", "description", "reference", "amount", "debit", "credit", "balance")
+MAPPING_FIELDS = tuple(f"mapping.{n}" for n in (*MAPPING_COLUMNS, "date_format", "header_row"))
+UPLOAD_FIELDS = ("account_id", "format", "file", *MAPPING_FIELDS)
+
+
+def _mapping(state: forms.FormState) -> dict[str, object] | None:
+    """The column mapping: a known bank's, or the columns named on the form ("other")."""
+    chosen = state.values.get("format", "")
+    if chosen in STATEMENT_FORMATS:
+        return as_json(STATEMENT_FORMATS[chosen])
+    if chosen != "other":
+        return None
+    named: dict[str, object] = {
+        name: state.values[f"mapping.{name}"]
+        for name in MAPPING_COLUMNS
+        if state.values.get(f"mapping.{name}")
+    }
+    row = state.values.get("mapping.header_row", "")
+    named["header_row"] = int(row) if row.isdigit() and len(row) < 3 else 0
+    named["date_format"] = state.values.get("mapping.date_format", "")
+    return named
+
+
+async def _statement_text(form: Any, errors: dict[str, LedgerError]) -> tuple[str, str]:
+    """The uploaded file's text and name (an error beside `file` if there is none)."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        errors["file"] = invalid("statement_file_missing", "Choose the statement file.", "file")
+        return "", ""
+    content = await upload.read(rules.STATEMENT_BYTES_MAX + 1)
+    try:
+        return content.decode("utf-8-sig"), upload.filename[: reconcile.FILE_NAME_LENGTH_MAX]
+    except UnicodeDecodeError:
+        errors["file"] = invalid("statement_not_utf8", "The file is not UTF-8 text.", "file")
+        return "", ""
 
 
 async def _read_upload(form: Any, state: forms.FormState) -> tuple[forms.FormState, Any]:
     """The uploaded statement and its format as the API's `StatementImportCreate`."""
     errors: dict[str, LedgerError] = {}
     _account_id(state, errors)
-    mapping = STATEMENT_FORMATS.get(state.values.get("format", ""))
+    mapping = _mapping(state)
     if mapping is None:
         errors["format"] = invalid(
             "statement_format_unknown", "Choose the bank's format.", "format"
         )
-    upload = form.get("file")
-    text, name = "", ""
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        errors["file"] = invalid("statement_file_missing", "Choose the statement file.", "file")
-    else:
-        content = await upload.read(rules.STATEMENT_BYTES_MAX + 1)
-        name = upload.filename[: reconcile.FILE_NAME_LENGTH_MAX]
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            errors["file"] = invalid("statement_not_utf8", "The file is not UTF-8 text.", "file")
+    text, name = await _statement_text(form, errors)
     if errors or mapping is None:
         return forms.FormState(state.values, state.key, errors), None
-    body = {"csv": text, "mapping": as_json(mapping), "file_name": name}
-    return state, msgspec.convert(body, StatementImportCreate)
+    body = {"csv": text, "mapping": mapping, "file_name": name}
+    try:
+        return state, msgspec.convert(body, StatementImportCreate)
+    except msgspec.ValidationError:
+        refused = invalid("text_too_long", "This text is too long.", "format")
+        return forms.FormState(state.values, state.key, {"format": refused}), None
+
+
+def _upload_field(field: str | None, chosen: str) -> str | None:
+    """Where a statement's error shows: its rows beside the file; a column beside its
+    heading on the form, or beside the format when a known bank's format was chosen."""
+    if (field or "").startswith("csv"):
+        return "file"
+    if (field or "").startswith("mapping.") and chosen != "other":
+        return "format"
+    return field
+
+
+def _upload_errors(rejected: LedgerRejected, chosen: str) -> list[LedgerError]:
+    return [
+        LedgerError(e.code, e.message, _upload_field(e.field, chosen), e.kind)
+        for e in rejected.errors
+    ]
 
 
 class StatementPages(Controller):
@@ -168,8 +216,8 @@ class StatementPages(Controller):
                 "statement.import", work, upload, book=code, key=state.key
             )
         except LedgerRejected as rejected:
-            fields = ("account_id", "format", "file")
-            return _fail(request, "finance/reconcile.html", context, state, rejected, fields)
+            placed = LedgerRejected(_upload_errors(rejected, state.values.get("format", "")))
+            return _fail(request, "finance/reconcile.html", context, state, placed, UPLOAD_FIELDS)
         return Redirect(f"/reconcile/{written_id(response)}", status_code=HTTP_303_SEE_OTHER)
 
 

@@ -192,7 +192,7 @@ def test_the_journal_filters(finance: TestClient[Any]) -> None:
     assert 'data-field="date_from"' in bad.text
 
 
-def upload(client: TestClient[Any], account_id: int, name: str, fmt: str) -> Any:
+def upload(client: TestClient[Any], account_id: int, name: str, fmt: str, **columns: str) -> Any:
     page = client.get("/reconcile/")
     return client.post(
         "/reconcile/",
@@ -202,6 +202,7 @@ def upload(client: TestClient[Any], account_id: int, name: str, fmt: str) -> Any
             "book": "org",
             "account_id": str(account_id),
             "format": fmt,
+            **{f"mapping.{name}": value for name, value in columns.items()},
         },
         files={"file": (name, (DATA / name).read_bytes(), "text/csv")},
         follow_redirects=False,
@@ -260,8 +261,30 @@ def test_a_bad_statement_file_is_refused_beside_the_file(
 ) -> None:
     wrong = upload(finance, accounts[ABA], "statement-aba-usd.csv", "acleda")
     assert wrong.status_code == 422
-    assert 'class="error"' in wrong.text
+    assert 'data-field="format"' in wrong.text
     assert "/reconcile/1" not in finance.get("/reconcile/").text
+
+
+def test_another_banks_columns_named_on_the_form(
+    finance: TestClient[Any], accounts: dict[str, int]
+) -> None:
+    columns = {
+        "header_row": "5",
+        "date": "Date",
+        "date_format": "DD/MM/YYYY",
+        "description": "Description",
+        "reference": "Reference",
+        "balance": "Balance",
+    }
+    refused = upload(finance, accounts[BANK], "statement-acleda-usd.csv", "other", **columns)
+    assert refused.status_code == 422
+    assert 'data-field="mapping.amount"' in refused.text
+    assert 'name="mapping.header_row" type="text" value="5"' in refused.text
+    columns |= {"debit": "Debit", "credit": "Credit"}
+    uploaded = upload(finance, accounts[BANK], "statement-acleda-usd.csv", "other", **columns)
+    assert uploaded.status_code == 303, uploaded.text
+    screen = finance.get(uploaded.headers["location"])
+    assert re.findall(r'data-kind="(\w+)"', screen.text) == ["one_to_one"] * 3
 
 
 def test_cash_count_and_the_period_close(
