@@ -14,11 +14,12 @@ import pytest
 from litestar.testing import TestClient
 
 from api.ratelimit import SlidingWindowLimiter
+from ledger.access import users
 from ledger.store.database import Database
-from tests.api.conftest import bearer, make_client
+from tests.api.conftest import PASSWORD, make_client
 from tests.api.grants_world import AWARD, BANK, BAVET
 from tests.web.conftest import csrf_of, sign_in
-from tests.web.finance_world import ABA, FINANCE, INTEREST, build_finance_world
+from tests.web.finance_world import ABA, FINANCE, build_finance_world
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 KEY_RE = re.compile(r'name="idempotency_key" value="([^"]+)"')
@@ -330,12 +331,27 @@ def test_reports_download_under_the_session(finance: TestClient[Any]) -> None:
 
 
 def test_other_roles_and_strangers(db: Database, accounts: dict[str, int]) -> None:
+    """Not signed in: the sign-in form. An auditor reads without a write button; an officer
+    of another province may not open the organisation's journal (404, as in the API)."""
+    db.write(lambda conn: _user(conn, "sothea.auditor", "auditor", ()))
+    db.write(lambda conn: _user(conn, "kanha.officer", "officer", ("province:Mondulkiri",)))
     with make_client(db) as client:
-        assert client.get("/finance", follow_redirects=False).status_code == 303  # sign in first
-        client.headers.update(bearer(db, "sothea.auditor", "auditor"))
+        assert client.get("/finance", follow_redirects=False).status_code == 303
+        client.app.state.login_limiter = SlidingWindowLimiter(1000)
+        assert sign_in(client, "sothea.auditor").status_code == 303
+        journal = client.get("/journal/", params={"account": ABA})
+        first = re.findall(r'id="txn-(\d+)"', journal.text)[0]
+        assert 'href="/journal/new' not in journal.text
+        shown = client.get(f"/journal/{first}")
+        assert shown.status_code == 200
+        assert 'id="reverse"' not in shown.text
+        assert client.get(f"/journal/{first}/reverse").status_code == 403
+        close = client.get("/close/")
+        assert close.status_code == 200
+        assert 'id="close-period"' not in close.text
+        assert 'id="upload-form"' not in client.get("/reconcile/").text
     with make_client(db) as client:
         client.app.state.login_limiter = SlidingWindowLimiter(1000)
-        db.write(lambda conn: _user(conn, "kanha.officer", "officer", ("province:Mondulkiri",)))
         assert sign_in(client, "kanha.officer").status_code == 303
         assert client.get("/journal/new").status_code == 403
         assert client.get("/close/").status_code == 403
@@ -343,10 +359,4 @@ def test_other_roles_and_strangers(db: Database, accounts: dict[str, int]) -> No
 
 
 def _user(conn: Any, username: str, role: str, scopes: tuple[str, ...]) -> None:
-    from ledger.access import users
-    from tests.api.conftest import PASSWORD
-
     users.create_user(conn, username, PASSWORD, role, scopes)
-
-
-__all__ = ["INTEREST"]
