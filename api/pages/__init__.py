@@ -25,11 +25,15 @@ from swagger_ui_bundle import swagger_ui_path
 from api.auth import PUBLIC
 from api.errors import STATUS_BY_KIND, TITLES
 from api.i18n import error_text, title_text
+from api.pages.finance import ExchangePages, FinancePages
 from api.pages.groups import GroupPages
 from api.pages.households import HouseholdPages
+from api.pages.journal import JournalPages
 from api.pages.meetings import MeetingPages
 from api.pages.offline import service_worker
+from api.pages.reconcile import CashCountPages, ClosePages, MatchingPages, StatementPages
 from api.pages.render import STATIC_DIR, language_of, page, template_config
+from api.pages.reports import ReportPages
 from api.pages.session import choose_language, home, landing, sign_in, sign_out
 from ledger.core.errors import LedgerError, LedgerRejected
 
@@ -81,6 +85,19 @@ PAGE_EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 }
 
 
+# The finance team's pages (api/pages/finance.py, journal.py, reconcile.py, reports.py).
+FINANCE_PAGES = (
+    FinancePages,
+    ExchangePages,
+    JournalPages,
+    StatementPages,
+    MatchingPages,
+    CashCountPages,
+    ClosePages,
+    ReportPages,
+)
+
+
 def page_router() -> Router:
     """Every page: `opt={"page": True}` lets the guard read the session cookie."""
     return Router(
@@ -95,6 +112,7 @@ def page_router() -> Router:
             GroupPages,
             MeetingPages,
             HouseholdPages,
+            *FINANCE_PAGES,
         ],
         opt={"page": True},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

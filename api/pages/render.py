@@ -1,7 +1,8 @@
 """How a page handler answers: a Jinja2 template from `templates/web/`, in the reader's language.
 
 Every template gets `_` (the page catalogue in the reader's language), `money`, `day` and
-`count` (Babel's locale formats), `lang`, `principal` (None on public pages) and Litestar's
+`count` (Babel's locale formats), `lang`, `principal` (None on public pages), `may(action)`
+(may the reader's role do it) and Litestar's
 `csrf_input` for its forms.
 """
 
@@ -32,7 +33,7 @@ from api.i18n import (
     format_money,
     page_gettext,
 )
-from ledger.access.policy import Principal
+from ledger.access.policy import Action, Principal, decide
 from ledger.core.errors import LedgerError
 from ledger.reports.words import khmer_digits
 
@@ -97,6 +98,11 @@ def page(
     def error(problem: LedgerError) -> str:
         return error_text(language, problem.code, problem.message)
 
+    def may(action: str) -> bool:
+        """Whether the reader's role may ever do `action` (to offer a form or a button)."""
+        principal = principal_of(request)
+        return principal is not None and decide(principal, Action(action)) == "allow"
+
     return Template(
         template_name=name,
         context={
@@ -109,6 +115,7 @@ def page(
             "day": day,
             "count": count,
             "error": error,
+            "may": may,
             "principal": principal_of(request),
             "path": request.url.path,
             **(context or {}),

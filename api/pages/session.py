@@ -64,6 +64,8 @@ def home_path(conn: Connection, principal: Principal) -> str:
     groups = readable_groups(conn, principal)
     if principal.role == "treasurer" and len(groups) == 1:
         return f"/groups/{groups[0].code}"
+    if principal.role == "finance":
+        return "/finance"
     return "/home"
 
 

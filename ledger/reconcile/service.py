@@ -40,6 +40,7 @@ from ledger.store.tables import (
     transaction_meta,
     transactions,
 )
+from ledger.store.tables import books as books_table
 
 # Accounts a period close checks, and the kinds of account each route accepts.
 BANK_PREFIX = "Assets:Bank:"
@@ -292,6 +293,45 @@ def list_imports(conn: Connection, book_code: str, account_id: int) -> list[Stat
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class FoundImport:
+    """A statement import found by its id alone, with the book and account it belongs to."""
+
+    book_code: str
+    account_id: int
+    statement: StatementImport
+
+
+STATEMENT_NOT_FOUND = not_found("statement_not_found", "No statement import has this id.")
+
+
+def get_import(conn: Connection, import_id: int) -> FoundImport:
+    """One statement import by id (`statement_not_found` if there is none)."""
+    if not 0 < import_id <= limits.ID_MAX:
+        raise LedgerRejected([STATEMENT_NOT_FOUND])
+    row = conn.execute(
+        select(statement_imports, accounts.c.name, books_table.c.code)
+        .join(accounts, accounts.c.id == statement_imports.c.account_id)
+        .join(books_table, books_table.c.id == statement_imports.c.book_id)
+        .where(statement_imports.c.id == import_id)
+    ).first()
+    if row is None:
+        raise LedgerRejected([STATEMENT_NOT_FOUND])
+    precision = books.commodity_precisions(conn)[row.currency]
+    statement = StatementImport(
+        row.id,
+        row.name,
+        row.currency,
+        precision,
+        row.first_date,
+        row.last_date,
+        row.lines_read,
+        row.lines_added,
+        row.closing_balance,
+    )
+    return FoundImport(row.code, row.account_id, statement)
 
 
 # -- unmatched items and proposals ---------------------------------------------------------

@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, exists, or_, select
 
@@ -105,6 +106,7 @@ class TransactionFilter:
     link: str | None = None
     meta_key: str | None = None
     meta_value: str | None = None
+    text: str | None = None  # within the narration or the payee (any case)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,46 @@ def decode_cursor(cursor: str) -> tuple[datetime.date, int]:
         ) from error
 
 
+def _label_conditions(where: TransactionFilter) -> list[Any]:
+    """The filters on a transaction's tags, links, metadata and text."""
+    t = transactions
+    conditions: list[Any] = []
+    if where.tag is not None:
+        conditions.append(
+            exists().where(
+                and_(
+                    transaction_tags.c.transaction_id == t.c.id, transaction_tags.c.tag == where.tag
+                )
+            )
+        )
+    if where.link is not None:
+        conditions.append(
+            exists().where(
+                and_(
+                    transaction_links.c.transaction_id == t.c.id,
+                    transaction_links.c.link == where.link,
+                )
+            )
+        )
+    if where.meta_key is not None:
+        meta_match = [
+            transaction_meta.c.transaction_id == t.c.id,
+            transaction_meta.c.key == where.meta_key,
+        ]
+        if where.meta_value is not None:
+            meta_match.append(transaction_meta.c.value == where.meta_value)
+        conditions.append(exists().where(and_(*meta_match)))
+    if where.text:
+        text = where.text[: limits.NARRATION_LENGTH_MAX]
+        conditions.append(
+            or_(
+                t.c.narration.icontains(text, autoescape=True),
+                t.c.payee.icontains(text, autoescape=True),
+            )
+        )
+    return conditions
+
+
 def list_transactions(
     conn: Connection,
     book_code: str,
@@ -162,31 +204,7 @@ def list_transactions(
                 .where(and_(postings.c.transaction_id == t.c.id, accounts.c.name == where.account))
             )
         )
-    if where.tag is not None:
-        conditions.append(
-            exists().where(
-                and_(
-                    transaction_tags.c.transaction_id == t.c.id, transaction_tags.c.tag == where.tag
-                )
-            )
-        )
-    if where.link is not None:
-        conditions.append(
-            exists().where(
-                and_(
-                    transaction_links.c.transaction_id == t.c.id,
-                    transaction_links.c.link == where.link,
-                )
-            )
-        )
-    if where.meta_key is not None:
-        meta_match = [
-            transaction_meta.c.transaction_id == t.c.id,
-            transaction_meta.c.key == where.meta_key,
-        ]
-        if where.meta_value is not None:
-            meta_match.append(transaction_meta.c.value == where.meta_value)
-        conditions.append(exists().where(and_(*meta_match)))
+    conditions.extend(_label_conditions(where))
     if cursor is not None:
         after_date, after_id = decode_cursor(cursor)
         conditions.append(

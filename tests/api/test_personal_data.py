@@ -282,7 +282,12 @@ def _read_everything(
             if "book" in params:
                 fills = [{"book": b} for b in books]
             if "transaction_id" in params:
-                fills = [{**f, "transaction_id": t} for f in fills for t in transactions[f["book"]]]
+                # A page (`/journal/{transaction_id}`) shows the organisation's book.
+                fills = [
+                    {**f, "transaction_id": t}
+                    for f in fills
+                    for t in transactions[f.get("book", "org")]
+                ]
             for fill in fills:
                 out.request("GET", _fill(path, fill), headers=people[who])
     assert any(p.endswith("export.beancount") and s == 200 for _m, p, s, _t in out.seen)
