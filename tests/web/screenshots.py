@@ -44,15 +44,6 @@ def _sign_in(page: Page) -> None:
     sign_in_as(page, TREASURER, f"/groups/{GROUP}")
 
 
-def sign_in_as(page: Page, username: str, landing: str) -> None:
-    """Sign in through the landing page's form and wait for the role's home (`landing`)."""
-    page.goto("/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form[action='/sign-in'] button")
-    page.wait_for_url(f"**{landing}")
-
-
 def demo_database(scratch: str) -> Database:
     """The demo organisation loaded into a new SQLite database in the folder `scratch`."""
     db = Database.connect(f"sqlite:///{scratch}/demo.sqlite3")
