@@ -305,7 +305,7 @@ class BankOrCash(msgspec.Struct):
     currency: str
     ledger_balance: str
     reconciled_on: datetime.date | None
-    reconciled_by: str | None  # 'statement' or 'cash_count'
+    reconciled_by: str | None  # 'statement', 'cash_count' or 'balance_assertion'
     counted: str | None
     lines_unmatched: int
 
