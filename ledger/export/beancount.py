@@ -34,23 +34,28 @@ from sqlalchemy.sql.elements import ColumnElement
 from ledger.core.errors import LedgerRejected, not_found
 from ledger.export.beancount_printer import (
     COMMODITY_DATE_DEFAULT,
+    BudgetSpan,
     ExportAssertion,
     PostingRow,
     format_assertion,
+    format_budgets,
     format_close,
     format_commodity,
     format_header,
     format_open,
     format_price,
     format_transaction,
-    price_rate,
+    one_direction,
+    posting_price,
 )
 from ledger.store.driver import DriverStatement, stream_rows
 from ledger.store.prices import book_prices
 from ledger.store.tables import (
     accounts,
+    awards,
     balance_assertions,
     books,
+    budget_lines,
     commodities,
     postings,
     transaction_links,
@@ -271,10 +276,16 @@ class _Labels:
 
 
 def _transaction_entries(
-    conn: Connection, book_id: int, precisions: Mapping[str, int], batch_size: int
+    conn: Connection,
+    book_id: int,
+    precisions: Mapping[str, int],
+    batch_size: int,
+    kept_prices: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> Iterator[str]:
-    """Transactions in (date, id) order, each followed by the prices it is first to show;
-    yielded in chunks of `batch_size` transactions."""
+    """Transactions in (date, id) order, each followed by the prices it is first to show
+    (in one direction, and none the book's kept prices show that day already: `kept_prices`
+    holds (date, commodity, quote) as `_price_directives` prints them); yielded in chunks of
+    `batch_size` transactions."""
     statements = _statements(conn.dialect)
     values = {"book_id": book_id}
     tags = _Labels(stream_rows(conn, statements.tags, values), itemgetter(2))
@@ -309,12 +320,15 @@ def _transaction_entries(
             price_day, priced_today = date, set()
         prices = []
         for row in rows:
-            commodity, price_commodity = row[3], row[4]
-            if price_commodity is None or (commodity, price_commodity) in priced_today:
+            if row[4] is None:
                 continue
-            rate = price_rate(row, precisions)
-            assert rate is not None
-            priced_today.add((commodity, price_commodity))
+            priced = posting_price(row, precisions)
+            assert priced is not None
+            commodity, rate, price_commodity = priced
+            pair = (commodity, price_commodity)
+            if pair in priced_today or (date, *pair) in kept_prices:
+                continue
+            priced_today.add(pair)
             prices.append(format_price(date, commodity, rate, price_commodity))
         if prices:
             chunk.extend(prices)
@@ -387,6 +401,39 @@ def _balance_directives(
         )
 
 
+def _budget_spans(
+    conn: Connection, book_id: int, precisions: Mapping[str, int]
+) -> list[BudgetSpan]:
+    """Every budget line of the book's awards, for Fava's budget view."""
+    rows = conn.execute(
+        select(
+            awards.c.code.label("award"),
+            budget_lines.c.code,
+            budget_lines.c.expense_account,
+            awards.c.currency,
+            budget_lines.c.amount,
+            awards.c.start_date,
+            awards.c.end_date,
+        )
+        .join(awards, awards.c.id == budget_lines.c.award_id)
+        .where(awards.c.book_id == book_id)
+        .order_by(awards.c.code, budget_lines.c.code)
+    )
+    return [
+        BudgetSpan(
+            r.award,
+            r.code,
+            r.expense_account,
+            r.currency,
+            int(r.amount),
+            precisions[r.currency],
+            r.start_date,
+            r.end_date,
+        )
+        for r in rows
+    ]
+
+
 # -- the export -------------------------------------------------------------------------------
 
 
@@ -409,18 +456,15 @@ def export_book(
     yield _commodity_directives(conn, book.id) + "\n"
     yield from _open_directives(conn, book.id, batch_size)
     yield "\n"
-    yield from _price_directives(conn, book.id)
-    yield from _transaction_entries(conn, book.id, precisions, batch_size)
+    budgets = format_budgets(_budget_spans(conn, book.id, precisions))
+    if budgets:
+        yield budgets + "\n"
+    kept = [(*one_direction(row.commodity, row.rate, row.quote), row.date)
+            for row in book_prices(conn, book.id)]  # fmt: skip
+    if kept:
+        yield "".join(format_price(d.isoformat(), c, r, q) for c, r, q, d in kept) + "\n"
+    kept_pairs = frozenset((d.isoformat(), c, q) for c, _r, q, d in kept)
+    yield from _transaction_entries(conn, book.id, precisions, batch_size, kept_pairs)
     yield from _balance_directives(conn, book.id, precisions, batch_size)
     yield "\n"
     yield from _close_directives(conn, book.id, batch_size)
-
-
-def _price_directives(conn: Connection, book_id: int) -> Iterator[str]:
-    """The rates the ledger kept from exchanges: `2018-11-02 price USD 4110 KHR`."""
-    lines = [
-        format_price(row.date.isoformat(), row.commodity, row.rate, row.quote)
-        for row in book_prices(conn, book_id)
-    ]
-    if lines:
-        yield "".join(lines) + "\n"
