@@ -135,7 +135,7 @@ def test_fava_opens_every_book_in_one_file_with_the_budget_view_filled_in(
     entries: list[Any] = list(fava.all_entries)
     prices = [e for e in entries if isinstance(e, data.Price)]
     assert prices
-    assert all(p.amount.number >= 1 for p in prices)  # `price USD 4110 KHR`, never the inverse
+    assert all((p.amount.number or 0) >= 1 for p in prices)  # `USD 4110 KHR`, not the inverse
     assert {(p.currency, p.amount.currency) for p in prices} == {("USD", "KHR"), ("PIG", "KHR")}
 
     # Both books are there, the household's under its own code; its income record is a
