@@ -24,11 +24,13 @@ from api.schemas.books import (
     BookCreate,
     LockDate,
 )
+from api.schemas.fx import Revaluation, RevaluationCreate
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, decide
 from ledger.core.amount import format_units
 from ledger.core.balances import CONVERSIONS_ACCOUNT, conversion_lines
 from ledger.export.beancount import export_book, export_organisation
+from ledger.funds import revaluation
 from ledger.store import books, journal, queries
 from ledger.store.database import Database
 
@@ -193,6 +195,33 @@ class BookController(Controller):
             )
 
         return await writer.write("balance.assert", work, data, book=book)
+
+    @post(
+        "/{book:str}/fx-revaluations",
+        status_code=HTTP_201_CREATED,
+        summary="Period-end exchange gains and losses of the foreign bank and cash accounts",
+        description=(
+            "Posts, per riel or baht account of the organisation's book, the realised gain or "
+            "loss of the money that left it since the last revaluation (its weighted-average "
+            "carrying value against what measured it), and the unrealised difference of its "
+            "balance at the closing rate, reversed the next day (docs/ACCOUNTING.md)."
+        ),
+        opt=policy(Action.PERIOD_CLOSE),
+    )
+    async def revalue(
+        self,
+        writer: NamedDependency[AuditedWriter],
+        book: FromPath[str],
+        data: JSONBody[RevaluationCreate],
+    ) -> Response[Revaluation]:
+        def work(conn: Connection) -> Revaluation:
+            return Revaluation.of(
+                revaluation.revalue(
+                    conn, book, data.date, data.rate_texts(), writer.principal.username
+                )
+            )
+
+        return await writer.write("fx.revalue", work, data, book=book)
 
     @get(
         "/{book:str}/export.beancount",

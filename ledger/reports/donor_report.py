@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from ledger.core.amount import format_units, units_to_decimal
 from ledger.core.errors import LedgerRejected, invalid
 from ledger.funds import service as funds
+from ledger.funds.revaluation import FxTotals, fx_totals
 from ledger.funds.rules import CONVERSION_METHOD
 from ledger.grants import service as grants
 from ledger.reconcile import service as reconcile
@@ -89,6 +90,8 @@ class DonorReport:
     households_to_date: int
     people_to_date: int
     bank_and_cash: tuple[reconcile.AccountSummary, ...]
+    # Exchange gains and losses of the award's book (docs/ACCOUNTING.md): not on any line.
+    fx: FxTotals
 
     @property
     def budget(self) -> int:
@@ -230,6 +233,7 @@ def build_donor_report(
         households_to_date=overall.households,
         people_to_date=overall.people,
         bank_and_cash=tuple(reconcile.reconciliation_summary(conn, award.book_code, end)),
+        fx=fx_totals(conn, award.book_id, award.currency, start, end),
     )
 
 
@@ -271,6 +275,11 @@ def csv_rows(report: DonorReport) -> Iterable[tuple[str, ...]]:
         ("people", report.people_in_period, report.people_to_date),
     ):
         yield ("reach", item, "", "", "", str(in_period), str(to_date), "", "", "", "", "", "")
+    fx = report.fx
+    yield ("fx", "realised", "", currency, "", money(fx.realised_in_period),
+           money(fx.realised_to_date), "", "", "", "", "", "")  # fmt: skip
+    yield ("fx", "unrealised", "", currency, "", "", money(fx.unrealised_at_end), "", "", "",
+           "", "", "")  # fmt: skip
     for account in report.bank_and_cash:
         yield (
             "bank_and_cash",
