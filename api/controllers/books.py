@@ -98,11 +98,13 @@ class BookController(Controller):
         self, db: NamedDependency[Database], principal: NamedDependency[Principal]
     ) -> Stream:
         with db.read() as conn:
-            codes = [
-                b.code
+            visible = [
+                b
                 for b in books.list_books(conn)
                 if decide(principal, Action.JOURNAL_READ, Target(b.code, b.province)) == "allow"
             ]
+        # The organisation's book first, then the others by code.
+        codes = [b.code for b in sorted(visible, key=lambda b: (b.kind != "organisation", b.code))]
 
         def chunks() -> Iterator[bytes]:
             with db.read() as conn:
