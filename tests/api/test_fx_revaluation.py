@@ -21,6 +21,7 @@ from litestar.testing import TestClient
 from ledger.store.database import Database
 from ledger.verify import verify_all
 from tests.api.grants_world import AWARD, BAVET, build_world, ok, programme
+from tests.pdf import pdf_text
 
 REVALUE = "/api/books/org/fx-revaluations"
 AT_4150 = {"date": "2018-12-31", "rates": [{"currency": "KHR", "rate": "4150"}]}
@@ -66,9 +67,16 @@ def test_a_revaluation_posts_the_realised_and_unrealised_lines(
     )  # fmt: skip
     assert (report["fx_realised_in_period"], report["fx_realised_to_date"]) == ("0.07", "0.07")
     assert report["fx_unrealised_at_end"] == "-7.54"
+    csv_text = client.get(f"/api/awards/{AWARD}/donor-report.csv",
+                          params={"start": "2018-10-01", "end": "2018-12-31"}).text  # fmt: skip
+    assert "fx,realised,,USD,,0.07,0.07," in csv_text
+    assert "fx,unrealised,,USD,,,-7.54," in csv_text
     pdf = client.get(f"/api/awards/{AWARD}/donor-report.pdf",
                      params={"start": "2018-10-01", "end": "2018-12-31"})  # fmt: skip
     assert pdf.status_code == 200
+    text = " ".join(pdf_text(pdf.content).split())
+    assert "Exchange gains (losses) realised on riel and baht 0.07 0.07" in text
+    assert "-7.54" in text
     later = ok(client.get(f"/api/awards/{AWARD}/donor-report"), 200)
     assert later["fx_unrealised_at_end"] == "0.00"
 
