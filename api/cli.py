@@ -17,7 +17,7 @@ from ledger.access import users
 from ledger.access.policy import ROLES
 from ledger.core.errors import LedgerRejected
 from ledger.demo import load_demo
-from ledger.export.beancount import export_book
+from ledger.export.beancount import export_book, export_organisation
 from ledger.store import backup, books
 from ledger.store.books import utc_now
 from ledger.store.database import Database, database_url_from_env
@@ -112,16 +112,26 @@ def cmd_demo(_args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if (args.book is None) == (not args.all):
+        print("export: name a book, or --all for one file of every book", file=sys.stderr)
+        return 2
     db = _database()
     try:
         with db.read() as conn:
-            books.get_book(conn, args.book)
+            if args.all:
+                found = sorted(
+                    books.list_books(conn), key=lambda b: (b.kind != "organisation", b.code)
+                )
+                chunks = export_organisation(conn, "Every book", [b.code for b in found])
+            else:
+                books.get_book(conn, args.book)
+                chunks = export_book(conn, args.book)
             if args.output:
                 with Path(args.output).open("w", encoding="utf-8", newline="\n") as out:
-                    for chunk in export_book(conn, args.book):
+                    for chunk in chunks:
                         out.write(chunk)
             else:
-                for chunk in export_book(conn, args.book):
+                for chunk in chunks:
                     sys.stdout.write(chunk)
     finally:
         db.dispose()
@@ -246,7 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(run=cmd_purge_keys)
     commands.add_parser("demo", help="load the demo organisation book").set_defaults(run=cmd_demo)
     export = commands.add_parser("export", help="write a book as Beancount text")
-    export.add_argument("book")
+    export.add_argument("book", nargs="?")
+    export.add_argument(
+        "--all", action="store_true", help="one file of every book, for Fava (with budgets)"
+    )
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     export.set_defaults(run=cmd_export)
     verify = commands.add_parser(

@@ -24,11 +24,13 @@ from api.schemas.books import (
     BookCreate,
     LockDate,
 )
+from api.schemas.fx import Revaluation, RevaluationCreate
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, decide
 from ledger.core.amount import format_units
 from ledger.core.balances import CONVERSIONS_ACCOUNT, conversion_lines
-from ledger.export.beancount import export_book
+from ledger.export.beancount import export_book, export_organisation
+from ledger.funds import revaluation
 from ledger.store import books, journal, queries
 from ledger.store.database import Database
 
@@ -78,6 +80,42 @@ class BookController(Controller):
                 if decide(principal, Action.BOOKS_READ, Target(b.code, b.province)) == "allow"
             ]
         return [Book.of(b) for b in visible]
+
+    @get(
+        "/export.beancount",
+        sync_to_thread=True,
+        summary="Every book you may see as one Beancount file, for Fava (streamed)",
+        description=(
+            "One file that Fava and bean-check open: the organisation's book with its accounts "
+            'as they are (and a `custom "budget"` directive for every award budget line, so '
+            "Fava's budget view shows budget against actual), then each other book you may "
+            "read with its code after the root of its accounts (`Assets:HH-DV-009:Cash`)."
+        ),
+        media_type=MediaType.TEXT,
+        opt=policy(Action.JOURNAL_READ),
+    )
+    def export_all(
+        self, db: NamedDependency[Database], principal: NamedDependency[Principal]
+    ) -> Stream:
+        with db.read() as conn:
+            visible = [
+                b
+                for b in books.list_books(conn)
+                if decide(principal, Action.JOURNAL_READ, Target(b.code, b.province)) == "allow"
+            ]
+        # The organisation's book first, then the others by code.
+        codes = [b.code for b in sorted(visible, key=lambda b: (b.kind != "organisation", b.code))]
+
+        def chunks() -> Iterator[bytes]:
+            with db.read() as conn:
+                for text in export_organisation(conn, "Every book", codes):
+                    yield text.encode("utf-8")
+
+        return Stream(
+            chunks(),
+            media_type=MediaType.TEXT,
+            headers={"Content-Disposition": 'attachment; filename="organisation.beancount"'},
+        )
 
     @get("/{book:str}", sync_to_thread=True, summary="One book", opt=policy(Action.BOOKS_READ))
     def get_book(self, db: NamedDependency[Database], book: FromPath[str]) -> Book:
@@ -159,6 +197,33 @@ class BookController(Controller):
             )
 
         return await writer.write("balance.assert", work, data, book=book)
+
+    @post(
+        "/{book:str}/fx-revaluations",
+        status_code=HTTP_201_CREATED,
+        summary="Period-end exchange gains and losses of the foreign bank and cash accounts",
+        description=(
+            "Posts, per riel or baht account of the organisation's book, the realised gain or "
+            "loss of the money that left it since the last revaluation (its weighted-average "
+            "carrying value against what measured it), and the unrealised difference of its "
+            "balance at the closing rate, reversed the next day (docs/ACCOUNTING.md)."
+        ),
+        opt=policy(Action.PERIOD_CLOSE),
+    )
+    async def revalue(
+        self,
+        writer: NamedDependency[AuditedWriter],
+        book: FromPath[str],
+        data: JSONBody[RevaluationCreate],
+    ) -> Response[Revaluation]:
+        def work(conn: Connection) -> Revaluation:
+            return Revaluation.of(
+                revaluation.revalue(
+                    conn, book, data.date, data.rate_texts(), writer.principal.username
+                )
+            )
+
+        return await writer.write("fx.revalue", work, data, book=book)
 
     @get(
         "/{book:str}/export.beancount",

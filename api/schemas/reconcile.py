@@ -305,7 +305,7 @@ class BankOrCash(msgspec.Struct):
     currency: str
     ledger_balance: str
     reconciled_on: datetime.date | None
-    reconciled_by: str | None  # 'statement' or 'cash_count'
+    reconciled_by: str | None  # 'statement', 'cash_count' or 'balance_assertion'
     counted: str | None
     lines_unmatched: int
 
@@ -329,6 +329,9 @@ class DonorReport(msgspec.Struct):
     reached_to_date: Reach
     lines: list[DonorBudgetLine]
     bank_and_cash: list[BankOrCash]
+    fx_realised_in_period: str  # exchange gains (losses negative) of the award's book
+    fx_realised_to_date: str
+    fx_unrealised_at_end: str
 
     @classmethod
     def of(cls, r: StoredDonorReport) -> DonorReport:
@@ -377,4 +380,7 @@ class DonorReport(msgspec.Struct):
                 )
                 for a in r.bank_and_cash
             ],
+            fx_realised_in_period=money(r.fx.realised_in_period),
+            fx_realised_to_date=money(r.fx.realised_to_date),
+            fx_unrealised_at_end=money(r.fx.unrealised_at_end),
         )

@@ -10,7 +10,12 @@ and two savings groups in Kampong Thom with their weekly meetings, loans and a s
 from __future__ import annotations
 
 from ledger.demo.grants import load_grants
-from ledger.demo.organisation import ORG_BOOK, load_organisation, lock_organisation
+from ledger.demo.organisation import (
+    ORG_BOOK,
+    load_organisation,
+    lock_organisation,
+    revalue_organisation,
+)
 from ledger.demo.savings import load_savings_groups
 from ledger.demo.training import load_training
 from ledger.store import books
@@ -28,6 +33,7 @@ def load_demo(db: Database) -> list[str]:
             load_organisation(conn)
             + load_grants(conn)
             + load_training(conn)
+            + revalue_organisation(conn)
             + lock_organisation(conn)
             + load_savings_groups(conn)
         )

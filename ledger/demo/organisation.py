@@ -11,6 +11,7 @@ from dataclasses import replace
 from sqlalchemy import Connection
 
 from ledger.core.transaction import PostingDraft, TransactionDraft
+from ledger.funds import revaluation
 from ledger.funds import service as funds
 from ledger.funds.service import (
     AwardDraft,
@@ -30,6 +31,9 @@ CASH_PHNOM_PENH = "Assets:Cash:Phnom-Penh-KHR"
 CASH_BAVET = "Assets:Cash:Bavet-KHR"
 CASH_POIPET = "Assets:Cash:Poipet-THB"
 LOCKED_UNTIL = D(2018, 10, 31)
+# The year-end revaluation: the closing rates of 31 December 2018 (riel and baht per dollar).
+REVALUED_ON = D(2018, 12, 31)
+CLOSING_RATES = {"KHR": "4051", "THB": "32.40"}
 
 ACCOUNTS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     (BANK, ("USD",), True),
@@ -184,6 +188,18 @@ def _spend_on_lines(conn: Connection, award: funds.Award) -> None:
     journal.reverse(
         conn, ORG_BOOK, spent.transaction_id, D(2018, 11, 7), "Reversal: supplies entered twice"
     )
+
+
+def revalue_organisation(conn: Connection) -> list[str]:
+    """The year-end revaluation of the riel and baht cash boxes, once every area has posted
+    its 2018 spending: the realised and the unrealised exchange differences."""
+    done = revaluation.revalue(conn, ORG_BOOK, REVALUED_ON, CLOSING_RATES, FINANCE)
+    realised = sum(a.realised for a in done.accounts)
+    unrealised = sum(a.unrealised for a in done.accounts)
+    return [
+        f"demo: FX revaluation at {REVALUED_ON.isoformat()}: realised "
+        f"{realised / 100:.2f} USD, unrealised {unrealised / 100:.2f} USD"
+    ]
 
 
 def lock_organisation(conn: Connection) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -34,23 +34,28 @@ from sqlalchemy.sql.elements import ColumnElement
 from ledger.core.errors import LedgerRejected, not_found
 from ledger.export.beancount_printer import (
     COMMODITY_DATE_DEFAULT,
+    BudgetSpan,
     ExportAssertion,
     PostingRow,
     format_assertion,
+    format_budgets,
     format_close,
     format_commodity,
     format_header,
     format_open,
     format_price,
     format_transaction,
-    price_rate,
+    one_direction,
+    posting_price,
 )
 from ledger.store.driver import DriverStatement, stream_rows
 from ledger.store.prices import book_prices
 from ledger.store.tables import (
     accounts,
+    awards,
     balance_assertions,
     books,
+    budget_lines,
     commodities,
     postings,
     transaction_links,
@@ -92,7 +97,7 @@ def _keyset_batches(
 
 def _book_row(conn: Connection, book_code: str) -> Row[Any]:
     row = conn.execute(
-        select(books.c.id, books.c.name, books.c.operating_currency).where(
+        select(books.c.id, books.c.name, books.c.operating_currency, books.c.kind).where(
             books.c.code == book_code
         )
     ).first()
@@ -101,9 +106,9 @@ def _book_row(conn: Connection, book_code: str) -> Row[Any]:
     return row
 
 
-def _commodity_directives(conn: Connection, book_id: int) -> str:
+def _commodity_directives(conn: Connection, *book_ids: int) -> str:
     earliest = conn.execute(
-        select(func.min(accounts.c.open_date)).where(accounts.c.book_id == book_id)
+        select(func.min(accounts.c.open_date)).where(accounts.c.book_id.in_(book_ids))
     ).scalar_one()
     date = min(COMMODITY_DATE_DEFAULT, earliest) if earliest else COMMODITY_DATE_DEFAULT
     return "".join(
@@ -116,25 +121,37 @@ def _commodity_directives(conn: Connection, book_id: int) -> str:
     )
 
 
-def _open_directives(conn: Connection, book_id: int, batch_size: int) -> Iterator[str]:
+# Renames a book's accounts in the organisation's combined file (`book_accounts_renamed`).
+Rename = Callable[[str], str]
+
+
+def _same(name: str) -> str:
+    return name
+
+
+def _open_directives(
+    conn: Connection, book_id: int, batch_size: int, rename: Rename = _same
+) -> Iterator[str]:
     statement = select(accounts.c.open_date, accounts.c.name, accounts.c.currencies).where(
         accounts.c.book_id == book_id
     )
     for rows in _keyset_batches(conn, statement, accounts.c.open_date, accounts.c.name, batch_size):
         yield "".join(
-            format_open(r.open_date, r.name, r.currencies.split() if r.currencies else ())
+            format_open(r.open_date, rename(r.name), r.currencies.split() if r.currencies else ())
             for r in rows
         )
 
 
-def _close_directives(conn: Connection, book_id: int, batch_size: int) -> Iterator[str]:
+def _close_directives(
+    conn: Connection, book_id: int, batch_size: int, rename: Rename = _same
+) -> Iterator[str]:
     statement = select(accounts.c.close_date, accounts.c.name).where(
         and_(accounts.c.book_id == book_id, accounts.c.close_date.is_not(None))
     )
     for rows in _keyset_batches(
         conn, statement, accounts.c.close_date, accounts.c.name, batch_size
     ):
-        yield "".join(format_close(r.close_date, r.name) for r in rows)
+        yield "".join(format_close(r.close_date, rename(r.name)) for r in rows)
 
 
 # -- the transactions: driver rows streamed in (date, id) order ------------------------------
@@ -271,10 +288,17 @@ class _Labels:
 
 
 def _transaction_entries(
-    conn: Connection, book_id: int, precisions: Mapping[str, int], batch_size: int
+    conn: Connection,
+    book_id: int,
+    precisions: Mapping[str, int],
+    batch_size: int,
+    kept_prices: frozenset[tuple[str, str, str]] = frozenset(),
+    rename: Rename | None = None,
 ) -> Iterator[str]:
-    """Transactions in (date, id) order, each followed by the prices it is first to show;
-    yielded in chunks of `batch_size` transactions."""
+    """Transactions in (date, id) order, each followed by the prices it is first to show
+    (in one direction, and none the book's kept prices show that day already: `kept_prices`
+    holds (date, commodity, quote) as `_price_directives` prints them); yielded in chunks of
+    `batch_size` transactions."""
     statements = _statements(conn.dialect)
     values = {"book_id": book_id}
     tags = _Labels(stream_rows(conn, statements.tags, values), itemgetter(2))
@@ -291,6 +315,8 @@ def _transaction_entries(
         txn_id, date = txn[0], txn[1]
         posting_txn_id, group = next(by_transaction, (None, None))
         rows: list[PostingRow] = list(group or ())
+        if rename is not None:
+            rows = [(r[0], rename(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]
         if posting_txn_id != txn_id or len(rows) < 2:
             raise ExportStreamsMismatchError(
                 f"transaction {txn_id}: {len(rows)} postings streamed for {posting_txn_id}"
@@ -309,12 +335,15 @@ def _transaction_entries(
             price_day, priced_today = date, set()
         prices = []
         for row in rows:
-            commodity, price_commodity = row[3], row[4]
-            if price_commodity is None or (commodity, price_commodity) in priced_today:
+            if row[4] is None:
                 continue
-            rate = price_rate(row, precisions)
-            assert rate is not None
-            priced_today.add((commodity, price_commodity))
+            priced = posting_price(row, precisions)
+            assert priced is not None
+            commodity, rate, price_commodity = priced
+            pair = (commodity, price_commodity)
+            if pair in priced_today or (date, *pair) in kept_prices:
+                continue
+            priced_today.add(pair)
             prices.append(format_price(date, commodity, rate, price_commodity))
         if prices:
             chunk.extend(prices)
@@ -350,7 +379,11 @@ def _sub_account_units(
 
 
 def _balance_directives(
-    conn: Connection, book_id: int, precisions: Mapping[str, int], batch_size: int
+    conn: Connection,
+    book_id: int,
+    precisions: Mapping[str, int],
+    batch_size: int,
+    rename: Rename = _same,
 ) -> Iterator[str]:
     statement = (
         select(
@@ -371,7 +404,7 @@ def _balance_directives(
         yield "".join(
             format_assertion(
                 ExportAssertion(
-                    account=r.name,
+                    account=rename(r.name),
                     commodity=r.commodity,
                     date=r.date,
                     units=int(r.units),
@@ -387,7 +420,47 @@ def _balance_directives(
         )
 
 
+def _budget_spans(
+    conn: Connection, book_id: int, precisions: Mapping[str, int]
+) -> list[BudgetSpan]:
+    """Every budget line of the book's awards, for Fava's budget view."""
+    rows = conn.execute(
+        select(
+            awards.c.code.label("award"),
+            budget_lines.c.code,
+            budget_lines.c.expense_account,
+            awards.c.currency,
+            budget_lines.c.amount,
+            awards.c.start_date,
+            awards.c.end_date,
+        )
+        .join(awards, awards.c.id == budget_lines.c.award_id)
+        .where(awards.c.book_id == book_id)
+        .order_by(awards.c.code, budget_lines.c.code)
+    )
+    return [
+        BudgetSpan(
+            r.award,
+            r.code,
+            r.expense_account,
+            r.currency,
+            int(r.amount),
+            precisions[r.currency],
+            r.start_date,
+            r.end_date,
+        )
+        for r in rows
+    ]
+
+
 # -- the export -------------------------------------------------------------------------------
+
+
+def _precisions(conn: Connection) -> dict[str, int]:
+    return {
+        code: precision
+        for code, precision in conn.execute(select(commodities.c.code, commodities.c.precision))
+    }
 
 
 def export_book(
@@ -401,26 +474,80 @@ def export_book(
     if not 1 <= batch_size <= EXPORT_BATCH_SIZE_MAX:
         raise ValueError(f"batch_size is between 1 and {EXPORT_BATCH_SIZE_MAX}")
     book = _book_row(conn, book_code)
-    precisions = {
-        code: precision
-        for code, precision in conn.execute(select(commodities.c.code, commodities.c.precision))
-    }
+    precisions = _precisions(conn)
     yield format_header(book_code, book.name, book.operating_currency, precisions)
     yield _commodity_directives(conn, book.id) + "\n"
-    yield from _open_directives(conn, book.id, batch_size)
-    yield "\n"
-    yield from _price_directives(conn, book.id)
-    yield from _transaction_entries(conn, book.id, precisions, batch_size)
-    yield from _balance_directives(conn, book.id, precisions, batch_size)
-    yield "\n"
-    yield from _close_directives(conn, book.id, batch_size)
+    yield from _book_entries(conn, book.id, precisions, batch_size, _same)
 
 
-def _price_directives(conn: Connection, book_id: int) -> Iterator[str]:
-    """The rates the ledger kept from exchanges: `2018-11-02 price USD 4110 KHR`."""
-    lines = [
-        format_price(row.date.isoformat(), row.commodity, row.rate, row.quote)
-        for row in book_prices(conn, book_id)
+def _book_entries(
+    conn: Connection,
+    book_id: int,
+    precisions: Mapping[str, int],
+    batch_size: int,
+    rename: Rename,
+) -> Iterator[str]:
+    """Everything of one book after the header and the commodities, its accounts renamed."""
+    yield from _open_directives(conn, book_id, batch_size, rename)
+    yield "\n"
+    spans = [
+        replace(s, account=rename(s.account)) for s in _budget_spans(conn, book_id, precisions)
     ]
-    if lines:
-        yield "".join(lines) + "\n"
+    budgets = format_budgets(spans)
+    if budgets:
+        yield budgets + "\n"
+    kept = [(*one_direction(row.commodity, row.rate, row.quote), row.date)
+            for row in book_prices(conn, book_id)]  # fmt: skip
+    if kept:
+        yield "".join(format_price(d.isoformat(), c, r, q) for c, r, q, d in kept) + "\n"
+    kept_pairs = frozenset((d.isoformat(), c, q) for c, _r, q, d in kept)
+    yield from _transaction_entries(
+        conn, book_id, precisions, batch_size, kept_pairs, None if rename is _same else rename
+    )
+    yield from _balance_directives(conn, book_id, precisions, batch_size, rename)
+    yield "\n"
+    yield from _close_directives(conn, book_id, batch_size, rename)
+
+
+def book_accounts_renamed(book_code: str) -> Rename:
+    """How a book's accounts are named in the organisation's combined file: the book's code,
+    in capitals, after the root (`Assets:Cash` of `hh-dv-009` is `Assets:HH-DV-009:Cash`), so
+    that the books' accounts never merge, and each stays under its own root (a savings
+    group's savings are still its liabilities, a household's income still income)."""
+    component = book_code.upper()
+
+    def rename(name: str) -> str:
+        root, _, rest = name.partition(":")
+        return f"{root}:{component}:{rest}" if rest else f"{root}:{component}"
+
+    return rename
+
+
+def export_organisation(
+    conn: Connection, title: str, book_codes: Sequence[str], *, batch_size: int = EXPORT_BATCH_SIZE
+) -> Iterator[str]:
+    """One Beancount file of several books (those a user may see), for Fava.
+
+    The first organisation book keeps its accounts' names, so its budget lines show in
+    Fava's budget view as they are; every other book's accounts carry the book's code
+    (`book_accounts_renamed`). Each book's part is exactly its own export (the same
+    transactions, prices, budgets, balance assertions), so Beancount's balances of the
+    file are the books' balances, account by renamed account. A household's or a savings
+    group's book is a memorandum: its money is not the organisation's, which the accounts'
+    names say.
+    """
+    if not 1 <= batch_size <= EXPORT_BATCH_SIZE_MAX:
+        raise ValueError(f"batch_size is between 1 and {EXPORT_BATCH_SIZE_MAX}")
+    rows = [_book_row(conn, code) for code in book_codes]
+    kinds = [
+        conn.execute(select(books.c.kind).where(books.c.id == r.id)).scalar_one() for r in rows
+    ]
+    main = next((i for i, kind in enumerate(kinds) if kind == "organisation"), None)
+    precisions = _precisions(conn)
+    currency = rows[main].operating_currency if main is not None else "USD"
+    yield format_header("organisation", title, currency, precisions)
+    yield _commodity_directives(conn, *(r.id for r in rows)) + "\n"
+    for index, (code, row) in enumerate(zip(book_codes, rows, strict=True)):
+        yield f"; ---- book {code} ({kinds[index]}): {row.name}\n"
+        rename = _same if index == main else book_accounts_renamed(code)
+        yield from _book_entries(conn, row.id, precisions, batch_size, rename)

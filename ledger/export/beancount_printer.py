@@ -27,11 +27,14 @@ import datetime
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from fractions import Fraction
 
 from ledger.core.amount import format_units, units_to_decimal
 
 # Significant digits of a rate derived from a total price (total / units).
 PRICE_RATE_DIGITS = 12
+# Decimal places of a daily budget rate: over three years the rounding stays below 1e-9.
+BUDGET_RATE_PLACES = 12
 # Commodities are declared on this date, or on the book's earliest open date if earlier.
 COMMODITY_DATE_DEFAULT = datetime.date(1970, 1, 1)
 REVERSAL_LINK_PREFIX = "reversal-"
@@ -89,6 +92,36 @@ def price_rate(posting: PostingRow, precisions: Mapping[str, int]) -> Decimal | 
             abs(units), precisions[commodity]
         )
     return rate.normalize()
+
+
+def one_direction(commodity: str, rate: Decimal, quote_commodity: str) -> tuple[str, Decimal, str]:
+    """A price written in one direction only: the one whose rate is at least 1
+    (`price USD 4110 KHR`, never also `price KHR 0.000243309 USD`). Beancount and Fava derive
+    the inverse themselves; both directions only clutter Fava's commodities page."""
+    if rate >= 1:
+        return commodity, rate, quote_commodity
+    with localcontext() as context:
+        context.prec = PRICE_RATE_DIGITS
+        return quote_commodity, (1 / rate).normalize(), commodity
+
+
+def posting_price(
+    posting: PostingRow, precisions: Mapping[str, int]
+) -> tuple[str, Decimal, str] | None:
+    """The price a priced posting shows, in one direction (`one_direction`). A total price
+    is inverted exactly from its two amounts: 3288000 KHR @@ 800.00 USD gives USD 4110 KHR."""
+    _txn_id, _account, units, commodity, price_commodity, _per_unit, total = posting
+    rate = price_rate(posting, precisions)
+    if rate is None or price_commodity is None:
+        return None
+    if rate >= 1 or total is None:
+        return one_direction(commodity, rate, price_commodity)
+    with localcontext() as context:
+        context.prec = PRICE_RATE_DIGITS
+        inverse = units_to_decimal(abs(units), precisions[commodity]) / units_to_decimal(
+            total, precisions[price_commodity]
+        )
+    return price_commodity, inverse.normalize(), commodity
 
 
 def format_posting(posting: PostingRow, precisions: Mapping[str, int]) -> str:
@@ -229,3 +262,59 @@ def format_commodity(date: datetime.date, code: str, precision: int, name: str |
     """A commodity's declaration, with its precision and (if it has one) its name."""
     text = f"{date.isoformat()} commodity {code}\n  precision: {precision}\n"
     return text + f"  name: {quote(name)}\n" if name else text
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSpan:
+    """One award budget line: `units` of `currency` to spend on `account` from `start` to
+    `end` (both included)."""
+
+    award: str
+    line: str
+    account: str
+    currency: str
+    units: int
+    precision: int
+    start: datetime.date
+    end: datetime.date
+
+
+def format_budgets(spans: Iterable[BudgetSpan]) -> str:
+    """Fava's `custom "budget"` directives for award budget lines.
+
+    Fava's budgets are rates per period (`2018-07-01 custom "budget" Expenses:X "daily"
+    5.47 USD`); each holds from its date until the account's next one. A line is spread evenly
+    over its award's days: from its first day the account's daily rate rises by amount / days,
+    and the day after its last day it falls again (to 0 when nothing else is budgeted there).
+    Fava's budget for the award's dates is then the line's amount (to a hair below the
+    smallest unit), and for part of them the share of its days. Lines of several awards on one
+    account add up day by day.
+    """
+    by_account: dict[tuple[str, str], list[BudgetSpan]] = {}
+    for span in spans:
+        by_account.setdefault((span.account, span.currency), []).append(span)
+    entries: list[tuple[datetime.date, str]] = []
+    quantum = Decimal(1).scaleb(-BUDGET_RATE_PLACES)
+    for (account, currency), found in sorted(by_account.items()):
+        days = sorted(
+            {s.start for s in found} | {s.end + datetime.timedelta(days=1) for s in found}
+        )
+        for day in days:
+            active = [s for s in found if s.start <= day <= s.end]
+            rate = sum(
+                (Fraction(s.units, 10**s.precision * ((s.end - s.start).days + 1)) for s in active),
+                Fraction(0),
+            )
+            with localcontext() as context:
+                context.prec = 60
+                number = (Decimal(rate.numerator) / Decimal(rate.denominator)).quantize(quantum)
+            lines = ", ".join(f"{s.award}/{s.line}" for s in active) or "none"
+            entries.append(
+                (
+                    day,
+                    f'{day.isoformat()} custom "budget" {account} "daily" '
+                    f"{format_decimal(number.normalize() if number else Decimal(0))} {currency}\n"
+                    f"  budget-lines: {quote(lines)}\n",
+                )
+            )
+    return "".join(text for _day, text in sorted(entries, key=lambda e: e[0]))

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Row, and_, exists, func, insert, select
 
 from ledger.core import limits
 from ledger.core.account import validate_account_name
-from ledger.core.amount import parse_price, price_within_limits
+from ledger.core.amount import format_units, parse_price, price_within_limits
 from ledger.core.errors import (
     LedgerError,
     LedgerRejected,
@@ -598,9 +598,11 @@ def record_exchange(
         ).scalar_one()
         + 1
     )
+    # Both amounts as they were worked out, each at its currency's precision (never in
+    # smallest units: 325.00 THB, not 32500).
     text = draft.narration or (
-        f"Exchange {draft.from_amount or terms.given} {source} "
-        f"into {draft.to_amount or terms.received} {target}"
+        f"Exchange {format_units(terms.given, terms.precisions[source])} {source} "
+        f"into {format_units(terms.received, terms.precisions[target])} {target}"
     )
     txn = rules.exchange(
         draft.date,

@@ -5,8 +5,13 @@ A record posts, in the household's tracking book, on the last day of its month:
     2019-03-31 * "Income of LA-001, 2019-03: crops" #income
       case: "LA-001"
       source: "crops"
-      Assets:Cash                  350000 KHR
-      Income:Household:Crops      -350000 KHR
+      Equity:Memorandum:Household-Income    350000 KHR
+      Income:Household:Crops               -350000 KHR
+
+The income is a memorandum: what the household says it earned that month, not cash anyone
+holds (it was spent or kept at home, and the ledger does not count it). So the record never
+posts into `Assets:Cash`, where an auditor would read it as money the household still holds;
+its other side is `MEMORANDUM_ACCOUNT`, and the household's balance sheet nets to nothing.
 
 A baseline record (before support) carries the tag `#baseline` as well.
 """
@@ -20,13 +25,14 @@ from typing import Literal, get_args
 
 from ledger.core.errors import LedgerError, invalid
 from ledger.core.transaction import Posting, Transaction
-from ledger.households.rules import CASH_ACCOUNT
 
 Source = Literal["livestock", "crops", "small_business", "wages", "remittances", "other"]
 SOURCES: tuple[str, ...] = get_args(Source)
 INCOME_ROOT = "Income:Household"
 INCOME_TAG = "income"
 BASELINE_TAG = "baseline"
+# The other side of an income record: income noted, not held (see the module's docstring).
+MEMORANDUM_ACCOUNT = "Equity:Memorandum:Household-Income"
 MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
@@ -59,7 +65,7 @@ def income_record(
     currency: str,
     baseline: bool,
 ) -> Transaction:
-    """A month's income from one source, as cash the household received."""
+    """A month's income from one source, as a memorandum (never as cash held)."""
     assert source in SOURCES
     assert units > 0
     kind = "baseline income" if baseline else "income"
@@ -70,7 +76,7 @@ def income_record(
         tags=(INCOME_TAG, BASELINE_TAG) if baseline else (INCOME_TAG,),
         meta=(("case", case_code), ("source", source)),
         postings=(
-            Posting(CASH_ACCOUNT, units, currency),
+            Posting(MEMORANDUM_ACCOUNT, units, currency),
             Posting(income_account(source), -units, currency),
         ),
     )

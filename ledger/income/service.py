@@ -64,9 +64,8 @@ def record_income(
     txn = rules.income_record(
         household.case_code, month, draft.source, units, draft.currency, draft.baseline
     )
-    books.ensure_account(
-        conn, household.book_code, rules.income_account(draft.source), household.consent_date
-    )
+    for account in (rules.income_account(draft.source), rules.MEMORANDUM_ACCOUNT):
+        books.ensure_account(conn, household.book_code, account, household.consent_date)
     transaction_id = journal.post(conn, household.book_code, txn, created_by=created_by)
     record_id: int = conn.execute(
         insert(household_income)

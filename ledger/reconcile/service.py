@@ -993,19 +993,49 @@ def reconciliation_summary(
                 .order_by(reconciliations.c.date.desc())
                 .limit(1)
             ).first()
+            checked = _last_checked(conn, account.id, commodity, as_of, last)
             summary.append(
                 AccountSummary(
                     account=account.name,
                     currency=commodity,
                     precision=precisions[commodity],
                     ledger_units=units,
-                    reconciled_on=None if last is None else last.date,
-                    counted_units=None if last is None else last.counted_units,
-                    kind=None if last is None else last.kind,
+                    reconciled_on=None if checked is None else checked[0],
+                    counted_units=None if checked is None else checked[1],
+                    kind=None if checked is None else checked[2],
                     lines_unmatched=_unmatched_line_count(conn, account.id, commodity, as_of),
                 )
             )
     return summary
+
+
+def _last_checked(
+    conn: Connection,
+    account_id: int,
+    commodity: str,
+    as_of: datetime.date,
+    last: Row[Any] | None,
+) -> tuple[datetime.date, int, str] | None:
+    """The last check of an account's balance on or before `as_of`: its last reconciliation or
+    count, or a later balance assertion recorded another way (a count entered as an
+    assertion, as the demo's Bavet cash box): (date, units, kind)."""
+    asserted = conn.execute(
+        select(balance_assertions.c.date, balance_assertions.c.units)
+        .where(
+            and_(
+                balance_assertions.c.account_id == account_id,
+                balance_assertions.c.commodity == commodity,
+                balance_assertions.c.date <= as_of,
+            )
+        )
+        .order_by(balance_assertions.c.date.desc())
+        .limit(1)
+    ).first()
+    if last is not None and (asserted is None or asserted.date <= last.date):
+        return last.date, int(last.counted_units), str(last.kind)
+    if asserted is None:
+        return None
+    return asserted.date, int(asserted.units), "balance_assertion"
 
 
 def close_period(conn: Connection, book_code: str, date: datetime.date) -> books.Book:

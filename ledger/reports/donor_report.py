@@ -11,6 +11,7 @@ counts households; it names none (invariant 8).
 from __future__ import annotations
 
 import datetime
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from sqlalchemy import Connection
 from ledger.core.amount import format_units, units_to_decimal
 from ledger.core.errors import LedgerRejected, invalid
 from ledger.funds import service as funds
+from ledger.funds.revaluation import FxTotals, fx_totals
 from ledger.funds.rules import CONVERSION_METHOD
 from ledger.grants import service as grants
 from ledger.reconcile import service as reconcile
@@ -35,6 +37,9 @@ CHART_LABEL_WIDTH = 190
 CHART_BAR_AREA = 330
 CHART_ROW_HEIGHT = 34
 CHART_TOP = 26
+# The label column holds this many characters a line (11-unit DejaVu Sans in 184 units).
+CHART_LABEL_CHARS = 30
+CHART_LABEL_LINE = 12  # units between two lines of a label
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +61,9 @@ class DonorLine:
 class ChartBar:
     """One budget line in the chart: where its bars go (SVG units)."""
 
-    label: str
-    y: int
+    label_lines: tuple[str, ...]  # the line's whole name, wrapped (never cut)
+    y: int  # the top of the bar
+    label_y: int  # the baseline of the label's first line
     budget_width: int
     actual_width: int
     percent: str
@@ -84,6 +90,8 @@ class DonorReport:
     households_to_date: int
     people_to_date: int
     bank_and_cash: tuple[reconcile.AccountSummary, ...]
+    # Exchange gains and losses of the award's book (docs/ACCOUNTING.md): not on any line.
+    fx: FxTotals
 
     @property
     def budget(self) -> int:
@@ -131,21 +139,41 @@ class DonorReport:
         def width(units: int) -> int:
             return max(0, round(CHART_BAR_AREA * units / largest))
 
-        return tuple(
-            ChartBar(
-                label=line.name if len(line.name) <= 30 else line.name[:29] + "…",
-                y=CHART_TOP + index * CHART_ROW_HEIGHT,
-                budget_width=width(line.budget),
-                actual_width=width(line.actual_to_date),
-                percent=line.percent_used,
-                over=line.actual_to_date > line.budget,
+        bars = []
+        top = CHART_TOP
+        for line in self.lines:
+            label = chart_label(line.name)
+            height = _row_height(label)
+            bar_y = top + (height - CHART_ROW_HEIGHT) // 2
+            bars.append(
+                ChartBar(
+                    label_lines=label,
+                    y=bar_y,
+                    # Lines CHART_LABEL_LINE apart, centred on the bar (20 high, from y + 2).
+                    label_y=bar_y + 16 - (len(label) - 1) * CHART_LABEL_LINE // 2,
+                    budget_width=width(line.budget),
+                    actual_width=width(line.actual_to_date),
+                    percent=line.percent_used,
+                    over=line.actual_to_date > line.budget,
+                )
             )
-            for index, line in enumerate(self.lines)
-        )
+            top += height
+        return tuple(bars)
 
     @property
     def chart_height(self) -> int:
-        return CHART_TOP + CHART_ROW_HEIGHT * len(self.lines) + 8
+        rows = sum(_row_height(chart_label(line.name)) for line in self.lines)
+        return CHART_TOP + rows + 8
+
+
+def chart_label(name: str) -> tuple[str, ...]:
+    """A budget line's name wrapped to the chart's label column, whole (a donor reads the
+    line's full name, not "Small-business grants to retu...")."""
+    return tuple(textwrap.wrap(name, CHART_LABEL_CHARS)) or ("",)
+
+
+def _row_height(label: tuple[str, ...]) -> int:
+    return max(CHART_ROW_HEIGHT, CHART_LABEL_LINE * len(label) + 10)
 
 
 def build_donor_report(
@@ -205,6 +233,7 @@ def build_donor_report(
         households_to_date=overall.households,
         people_to_date=overall.people,
         bank_and_cash=tuple(reconcile.reconciliation_summary(conn, award.book_code, end)),
+        fx=fx_totals(conn, award.book_id, award.currency, start, end),
     )
 
 
@@ -246,6 +275,11 @@ def csv_rows(report: DonorReport) -> Iterable[tuple[str, ...]]:
         ("people", report.people_in_period, report.people_to_date),
     ):
         yield ("reach", item, "", "", "", str(in_period), str(to_date), "", "", "", "", "", "")
+    fx = report.fx
+    yield ("fx", "realised", "", currency, "", money(fx.realised_in_period),
+           money(fx.realised_to_date), "", "", "", "", "", "")  # fmt: skip
+    yield ("fx", "unrealised", "", currency, "", "", money(fx.unrealised_at_end), "", "", "",
+           "", "", "")  # fmt: skip
     for account in report.bank_and_cash:
         yield (
             "bank_and_cash",

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import Connection
 
 from ledger.core.amount import units_to_decimal
+from ledger.reports.formats import format_amount
 from ledger.reports.pdf import render_html, render_pdf
 from ledger.savings import queries
 
@@ -253,7 +254,9 @@ def share_out_statement(
         cycle=view.cycle,
         date=view.date,
         executed=view.executed,
-        value_per_share=r.value_per_share_text(group.precision, VALUE_PER_SHARE_PLACES),
+        value_per_share=format_amount(
+            Decimal(r.value_per_share_text(group.precision, VALUE_PER_SHARE_PLACES))
+        ),
         total_shares=r.total_shares,
         fund=money(r.fund_units),
         cash_held=money(view.cash_held),

@@ -41,6 +41,13 @@ def test_demo_then_verify_then_export(
     assert "Winrock International" in text
     assert "balance Assets:Cash:Bavet-KHR" in text
     assert main(["export", "nowhere"]) == 2
+    every = tmp_path / "organisation.beancount"
+    assert main(["export", "--all", "-o", str(every)]) == 0
+    combined = every.read_text(encoding="utf-8")
+    assert combined.index("; ---- book org ") < combined.index("; ---- book hh-")
+    assert 'custom "budget" Expenses:Grants:Livelihood:CTIP-2018 "daily"' in combined
+    assert "Assets:SG-KT-001:Cash:Box" in combined
+    assert main(["export"]) == 2
 
 
 def test_verify_fails_loudly_on_a_tampered_balance(

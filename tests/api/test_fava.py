@@ -9,16 +9,19 @@ statement, a cash count, and balance assertions (Beancount `balance` directives)
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from beancount.core import data
 from fava.core import FavaLedger
 from fava.core.tree import Tree
 from litestar.testing import TestClient
 
 from ledger.store.database import Database
-from tests.api.grants_world import BANK, ok, programme
+from ledger.verify import verify_all
+from tests.api.grants_world import BANK, build_world, ok, programme
 
 ROOTS = ("Assets", "Liabilities", "Equity", "Income", "Expenses")
 
@@ -92,3 +95,74 @@ def test_fava_reads_the_export_and_agrees_with_the_ledger(
         c: n for c, n in closed_equity.items() if n != 0
     }
     assert ours["Assets"] == {"USD": Decimal("3998.00"), "KHR": Decimal("2775500")}
+
+
+def test_fava_opens_every_book_in_one_file_with_the_budget_view_filled_in(
+    client: TestClient[Any], db: Database, tmp_path: Path
+) -> None:
+    """The organisation's combined file (issue 17, item 4): every book the user may see, one
+    direction of prices, a budget for each award line that Fava's own loader reads, and the
+    household's income as a memorandum, not cash."""
+    programme(client, db)
+    ok(
+        client.post(
+            "/api/households/DV-009/income",
+            json={"month": "2019-03", "source": "wages", "amount": "300000"},
+        )
+    )
+    response = client.get("/api/books/export.beancount")
+    assert response.status_code == 200, response.text
+    path = tmp_path / "organisation.beancount"
+    path.write_bytes(response.content)
+
+    fava = FavaLedger(str(path))
+    assert list(fava.errors) == []
+    # The budget of the small-business grants line over the award's dates (1 July 2018 to
+    # 30 June 2019; Fava's end date is exclusive) is its 2,000.00 dollars; the fourth
+    # quarter of 2018 is 92 of its 365 days.
+    grants = "Expenses:Grants:Livelihood:CTIP-2018"
+    whole = fava.budgets.calculate(grants, date(2018, 7, 1), date(2019, 7, 1))
+    assert whole["USD"].quantize(Decimal("0.01")) == Decimal("2000.00")
+    quarter = fava.budgets.calculate(grants, date(2018, 10, 1), date(2019, 1, 1))
+    assert quarter["USD"].quantize(Decimal("0.01")) == Decimal("504.11")  # 2000 x 92 / 365
+    assert fava.budgets.calculate(grants, date(2019, 7, 1), date(2019, 12, 31)) == {
+        "USD": Decimal(0)
+    }
+    transport = "Expenses:Reintegration:Transport:CTIP-2018"
+    whole = fava.budgets.calculate(transport, date(2018, 7, 1), date(2019, 7, 1))
+    assert whole["USD"].quantize(Decimal("0.01")) == Decimal("500.00")
+
+    entries: list[Any] = list(fava.all_entries)
+    prices = [e for e in entries if isinstance(e, data.Price)]
+    assert prices
+    assert all((p.amount.number or 0) >= 1 for p in prices)  # `USD 4110 KHR`, not the inverse
+    assert {(p.currency, p.amount.currency) for p in prices} == {("USD", "KHR"), ("PIG", "KHR")}
+
+    # Both books are there, the household's under its own code; its income record is a
+    # memorandum: the cash it holds is the 616,500 riel grant, not also the 300,000 of wages.
+    opened = {e.account for e in entries if isinstance(e, data.Open)}
+    assert "Assets:Cash:Bavet-KHR" in opened
+    assert "Assets:HH-DV-009:Cash" in opened
+    balances = fava_totals(fava.get_filtered().root_tree.get("Assets:HH-DV-009:Cash"))
+    assert balances == {"KHR": Decimal("616500")}
+    memorandum = fava.get_filtered().root_tree.get("Equity:HH-DV-009:Memorandum")
+    assert fava_totals(memorandum) == {"KHR": Decimal("300000")}
+    # And each book still verifies: the ledger's balances are Beancount's.
+    assert all(report.ok for report in verify_all(db)), [r.differences for r in verify_all(db)]
+
+
+def test_the_combined_file_holds_only_the_books_a_user_may_see(
+    client: TestClient[Any], db: Database, tmp_path: Path
+) -> None:
+    world = build_world(client, db)
+    far = client.get("/api/books/export.beancount", headers=world.far_officer)
+    assert far.status_code == 200, far.text
+    text = far.text
+    assert "HH-DV-009" not in text  # a household of Svay Rieng: not the Mondulkiri officer's
+    assert "Assets:Cash:Bavet-KHR" not in text
+    near = client.get("/api/books/export.beancount", headers=world.officer).text
+    assert "Assets:HH-DV-009:Cash" in near
+    assert "Assets:Cash:Bavet-KHR" not in near  # the organisation's book is not in scope
+    path = tmp_path / "near.beancount"
+    path.write_text(near, encoding="utf-8")
+    assert list(FavaLedger(str(path)).errors) == []

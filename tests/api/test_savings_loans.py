@@ -266,7 +266,8 @@ def test_a_share_out_while_the_cycle_is_open_twice_or_before_its_last_meeting(
     # A meeting dated inside the closed cycle (on the share-out day, or before it).
     for date, code in (
         ("2026-06-30", "cycle_closed"),
-        ("2026-06-29", "meeting_date_not_after_previous"),
+        ("2026-06-29", "meeting_date_taken"),
+        ("2026-06-28", "meeting_date_not_after_previous"),
     ):
         refused(client, "POST", MEETINGS, meeting(date, [entry("M01", 1)], cash=5_000), 409, code)
 

@@ -124,7 +124,7 @@ def test_the_share_out_statement_preview_is_a_draft_and_the_executed_one_is_not(
         "Share-out statement",
         "3 February 2026",
         "116,100",
-        "5047.82",
+        "5,047.82",  # thousands separated, as every amount on the page
         "Signature or thumbprint",
         "Chair",
         "Treasurer",

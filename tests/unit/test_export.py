@@ -243,7 +243,11 @@ def test_scenario_reads_back_as_posted(
         for p in entries
         if isinstance(p, data.Price)
     }
-    assert prices[(D(2018, 11, 4), "KHR", "USD")] == Decimal("0.000243902439024")
+    # In one direction only: 410000 KHR @@ 100.00 USD is the dollar at 4,100 riel, and the
+    # inverse (KHR in USD) is not written beside it.
+    assert prices[(D(2018, 11, 4), "USD", "KHR")] == Decimal("4100")
+    assert (D(2018, 11, 4), "KHR", "USD") not in prices
+    assert all((number or 0) >= 1 for number in prices.values())
     assert prices[(D(2018, 11, 5), "PIG", "USD")] == Decimal("75.5")
 
     closes = [e for e in entries if isinstance(e, data.Close)]

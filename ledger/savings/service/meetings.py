@@ -273,7 +273,15 @@ def _check_meeting_date(
     dates: MeetingDates, cycle: Cycle, date: datetime.date
 ) -> list[LedgerError]:
     last = dates.last
-    if last is not None and date <= last:
+    if last is not None and date == last:
+        return [
+            conflict(
+                "meeting_date_taken",
+                f"The group already met on {last.isoformat()}: one meeting a day.",
+                "date",
+            )
+        ]
+    if last is not None and date < last:
         return [
             conflict(
                 "meeting_date_not_after_previous",
