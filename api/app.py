@@ -37,6 +37,7 @@ from api.controllers.user_tokens import UserTokenController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
 from api.login_throttle import GrowingDelay, LoginThrottle
+from api.fava import FavaMount
 from api.pages import csrf_config, page_router, static_router, swagger_plugin, template_config
 from api.ratelimit import SlidingWindowLimiter
 from api.requests import request_context_middleware
@@ -150,6 +151,7 @@ def app_state(db: Database, settings: AuthSettings) -> State:
         {
             "db": db,
             "auth": settings,
+            "fava": FavaMount(db),
             "callers": CallerCache(settings.caller_cache_seconds),
             "login_limiter": SlidingWindowLimiter(settings.login_attempts_per_minute_max),
             "login_throttle": LoginThrottle(settings.login_throttle, settings.clock),
