@@ -36,8 +36,8 @@ from api.controllers.transactions import TransactionController, transactions_csv
 from api.controllers.user_tokens import UserTokenController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
-from api.login_throttle import GrowingDelay, LoginThrottle
 from api.fava import FavaMount
+from api.login_throttle import GrowingDelay, LoginThrottle
 from api.pages import csrf_config, page_router, static_router, swagger_plugin, template_config
 from api.ratelimit import SlidingWindowLimiter
 from api.requests import request_context_middleware

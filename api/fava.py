@@ -27,9 +27,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi_typing import Environ, StartResponse
 from fava.application import create_app as create_fava
 from litestar import asgi
 from litestar.exceptions import NotFoundException
@@ -136,8 +137,10 @@ class FavaMount:
         self.wsgi = WSGIMiddleware(self._dispatch, workers=FAVA_WORKERS)
 
     @staticmethod
-    def _dispatch(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        app: Callable[..., Iterable[bytes]] = environ["asgi.scope"]["ledger.fava"]
+    def _dispatch(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        # a2wsgi keeps the ASGI scope in the environ; `fava()` put the book's Fava in it.
+        scope: dict[str, Any] = cast(dict[str, Any], environ)["asgi.scope"]
+        app: Callable[..., Iterable[bytes]] = scope["ledger.fava"]
         return app(environ, start_response)
 
     def file_of(self, book: str) -> Path:

@@ -26,6 +26,7 @@ from api.auth import PUBLIC
 from api.errors import STATUS_BY_KIND, TITLES
 from api.fava import fava
 from api.i18n import error_text, title_text
+from api.pages.audit import audit_export, audit_home
 from api.pages.groups import GroupPages
 from api.pages.meetings import MeetingPages
 from api.pages.offline import service_worker
@@ -97,6 +98,8 @@ def page_router() -> Router:
             GroupPages,
             MeetingPages,
             fava,
+            audit_home,
+            audit_export,
         ],
         opt={"page": True},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

@@ -4,12 +4,13 @@ and written out again only when the book changed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
-from api.fava import fava_path_allowed
+from api.fava import FAVA_DIR_ENV, fava_path_allowed
 from api.ratelimit import SlidingWindowLimiter
 from ledger.access import users
 from ledger.store.database import Database
@@ -20,12 +21,18 @@ from tests.web.conftest import sign_in
 AUDITOR = "chan.auditor"
 
 
+@pytest.fixture(autouse=True)
+def fava_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(FAVA_DIR_ENV, str(tmp_path / "fava"))
+
+
 @pytest.fixture
 def client(db: Database) -> Iterator[TestClient[Any]]:
     """Finance, through the API: keeps the organisation's book."""
     with make_client(db) as api:
         api.headers.update(bearer(db, "sopheap.finance", "finance"))
         yield api
+
 
 TREASURER = "dara.treasurer"
 
@@ -45,7 +52,8 @@ def test_the_auditor_reads_the_income_statement_in_fava(auditor: TestClient[Any]
     index = auditor.get("/fava/org/", follow_redirects=False)
     assert index.status_code in (302, 303, 307), index.text
     target = index.headers["location"]
-    assert target.startswith("/fava/org/") and target.endswith("/income_statement/")
+    assert target.startswith("/fava/org/")
+    assert target.endswith("/income_statement/")
     page = auditor.get(target)
     assert page.status_code == 200
     assert "/fava/org/static/" in page.text  # Fava's own page, under our path
