@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, Parameter, QueryParameter
 from sqlalchemy import Connection
 
 from api.auth import policy
@@ -22,8 +22,11 @@ from api.scopes import grant_in_scope
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
 from ledger.core import limits
+from ledger.core.errors import LedgerRejected
 from ledger.core.files import CheckedFile, check_file
+from ledger.export.documents import document_file, export_documents
 from ledger.store import attachments as store
+from ledger.store import books
 from ledger.store.books import utc_now
 from ledger.store.database import Database, run_blocking
 
@@ -67,7 +70,14 @@ async def _attach(
     book: str | None = None,
 ) -> Response[Attachment]:
     content = await request.body()
-    checked: CheckedFile = await run_blocking(check_file, content, name)
+
+    def check() -> CheckedFile:
+        # The record first: one outside the caller's scope is 404 whatever the file.
+        with writer.db.read() as conn:
+            find(conn)
+        return check_file(content, name)
+
+    checked = await run_blocking(check)
 
     def work(conn: Connection) -> Attachment:
         record = find(conn)
@@ -261,7 +271,54 @@ class AwardAttachments(Controller):
         return _file(db, lambda conn: store.award_record(conn, award), attachment_id)
 
 
+class BookDocuments(Controller):
+    """The book's attachments for Beancount: `document` directives and the files they name."""
+
+    path = "/api/books/{book:str}"
+    tags = ["attachments"]
+
+    @get(
+        "/documents.beancount",
+        sync_to_thread=True,
+        summary="The book's attachments as Beancount document directives",
+        media_type=MediaType.TEXT,
+        opt=policy(Action.JOURNAL_READ),
+    )
+    def documents(self, db: NamedDependency[Database], book: FromPath[str]) -> Response[str]:
+        with db.read() as conn:
+            books.get_book(conn, book)
+            text = "".join(export_documents(conn, book))
+        return Response(text, media_type=MediaType.TEXT)
+
+    @get(
+        "/documents/{name:str}",
+        sync_to_thread=True,
+        summary="A file a document directive names (documents/<sha256>.<extension>)",
+        media_type=OCTET_STREAM,
+        opt=policy(Action.JOURNAL_READ),
+    )
+    def document(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        name: Annotated[str, Parameter(max_length=80)],
+    ) -> Response[bytes]:
+        with db.read() as conn:
+            content = document_file(conn, book, name)
+        if content is None:
+            raise LedgerRejected([store.ATTACHMENT_NOT_FOUND])
+        return Response(
+            content,
+            media_type=OCTET_STREAM,
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+
 ATTACHMENT_CONTROLLERS = [
+    BookDocuments,
     TransactionAttachments,
     DisbursementAttachments,
     StatementAttachments,

@@ -4,11 +4,15 @@ record's own rule; a disbursement's receipt is personal data, never for auditors
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
+from beancount import loader
+from beancount.core import data
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
@@ -192,3 +196,39 @@ def test_sniffing() -> None:
     assert sniff_media_type(pdf()) == "application/pdf"
     assert sniff_media_type(png()[:-12]) is None
     assert sniff_media_type(b"") is None
+
+
+def test_beancount_reads_the_documents_beside_the_export(
+    client: TestClient[Any], world: World, db: Database, tmp_path: Path
+) -> None:
+    """The export, the document directives and the files saved beside them load in
+    Beancount with no error; a receipt (personal) is never among them."""
+    grant_id = approved_grant(client, world)
+    paid = ok(client.post(f"/api/grants/{grant_id}/disbursements", json=pigs()))
+    receipt = f"/api/grants/{grant_id}/disbursements/{paid['id']}/attachments"
+    ok(client.post(receipt, content=jpeg(), headers=world.officer))
+    ok(client.post(f"/api/books/org/transactions/{first_transaction(client)}/attachments",
+                   content=pdf()))  # fmt: skip
+    ok(client.post(f"/api/awards/{AWARD}/attachments", content=png()))
+    (tmp_path / "org.beancount").write_bytes(client.get("/api/books/org/export.beancount").content)
+    directives = client.get("/api/books/org/documents.beancount")
+    assert directives.status_code == 200
+    (tmp_path / "documents.beancount").write_text(directives.text)
+    (tmp_path / "documents").mkdir()
+    for line in directives.text.splitlines()[1:]:
+        name = line.rsplit('"', 2)[1]
+        file = client.get(f"/api/books/org/{name}")
+        assert file.status_code == 200, name
+        (tmp_path / name).write_bytes(file.content)
+    assert "jpg" not in directives.text  # the receipt is personal: not exported
+    assert client.get(f"/api/books/org/documents/{sha256_of(jpeg())}.jpg").status_code == 404
+    main = tmp_path / "main.beancount"
+    main.write_text('include "org.beancount"\ninclude "documents.beancount"\n')
+    entries, errors, _ = loader.load_file(str(main))
+    assert errors == []
+    documents = [e for e in entries if isinstance(e, data.Document)]
+    assert len(documents) == 2
+
+
+def sha256_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
