@@ -9,6 +9,7 @@ and two savings groups in Kampong Thom with their weekly meetings, loans and a s
 
 from __future__ import annotations
 
+from ledger.demo.attachments import attach_receipts
 from ledger.demo.grants import load_grants
 from ledger.demo.organisation import ORG_BOOK, load_organisation, lock_organisation
 from ledger.demo.savings import load_savings_groups
@@ -27,6 +28,7 @@ def load_demo(db: Database) -> list[str]:
         lambda conn: (
             load_organisation(conn)
             + load_grants(conn)
+            + attach_receipts(conn)
             + load_training(conn)
             + lock_organisation(conn)
             + load_savings_groups(conn)
