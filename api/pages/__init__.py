@@ -26,6 +26,7 @@ from api.auth import PUBLIC
 from api.errors import STATUS_BY_KIND, TITLES
 from api.fava import fava
 from api.i18n import error_text, title_text
+from api.pages.admin import AdminPages
 from api.pages.audit import audit_export, audit_home
 from api.pages.groups import GroupPages
 from api.pages.meetings import MeetingPages
@@ -100,6 +101,7 @@ def page_router() -> Router:
             fava,
             audit_home,
             audit_export,
+            AdminPages,
         ],
         opt={"page": True},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
