@@ -20,13 +20,18 @@ from ledger.store import books
 from ledger.store.database import Database, run_blocking
 
 
+# The organisation's book first, then the savings groups, then the households.
+KIND_ORDER = {"organisation": 0, "savings_group": 1, "household": 2}
+
+
 def readable_books(db: Database, principal: Principal) -> list[books.Book]:
     with db.read() as conn:
-        return [
+        found = [
             b
             for b in books.list_books(conn)
             if decide(principal, Action.JOURNAL_READ, Target(b.code, b.province)) == "allow"
         ]
+    return sorted(found, key=lambda b: (KIND_ORDER.get(b.kind, 3), b.code))
 
 
 @get("/audit", opt=policy(Action.JOURNAL_READ), include_in_schema=False)
