@@ -19,7 +19,6 @@ from ledger.export.beancount import export_book
 from ledger.store import books
 from ledger.store.database import Database, run_blocking
 
-
 # The organisation's book first, then the savings groups, then the households.
 KIND_ORDER = {"organisation": 0, "savings_group": 1, "household": 2}
 

@@ -617,6 +617,12 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/users/{user_id}/disable"): lambda role, w: Call(
         params={"user_id": w.disposable_user_id}
     ),
+    ("POST", "/api/users/{user_id}/password"): lambda role, w: Call(
+        params={"user_id": w.disposable_user_id}, json={"password": f"reset by {role} today"}
+    ),
+    ("PUT", "/api/users/{user_id}/scopes"): lambda role, w: Call(
+        params={"user_id": w.disposable_user_id}, json={"scopes": ["province:Kampot"]}
+    ),
     ("GET", "/api/audit"): lambda role, w: Call(),
     ("POST", "/api/books"): lambda role, w: Call(
         json={
