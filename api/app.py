@@ -20,6 +20,7 @@ from api.caching import compression_config
 from api.content_type import json_content_type_middleware
 from api.contract import ContractJsonRenderPlugin
 from api.controllers.accounts import AccountController
+from api.controllers.attachments import ATTACHMENT_CONTROLLERS
 from api.controllers.auth import AuthController
 from api.controllers.awards import AwardController, ExchangeController
 from api.controllers.books import BookController
@@ -36,6 +37,7 @@ from api.controllers.transactions import TransactionController, transactions_csv
 from api.controllers.user_tokens import UserTokenController
 from api.controllers.users import AuditController, UserController
 from api.errors import EXCEPTION_HANDLERS
+from api.fava import FavaMount
 from api.login_throttle import GrowingDelay, LoginThrottle
 from api.pages import csrf_config, page_router, static_router, swagger_plugin, template_config
 from api.ratelimit import SlidingWindowLimiter
@@ -99,6 +101,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     ProgrammeOutcomeController,
     ReconcileController,
     DonorReportController,
+    *ATTACHMENT_CONTROLLERS,
 )
 
 
@@ -150,6 +153,7 @@ def app_state(db: Database, settings: AuthSettings) -> State:
         {
             "db": db,
             "auth": settings,
+            "fava": FavaMount(db),
             "callers": CallerCache(settings.caller_cache_seconds),
             "login_limiter": SlidingWindowLimiter(settings.login_attempts_per_minute_max),
             "login_throttle": LoginThrottle(settings.login_throttle, settings.clock),

@@ -41,8 +41,10 @@ ERROR_DESCRIPTIONS = {
     404: "Not found: it does not exist, or it is outside your scopes (the same answer).",
     409: "Conflict: the request is valid but the books' state refuses it (a budget line "
     "exceeded, a closed period, an Idempotency-Key reused with another body).",
-    413: f"Request body larger than {1024 * 1024} bytes.",
-    415: "The body is not JSON: send Content-Type: application/json.",
+    413: f"Request body larger than {1024 * 1024} bytes "
+    f"(an attachment: larger than {limits.ATTACHMENT_BYTES_MAX} bytes).",
+    415: "The body is not JSON: send Content-Type: application/json (an attachment: the "
+    "file is not a JPEG, PNG or PDF by its content).",
     422: "Invalid request: a field, a parameter or a rule of the domain refuses it; `errors` "
     "lists every problem found, each with its `code` and `field`.",
     429: "Too many attempts: wait, then try again.",
@@ -72,6 +74,16 @@ FIELD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("FundReceiptCreate", "bank_account"): {"pattern": ACCOUNT_NAME_PATTERN},
     ("BudgetExpenseCreate", "paid_from"): {"pattern": ACCOUNT_NAME_PATTERN},
 }
+# The body of an upload route: the file's bytes, whatever Content-Type is sent (the type is
+# read from the content).
+UPLOAD_BODY: dict[str, Any] = {
+    "required": True,
+    "description": "The file's bytes: a JPEG or PNG photo or a PDF scan, at most "
+    f"{limits.ATTACHMENT_BYTES_MAX} bytes.",
+    "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
 SCHEMA_PAGES_PREFIX = "/schema/"
 SCHEMA_DOCUMENT_PATH = "/schema/openapi.json"
 
@@ -88,6 +100,7 @@ class OperationFacts:
     writes: bool
     rate_limited: bool
     description: str | None
+    uploads: bool = False  # the body is a file (`opt={"upload": True}`), read as bytes
 
 
 def operation_facts(app: Litestar) -> dict[tuple[str, str], OperationFacts]:
@@ -108,6 +121,7 @@ def operation_facts(app: Litestar) -> dict[tuple[str, str], OperationFacts]:
                     writes=method != "GET",
                     rate_limited=(method, route.path_format) in RATE_LIMITED,
                     description=handler.description,
+                    uploads=bool(handler.opt.get("upload")),
                 )
     return found
 
@@ -121,8 +135,10 @@ def error_statuses(facts: OperationFacts, takes_input: bool) -> tuple[int, ...]:
         statuses.add(422)
     if facts.has_body:
         statuses |= {400, 413}
-    if facts.reads_json:
+    if facts.reads_json or facts.uploads:
         statuses.add(415)
+    if facts.uploads:
+        statuses |= {400, 413}
     if not facts.public:
         statuses |= {401, 403}
         if takes_input:
@@ -195,6 +211,8 @@ def complete_operation(operation: dict[str, Any], facts: OperationFacts) -> None
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for documented in [s for s in responses if not s.startswith(("2", "3"))]:
         del responses[documented]  # Litestar's own error schema: never what we send
+    if facts.uploads:
+        operation["requestBody"] = copy.deepcopy(UPLOAD_BODY)
     takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
     for status in error_statuses(facts, takes_input):
         responses[str(status)] = error_response(status)

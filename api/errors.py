@@ -24,6 +24,8 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -45,6 +47,8 @@ STATUS_BY_KIND = {
     "forbidden": HTTP_403_FORBIDDEN,
     "unauthenticated": HTTP_401_UNAUTHORIZED,
     "rate_limited": HTTP_429_TOO_MANY_REQUESTS,
+    "too_large": HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    "unsupported": HTTP_415_UNSUPPORTED_MEDIA_TYPE,
 }
 TITLES = {
     HTTP_422_UNPROCESSABLE_ENTITY: "Invalid request",
@@ -53,6 +57,8 @@ TITLES = {
     HTTP_403_FORBIDDEN: "Forbidden",
     HTTP_401_UNAUTHORIZED: "Not signed in",
     HTTP_429_TOO_MANY_REQUESTS: "Too many requests",
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE: "Too large",
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE: "Unsupported type",
 }
 _log = logging.getLogger("api.errors")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -13,7 +13,14 @@ from sqlalchemy import Connection
 
 from api.auth import policy
 from api.cursors import Cursor, PageSize, id_after, id_cursor
-from api.schemas.access import AuditEvent, AuditPage, User, UserCreate
+from api.schemas.access import (
+    AuditEvent,
+    AuditPage,
+    PasswordReset,
+    ScopesUpdate,
+    User,
+    UserCreate,
+)
 from api.writes import AuditedWriter
 from ledger.access import audit, users
 from ledger.access.policy import Action, Principal
@@ -58,6 +65,45 @@ class UserController(Controller):
             return User.of(users.disable_user(conn, user_id, principal.user_id))
 
         return await writer.write("user.disable", work, status_code=HTTP_200_OK)
+
+    @post(
+        "/{user_id:int}/password",
+        status_code=HTTP_200_OK,
+        summary="Set a user's new password (every token of theirs stops working)",
+        opt=policy(Action.USERS_MANAGE),
+    )
+    async def reset_password(
+        self,
+        writer: NamedDependency[AuditedWriter],
+        user_id: FromPath[int],
+        data: JSONBody[PasswordReset],
+    ) -> Response[User]:
+        def work(conn: Connection) -> User:
+            return User.of(users.reset_password(conn, user_id, data.password))
+
+        # Not idempotency-keyed: the request carries a password.
+        return await writer.write(
+            "user.password_reset", work, None, status_code=HTTP_200_OK, idempotent=False
+        )
+
+    @put(
+        "/{user_id:int}/scopes",
+        status_code=HTTP_200_OK,
+        summary="Replace a user's scopes",
+        opt=policy(Action.USERS_MANAGE),
+    )
+    async def set_scopes(
+        self,
+        writer: NamedDependency[AuditedWriter],
+        user_id: FromPath[int],
+        data: JSONBody[ScopesUpdate],
+    ) -> Response[User]:
+        def work(conn: Connection) -> User:
+            return User.of(users.set_scopes(conn, user_id, data.scopes))
+
+        return await writer.write(
+            "user.scopes", work, data, status_code=HTTP_200_OK, idempotent=False
+        )
 
     @get("/", sync_to_thread=True, summary="All users", opt=policy(Action.USERS_MANAGE))
     def list_users(self, db: NamedDependency[Database]) -> list[User]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
@@ -24,8 +24,11 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.auth import PUBLIC
 from api.errors import STATUS_BY_KIND, TITLES
+from api.fava import fava
 from api.i18n import error_text, title_text
 from api.pages.finance import ExchangePages, FinancePages
+from api.pages.admin import AdminPages
+from api.pages.audit import audit_export, audit_home
 from api.pages.groups import GroupPages
 from api.pages.households import HouseholdPages
 from api.pages.journal import JournalPages
@@ -70,7 +73,9 @@ def _on_rejected(request: Request[Any, Any, Any], error: LedgerRejected) -> Resp
 def _on_http(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     """Not signed in: to the sign-in form, then back here. Anything else: a page saying so."""
     if isinstance(error, NotAuthorizedException):
-        target = quote(request.url.path, safe="/")
+        # The path as sent: a mounted app (Fava) sees only the part after its mount.
+        raw = request.scope.get("raw_path", b"").decode("latin-1").partition("?")[0]
+        target = quote(unquote(raw) or request.url.path, safe="/")
         return Redirect(f"/?next={target}", status_code=HTTP_303_SEE_OTHER)
     status = error.status_code if error.status_code < 500 else 500
     code = {403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
@@ -113,6 +118,10 @@ def page_router() -> Router:
             MeetingPages,
             HouseholdPages,
             *FINANCE_PAGES,
+            fava,
+            audit_home,
+            audit_export,
+            AdminPages,
         ],
         opt={"page": True},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

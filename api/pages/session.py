@@ -56,16 +56,23 @@ def safe_next(path: str | None) -> str | None:
     return path
 
 
+# Each role's home page; a role not here lands on the list of its savings groups.
+ROLE_HOMES = {
+    "officer": "/households",
+    "finance": "/finance",
+    "auditor": "/audit",
+    "admin": "/admin",
+}
+
+
 def home_path(conn: Connection, principal: Principal) -> str:
-    """Where a role lands: a treasurer of one group on its home, an officer on the households
-    of their provinces, everyone else on the list of groups."""
-    if principal.role == "officer":
-        return "/households"
+    """Where a role lands: its home page; a treasurer of one group on that group's home,
+    everyone else on the list of groups."""
+    if principal.role in ROLE_HOMES:
+        return ROLE_HOMES[principal.role]
     groups = readable_groups(conn, principal)
     if principal.role == "treasurer" and len(groups) == 1:
         return f"/groups/{groups[0].code}"
-    if principal.role == "finance":
-        return "/finance"
     return "/home"
 
 

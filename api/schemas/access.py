@@ -77,6 +77,18 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     )
 
 
+class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
+    """An administrator sets a user's new password."""
+
+    password: Annotated[str, msgspec.Meta(max_length=1_000)]
+
+
+class ScopesUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """The user's scopes, all of them (the old ones are replaced)."""
+
+    scopes: Annotated[list[str], msgspec.Meta(max_length=50, examples=[["province:Svay Rieng"]])]
+
+
 class User(msgspec.Struct):
     id: int
     username: str

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.access.policy import ROLES, Principal, parse_scope
@@ -276,6 +276,64 @@ def disable_user(conn: Connection, user_id: int, by_user_id: int) -> User:
             )
         )
     return get_user(conn, user_id)
+
+
+# The newest tokens an administrator's list shows (older ones expire or were revoked).
+TOKENS_LISTED_MAX = 500
+
+
+def reset_password(conn: Connection, user_id: int, new: str) -> User:
+    """An administrator sets a new password (the user forgot theirs): every token of theirs
+    stops working, as after a change."""
+    if not PASSWORD_LENGTH_MIN <= len(new) <= PASSWORD_LENGTH_MAX:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "password_invalid",
+                    f"A password has {PASSWORD_LENGTH_MIN} to {PASSWORD_LENGTH_MAX} characters.",
+                    "password",
+                )
+            ]
+        )
+    get_user(conn, user_id)
+    conn.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(
+            password_hash=_hasher.hash(new),
+            credentials_changed_at=utc_now(),
+            credential_version=users.c.credential_version + 1,
+        )
+    )
+    return get_user(conn, user_id)
+
+
+def set_scopes(conn: Connection, user_id: int, scopes: Sequence[str]) -> User:
+    """Replace the user's scopes (`book:CODE`, `province:NAME`); they apply from the next
+    request."""
+    errors = [
+        e
+        for e in validate_new_user("valid.name", "x" * PASSWORD_LENGTH_MIN, ROLES[0], scopes)
+        if e.field is not None and e.field.startswith("scopes")
+    ]
+    reject_if(errors)
+    get_user(conn, user_id)
+    conn.execute(delete(user_scopes).where(user_scopes.c.user_id == user_id))
+    pairs = sorted({pair for pair in map(parse_scope, scopes) if pair is not None})
+    if pairs:
+        conn.execute(
+            insert(user_scopes),
+            [{"user_id": user_id, "kind": kind, "value": value} for kind, value in pairs],
+        )
+    return get_user(conn, user_id)
+
+
+def list_all_api_tokens(conn: Connection) -> list[ApiToken]:
+    """Every user's API tokens and web sessions, newest first (never their secrets)."""
+    rows = conn.execute(
+        select(api_tokens).order_by(api_tokens.c.id.desc()).limit(TOKENS_LISTED_MAX)
+    )
+    return [_token_from_row(r) for r in rows]
 
 
 # -- API tokens for field devices -----------------------------------------------------------

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 ErrorKind = Literal[
-    "invalid", "conflict", "not_found", "forbidden", "unauthenticated", "rate_limited"
+    "invalid",
+    "conflict",
+    "not_found",
+    "forbidden",
+    "unauthenticated",
+    "rate_limited",
+    "too_large",  # an upload over its limit (413)
+    "unsupported",  # an upload of a type the ledger does not keep (415)
 ]
 
 

@@ -48,3 +48,10 @@ CURSOR_LENGTH_MAX = 100
 
 # A savings group's cycle number is a SMALLINT column: a larger one names nothing it could hold.
 CYCLE_NUMBER_MAX = 32_767
+
+# Attachments (scans and photos of receipts, invoices, statements): one file at most 10 MB,
+# its name as shown at most 200 characters.
+ATTACHMENT_BYTES_MAX = 10 * 1024 * 1024
+ATTACHMENT_NAME_LENGTH_MAX = 200
+# Attachments listed for one record, at most.
+ATTACHMENTS_PER_RECORD_MAX = 100

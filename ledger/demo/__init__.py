@@ -9,6 +9,7 @@ and two savings groups in Kampong Thom with their weekly meetings, loans and a s
 
 from __future__ import annotations
 
+from ledger.demo.attachments import attach_receipts
 from ledger.demo.grants import load_grants
 from ledger.demo.organisation import (
     ORG_BOOK,
@@ -32,6 +33,7 @@ def load_demo(db: Database) -> list[str]:
         lambda conn: (
             load_organisation(conn)
             + load_grants(conn)
+            + attach_receipts(conn)
             + load_training(conn)
             + revalue_organisation(conn)
             + lock_organisation(conn)

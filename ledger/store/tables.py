@@ -951,3 +951,43 @@ reconciliations = Table(
     Index("ix_reconciliations_book_date", "book_id", "date"),
     CheckConstraint("kind IN ('statement', 'cash_count')", name="kind"),
 )
+
+# -- attachments: scans and photos of the paper behind a record ------------------------------
+
+# Each distinct file once, by its SHA-256: an identical upload adds a link, not a copy. In the
+# database (not a directory) so one backup and one transaction hold the files and the books.
+attachment_files = Table(
+    "attachment_files",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(40), nullable=False),  # found from the content, never the name
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    CheckConstraint(
+        "media_type IN ('image/jpeg', 'image/png', 'application/pdf')", name="media_type"
+    ),
+)
+
+# A file attached to a record: a transaction, a disbursement, a bank statement import or an
+# award. `personal` (a disbursement's thumbprinted receipt) is never shown to auditors nor
+# exported.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("book_id", Integer, ForeignKey("books.id"), nullable=False),
+    Column("record_kind", String(20), nullable=False),
+    Column("record_id", Integer, nullable=False),
+    Column("sha256", String(64), ForeignKey("attachment_files.sha256"), nullable=False),
+    Column("file_name", String(200), nullable=False),
+    Column("personal", Boolean, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    UniqueConstraint("record_kind", "record_id", "sha256", name="uq_attachments_record_file"),
+    Index("ix_attachments_book", "book_id"),
+    CheckConstraint(
+        "record_kind IN ('transaction', 'disbursement', 'statement', 'award')",
+        name="record_kind",
+    ),
+)

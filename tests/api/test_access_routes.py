@@ -14,6 +14,7 @@ import datetime
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,12 @@ from sqlalchemy import select
 from api.app import create_app
 from api.auth import AuthSettings, authorize
 from api.errors import EXCEPTION_HANDLERS
+from api.fava import FAVA_PATH
 from api.schemas.transactions import TransactionCreate
 from ledger.access import users
 from ledger.access.policy import POLICY, ROLES, Action
 from ledger.access.tokens import issue_access_token
+from ledger.core.files import check_file
 from ledger.funds import service as funds
 from ledger.funds.service import AwardDraft, BudgetLineDraft, ExchangeDraft
 from ledger.grants import service as grants
@@ -40,9 +43,9 @@ from ledger.households.rules import HouseholdDraft
 from ledger.people import contacts
 from ledger.reconcile import service as reconcile
 from ledger.reconcile.rules import ColumnMapping
-from ledger.store import books, journal
+from ledger.store import attachments, books, journal
 from ledger.store.database import Database
-from ledger.store.tables import postings, statement_lines
+from ledger.store.tables import postings, statement_imports, statement_lines
 from ledger.training import service as trainings
 from ledger.training.rules import TrainingDraft
 from tests.api.conftest import PASSWORD, TEST_SECRET_KEY, make_client
@@ -111,6 +114,8 @@ def _is_web_page(path: str, handler: HTTPRouteHandler) -> bool:
 
 def _endpoints(app: Litestar) -> Iterator[tuple[Endpoint, HTTPRouteHandler]]:
     for route in app.routes:
+        if route.path == FAVA_PATH:  # Fava's mount: a page (tests/web/test_fava_mount.py)
+            continue
         assert isinstance(route, HTTPRoute), f"unexpected route kind at {route.path}"
         for handler in route.route_handlers:
             if _is_automatic_options(handler) or _is_web_page(route.path, handler):
@@ -294,6 +299,11 @@ class World:
     cash_account_id: int = 0  # sg-a's cash box
     match: dict[str, list[int]] = field(default_factory=dict)  # a line and its posting
     rejection: dict[str, list[int]] = field(default_factory=dict)
+    # A PDF on sg-a's first transaction, its statement import and the award, and on each
+    # role's disbursement ("disbursement:<role>"); `document_name` as the export names it.
+    attachment_ids: dict[str, int] = field(default_factory=dict)
+    statement_id: int = 0
+    document_name: str = ""
 
 
 def _share_purchase(units: str = "20000") -> dict[str, Any]:
@@ -343,6 +353,7 @@ def _build_world(db: Database, roles: tuple[str, ...] = ROLES) -> World:
         contacts.put_contact(conn, "DV-009", "Kampong Thom", "Test Person A", "", "", None)
         contacts.put_contact(conn, "DV-077", "Svay Rieng", "Test Person B", "", "", None)
         _training_world(conn)
+        _attachments_world(conn, world)
         for role in roles:
             user = users.create_user(conn, f"{role}.walk", PASSWORD, role, SCOPES[role])
             token, _ = issue_access_token(user.id, TEST_SECRET_KEY, now)
@@ -507,11 +518,83 @@ def _reconciliation_world(conn: Any, world: World) -> None:
     world.rejection = {"line_ids": [line_ids[1]], "posting_ids": [posting_ids[0]]}
 
 
+SAMPLE_PDF = b"%PDF-1.4\n%walk\ntrailer\n<<>>\n%%EOF\n"
+
+
+def _attachments_world(conn: Any, world: World) -> None:
+    checked = check_file(SAMPLE_PDF, "walk.pdf")
+    now = datetime.datetime.now(datetime.UTC)
+    world.statement_id = conn.execute(
+        select(statement_imports.c.id).where(
+            statement_imports.c.account_id == world.bank_account_id
+        )
+    ).scalar_one()
+    records = {
+        "transaction": attachments.transaction_record(conn, "sg-a", world.reversible["admin"]),
+        "statement": attachments.statement_record(
+            conn, "sg-a", world.bank_account_id, world.statement_id
+        ),
+        "award": attachments.award_record(conn, AWARD),
+    }
+    for role, disbursement_id in world.disbursement_ids.items():
+        grant_id = world.grant("disbursed", role)
+        records[f"disbursement:{role}"] = attachments.disbursement_record(
+            conn, grant_id, disbursement_id
+        )
+    for key, record in records.items():
+        made = attachments.attach(conn, record, checked, SAMPLE_PDF, "setup", now)
+        world.attachment_ids[key] = made.id
+    world.document_name = f"{checked.sha256}.pdf"
+
+
+def _upload_samples() -> dict[tuple[str, str], Sample]:
+    """Every attachment route: upload the sample PDF, list, download."""
+    transaction = "/api/books/{book}/transactions/{transaction_id}/attachments"
+    statement = "/api/books/{book}/accounts/{account_id}/statements/{statement_id}/attachments"
+    award = "/api/awards/{award}/attachments"
+    disbursement = "/api/grants/{grant_id}/disbursements/{disbursement_id}/attachments"
+
+    def params(kind: str, role: str, w: World) -> dict[str, Any]:
+        if kind == "transaction":
+            return {"transaction_id": w.transaction_id, "attachment_id": w.attachment_ids[kind]}
+        if kind == "statement":
+            found = {"account_id": w.bank_account_id, "statement_id": w.statement_id}
+            return found | {"attachment_id": w.attachment_ids[kind]}
+        if kind == "award":
+            return {"award": AWARD, "attachment_id": w.attachment_ids[kind]}
+        return {
+            "grant_id": w.grant("disbursed", role),
+            "disbursement_id": w.disbursement_ids[role],
+            "attachment_id": w.attachment_ids.get(f"disbursement:{role}", 999999),
+        }
+
+    found: dict[tuple[str, str], Sample] = {}
+    for kind, path in (
+        ("transaction", transaction),
+        ("statement", statement),
+        ("award", award),
+        ("disbursement", disbursement),
+    ):
+
+        def sample(role: str, w: World, kind: str = kind, upload: bool = False) -> Call:
+            return Call(params=params(kind, role, w), content=SAMPLE_PDF if upload else None)
+
+        found[("POST", path)] = partial(sample, upload=True)
+        found[("GET", path)] = sample
+        found[("GET", path + "/{attachment_id}")] = sample
+    found[("GET", "/api/books/{book}/documents.beancount")] = lambda role, w: Call()
+    found[("GET", "/api/books/{book}/documents/{name}")] = lambda role, w: Call(
+        params={"name": w.document_name}
+    )
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     params: dict[str, Any] = field(default_factory=dict)
     json: Any = None
     query: dict[str, Any] = field(default_factory=dict)
+    content: bytes | None = None  # a file's bytes (an attachment)
 
 
 Sample = Callable[[str, World], Call]
@@ -533,6 +616,12 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/users"): lambda role, w: Call(),
     ("POST", "/api/users/{user_id}/disable"): lambda role, w: Call(
         params={"user_id": w.disposable_user_id}
+    ),
+    ("POST", "/api/users/{user_id}/password"): lambda role, w: Call(
+        params={"user_id": w.disposable_user_id}, json={"password": f"reset by {role} today"}
+    ),
+    ("PUT", "/api/users/{user_id}/scopes"): lambda role, w: Call(
+        params={"user_id": w.disposable_user_id}, json={"scopes": ["province:Kampot"]}
     ),
     ("GET", "/api/audit"): lambda role, w: Call(),
     ("POST", "/api/books"): lambda role, w: Call(
@@ -820,6 +909,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
             json={"date": "2018-12-21", "reason": "Paid to the wrong account"},
         )
     ),
+    **_upload_samples(),
 }
 
 
@@ -858,6 +948,7 @@ def test_every_role_against_every_route(db: Database) -> None:
                     endpoint.method,
                     path,
                     json=call.json,
+                    content=call.content,
                     params=call.query,
                     headers=world.headers[role],
                 )
@@ -905,6 +996,7 @@ def test_scoped_roles_get_404_outside_their_scope(db: Database) -> None:
                 endpoint.method,
                 path,
                 json=call.json,
+                content=call.content,
                 params=call.query,
                 headers=world.headers[role],
             )

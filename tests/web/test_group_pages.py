@@ -118,7 +118,7 @@ def test_a_reader_is_not_offered_the_meeting_or_the_share_out(
 
     db.write(lambda conn: users.create_user(conn, "sokha.auditor", PASSWORD, "auditor", ()))
     with make_client(db) as client:
-        assert sign_in(client, "sokha.auditor").headers["location"] == "/home"
+        assert sign_in(client, "sokha.auditor").headers["location"] == "/audit"
         assert f'href="/groups/{GROUP_A}"' in client.get("/home").text
         home = client.get(f"/groups/{GROUP_A}")
         assert home.status_code == 200
