@@ -26,9 +26,9 @@ from api.auth import PUBLIC
 from api.errors import STATUS_BY_KIND, TITLES
 from api.fava import fava
 from api.i18n import error_text, title_text
-from api.pages.finance import ExchangePages, FinancePages
 from api.pages.admin import AdminPages
 from api.pages.audit import audit_export, audit_home
+from api.pages.finance import ExchangePages, FinancePages
 from api.pages.groups import GroupPages
 from api.pages.households import HouseholdPages
 from api.pages.journal import JournalPages
