@@ -25,6 +25,7 @@ from swagger_ui_bundle import swagger_ui_path
 from api.auth import PUBLIC
 from api.errors import STATUS_BY_KIND, TITLES
 from api.i18n import error_text, title_text
+from api.pages.grants import GrantPages
 from api.pages.groups import GroupPages
 from api.pages.meetings import MeetingPages
 from api.pages.offline import service_worker
@@ -93,6 +94,7 @@ def page_router() -> Router:
             service_worker,
             GroupPages,
             MeetingPages,
+            GrantPages,
         ],
         opt={"page": True},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

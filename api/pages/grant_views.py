@@ -1,0 +1,202 @@
+"""What the livelihood officer's grant and training pages show, read through the grants,
+funds and training services in one read each. Plain frozen values: templates only show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from api.scopes import grant_in_scope, household_in_scope
+from ledger.access.policy import Action, Principal, Target, decide, visible_provinces
+from ledger.core.amount import Commodity
+from ledger.funds import service as funds
+from ledger.grants import rules as grant_rules
+from ledger.grants import service as grants
+from ledger.reports.words import CURRENCY_WORDS
+from ledger.store import books
+
+GRANTS_PER_PAGE = 50
+# Proposed grants read for the approval queue (the oldest first).
+QUEUE_READ_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class LineChoice:
+    """A budget line to propose a grant on, and what it has left (award's currency)."""
+
+    award: str
+    donor: str
+    code: str
+    name: str
+    currency: str
+    precision: int
+    threshold: int
+    remaining: int
+
+    @property
+    def value(self) -> str:
+        return f"{self.award}/{self.code}"
+
+
+@dataclass(frozen=True, slots=True)
+class GrantList:
+    grants: tuple[grants.Grant, ...]
+    queue: tuple[grants.Grant, ...]  # proposed grants this user may approve
+    next_after: int | None
+
+
+def may_approve(principal: Principal, grant: grants.Grant, threshold: int) -> bool:
+    """The rule the service applies (maker-checker above the award's threshold), and the role's
+    right to approve in the grant's province: no button the API would refuse."""
+    if grant.status != "proposed":
+        return False
+    if decide(principal, Action.GRANTS_APPROVE, Target(province=grant.province)) != "allow":
+        return False
+    error = grant_rules.approval_error(
+        grant.proposed_by, principal.username, grant.approved_amount, threshold
+    )
+    return error is None
+
+
+def thresholds(conn: Connection) -> dict[str, int]:
+    return {award.code: award.approval_threshold for award in funds.list_awards(conn)}
+
+
+def read_grant_list(
+    conn: Connection, principal: Principal, status: str | None, after: int | None
+) -> GrantList:
+    """A page of the grants in the user's provinces (by status), and the approval queue."""
+    scope = visible_provinces(principal, Action.GRANTS_READ)
+    shown = grants.list_grants(
+        conn, scope, grants.GrantFilter(status=status), after, GRANTS_PER_PAGE + 1
+    )
+    limits = thresholds(conn)
+    proposed = grants.list_grants(
+        conn, scope, grants.GrantFilter(status="proposed"), None, QUEUE_READ_MAX
+    )
+    queue = tuple(g for g in proposed if may_approve(principal, g, limits[g.award_code]))
+    more = len(shown) > GRANTS_PER_PAGE
+    page = tuple(shown[:GRANTS_PER_PAGE])
+    return GrantList(page, queue, page[-1].id if more else None)
+
+
+def line_choices(conn: Connection) -> tuple[LineChoice, ...]:
+    """Every budget line of every award, with what it has left after spending and grants
+    approved (what a proposal may still reserve)."""
+    choices = []
+    for award in funds.list_awards(conn):
+        for line in award.lines:
+            use = funds.line_use(conn, award, line)
+            choices.append(
+                LineChoice(
+                    award.code,
+                    award.donor,
+                    line.code,
+                    line.name,
+                    award.currency,
+                    award.precision,
+                    award.approval_threshold,
+                    use.remaining,
+                )
+            )
+    return tuple(choices)
+
+
+def proposal_household(conn: Connection, principal: Principal, case_code: str) -> None:
+    """404 for a household outside the officer's provinces (or none with this code)."""
+    household_in_scope(conn, principal, Action.GRANTS_WRITE, case_code)
+
+
+@dataclass(frozen=True, slots=True)
+class GrantPageView:
+    grant: grants.Grant
+    disbursements: tuple[grants.Disbursement, ...]
+    line: LineChoice
+    can_approve: bool
+    can_disburse: bool
+    can_end: bool
+    # The proposer looking at their own grant above the threshold: told why there is no button.
+    needs_second_person: bool
+
+
+def _line_of(conn: Connection, grant: grants.Grant) -> LineChoice:
+    award = funds.get_award(conn, grant.award_code)
+    line = award.line(grant.budget_line)
+    use = funds.line_use(conn, award, line)
+    return LineChoice(
+        award.code,
+        award.donor,
+        line.code,
+        line.name,
+        award.currency,
+        award.precision,
+        award.approval_threshold,
+        use.remaining,
+    )
+
+
+def read_grant_page(conn: Connection, principal: Principal, grant_id: int) -> GrantPageView:
+    """The grant (404 outside the user's provinces), its disbursements and what the user may
+    do with it now."""
+    grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
+    grant = grants.get_grant(conn, grant_id)
+    line = _line_of(conn, grant)
+    target = Target(province=grant.province)
+
+    def allowed(action: Action) -> bool:
+        return decide(principal, action, target) == "allow"
+
+    return GrantPageView(
+        grant=grant,
+        disbursements=tuple(grants.list_disbursements(conn, grant_id)),
+        line=line,
+        can_approve=may_approve(principal, grant, line.threshold),
+        can_disburse=allowed(Action.GRANTS_DISBURSE)
+        and grant_rules.disbursable_error(grant.status) is None,
+        can_end=allowed(Action.GRANTS_WRITE)
+        and any(grant.status in before for before in grant_rules.ENDINGS.values()),
+        needs_second_person=grant.status == "proposed"
+        and grant.proposed_by == principal.username
+        and grant.approved_amount > line.threshold,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PayingAccount:
+    name: str
+    currency: str
+
+
+def paying_accounts(conn: Connection, book_code: str) -> tuple[PayingAccount, ...]:
+    """The open cash and bank accounts of a book that hold one currency a receipt can state."""
+    return tuple(
+        PayingAccount(a.name, a.currencies[0])
+        for a in books.list_accounts(conn, book_code)
+        if a.name.startswith("Assets:")
+        and a.close_date is None
+        and len(a.currencies) == 1
+        and a.currencies[0] in CURRENCY_WORDS
+    )
+
+
+def goods(conn: Connection) -> tuple[Commodity, ...]:
+    """What can be given in kind: the counted goods (every commodity that is not money)."""
+    return tuple(c for c in books.list_commodities(conn) if c.code not in CURRENCY_WORDS)
+
+
+@dataclass(frozen=True, slots=True)
+class DisbursePageView:
+    grant: grants.Grant
+    accounts: tuple[PayingAccount, ...]
+    goods: tuple[Commodity, ...]
+    methods: tuple[str, ...]
+
+
+def read_disburse_page(conn: Connection, principal: Principal, grant_id: int) -> DisbursePageView:
+    grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
+    grant = grants.get_grant(conn, grant_id)
+    return DisbursePageView(
+        grant, paying_accounts(conn, grant.book_code), goods(conn), grant_rules.METHODS
+    )
