@@ -31,6 +31,7 @@ from api.pages.meetings import MeetingPages
 from api.pages.offline import service_worker
 from api.pages.render import STATIC_DIR, language_of, page, template_config
 from api.pages.session import choose_language, home, landing, sign_in, sign_out
+from api.pages.trainings import TrainingPages
 from ledger.core.errors import LedgerError, LedgerRejected
 
 STATIC_PATH = "/static"
@@ -95,6 +96,7 @@ def page_router() -> Router:
             GroupPages,
             MeetingPages,
             GrantPages,
+            TrainingPages,
         ],
         opt={"page": True},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

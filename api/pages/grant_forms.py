@@ -16,7 +16,12 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from api.pages.forms import AMOUNT_RE, FIELD_TEXT_LENGTH_MAX, IDEMPOTENCY_KEY_RE, new_idempotency_key
+from api.pages.forms import (
+    AMOUNT_RE,
+    FIELD_TEXT_LENGTH_MAX,
+    IDEMPOTENCY_KEY_RE,
+    new_idempotency_key,
+)
 from api.schemas.grants import DisbursementCreate, GrantCreate
 from api.schemas.training import AttendanceCreate, ParticipantCreate, TrainingCostCreate
 from ledger.core.errors import LedgerError, invalid
@@ -226,17 +231,36 @@ def read_attendance_form(
     errors: dict[str, LedgerError] = {}
     date = _date(values, "date", errors)
     present = []
-    for index, case_code in enumerate(participants):
-        if values.get(f"present[{index}].case_code") != case_code:
-            continue
+    for index in attendance_rows(values, participants):
         people = _whole(values, f"present[{index}].people", errors)
-        present.append({"case_code": case_code, "people": people})
+        present.append({"case_code": participants[index], "people": people})
     if not present:
         errors["present"] = invalid(
             "present_invalid", "List the households present (one or more).", "present"
         )
     body = {"date": date, "present": present}
     return _convert(values, errors, key, body, AttendanceCreate, lambda _m: "present")
+
+
+def attendance_rows(values: Mapping[str, str], participants: tuple[str, ...]) -> tuple[int, ...]:
+    """The form's row of each household in the request's `present` list, in its order."""
+    return tuple(
+        index
+        for index, case_code in enumerate(participants)
+        if values.get(f"present[{index}].case_code") == case_code
+    )
+
+
+PRESENT_FIELD_RE = re.compile(r"present\[([0-9]+)\]")
+
+
+def present_row(field: str, rows: tuple[int, ...]) -> str | None:
+    """`present[k].people` of the request is the form's `present[<row of k>]`; None for
+    another field."""
+    found = PRESENT_FIELD_RE.match(field)
+    if found is None or int(found.group(1)) >= len(rows):
+        return None
+    return f"present[{rows[int(found.group(1))]}]"
 
 
 def read_cost_form(form: Mapping[str, object]) -> ReadForm[TrainingCostCreate]:

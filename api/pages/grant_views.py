@@ -13,7 +13,7 @@ from ledger.access.policy import Action, Principal, Target, decide, visible_prov
 from ledger.core.amount import Commodity
 from ledger.funds import service as funds
 from ledger.grants import rules as grant_rules
-from ledger.grants import service as grants
+from ledger.grants import service as grant_service
 from ledger.reports.words import CURRENCY_WORDS
 from ledger.store import books
 
@@ -42,12 +42,12 @@ class LineChoice:
 
 @dataclass(frozen=True, slots=True)
 class GrantList:
-    grants: tuple[grants.Grant, ...]
-    queue: tuple[grants.Grant, ...]  # proposed grants this user may approve
+    grants: tuple[grant_service.Grant, ...]
+    queue: tuple[grant_service.Grant, ...]  # proposed grants this user may approve
     next_after: int | None
 
 
-def may_approve(principal: Principal, grant: grants.Grant, threshold: int) -> bool:
+def may_approve(principal: Principal, grant: grant_service.Grant, threshold: int) -> bool:
     """The rule the service applies (maker-checker above the award's threshold), and the role's
     right to approve in the grant's province: no button the API would refuse."""
     if grant.status != "proposed":
@@ -69,12 +69,12 @@ def read_grant_list(
 ) -> GrantList:
     """A page of the grants in the user's provinces (by status), and the approval queue."""
     scope = visible_provinces(principal, Action.GRANTS_READ)
-    shown = grants.list_grants(
-        conn, scope, grants.GrantFilter(status=status), after, GRANTS_PER_PAGE + 1
+    shown = grant_service.list_grants(
+        conn, scope, grant_service.GrantFilter(status=status), after, GRANTS_PER_PAGE + 1
     )
     limits = thresholds(conn)
-    proposed = grants.list_grants(
-        conn, scope, grants.GrantFilter(status="proposed"), None, QUEUE_READ_MAX
+    proposed = grant_service.list_grants(
+        conn, scope, grant_service.GrantFilter(status="proposed"), None, QUEUE_READ_MAX
     )
     queue = tuple(g for g in proposed if may_approve(principal, g, limits[g.award_code]))
     more = len(shown) > GRANTS_PER_PAGE
@@ -111,8 +111,8 @@ def proposal_household(conn: Connection, principal: Principal, case_code: str) -
 
 @dataclass(frozen=True, slots=True)
 class GrantPageView:
-    grant: grants.Grant
-    disbursements: tuple[grants.Disbursement, ...]
+    grant: grant_service.Grant
+    disbursements: tuple[grant_service.Disbursement, ...]
     line: LineChoice
     can_approve: bool
     can_disburse: bool
@@ -121,7 +121,7 @@ class GrantPageView:
     needs_second_person: bool
 
 
-def _line_of(conn: Connection, grant: grants.Grant) -> LineChoice:
+def _line_of(conn: Connection, grant: grant_service.Grant) -> LineChoice:
     award = funds.get_award(conn, grant.award_code)
     line = award.line(grant.budget_line)
     use = funds.line_use(conn, award, line)
@@ -141,7 +141,7 @@ def read_grant_page(conn: Connection, principal: Principal, grant_id: int) -> Gr
     """The grant (404 outside the user's provinces), its disbursements and what the user may
     do with it now."""
     grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
-    grant = grants.get_grant(conn, grant_id)
+    grant = grant_service.get_grant(conn, grant_id)
     line = _line_of(conn, grant)
     target = Target(province=grant.province)
 
@@ -150,7 +150,7 @@ def read_grant_page(conn: Connection, principal: Principal, grant_id: int) -> Gr
 
     return GrantPageView(
         grant=grant,
-        disbursements=tuple(grants.list_disbursements(conn, grant_id)),
+        disbursements=tuple(grant_service.list_disbursements(conn, grant_id)),
         line=line,
         can_approve=may_approve(principal, grant, line.threshold),
         can_disburse=allowed(Action.GRANTS_DISBURSE)
@@ -188,7 +188,7 @@ def goods(conn: Connection) -> tuple[Commodity, ...]:
 
 @dataclass(frozen=True, slots=True)
 class DisbursePageView:
-    grant: grants.Grant
+    grant: grant_service.Grant
     accounts: tuple[PayingAccount, ...]
     goods: tuple[Commodity, ...]
     methods: tuple[str, ...]
@@ -196,7 +196,7 @@ class DisbursePageView:
 
 def read_disburse_page(conn: Connection, principal: Principal, grant_id: int) -> DisbursePageView:
     grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
-    grant = grants.get_grant(conn, grant_id)
+    grant = grant_service.get_grant(conn, grant_id)
     return DisbursePageView(
         grant, paying_accounts(conn, grant.book_code), goods(conn), grant_rules.METHODS
     )

@@ -107,9 +107,10 @@ def test_propose_approve_disburse_and_print(officer: Officer, db: Database) -> N
     own = dara.get(f"/grants/{grant_id}")
     assert 'id="approve"' not in own.text
     assert 'id="needs-second-person"' in own.text
-    assert f'href="/grants/{grant_id}"' not in dara.get("/grants").text.split('id="queue"')[1].split(
-        "<h2>"
-    )[0]
+    assert (
+        f'href="/grants/{grant_id}"'
+        not in dara.get("/grants").text.split('id="queue"')[1].split("<h2>")[0]
+    )
     sokha = officer(CHECKER)
     queue = sokha.get("/grants").text.split('id="approval-queue"')[1].split("</ul>")[0]
     assert f'href="/grants/{grant_id}"' in queue
@@ -181,9 +182,7 @@ def test_below_the_threshold_the_proposer_may_approve(officer: Officer, db: Data
     assert "/grants/" + location.split("/")[2].split("?")[0] in dara.get("/grants").text
 
 
-def test_a_bad_proposal_is_shown_beside_its_fields_in_khmer(
-    officer: Officer, db: Database
-) -> None:
+def test_a_bad_proposal_is_shown_beside_its_fields_in_khmer(officer: Officer, db: Database) -> None:
     dara = officer(PROPOSER)
     dara.cookies.set("ledger_lang", "km")
     form = proposal(dara, approved_amount="1O0000", line="", purpose="Pigs and feed")
@@ -196,7 +195,8 @@ def test_a_bad_proposal_is_shown_beside_its_fields_in_khmer(
     too_precise = dara.post("/grants/", data=proposal(dara, approved_amount="100.5"))
     assert too_precise.status_code == 422
     beside = re.search(r'data-field="approved_amount"[^>]*>([^<]+)<', too_precise.text)
-    assert beside is not None and re.search("[\u1780-\u17ff]", beside.group(1))
+    assert beside is not None
+    assert re.search("[\u1780-\u17ff]", beside.group(1))
     assert api_grants(db, dara) == []
 
 
