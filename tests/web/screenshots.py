@@ -75,3 +75,21 @@ if __name__ == "__main__":
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     for shot in take(out):
         print(shot)
+
+
+def open_demo(scratch: str) -> Database:
+    """The demo organisation in a new SQLite database under `scratch` (for any role's
+    screenshots)."""
+    db = Database.connect(f"sqlite:///{scratch}/demo.sqlite3")
+    upgrade(db.engine)
+    load_demo(db)
+    return db
+
+
+def sign_in_as(page: Page, username: str, landing: str) -> None:
+    """Sign in through the landing page (test password) and go to `landing`."""
+    page.goto(f"/?next={landing}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/sign-in'] button")
+    page.wait_for_url(f"**{landing}")
