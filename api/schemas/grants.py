@@ -397,6 +397,9 @@ class GrantCreate(msgspec.Struct, forbid_unknown_fields=True):
         list[TrancheIn], msgspec.Meta(max_length=grant_rules.TRANCHES_PER_GRANT_MAX)
     ] = msgspec.field(default_factory=list)
     purpose: Annotated[str, msgspec.Meta(max_length=grant_rules.PURPOSE_LENGTH_MAX)] = ""
+    # What the household receives (KHR, THB, USD; head of livestock at their cost in it).
+    # Absent: the award's currency. The amount and tranches are in it.
+    currency: Annotated[str, msgspec.Meta(max_length=24, examples=["KHR"])] | None = None
 
     def to_draft(self) -> GrantDraft:
         return GrantDraft(
@@ -407,7 +410,16 @@ class GrantCreate(msgspec.Struct, forbid_unknown_fields=True):
             approved_amount=self.approved_amount,
             tranches=tuple(TrancheDraft(t.planned_date, t.amount) for t in self.tranches),
             purpose=self.purpose,
+            currency=self.currency,
         )
+
+
+class GrantApprove(msgspec.Struct, forbid_unknown_fields=True):
+    """For a grant in another currency than the award's: the rate of its commitment (units of
+    the grant's currency for one of the award's). Absent: the weighted average rate of the
+    award's exchanges into the grant's currency up to today."""
+
+    exchange_rate: Amount | None = None
 
 
 class GrantEnd(msgspec.Struct, forbid_unknown_fields=True):
@@ -440,11 +452,22 @@ class Grant(msgspec.Struct):
     ended_at: datetime.datetime | None
     end_reason: str | None
     tranches: list[Tranche]
+    # What approval committed of the award's currency (paid in full: what it spent), at
+    # which rate (grant currency per award currency) and by which method; null until approved.
+    award_currency: str
+    committed: str | None
+    commitment_rate: str | None
+    commitment_rate_method: str | None
+    award_disbursed: str  # what its payments consumed of the award's currency
+    reserved: str  # what it still holds on its budget line, in the award's currency
 
     @classmethod
     def of(cls, grant: StoredGrant) -> Grant:
         def money(units: int) -> str:
             return format_units(units, grant.precision)
+
+        def award_money(units: int) -> str:
+            return format_units(units, grant.award_precision)
 
         return cls(
             id=grant.id,
@@ -467,6 +490,14 @@ class Grant(msgspec.Struct):
             ended_at=grant.ended_at,
             end_reason=grant.end_reason,
             tranches=[Tranche(t.planned_date, money(t.amount)) for t in grant.tranches],
+            award_currency=grant.award_currency,
+            committed=None if grant.committed is None else award_money(grant.committed),
+            commitment_rate=(
+                None if grant.commitment_rate is None else format(grant.commitment_rate, "f")
+            ),
+            commitment_rate_method=grant.commitment_rate_method,
+            award_disbursed=award_money(grant.award_paid),
+            reserved=award_money(grant.reserved),
         )
 
 

@@ -454,8 +454,8 @@ grants = Table(
     Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
     Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), nullable=False),
     Column("business_type", String(40), nullable=False),
-    Column("currency", String(24), nullable=False),  # the award's
-    Column("approved_amount", BigInteger, nullable=False),
+    Column("currency", String(24), nullable=False),  # the grant's: what the household receives
+    Column("approved_amount", BigInteger, nullable=False),  # in `currency`
     Column("status", String(20), nullable=False),
     Column("purpose", Text, nullable=False, server_default=""),
     Column("proposed_by", String(64), nullable=False),
@@ -465,6 +465,11 @@ grants = Table(
     Column("ended_by", String(64), nullable=True),  # who cancelled or closed it
     Column("ended_at", UTCDateTime(), nullable=True),
     Column("end_reason", Text, nullable=True),
+    # What approval committed of the award's currency (and at which rate); once the grant is
+    # paid in full, what it actually spent in the award's currency.
+    Column("committed_amount", BigInteger, nullable=True),
+    Column("commitment_rate", String(40), nullable=True),
+    Column("commitment_rate_method", String(20), nullable=True),
     Index("ix_grants_award_status", "award_id", "status"),
     Index("ix_grants_household", "household_id"),
     CheckConstraint(
