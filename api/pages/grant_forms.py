@@ -22,7 +22,7 @@ from api.pages.forms import (
     IDEMPOTENCY_KEY_RE,
     new_idempotency_key,
 )
-from api.schemas.grants import DisbursementCreate, GrantCreate
+from api.schemas.grants import DisbursementCreate, GrantApprove, GrantCreate
 from api.schemas.training import AttendanceCreate, ParticipantCreate, TrainingCostCreate
 from ledger.core.errors import LedgerError, invalid
 
@@ -156,10 +156,21 @@ def read_grant_form(form: Mapping[str, object]) -> ReadForm[GrantCreate]:
         "approved_amount": amount,
         "purpose": values.get("purpose", "").strip(),
     }
-    fields = ("case_code", "purpose", "business_type")
+    if values.get("currency"):
+        body["currency"] = values["currency"]
+    fields = ("case_code", "purpose", "business_type", "currency")
     return _convert(
         values, errors, key, body, GrantCreate, lambda m: _field_named(m, fields, "purpose")
     )
+
+
+def read_approval_form(form: Mapping[str, object]) -> ReadForm[GrantApprove]:
+    """An approval, with the rate of its commitment when the approver gives one."""
+    values, key = form_values(form)
+    errors: dict[str, LedgerError] = {}
+    rate = _amount(values, "exchange_rate", errors, required=False)
+    body = {"exchange_rate": rate}
+    return _convert(values, errors, key, body, GrantApprove, lambda _m: "exchange_rate")
 
 
 def item_field(index: int, name: str) -> str:

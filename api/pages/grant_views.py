@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from api.scopes import grant_in_scope, household_in_scope
 from ledger.access.policy import Action, Principal, Target, decide, visible_provinces
 from ledger.core.amount import Commodity
+from ledger.core.errors import LedgerRejected
 from ledger.funds import service as funds
 from ledger.grants import rules as grant_rules
 from ledger.grants import service as grant_service
@@ -47,21 +48,41 @@ class GrantList:
     next_after: int | None
 
 
-def may_approve(principal: Principal, grant: grant_service.Grant, threshold: int) -> bool:
-    """The rule the service applies (maker-checker above the award's threshold), and the role's
-    right to approve in the grant's province: no button the API would refuse."""
+def commitment_of(conn: Connection, award: funds.Award, grant: grant_service.Grant) -> int | None:
+    """What the grant commits of the award's currency: as approved, or (still proposed) what
+    approving it today would commit at the award's exchanges; None when no rate is known yet
+    (the approver then gives one)."""
+    if grant.committed is not None:
+        return grant.committed
+    try:
+        conversion = funds.commitment_for(
+            conn, award, grant.currency, grant.approved_amount, books.utc_today(), None
+        )
+    except LedgerRejected:
+        return None
+    return conversion.award_units
+
+
+def needs_second_person(
+    grant: grant_service.Grant, committed: int | None, award: funds.Award
+) -> bool:
+    """Above the award's threshold (or not measurable yet), the proposer may not approve."""
+    return committed is None or committed > award.approval_threshold
+
+
+def may_approve(
+    principal: Principal, grant: grant_service.Grant, committed: int | None, award: funds.Award
+) -> bool:
+    """The rule the service applies (maker-checker above the award's threshold, on what the
+    grant commits in the award's currency), and the role's right to approve in the grant's
+    province: no button the API would refuse."""
     if grant.status != "proposed":
         return False
     if decide(principal, Action.GRANTS_APPROVE, Target(province=grant.province)) != "allow":
         return False
-    error = grant_rules.approval_error(
-        grant.proposed_by, principal.username, grant.approved_amount, threshold
+    return not (
+        needs_second_person(grant, committed, award) and grant.proposed_by == principal.username
     )
-    return error is None
-
-
-def thresholds(conn: Connection) -> dict[str, int]:
-    return {award.code: award.approval_threshold for award in funds.list_awards(conn)}
 
 
 def read_grant_list(
@@ -72,11 +93,17 @@ def read_grant_list(
     shown = grant_service.list_grants(
         conn, scope, grant_service.GrantFilter(status=status), after, GRANTS_PER_PAGE + 1
     )
-    limits = thresholds(conn)
+    awards = {award.code: award for award in funds.list_awards(conn)}
     proposed = grant_service.list_grants(
         conn, scope, grant_service.GrantFilter(status="proposed"), None, QUEUE_READ_MAX
     )
-    queue = tuple(g for g in proposed if may_approve(principal, g, limits[g.award_code]))
+    queue = tuple(
+        g
+        for g in proposed
+        if may_approve(
+            principal, g, commitment_of(conn, awards[g.award_code], g), awards[g.award_code]
+        )
+    )
     more = len(shown) > GRANTS_PER_PAGE
     page = tuple(shown[:GRANTS_PER_PAGE])
     return GrantList(page, queue, page[-1].id if more else None)
@@ -119,10 +146,11 @@ class GrantPageView:
     can_end: bool
     # The proposer looking at their own grant above the threshold: told why there is no button.
     needs_second_person: bool
+    # What it commits (or would, approved today) in the award's currency; None: no rate yet.
+    committed: int | None
 
 
-def _line_of(conn: Connection, grant: grant_service.Grant) -> LineChoice:
-    award = funds.get_award(conn, grant.award_code)
+def _line_of(award: funds.Award, conn: Connection, grant: grant_service.Grant) -> LineChoice:
     line = award.line(grant.budget_line)
     use = funds.line_use(conn, award, line)
     return LineChoice(
@@ -142,7 +170,9 @@ def read_grant_page(conn: Connection, principal: Principal, grant_id: int) -> Gr
     do with it now."""
     grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
     grant = grant_service.get_grant(conn, grant_id)
-    line = _line_of(conn, grant)
+    award = funds.get_award(conn, grant.award_code)
+    line = _line_of(award, conn, grant)
+    committed = commitment_of(conn, award, grant)
     target = Target(province=grant.province)
 
     def allowed(action: Action) -> bool:
@@ -152,14 +182,15 @@ def read_grant_page(conn: Connection, principal: Principal, grant_id: int) -> Gr
         grant=grant,
         disbursements=tuple(grant_service.list_disbursements(conn, grant_id)),
         line=line,
-        can_approve=may_approve(principal, grant, line.threshold),
+        can_approve=may_approve(principal, grant, committed, award),
         can_disburse=allowed(Action.GRANTS_DISBURSE)
         and grant_rules.disbursable_error(grant.status) is None,
         can_end=allowed(Action.GRANTS_WRITE)
         and any(grant.status in before for before in grant_rules.ENDINGS.values()),
         needs_second_person=grant.status == "proposed"
         and grant.proposed_by == principal.username
-        and grant.approved_amount > line.threshold,
+        and needs_second_person(grant, committed, award),
+        committed=committed,
     )
 
 
@@ -197,6 +228,8 @@ class DisbursePageView:
 def read_disburse_page(conn: Connection, principal: Principal, grant_id: int) -> DisbursePageView:
     grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
     grant = grant_service.get_grant(conn, grant_id)
-    return DisbursePageView(
-        grant, paying_accounts(conn, grant.book_code), goods(conn), grant_rules.METHODS
-    )
+    accounts = paying_accounts(conn, grant.book_code)
+    if grant.currency != grant.award_currency:
+        # Such a grant is paid in its own currency (`rules.payment_currency_error`).
+        accounts = tuple(a for a in accounts if a.currency == grant.currency)
+    return DisbursePageView(grant, accounts, goods(conn), grant_rules.METHODS)

@@ -30,6 +30,7 @@ from api.pages.grant_forms import (
     blank_form,
     form_values,
     place_errors,
+    read_approval_form,
     read_disbursement_form,
     read_grant_form,
 )
@@ -41,11 +42,12 @@ from ledger.access.policy import Action, Principal
 from ledger.core.errors import LedgerError, LedgerRejected
 from ledger.grants import rules as grant_rules
 from ledger.grants import service as grants
+from ledger.households.rules import MONEY
 from ledger.reports.receipt import disbursement_receipt, render_receipt
 from ledger.store.books import utc_today
 from ledger.store.database import Database, run_blocking
 
-GRANT_FIELDS = ("case_code", "line", "business_type", "approved_amount", "purpose")
+GRANT_FIELDS = ("case_code", "line", "business_type", "currency", "approved_amount", "purpose")
 DISBURSE_FIELDS = (
     "date",
     "method",
@@ -77,6 +79,7 @@ def _proposal_page(
     context = {
         "lines": choices(),
         "business_types": grant_rules.BUSINESS_TYPES,
+        "currencies": MONEY,
         "values": read.values,
         "errors": {**read.errors, **beside},
         "general_errors": general,
@@ -172,7 +175,9 @@ class GrantPages(Controller):
                     household_in_scope(conn, principal, Action.GRANTS_WRITE, code)
 
             await run_blocking(check)
-        read = blank_form({"case_code": code, "business_type": "pig_raising"})
+        # A household receives riel unless the officer chooses baht or dollars.
+        values = {"case_code": code, "business_type": "pig_raising", "currency": "KHR"}
+        read = blank_form(values)
         return await run_blocking(_proposal_page, request, db, read)
 
     @post("/", opt=policy(Action.GRANTS_WRITE), status_code=HTTP_303_SEE_OTHER)
@@ -233,14 +238,19 @@ class GrantPages(Controller):
     ) -> Response[Any] | Template:
         """Approve, as `POST /api/grants/{id}/approve` does: the proposer of a grant above the
         award's threshold is refused (403) here as there."""
-        _, key = form_values(dict(await request.form()))
+        read = read_approval_form(dict(await request.form()))
+        data = read.request
+        if data is None:
+            error = LedgerRejected(list(read.errors.values()))
+            return await _decided(request, db, principal, grant_id, error)
+        rate = data.exchange_rate
 
         def work(conn: Connection) -> Grant:
             grant_in_scope(conn, principal, Action.GRANTS_APPROVE, grant_id)
-            return Grant.of(grants.approve_grant(conn, grant_id, principal.username))
+            return Grant.of(grants.approve_grant(conn, grant_id, principal.username, rate))
 
         try:
-            await writer.write("grant.approve", work, status_code=HTTP_200_OK, key=key)
+            await writer.write("grant.approve", work, data, status_code=HTTP_200_OK, key=read.key)
         except LedgerRejected as rejected:
             return await _decided(request, db, principal, grant_id, rejected)
         return _see(f"/grants/{grant_id}?saved=approved")

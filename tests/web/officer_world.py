@@ -3,8 +3,10 @@ grants world (tests/api/grants_world.py): the CTIP award in dollars, riel at the
 box, household DV-009 in Svay Rieng, and two officers of that province (dara proposes,
 sokha approves) and one of Mondulkiri (vanna), all with the test password.
 
-On top of it: a riel award `CCPCR-KHR` (threshold 500,000 riel, a 20,000,000 riel
-livelihood line, running to 2030 so that today's date is inside it) and household LA-101.
+On top of it: a dollar award `CCPCR-2026` whose grants above 200.00 USD need a second
+person (a 1,000,000 riel grant commits 243.19 USD at the Bavet exchanges' 4,112 riel to the
+dollar), with a 10,000.00 USD household-grants line, running to 2030 so that today's date is
+inside it; and household LA-101. Grants are proposed in riel, what the household receives.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from litestar.testing import TestClient
 from ledger.store.database import Database
 from tests.api.grants_world import World, build_world, household, ok
 
-KHR_AWARD = "CCPCR-KHR"
-KHR_LINE = "household-grants"
+AWARD = "CCPCR-2026"
+LINE = "household-grants"
 PROPOSER = "dara.officer"
 CHECKER = "sokha.officer"
 FAR_OFFICER = "vanna.officer"
@@ -38,20 +40,20 @@ def build_officer_world(client: TestClient[Any], db: Database) -> OfficerWorld:
             "/api/awards",
             json={
                 "book": "org",
-                "code": KHR_AWARD,
+                "code": AWARD,
                 "donor": "CCPCR own funds",
-                "currency": "KHR",
-                "amount": "40000000",
+                "currency": "USD",
+                "amount": "20000.00",
                 "start_date": "2018-07-01",
                 "end_date": "2030-12-31",
-                "income_account": "Income:Restricted:CCPCR-KHR",
-                "approval_threshold": "500000",
+                "income_account": "Income:Restricted:CCPCR-2026",
+                "approval_threshold": "200.00",
                 "budget_lines": [
                     {
-                        "code": KHR_LINE,
-                        "name": "Household grants in riel",
-                        "amount": "20000000",
-                        "expense_account": "Expenses:Grants:Livelihood:CCPCR-KHR",
+                        "code": LINE,
+                        "name": "Household grants",
+                        "amount": "10000.00",
+                        "expense_account": "Expenses:Grants:Livelihood:CCPCR-2026",
                     }
                 ],
             },
@@ -66,8 +68,9 @@ def propose_khr(
 ) -> dict[str, Any]:
     body = {
         "case_code": CASE,
-        "award": KHR_AWARD,
-        "budget_line": KHR_LINE,
+        "award": AWARD,
+        "budget_line": LINE,
+        "currency": "KHR",
         "business_type": "pig_raising",
         "approved_amount": amount,
         "purpose": "Two piglets and feed",

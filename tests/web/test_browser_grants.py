@@ -4,8 +4,8 @@ records once) and fetches the receipt, whose text holds the case code and no nam
 proposer of a grant above the threshold has no approve button and the API refuses them too;
 a training's day of attendance and a certificate.
 
-The grant is on the riel award CCPCR-KHR (tests/web/officer_world.py): with the API of this
-branch a grant is approved in its award's currency.
+The grant is in riel (what the household receives) on the dollar award CCPCR-2026, whose
+threshold is 200.00 USD: the 1,000,000 riel commit 243.19 USD (tests/web/officer_world.py).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from tests.api.conftest import PASSWORD, bearer, make_client
 from tests.api.grants_world import BAVET, PERSON, ok
 from tests.web.browser import chromium, live_server
 from tests.web.officer_world import (
+    AWARD,
     CASE,
     CHECKER,
-    KHR_AWARD,
-    KHR_LINE,
+    LINE,
     PROPOSER,
     OfficerWorld,
     build_officer_world,
@@ -86,8 +86,9 @@ def propose(page: Page) -> str:
     """Propose 1,000,000 riel for DV-009's pigs; the grant page's path."""
     page.goto(f"/grants/new?case_code={CASE}")
     expect(page.locator("input[name=case_code]")).to_have_value(CASE)
-    page.select_option("select[name=line]", f"{KHR_AWARD}/{KHR_LINE}")
+    page.select_option("select[name=line]", f"{AWARD}/{LINE}")
     page.select_option("select[name=business_type]", "pig_raising")
+    expect(page.locator("select[name=currency]")).to_have_value("KHR")
     page.fill("input[name=approved_amount]", "1000000")
     page.fill("textarea[name=purpose]", "Two piglets, a pen and feed")
     page.click("#propose")
@@ -159,9 +160,10 @@ def test_a_double_submitted_disbursement_records_once(
                 "/api/grants",
                 json={
                     "case_code": CASE,
-                    "award": KHR_AWARD,
-                    "budget_line": KHR_LINE,
+                    "award": AWARD,
+                    "budget_line": LINE,
                     "business_type": "chicken_raising",
+                    "currency": "KHR",
                     "approved_amount": "800000",
                 },
                 headers=world.api.officer,

@@ -19,11 +19,11 @@ from tests.api.conftest import bearer, make_client
 from tests.api.grants_world import BAVET, PERSON, ok
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.officer_world import (
+    AWARD,
     CASE,
     CHECKER,
     FAR_OFFICER,
-    KHR_AWARD,
-    KHR_LINE,
+    LINE,
     PROPOSER,
     OfficerWorld,
     build_officer_world,
@@ -79,8 +79,9 @@ def proposal(client: TestClient[Any], **fields: str) -> dict[str, str]:
         "_csrf_token": csrf,
         "idempotency_key": key,
         "case_code": CASE,
-        "line": f"{KHR_AWARD}/{KHR_LINE}",
+        "line": f"{AWARD}/{LINE}",
         "business_type": "pig_raising",
+        "currency": "KHR",
         "approved_amount": "1000000",
         "purpose": "Two piglets and feed",
         **fields,
@@ -96,8 +97,9 @@ def api_grants(db: Database, client: TestClient[Any]) -> list[dict[str, Any]]:
 def test_propose_approve_disburse_and_print(officer: Officer, db: Database) -> None:
     dara = officer(PROPOSER)
     blank = dara.get(f"/grants/new?case_code={CASE}")
-    assert "Household grants in riel" in blank.text
-    assert "20,000,000 ៛" in blank.text  # what is left on the line
+    assert "Household grants" in blank.text
+    assert "10,000.00 USD" in blank.text  # what is left on the line
+    assert '<option value="KHR" selected>' in blank.text  # a household receives riel
     form = proposal(dara)
     proposed = dara.post("/grants/", data=form, follow_redirects=False)
     assert proposed.status_code == 303, proposed.text
@@ -107,6 +109,7 @@ def test_propose_approve_disburse_and_print(officer: Officer, db: Database) -> N
     own = dara.get(f"/grants/{grant_id}")
     assert 'id="approve"' not in own.text
     assert 'id="needs-second-person"' in own.text
+    assert 'id="committed">243.19 USD' in own.text  # 1,000,000 riel at 4,112 to the dollar
     assert (
         f'href="/grants/{grant_id}"'
         not in dara.get("/grants").text.split('id="queue"')[1].split("<h2>")[0]
