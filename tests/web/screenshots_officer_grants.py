@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.web.screenshots_officer_grants [docs/screenshots]
 
 Loads the demo organisation into a temporary SQLite database, adds two grants proposed by a
-second officer (waiting for approval) and one approved grant (to disburse), signs in as
+second officer (waiting for approval) and one approved grant (to disburse), in riel, signs in as
 dara.officer (Svay Rieng, Prey Veng, Phnom Penh) in Debian's chromium and saves the grant list
 with its approval queue, the proposal form, the disbursement form and the training page at
 1280x800 and 360x740 (English; Khmer too for the grant list and the training page) as
@@ -37,7 +37,9 @@ SIZES: dict[str, ViewportSize] = {
 
 
 def _proposal(case_code: str, amount: str, business: str, purpose: str) -> GrantDraft:
-    return GrantDraft(case_code, AWARD, "livelihood-grants", business, amount, (), purpose)
+    return GrantDraft(
+        case_code, AWARD, "livelihood-grants", business, amount, (), purpose, currency="KHR"
+    )
 
 
 def _grants_to_show(conn: Connection) -> int:
@@ -45,13 +47,13 @@ def _grants_to_show(conn: Connection) -> int:
     for user in (OFFICER, CHECKER):
         users.create_user(conn, user, "correct horse battery staple", "officer", SCOPES)
     grants.propose_grant(
-        conn, _proposal("LA-003", "300.00", "pig_raising", "Two sows and feed"), CHECKER
+        conn, _proposal("LA-003", "1200000", "pig_raising", "Two sows and feed"), CHECKER
     )
     grants.propose_grant(
-        conn, _proposal("LA-005", "275.00", "grocery", "Stock for a village shop"), CHECKER
+        conn, _proposal("LA-005", "1100000", "grocery", "Stock for a village shop"), CHECKER
     )
     approved = grants.propose_grant(
-        conn, _proposal("LA-004", "260.00", "chicken_raising", "Thirty hens and a coop"), CHECKER
+        conn, _proposal("LA-004", "1050000", "chicken_raising", "Thirty hens and a coop"), CHECKER
     )
     grants.approve_grant(conn, approved.id, OFFICER)
     return approved.id
