@@ -20,7 +20,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 
 from ledger.store.database import Database
 from tests.api.conftest import PASSWORD, bearer, make_client
-from tests.api.grants_world import BAVET, PERSON, ok
+from tests.api.grants_world import BAVET, PERSON, household, ok
+from tests.api.training_world import build_cohort
 from tests.web.browser import chromium, live_server
 from tests.web.officer_world import (
     AWARD,
@@ -197,4 +198,42 @@ def test_a_double_submitted_disbursement_records_once(
     assert len(posts) == 3
     grants = api_grants(db, server, "dara.auditor")
     assert [g["disbursed"] for g in grants] == ["400000"]
+    context.close()
+
+
+@pytest.fixture
+def cohort_server(db: Database) -> Iterator[tuple[str, int]]:
+    """The training cohort (tests/api/training_world.py) and household LA-102, served."""
+    with make_client(db) as api:
+        api.headers.update(bearer(db, "sopheap.finance", "finance"))
+        cohort = build_cohort(api, db)
+        ok(api.post("/api/households", json=household("LA-102"), headers=cohort.world.officer))
+    with live_server(db) as base_url:
+        yield base_url, cohort.training_id
+
+
+def test_a_training_day_and_a_certificate(browser: Browser, cohort_server: tuple[str, int]) -> None:
+    server, training_id = cohort_server
+    context = browser.new_context(viewport=PHONE, base_url=server, locale="en-US")
+    page = context.new_page()
+    page.goto(f"/?next=/trainings/{training_id}")
+    page.fill("input[name=username]", PROPOSER)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form[action='/sign-in'] button")
+    expect(page.locator("#completed")).to_have_text("1")
+    page.fill("#participant-form input[name=case_code]", "LA-102")
+    page.click("#add-participant")
+    expect(page.locator("#participant-LA-102")).to_be_visible()
+    page.select_option("#attendance-form select[name=date]", "2018-11-07")
+    for box in page.locator("#attendance-form input[type=checkbox]").all():
+        if box.get_attribute("value") != "LA-102":
+            box.uncheck()
+    page.click("#record-attendance")
+    expect(page.locator("#saved")).to_be_visible()
+    expect(page.locator("#participant-LA-102 td.num", has_text="✓")).to_have_count(1)
+    certificate = page.locator("#participant-DV-009 a.certificate").get_attribute("href")
+    assert certificate is not None
+    pdf = page.request.get(certificate)
+    assert pdf.status == 200
+    assert pdf.headers["content-type"] == "application/pdf"
     context.close()
