@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 from ledger.store.database import Database
 from tests.api.conftest import bearer
 from tests.api.grants_world import AWARD, BAVET, GRANTS_LINE, TRANSPORT_LINE, World, build_world, ok
+from tests.pdf import pdf_page_count, pdf_text
 
 AMENDMENTS = f"/api/awards/{AWARD}/amendments"
 
@@ -251,3 +252,39 @@ def test_bad_amendments_change_nothing(
     refused(client, f"{AMENDMENTS}/999/approve", None, 404, "amendment_not_found", checker)
     officer = world.officer
     refused(client, AMENDMENTS, base | {"lines": [line]}, 403, "forbidden", officer)
+
+
+def test_the_donor_report_shows_original_revised_and_the_history(
+    client: TestClient[Any], world: World, checker: dict[str, str]
+) -> None:
+    plain = ok(client.get(f"/api/awards/{AWARD}/donor-report"), 200)
+    assert (plain["original_amount"], plain["amendments"]) == (None, [])
+    proposed = ok(client.post(AMENDMENTS, json=revision(amount="10500.00")))
+    ok(client.post(f"{AMENDMENTS}/{proposed['id']}/approve", headers=checker), 200)
+    report = ok(client.get(f"/api/awards/{AWARD}/donor-report"), 200)
+    assert (report["original_amount"], report["original_end_date"]) == ("10000.00", "2019-06-30")
+    assert report["end"] == "2019-12-31"  # by default over the award's dates, as extended
+    lines = {line["code"]: line for line in report["lines"]}
+    assert (lines[GRANTS_LINE]["original_budget"], lines[GRANTS_LINE]["budget"]) == (
+        "2000.00",
+        "2200.00",
+    )
+    [amendment] = report["amendments"]
+    assert (amendment["status"], amendment["amount_after"]) == ("approved", "10500.00")
+    pdf = client.get(f"/api/awards/{AWARD}/donor-report.pdf")
+    assert pdf.status_code == 200, pdf.text
+    text = " ".join(pdf_text(pdf.content).split())
+    for expected in (
+        "(original 10,000.00)",
+        "(extended from 30 June 2019)",
+        "Original",
+        "Revised",
+        "Amendments approved",
+        "livelihood-grants: 2,000.00 →",  # the cell wraps beside the reason
+        "transport: 500.00 → 300.00",
+        "Total: 10,000.00 → 10,500.00",
+        "End date: 30 June 2019 → 31 December 2019",
+        "vuthy.finance",
+    ):
+        assert expected in text, expected
+    assert pdf_page_count(pdf.content) == 1
