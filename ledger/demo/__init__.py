@@ -9,6 +9,7 @@ and two savings groups in Kampong Thom with their weekly meetings, loans and a s
 
 from __future__ import annotations
 
+from ledger.demo.amendments import load_amendments
 from ledger.demo.grants import load_grants
 from ledger.demo.organisation import ORG_BOOK, load_organisation, lock_organisation
 from ledger.demo.savings import load_savings_groups
@@ -28,6 +29,7 @@ def load_demo(db: Database) -> list[str]:
             load_organisation(conn)
             + load_grants(conn)
             + load_training(conn)
+            + load_amendments(conn)
             + lock_organisation(conn)
             + load_savings_groups(conn)
         )
