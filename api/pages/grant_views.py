@@ -63,9 +63,7 @@ def commitment_of(conn: Connection, award: funds.Award, grant: grant_service.Gra
     return conversion.award_units
 
 
-def needs_second_person(
-    grant: grant_service.Grant, committed: int | None, award: funds.Award
-) -> bool:
+def needs_second_person(committed: int | None, award: funds.Award) -> bool:
     """Above the award's threshold (or not measurable yet), the proposer may not approve."""
     return committed is None or committed > award.approval_threshold
 
@@ -80,9 +78,7 @@ def may_approve(
         return False
     if decide(principal, Action.GRANTS_APPROVE, Target(province=grant.province)) != "allow":
         return False
-    return not (
-        needs_second_person(grant, committed, award) and grant.proposed_by == principal.username
-    )
+    return not (needs_second_person(committed, award) and grant.proposed_by == principal.username)
 
 
 def read_grant_list(
@@ -189,7 +185,7 @@ def read_grant_page(conn: Connection, principal: Principal, grant_id: int) -> Gr
         and any(grant.status in before for before in grant_rules.ENDINGS.values()),
         needs_second_person=grant.status == "proposed"
         and grant.proposed_by == principal.username
-        and needs_second_person(grant, committed, award),
+        and needs_second_person(committed, award),
         committed=committed,
     )
 
