@@ -20,6 +20,7 @@ from api.caching import compression_config
 from api.content_type import json_content_type_middleware
 from api.contract import ContractJsonRenderPlugin
 from api.controllers.accounts import AccountController
+from api.controllers.amendments import AmendmentController
 from api.controllers.attachments import ATTACHMENT_CONTROLLERS
 from api.controllers.auth import AuthController
 from api.controllers.awards import AwardController, ExchangeController
@@ -92,6 +93,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     transactions_csv,
     ContactController,
     AwardController,
+    AmendmentController,
     ExchangeController,
     HouseholdController,
     GrantController,

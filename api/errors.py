@@ -7,6 +7,7 @@ messages never echo request values, so no personal data reaches a response or a 
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
@@ -116,8 +117,29 @@ def on_ledger_rejected(request: Request[Any, Any, Any], error: LedgerRejected) -
     return response
 
 
+# Litestar's words for a required parameter left out; only the parameter's name is kept
+# (the rest quotes the request's path, which may carry text someone typed).
+_MISSING_PARAMETER = re.compile(r"Missing required (query|header|cookie) parameter '([\w-]{1,64})'")
+
+
+def missing_parameter(detail: str) -> LedgerError | None:
+    """`parameter_missing` for a required query (header, cookie) parameter left out."""
+    found = _MISSING_PARAMETER.match(detail)
+    if found is None:
+        return None
+    where, name = found.groups()
+    hint = f": add ?{name}=... to the address" if where == "query" else ""
+    return invalid("parameter_missing", f"The {where} parameter {name!r} is required{hint}.", name)
+
+
 def on_validation(request: Request[Any, Any, Any], error: ValidationException) -> Response[Problem]:
-    """Malformed JSON or a field of the wrong type (a float where a string amount belongs)."""
+    """Malformed JSON or a field of the wrong type (a float where a string amount belongs),
+    or a required query parameter left out."""
+    missing = missing_parameter(str(error.detail))
+    if missing is not None:
+        return problem_response(
+            request, HTTP_422_UNPROCESSABLE_ENTITY, [missing], "Invalid request"
+        )
     extra = error.extra if isinstance(error.extra, list) else []
     errors = [
         LedgerError(

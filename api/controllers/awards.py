@@ -30,6 +30,7 @@ from api.schemas.grants import (
 )
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
+from ledger.funds import amendments
 from ledger.funds import service as funds
 from ledger.funds.rules import CONVERSION_METHOD
 from ledger.reports.registers import BUDGET_HEADER, budget_rows, to_csv
@@ -149,7 +150,9 @@ class AwardController(Controller):
         as_of: FromQuery[datetime.date | None] = None,
     ) -> BudgetReport:
         with db.read() as conn:
-            return BudgetReport.of(funds.budget_report(conn, award, as_of), CONVERSION_METHOD)
+            report = funds.budget_report(conn, award, as_of)
+            revision = amendments.revision(conn, report.award)
+            return BudgetReport.of(report, CONVERSION_METHOD, revision)
 
     @get(
         "/{award:str}/budget.csv",

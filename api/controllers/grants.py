@@ -22,6 +22,7 @@ from api.schemas.grants import (
     DisbursementCreate,
     DisbursementReverse,
     Grant,
+    GrantApprove,
     GrantCreate,
     GrantEnd,
     GrantPage,
@@ -135,6 +136,9 @@ class GrantController(Controller):
         "/{grant_id:int}/approve",
         status_code=HTTP_200_OK,
         summary="Approve a proposed grant (above the award's threshold: not by its proposer)",
+        description="Commits the grant's amount on its budget line in the award's currency: "
+        "itself when the grant is in the award's currency, else at `exchange_rate` when given, "
+        "else at the weighted average rate of the award's exchanges into the grant's currency.",
         opt=policy(Action.GRANTS_APPROVE),
     )
     async def approve(
@@ -142,12 +146,15 @@ class GrantController(Controller):
         writer: NamedDependency[AuditedWriter],
         principal: NamedDependency[Principal],
         grant_id: FromPath[int],
+        data: JSONBody[GrantApprove | None] = None,
     ) -> Response[Grant]:
+        rate = data.exchange_rate if data else None
+
         def work(conn: Connection) -> Grant:
             grant_in_scope(conn, principal, Action.GRANTS_APPROVE, grant_id)
-            return Grant.of(grants.approve_grant(conn, grant_id, principal.username))
+            return Grant.of(grants.approve_grant(conn, grant_id, principal.username, rate))
 
-        return await writer.write("grant.approve", work, status_code=HTTP_200_OK)
+        return await writer.write("grant.approve", work, data, status_code=HTTP_200_OK)
 
     @post(
         "/{grant_id:int}/cancel",

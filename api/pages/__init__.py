@@ -29,6 +29,7 @@ from api.i18n import error_text, title_text
 from api.pages.admin import AdminPages
 from api.pages.audit import audit_export, audit_home
 from api.pages.finance import ExchangePages, FinancePages
+from api.pages.grants import GrantPages
 from api.pages.groups import GroupPages
 from api.pages.households import HouseholdPages
 from api.pages.journal import JournalPages
@@ -38,6 +39,7 @@ from api.pages.reconcile import CashCountPages, ClosePages, MatchingPages, State
 from api.pages.render import STATIC_DIR, language_of, page, template_config
 from api.pages.reports import ReportPages
 from api.pages.session import choose_language, home, landing, sign_in, sign_out
+from api.pages.trainings import TrainingPages
 from ledger.core.errors import LedgerError, LedgerRejected
 
 STATIC_PATH = "/static"
@@ -122,6 +124,8 @@ def page_router() -> Router:
             audit_home,
             audit_export,
             AdminPages,
+            GrantPages,
+            TrainingPages,
         ],
         opt={"page": True},
         exception_handlers=PAGE_EXCEPTION_HANDLERS,

@@ -7,7 +7,7 @@ of items given in kind are whole numbers).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import msgspec
@@ -16,6 +16,7 @@ from api.schemas import next_id_cursor
 from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.funds import rules as fund_rules
+from ledger.funds.amendments import Revision as StoredRevision
 from ledger.funds.service import Award as StoredAward
 from ledger.funds.service import (
     AwardDraft,
@@ -194,12 +195,29 @@ class Posted(msgspec.Struct):
 class BudgetLineReport(msgspec.Struct):
     code: str
     name: str
-    budget: str
+    budget: str  # as revised by the approved amendments
     actual: str
     committed: str
     remaining: str
     percent_used: str
     in_kind: str
+    original_budget: str | None = None  # before any amendment
+
+
+class AmendmentSummary(msgspec.Struct):
+    """One amendment in the budget report's history (`GET .../amendments` has all of it)."""
+
+    id: int
+    status: str
+    effective_date: datetime.date
+    reason: str
+    amount_before: str
+    amount_after: str
+    end_date_before: datetime.date
+    end_date_after: datetime.date
+    lines: dict[str, list[str]]  # line code: [before, after]
+    proposed_by: str
+    approved_by: str | None
 
 
 class BudgetReport(msgspec.Struct):
@@ -215,13 +233,57 @@ class BudgetReport(msgspec.Struct):
     remaining: str
     conversion_method: str
     lines: list[BudgetLineReport]
+    # Original (before any amendment) and revised figures, and the amendment history.
+    original_amount: str | None = None
+    start_date: datetime.date | None = None
+    end_date: datetime.date | None = None
+    original_end_date: datetime.date | None = None
+    amendments: list[AmendmentSummary] = msgspec.field(default_factory=list)
 
     @classmethod
-    def of(cls, report: StoredBudgetReport, conversion_method: str) -> BudgetReport:
+    def of(
+        cls,
+        report: StoredBudgetReport,
+        conversion_method: str,
+        revision: StoredRevision | None = None,
+    ) -> BudgetReport:
         award = report.award
 
         def money(units: int) -> str:
             return format_units(units, award.precision)
+
+        made = cls._figures(report, conversion_method, money)
+        if revision is None:
+            return made
+        for line in made.lines:
+            line.original_budget = money(revision.original_lines.get(line.code, 0))
+        made.original_amount = money(revision.original_amount)
+        made.start_date = award.start_date
+        made.end_date = award.end_date
+        made.original_end_date = revision.original_end_date
+        made.amendments = [
+            AmendmentSummary(
+                id=a.id,
+                status=a.status,
+                effective_date=a.effective_date,
+                reason=a.reason,
+                amount_before=money(a.amount_before),
+                amount_after=money(a.amount_after),
+                end_date_before=a.end_date_before,
+                end_date_after=a.end_date_after,
+                lines={x.code: [money(x.before), money(x.after)] for x in a.lines},
+                proposed_by=a.proposed_by,
+                approved_by=a.approved_by,
+            )
+            for a in revision.amendments
+        ]
+        return made
+
+    @classmethod
+    def _figures(
+        cls, report: StoredBudgetReport, conversion_method: str, money: Callable[[int], str]
+    ) -> BudgetReport:
+        award = report.award
 
         return cls(
             award=award.code,
@@ -397,6 +459,9 @@ class GrantCreate(msgspec.Struct, forbid_unknown_fields=True):
         list[TrancheIn], msgspec.Meta(max_length=grant_rules.TRANCHES_PER_GRANT_MAX)
     ] = msgspec.field(default_factory=list)
     purpose: Annotated[str, msgspec.Meta(max_length=grant_rules.PURPOSE_LENGTH_MAX)] = ""
+    # What the household receives (KHR, THB, USD; head of livestock at their cost in it).
+    # Absent: the award's currency. The amount and tranches are in it.
+    currency: Annotated[str, msgspec.Meta(max_length=24, examples=["KHR"])] | None = None
 
     def to_draft(self) -> GrantDraft:
         return GrantDraft(
@@ -407,7 +472,16 @@ class GrantCreate(msgspec.Struct, forbid_unknown_fields=True):
             approved_amount=self.approved_amount,
             tranches=tuple(TrancheDraft(t.planned_date, t.amount) for t in self.tranches),
             purpose=self.purpose,
+            currency=self.currency,
         )
+
+
+class GrantApprove(msgspec.Struct, forbid_unknown_fields=True):
+    """For a grant in another currency than the award's: the rate of its commitment (units of
+    the grant's currency for one of the award's). Absent: the weighted average rate of the
+    award's exchanges into the grant's currency up to today."""
+
+    exchange_rate: Amount | None = None
 
 
 class GrantEnd(msgspec.Struct, forbid_unknown_fields=True):
@@ -440,11 +514,22 @@ class Grant(msgspec.Struct):
     ended_at: datetime.datetime | None
     end_reason: str | None
     tranches: list[Tranche]
+    # What approval committed of the award's currency (paid in full: what it spent), at
+    # which rate (grant currency per award currency) and by which method; null until approved.
+    award_currency: str
+    committed: str | None
+    commitment_rate: str | None
+    commitment_rate_method: str | None
+    award_disbursed: str  # what its payments consumed of the award's currency
+    reserved: str  # what it still holds on its budget line, in the award's currency
 
     @classmethod
     def of(cls, grant: StoredGrant) -> Grant:
         def money(units: int) -> str:
             return format_units(units, grant.precision)
+
+        def award_money(units: int) -> str:
+            return format_units(units, grant.award_precision)
 
         return cls(
             id=grant.id,
@@ -467,6 +552,14 @@ class Grant(msgspec.Struct):
             ended_at=grant.ended_at,
             end_reason=grant.end_reason,
             tranches=[Tranche(t.planned_date, money(t.amount)) for t in grant.tranches],
+            award_currency=grant.award_currency,
+            committed=None if grant.committed is None else award_money(grant.committed),
+            commitment_rate=(
+                None if grant.commitment_rate is None else format(grant.commitment_rate, "f")
+            ),
+            commitment_rate_method=grant.commitment_rate_method,
+            award_disbursed=award_money(grant.award_paid),
+            reserved=award_money(grant.reserved),
         )
 
 

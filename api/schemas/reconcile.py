@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from api.schemas.amendments import Amendment
 from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.demo.statements import ACLEDA_LIKE, as_json
@@ -293,6 +294,7 @@ class DonorBudgetLine(msgspec.Struct):
     remaining: str
     percent_used: str
     in_kind_to_date: str
+    original_budget: str | None = None  # before the award's amendments
 
 
 class Reach(msgspec.Struct):
@@ -332,9 +334,25 @@ class DonorReport(msgspec.Struct):
     fx_realised_in_period: str  # exchange gains (losses negative) of the award's book
     fx_realised_to_date: str
     fx_unrealised_at_end: str
+    # Before the award's approved amendments (null: never amended), and those amendments.
+    original_amount: str | None = None
+    original_end_date: datetime.date | None = None
+    amendments: list[Amendment] = msgspec.field(default_factory=list)
 
     @classmethod
     def of(cls, r: StoredDonorReport) -> DonorReport:
+        made = cls._figures(r)
+        if r.original_amount is not None:
+            made.original_amount = r.money(r.original_amount)
+        made.original_end_date = r.original_end
+        made.amendments = Amendment.all_of(r.amendments)
+        for line, kept in zip(made.lines, r.lines, strict=True):
+            if kept.original_budget is not None:
+                line.original_budget = r.money(kept.original_budget)
+        return made
+
+    @classmethod
+    def _figures(cls, r: StoredDonorReport) -> DonorReport:
         money = r.money
         return cls(
             award=r.award,

@@ -9,6 +9,7 @@ and two savings groups in Kampong Thom with their weekly meetings, loans and a s
 
 from __future__ import annotations
 
+from ledger.demo.amendments import load_amendments
 from ledger.demo.attachments import attach_receipts
 from ledger.demo.grants import load_grants
 from ledger.demo.organisation import (
@@ -36,6 +37,7 @@ def load_demo(db: Database) -> list[str]:
             + attach_receipts(conn)
             + load_training(conn)
             + revalue_organisation(conn)
+            + load_amendments(conn)
             + lock_organisation(conn)
             + load_savings_groups(conn)
         )

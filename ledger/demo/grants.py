@@ -157,7 +157,10 @@ HOUSEHOLDS = (
 )
 TWO_PIGS = (ItemDraft("PIG", 2, "300000", "KHR"),)
 TEN_HENS = (ItemDraft("CHICKEN", 10, "25000", "KHR"),)
-# (case, business, approved USD, tranches, disbursements: (date, method, riel or items))
+# (case, business, approved riel, tranches, disbursements: (date, method, riel or items)).
+# The grants are approved in riel, what the households receive; each commits dollars on the
+# budget line at approval and, once paid in full, completes with its commitment down to what
+# it actually spent in dollars (docs/ACCOUNTING.md, "Grants to households").
 GRANTS: tuple[
     tuple[
         str,
@@ -171,27 +174,28 @@ GRANTS: tuple[
     (
         "LA-001",
         "pig_raising",
-        "300.00",
-        ((D(2018, 12, 5), "150.00"), (D(2019, 2, 5), "150.00")),
+        "1200000",
+        ((D(2018, 12, 5), "600000"), (D(2019, 2, 5), "600000")),
         ((D(2018, 12, 5), "in_kind", TWO_PIGS), (D(2019, 2, 5), "cash", "600000")),
     ),
-    ("LA-002", "pig_raising", "300.00", (), ((D(2018, 12, 5), "in_kind", TWO_PIGS),)),
+    ("LA-002", "pig_raising", "600000", (), ((D(2018, 12, 5), "in_kind", TWO_PIGS),)),
     (
         "LA-003",
         "chicken_raising",
-        "150.00",
+        "590000",
         (),
         ((D(2018, 12, 6), "in_kind", TEN_HENS), (D(2018, 12, 6), "cash", "340000")),
     ),
-    ("LA-004", "grocery", "250.00", (), ((D(2018, 12, 10), "cash", "1025000"),)),
-    ("LA-005", "chicken_raising", "150.00", (), ((D(2018, 12, 12), "in_kind", TEN_HENS),)),
-    ("LA-006", "pig_raising", "300.00", (), ((D(2018, 12, 12), "in_kind", TWO_PIGS),)),
-    ("LA-007", "tailoring", "200.00", (), ((D(2018, 12, 14), "cash", "820000"),)),
-    ("LA-008", "rice_trading", "250.00", (), ()),  # cancelled below: the family left again
-    ("LA-009", "motorbike_repair", "250.00", (), ((D(2019, 1, 8), "cash", "1025000"),)),
-    ("LA-010", "chicken_raising", "150.00", (), ()),  # proposed, awaiting approval
-    ("DV-009", "pig_raising", "300.00", (), ((D(2019, 1, 15), "in_kind", TWO_PIGS),)),
+    ("LA-004", "grocery", "1025000", (), ((D(2018, 12, 10), "cash", "1025000"),)),
+    ("LA-005", "chicken_raising", "250000", (), ((D(2018, 12, 12), "in_kind", TEN_HENS),)),
+    ("LA-006", "pig_raising", "600000", (), ((D(2018, 12, 12), "in_kind", TWO_PIGS),)),
+    ("LA-007", "tailoring", "820000", (), ((D(2018, 12, 14), "cash", "820000"),)),
+    ("LA-008", "rice_trading", "1025000", (), ()),  # cancelled below: the family left again
+    ("LA-009", "motorbike_repair", "1025000", (), ((D(2019, 1, 8), "cash", "1025000"),)),
+    ("LA-010", "chicken_raising", "615000", (), ()),  # proposed, awaiting approval
+    ("DV-009", "pig_raising", "600000", (), ((D(2019, 1, 15), "in_kind", TWO_PIGS),)),
 )
+GRANT_CURRENCY = "KHR"
 
 
 def load_grants(conn: Connection) -> list[str]:
@@ -258,11 +262,12 @@ def _grant_and_pay(
         approved_amount=amount,
         tranches=tuple(TrancheDraft(date, part) for date, part in tranches),
         purpose=f"{business.replace('_', ' ').capitalize()} at home after return",
+        currency=GRANT_CURRENCY,
     )
     grant = grants.propose_grant(conn, proposal, OFFICER)
     if case == "LA-010":
         return 0
-    # Above the award's 250.00 threshold the proposer may not approve: finance does.
+    # Above the award's 250.00 USD threshold the proposer may not approve: finance does.
     grants.approve_grant(conn, grant.id, FINANCE)
     for date, method, given in payments:
         draft = DisbursementDraft(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, exists, func, insert, select
+from sqlalchemy import Connection, Row, and_, case, exists, func, insert, select
 
 from ledger.core import limits
 from ledger.core.account import validate_account_name
@@ -832,6 +832,65 @@ def _exchanged_into(
     return int(local_total), int(award_total)
 
 
+def commitment_for(
+    conn: Connection,
+    award: Award,
+    currency: str,
+    units: int,
+    date: datetime.date,
+    explicit_rate: Decimal | None,
+) -> Conversion:
+    """What a grant of `units` of `currency` commits of the award's currency when approved on
+    `date`: itself in the award's currency; else at the explicit rate when given; else at the
+    weighted average rate of the award's book's exchanges from the award's currency into
+    `currency` (into any account: the one it will be paid from is not known yet) up to `date`.
+    """
+    precision = books.commodity_precisions(conn)[currency]
+    if currency == award.currency:
+        return rules.same_currency(units)
+    if explicit_rate is not None:
+        conversion = rules.convert_at_rate(units, precision, award.precision, explicit_rate)
+    else:
+        local_total, award_total = conn.execute(
+            select(
+                func.coalesce(func.sum(exchanges.c.to_units), 0),
+                func.coalesce(func.sum(exchanges.c.from_units), 0),
+            ).where(
+                and_(
+                    exchanges.c.book_id == award.book_id,
+                    exchanges.c.to_commodity == currency,
+                    exchanges.c.from_commodity == award.currency,
+                    exchanges.c.date <= date,
+                )
+            )
+        ).one()
+        if not local_total:
+            raise LedgerRejected(
+                [
+                    invalid(
+                        "exchange_rate_required",
+                        f"No {award.currency} was exchanged into {currency} by this date: "
+                        f"give exchange_rate ({currency} per {award.currency}).",
+                        "exchange_rate",
+                    )
+                ]
+            )
+        conversion = rules.convert_at_average(
+            units, precision, award.precision, int(local_total), int(award_total)
+        )
+    if conversion.award_units <= 0:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "amount_not_positive",
+                    f"The amount rounds to nothing in {award.currency} at this rate.",
+                    "approved_amount",
+                )
+            ]
+        )
+    return conversion
+
+
 def parse_rate(text: str | None) -> Decimal | None:
     if text is None:
         return None
@@ -871,26 +930,37 @@ def line_use(
             )
         )
     ).scalar_one()
-    committed = 0
-    if as_of is None:
-        approved = conn.execute(
-            select(func.coalesce(func.sum(grants.c.approved_amount), 0)).where(
-                and_(grants.c.budget_line_id == line.id, grants.c.status.in_(RESERVING_STATUSES))
-            )
-        ).scalar_one()
-        given = conn.execute(
-            select(func.coalesce(func.sum(disbursements.c.award_units), 0))
-            .join(grants, grants.c.id == disbursements.c.grant_id)
-            .where(
-                and_(
-                    grants.c.budget_line_id == line.id,
-                    grants.c.status.in_(RESERVING_STATUSES),
-                    disbursements.c.reversed_at.is_(None),
-                )
-            )
-        ).scalar_one()
-        committed = int(approved) - int(given)
+    committed = 0 if as_of is not None else _committed_on(conn, line)
     return BudgetLineUse(line, int(actual), committed, int(in_kind))
+
+
+def _committed_on(conn: Connection, line: BudgetLine) -> int:
+    """What the line's approved and disbursing grants still reserve, in the award's currency:
+    for each, what approval committed less what its payments consumed, never below nothing
+    (`grants.rules.commitment_left`)."""
+    given = (
+        select(
+            disbursements.c.grant_id,
+            func.sum(disbursements.c.award_units).label("award_units"),
+        )
+        .join(grants, grants.c.id == disbursements.c.grant_id)
+        .where(and_(grants.c.budget_line_id == line.id, disbursements.c.reversed_at.is_(None)))
+        .group_by(disbursements.c.grant_id)
+        .subquery()
+    )
+    left = grants.c.committed_amount - func.coalesce(given.c.award_units, 0)
+    total = conn.execute(
+        select(func.coalesce(func.sum(case((left > 0, left), else_=0)), 0))
+        .select_from(grants.outerjoin(given, given.c.grant_id == grants.c.id))
+        .where(
+            and_(
+                grants.c.budget_line_id == line.id,
+                grants.c.status.in_(RESERVING_STATUSES),
+                grants.c.committed_amount.is_not(None),
+            )
+        )
+    ).scalar_one()
+    return int(total)
 
 
 def check_line_room(

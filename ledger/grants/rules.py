@@ -67,10 +67,11 @@ def disbursement_link(receipt: str) -> str:
 
 
 def approval_error(
-    proposed_by: str, approver: str, approved_amount: int, threshold: int
+    proposed_by: str, approver: str, committed: int, threshold: int
 ) -> LedgerError | None:
-    """Maker-checker: above the award's threshold the proposer may not approve."""
-    if approved_amount > threshold and approver == proposed_by:
+    """Maker-checker: above the award's threshold (what approval commits, in the award's
+    currency) the proposer may not approve."""
+    if committed > threshold and approver == proposed_by:
         return forbidden(
             "approval_needs_second_person",
             "Above the award's approval threshold, someone other than the proposer approves.",
@@ -86,6 +87,34 @@ def status_after(approved_amount: int, disbursed: int) -> Status:
     if disbursed < approved_amount:
         return "disbursing"
     return "fully_disbursed"
+
+
+def commitment_left(committed: int, award_paid: int) -> int:
+    """What a grant still reserves on its budget line, in the award's currency: its commitment
+    less what its payments consumed, never below nothing (a payment measured above the
+    commitment, the rate having moved, took the difference from the line's remainder)."""
+    return max(0, committed - award_paid)
+
+
+def grant_units_paid(grant_currency: str, paid_currency: str, units: int, award_units: int) -> int:
+    """How much of a grant a payment pays, in the grant's currency: the units paid when the
+    payment is in the grant's currency; otherwise (a grant in the award's currency paid in
+    another) the payment's measure in the award's currency."""
+    return units if paid_currency == grant_currency else award_units
+
+
+def payment_currency_error(
+    grant_currency: str, award_currency: str, paid_currency: str
+) -> LedgerError | None:
+    """A grant in a currency other than the award's is paid in that currency (cash, or
+    goods and head of livestock valued at their cost in it)."""
+    if paid_currency == grant_currency or grant_currency == award_currency:
+        return None
+    return conflict(
+        "grant_currency_mismatch",
+        f"This grant is in {grant_currency}: pay it from an account in {grant_currency}.",
+        "paid_from",
+    )
 
 
 def disbursable_error(status: str) -> LedgerError | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -97,6 +97,7 @@ class GrantDraft:
     approved_amount: str
     tranches: tuple[TrancheDraft, ...]
     purpose: str
+    currency: str | None = None  # what the household receives; None: the award's currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +122,10 @@ class Grant:
     award_code: str
     budget_line: str
     business_type: str
-    currency: str
+    currency: str  # the grant's: what the household receives
     precision: int
-    approved_amount: int
-    disbursed: int  # in the award's currency, less reversals
+    approved_amount: int  # in `currency`
+    disbursed: int  # in `currency`, less reversals
     status: str
     purpose: str
     proposed_by: str
@@ -135,10 +136,25 @@ class Grant:
     ended_at: datetime.datetime | None
     end_reason: str | None
     tranches: tuple[Tranche, ...]
+    award_currency: str
+    award_precision: int
+    # What approval committed of the award's currency (once paid in full: what it spent),
+    # the rate (units of `currency` for one of the award's) and how it was found.
+    committed: int | None
+    commitment_rate: Decimal | None
+    commitment_rate_method: str | None
+    award_paid: int  # what its payments consumed of the award's currency, less reversals
 
     @property
     def remaining(self) -> int:
         return self.approved_amount - self.disbursed
+
+    @property
+    def reserved(self) -> int:
+        """What the grant still holds on its budget line, in the award's currency."""
+        if self.status not in funds.RESERVING_STATUSES or self.committed is None:
+            return 0
+        return rules.commitment_left(self.committed, self.award_paid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,22 +183,48 @@ class Disbursement:
 
 # -- reading -----------------------------------------------------------------------------
 
+_award_commodity = commodities.alias("award_commodity")
 _GRANTS = (
     select(
         grants,
         household_table.c.case_code,
         household_table.c.province,
         awards.c.code.label("award_code"),
+        awards.c.currency.label("award_currency"),
         budget_lines.c.code.label("line_code"),
         book_table.c.code.label("book_code"),
         commodities.c.precision,
+        _award_commodity.c.precision.label("award_precision"),
     )
     .join(book_table, book_table.c.id == grants.c.book_id)
     .join(household_table, household_table.c.id == grants.c.household_id)
     .join(awards, awards.c.id == grants.c.award_id)
     .join(budget_lines, budget_lines.c.id == grants.c.budget_line_id)
     .join(commodities, commodities.c.code == grants.c.currency)
+    .join(_award_commodity, _award_commodity.c.code == awards.c.currency)
 )
+# What a disbursement pays of its grant, in the grant's currency (`rules.grant_units_paid`).
+_GRANT_UNITS_PAID = case(
+    (disbursements.c.currency == grants.c.currency, disbursements.c.units),
+    else_=disbursements.c.award_units,
+)
+
+
+def _paid_by_grant(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(paid in the grant's currency, consumed of the award's) per grant, less reversals."""
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(
+            disbursements.c.grant_id,
+            func.sum(_GRANT_UNITS_PAID),
+            func.sum(disbursements.c.award_units),
+        )
+        .join(grants, grants.c.id == disbursements.c.grant_id)
+        .where(and_(disbursements.c.grant_id.in_(ids), disbursements.c.reversed_at.is_(None)))
+        .group_by(disbursements.c.grant_id)
+    )
+    return {grant_id: (int(paid), int(award)) for grant_id, paid, award in rows}
 
 
 def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]:
@@ -194,14 +236,7 @@ def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]
     tranches = books.rows_by_parent(
         conn, grant_tranches.c.grant_id, ids, grant_tranches.c.grant_id, grant_tranches.c.position
     )
-    disbursed: dict[int, int] = {}
-    if ids:
-        paid_rows = conn.execute(
-            select(disbursements.c.grant_id, func.sum(disbursements.c.award_units))
-            .where(and_(disbursements.c.grant_id.in_(ids), disbursements.c.reversed_at.is_(None)))
-            .group_by(disbursements.c.grant_id)
-        )
-        disbursed = {grant_id: int(total) for grant_id, total in paid_rows}
+    paid = _paid_by_grant(conn, ids)
     return [
         Grant(
             id=row.id,
@@ -214,7 +249,7 @@ def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]
             currency=row.currency,
             precision=row.precision,
             approved_amount=row.approved_amount,
-            disbursed=disbursed.get(row.id, 0),
+            disbursed=paid.get(row.id, (0, 0))[0],
             status=row.status,
             purpose=row.purpose,
             proposed_by=row.proposed_by,
@@ -225,6 +260,12 @@ def _grants_from_rows(conn: Connection, rows: Sequence[Row[Any]]) -> list[Grant]
             ended_at=row.ended_at,
             end_reason=row.end_reason,
             tranches=tuple(Tranche(t.planned_date, t.amount) for t in tranches[row.id]),
+            award_currency=row.award_currency,
+            award_precision=row.award_precision,
+            committed=row.committed_amount,
+            commitment_rate=None if row.commitment_rate is None else Decimal(row.commitment_rate),
+            commitment_rate_method=row.commitment_rate_method,
+            award_paid=paid.get(row.id, (0, 0))[1],
         )
         for row in rows
     ]
@@ -310,14 +351,14 @@ def _proposal_errors(draft: GrantDraft) -> list[LedgerError]:
 
 
 def _planned_tranches(
-    conn: Connection, award: funds.Award, draft: GrantDraft, units: int
+    conn: Connection, award: funds.Award, draft: GrantDraft, currency: str, units: int
 ) -> tuple[Tranche, ...]:
-    """The planned tranches in smallest units: inside the award's dates, adding up to
-    `units` (when there are any)."""
+    """The planned tranches in smallest units of the grant's currency: inside the award's
+    dates, adding up to `units` (when there are any)."""
     planned = tuple(
         Tranche(
             t.planned_date,
-            positive_amount(conn, award.currency, t.amount, f"tranches[{index}].amount"),
+            positive_amount(conn, currency, t.amount, f"tranches[{index}].amount"),
         )
         for index, t in enumerate(draft.tranches)
     )
@@ -336,8 +377,50 @@ def _planned_tranches(
     return planned
 
 
+def _grant_currency(award: funds.Award, draft: GrantDraft) -> str:
+    """The currency the household receives: the award's unless the draft names another
+    money (riel, baht, dollars; head of livestock are given at their cost in one of them)."""
+    currency = draft.currency or award.currency
+    if currency != award.currency and currency not in household_rules.MONEY:
+        raise LedgerRejected(
+            [
+                invalid(
+                    "currency_not_money",
+                    f"currency is one of {', '.join(household_rules.MONEY)}.",
+                    "currency",
+                )
+            ]
+        )
+    return currency
+
+
+def _consent_error(household: households.Household, award: funds.Award) -> LedgerError | None:
+    """A household that consented after the award ended could never be paid from it."""
+    if household.consent_date <= award.end_date:
+        return None
+    return conflict(
+        "consent_after_award_end",
+        f"The household consented on {household.consent_date}, after the award ended on "
+        f"{award.end_date}: it cannot be paid from this award.",
+        "case_code",
+    )
+
+
+def _store_tranches(conn: Connection, grant_id: int, planned: Sequence[Tranche]) -> None:
+    if planned:
+        conn.execute(
+            insert(grant_tranches),
+            [
+                {"grant_id": grant_id, "position": n}
+                | {"planned_date": t.planned_date, "amount": t.amount}
+                for n, t in enumerate(planned)
+            ],
+        )
+
+
 def propose_grant(conn: Connection, draft: GrantDraft, proposed_by: str) -> Grant:
-    """A proposed grant to a household on an award's budget line, in the award's currency.
+    """A proposed grant to a household on an award's budget line, in the currency the
+    household receives (by default the award's).
 
     Planned tranches, when given, add up to the amount and fall inside the award's dates.
     Returns the grant as stored, built from what was written.
@@ -346,8 +429,10 @@ def propose_grant(conn: Connection, draft: GrantDraft, proposed_by: str) -> Gran
     award = funds.get_award(conn, draft.award_code)
     line = award.line(draft.budget_line)
     reject_if(_proposal_errors(draft))
-    units = positive_amount(conn, award.currency, draft.approved_amount, "approved_amount")
-    planned = _planned_tranches(conn, award, draft, units)
+    reject_if(e for e in [_consent_error(household, award)] if e is not None)
+    currency = _grant_currency(award, draft)
+    units = positive_amount(conn, currency, draft.approved_amount, "approved_amount")
+    planned = _planned_tranches(conn, award, draft, currency, units)
     now = books.utc_now()
     grant_id = conn.execute(
         insert(grants)
@@ -357,7 +442,7 @@ def propose_grant(conn: Connection, draft: GrantDraft, proposed_by: str) -> Gran
             award_id=award.id,
             budget_line_id=line.id,
             business_type=draft.business_type,
-            currency=award.currency,
+            currency=currency,
             approved_amount=units,
             status="proposed",
             purpose=draft.purpose,
@@ -366,19 +451,7 @@ def propose_grant(conn: Connection, draft: GrantDraft, proposed_by: str) -> Gran
         )
         .returning(grants.c.id)
     ).scalar_one()
-    if planned:
-        conn.execute(
-            insert(grant_tranches),
-            [
-                {
-                    "grant_id": grant_id,
-                    "position": n,
-                    "planned_date": t.planned_date,
-                    "amount": t.amount,
-                }
-                for n, t in enumerate(planned)
-            ],
-        )
+    _store_tranches(conn, grant_id, planned)
     return Grant(
         id=grant_id,
         book_code=award.book_code,
@@ -387,8 +460,8 @@ def propose_grant(conn: Connection, draft: GrantDraft, proposed_by: str) -> Gran
         award_code=award.code,
         budget_line=line.code,
         business_type=draft.business_type,
-        currency=award.currency,
-        precision=award.precision,
+        currency=currency,
+        precision=books.commodity_precisions(conn)[currency],
         approved_amount=units,
         disbursed=0,
         status="proposed",
@@ -401,31 +474,66 @@ def propose_grant(conn: Connection, draft: GrantDraft, proposed_by: str) -> Gran
         ended_at=None,
         end_reason=None,
         tranches=planned,
+        award_currency=award.currency,
+        award_precision=award.precision,
+        committed=None,
+        commitment_rate=None,
+        commitment_rate_method=None,
+        award_paid=0,
     )
 
 
-def approve_grant(conn: Connection, grant_id: int, approver: str) -> Grant:
-    """Approve a proposed grant: it then reserves its amount on the budget line."""
+def approve_grant(
+    conn: Connection, grant_id: int, approver: str, exchange_rate: str | None = None
+) -> Grant:
+    """Approve a proposed grant: it then commits, on its budget line, its amount measured in
+    the award's currency (`funds.commitment_for`: an explicit rate, else the weighted average
+    of the award's exchanges into the grant's currency up to today)."""
     grant = get_grant(conn, grant_id, lock=True)
     if grant.status != "proposed":
         raise LedgerRejected(
             [conflict("grant_not_proposed", "Only a proposed grant can be approved.", "status")]
         )
     award = funds.get_award(conn, grant.award_code, lock=True)
+    household = households.get_household(conn, grant.case_code)
+    reject_if(e for e in [_consent_error(household, award)] if e is not None)
+    today = books.utc_today()
+    rate = funds.parse_rate(exchange_rate)
+    commitment = funds.commitment_for(
+        conn, award, grant.currency, grant.approved_amount, today, rate
+    )
     reject_if(
         e
         for e in [
             rules.approval_error(
-                grant.proposed_by, approver, grant.approved_amount, award.approval_threshold
+                grant.proposed_by, approver, commitment.award_units, award.approval_threshold
             )
         ]
         if e is not None
     )
     line = award.line(grant.budget_line)
-    funds.check_line_room(conn, award, line, grant.approved_amount, "approved_amount")
+    funds.check_line_room(conn, award, line, commitment.award_units, "approved_amount")
     now = books.utc_now()
-    _set_status(conn, grant_id, "approved", approved_by=approver, approved_at=now)
-    return replace(grant, status="approved", approved_by=approver, approved_at=now)
+    stored_rate = None if commitment.rate is None else str(commitment.rate)
+    _set_status(
+        conn,
+        grant_id,
+        "approved",
+        approved_by=approver,
+        approved_at=now,
+        committed_amount=commitment.award_units,
+        commitment_rate=stored_rate,
+        commitment_rate_method=commitment.method,
+    )
+    return replace(
+        grant,
+        status="approved",
+        approved_by=approver,
+        approved_at=now,
+        committed=commitment.award_units,
+        commitment_rate=commitment.rate,
+        commitment_rate_method=commitment.method,
+    )
 
 
 def end_grant(conn: Connection, grant_id: int, status: str, reason: str | None, by: str) -> Grant:
@@ -589,6 +697,7 @@ class _Payment:
     items: tuple[Item, ...]
     conversion: Conversion
     precisions: dict[str, int]
+    grant_units: int  # what it pays of the grant, in the grant's currency
 
 
 def _payee(conn: Connection, grant_id: int, draft: DisbursementDraft) -> _Payee:
@@ -620,6 +729,9 @@ def _payment(conn: Connection, payee: _Payee, draft: DisbursementDraft) -> _Paym
     award = payee.award
     account = account_named(conn, award.book_id, draft.paid_from, "paid_from")
     currency = only_currency(account, "paid_from")
+    grant = payee.grant
+    mismatch = rules.payment_currency_error(grant.currency, award.currency, currency)
+    reject_if(e for e in [mismatch] if e is not None)
     precisions = books.commodity_precisions(conn)
     if draft.method == "in_kind":
         if draft.amount is not None or not draft.items:
@@ -637,7 +749,8 @@ def _payment(conn: Connection, payee: _Payee, draft: DisbursementDraft) -> _Paym
         units = _positive_units(precisions[currency], draft.amount, "amount")
     rate = funds.parse_rate(draft.exchange_rate)
     conversion = funds.convert_to_award(conn, award, account.id, currency, units, draft.date, rate)
-    if conversion.award_units > payee.grant.remaining:
+    grant_units = rules.grant_units_paid(grant.currency, currency, units, conversion.award_units)
+    if grant_units > grant.remaining:
         raise LedgerRejected(
             [
                 conflict(
@@ -647,7 +760,7 @@ def _payment(conn: Connection, payee: _Payee, draft: DisbursementDraft) -> _Paym
                 )
             ]
         )
-    return _Payment(account, currency, units, given, conversion, precisions)
+    return _Payment(account, currency, units, given, conversion, precisions, grant_units)
 
 
 def disburse(
@@ -687,7 +800,7 @@ def disburse(
         currency=payment.currency,
         narration=posted.organisation.narration,
         kind="grant",
-        reserved=grant.remaining,
+        reserved=grant.reserved,
         conversion=payment.conversion,
     )
     spent = funds.spend_transaction(conn, award, line, posted.organisation, expense, created_by)
@@ -695,8 +808,13 @@ def disburse(
     disbursement = _store_disbursement(
         conn, payee, draft, payment, receipt, (spent.transaction_id, household_txn_id), created_by
     )
-    paid = grant.disbursed + payment.conversion.award_units
-    _set_status(conn, grant.id, rules.status_after(grant.approved_amount, paid))
+    status = rules.status_after(grant.approved_amount, grant.disbursed + payment.grant_units)
+    if status == "fully_disbursed":
+        # Paid in full: the commitment falls to what the grant actually spent.
+        spent_in_award = grant.award_paid + payment.conversion.award_units
+        _set_status(conn, grant.id, status, committed_amount=spent_in_award)
+    else:
+        _set_status(conn, grant.id, status)
     return disbursement
 
 
@@ -821,10 +939,11 @@ def reverse_disbursement(
         .values(reversed_at=now, reversed_by=by)
     )
     if grant.status != "cancelled":
+        undone = rules.grant_units_paid(
+            grant.currency, found.currency, found.units, found.award_units
+        )
         _set_status(
-            conn,
-            grant.id,
-            rules.status_after(grant.approved_amount, grant.disbursed - found.award_units),
+            conn, grant.id, rules.status_after(grant.approved_amount, grant.disbursed - undone)
         )
     return replace(found, reversed_at=now, reversed_by=by)
 

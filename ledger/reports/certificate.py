@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from ledger.core.errors import LedgerRejected, conflict
+from ledger.core.errors import LedgerRejected, conflict, not_found
 from ledger.reports.pdf import render_html, render_pdf
 from ledger.training.rules import TOPIC_NAMES, Training, certificate_number
 
@@ -16,6 +16,11 @@ TEMPLATE = "certificate.html"
 NOT_COMPLETED = conflict(
     "training_not_completed",
     "This household has not completed the training: no certificate.",
+    "case_code",
+)
+NOT_A_PARTICIPANT = not_found(
+    "not_a_participant",
+    "This household did not take part in the training: no certificate.",
     "case_code",
 )
 
@@ -39,9 +44,12 @@ class CertificateView:
 
 
 def certificate(training: Training, case_code: str) -> CertificateView:
-    """The certificate of `case_code`; refused (409) unless it completed the training."""
+    """The certificate of `case_code`; refused unless it took part (404) and completed the
+    training (409)."""
     participant = training.participant(case_code)
-    if participant is None or not participant.completed:
+    if participant is None:
+        raise LedgerRejected([NOT_A_PARTICIPANT])
+    if not participant.completed:
         raise LedgerRejected([NOT_COMPLETED])
     return CertificateView(
         number=certificate_number(training.id, case_code),

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime
 import textwrap
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection
 
 from ledger.core.amount import format_units, units_to_decimal
 from ledger.core.errors import LedgerRejected, invalid
+from ledger.funds import amendments
 from ledger.funds import service as funds
 from ledger.funds.revaluation import FxTotals, fx_totals
 from ledger.funds.rules import CONVERSION_METHOD
@@ -51,6 +52,7 @@ class DonorLine:
     actual_to_date: int
     remaining: int
     in_kind_to_date: int
+    original_budget: int | None = None  # before the award's amendments (None: none)
 
     @property
     def percent_used(self) -> str:
@@ -92,6 +94,11 @@ class DonorReport:
     bank_and_cash: tuple[reconcile.AccountSummary, ...]
     # Exchange gains and losses of the award's book (docs/ACCOUNTING.md): not on any line.
     fx: FxTotals
+    # The award's original figures and its approved amendments (issue 17); the figures
+    # above are the revised ones.
+    original_amount: int | None = None
+    original_end: datetime.date | None = None
+    amendments: tuple[amendments.Amendment, ...] = ()
 
     @property
     def budget(self) -> int:
@@ -214,6 +221,12 @@ def build_donor_report(
     )
     in_period = grants.reached(conn, award.id, start, end)
     overall = grants.reached(conn, award.id, None, end)
+    revised = amendments.revision(conn, award)
+    approved = tuple(a for a in revised.amendments if a.approved_by is not None)
+    if approved:
+        lines = tuple(
+            replace(line, original_budget=revised.original_lines.get(line.code)) for line in lines
+        )
     return DonorReport(
         award=award.code,
         donor=award.donor,
@@ -234,6 +247,9 @@ def build_donor_report(
         people_to_date=overall.people,
         bank_and_cash=tuple(reconcile.reconciliation_summary(conn, award.book_code, end)),
         fx=fx_totals(conn, award.book_id, award.currency, start, end),
+        original_amount=revised.original_amount if approved else None,
+        original_end=revised.original_end_date if approved else None,
+        amendments=approved,
     )
 
 

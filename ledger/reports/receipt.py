@@ -72,6 +72,24 @@ LIVESTOCK: dict[str, tuple[str, str, str]] = {
 }
 
 
+# What kind of account money is paid from, by the second part of its name.
+ACCOUNT_KINDS: dict[str, tuple[str, str]] = {
+    "Cash": ("ប្រអប់សាច់ប្រាក់", "Cash box"),
+    "Bank": ("គណនីធនាគារ", "Bank account"),
+    "Mobile-Money": ("គណនីប្រាក់តាមទូរស័ព្ទ", "Mobile money account"),
+}
+
+
+def account_label(account: str, currency: str) -> tuple[str, str]:
+    """An account as a reader names it, Khmer and English: `Assets:Cash:Bavet-KHR` is
+    "Cash box, Bavet (KHR)"; the place is the last part of the name without its currency."""
+    parts = account.split(":")
+    kind = parts[1] if len(parts) > 2 else ""
+    place = parts[-1].removesuffix(f"-{currency}").replace("-", " ")
+    km, en = ACCOUNT_KINDS.get(kind, ("គណនី", kind.replace("-", " ") or "Account"))
+    return f"{km} {place} ({currency})", f"{en}, {place} ({currency})"
+
+
 @dataclass(frozen=True, slots=True)
 class ReceiptItem:
     """One line given in kind: `quantity` head (or units) at `unit_cost` each."""
@@ -154,6 +172,14 @@ class ReceiptView:
                 raise ValueError("A receipt for money has an amount and no items.")
             if self.amount <= 0 or self.total_value != self.amount:
                 raise ValueError("The amount is positive and is the total value.")
+
+    @property
+    def paid_from_km(self) -> str:
+        return account_label(self.paid_from, self.currency)[0]
+
+    @property
+    def paid_from_en(self) -> str:
+        return account_label(self.paid_from, self.currency)[1]
 
     @property
     def method_km(self) -> str:

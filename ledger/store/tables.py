@@ -378,6 +378,46 @@ budget_lines = Table(
     CheckConstraint("amount > 0", name="amount_positive"),
 )
 
+# Amendments of an award (issue 17): budget revisions between lines, a new total, a later
+# end date (a no-cost extension). Append-only: a proposal is one row (and its lines, with
+# the amounts before and after); its approval by a second person is another row, and only
+# then are the award's amounts and end date changed.
+award_amendments = Table(
+    "award_amendments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
+    Column("book_id", Integer, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("amount_before", BigInteger, nullable=False),
+    Column("amount_after", BigInteger, nullable=False),
+    Column("end_date_before", Date, nullable=False),
+    Column("end_date_after", Date, nullable=False),
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", UTCDateTime(), nullable=False),
+    Index("ix_award_amendments_award", "award_id"),
+    CheckConstraint("amount_after > 0", name="amount_positive"),
+)
+
+award_amendment_lines = Table(
+    "award_amendment_lines",
+    metadata,
+    Column("amendment_id", Integer, ForeignKey("award_amendments.id"), primary_key=True),
+    Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), primary_key=True),
+    Column("amount_before", BigInteger, nullable=False),
+    Column("amount_after", BigInteger, nullable=False),
+    CheckConstraint("amount_after > 0", name="amount_positive"),
+)
+
+award_amendment_approvals = Table(
+    "award_amendment_approvals",
+    metadata,
+    Column("amendment_id", Integer, ForeignKey("award_amendments.id"), primary_key=True),
+    Column("approved_by", String(64), nullable=False),
+    Column("approved_at", UTCDateTime(), nullable=False),
+)
+
 # Every transaction that spends a budget line, measured in the award's currency by the
 # method named in `rate_method`. Append-only; a spend whose transaction has been reversed
 # no longer counts (the reversal is the journal's fact, not repeated here).
@@ -454,8 +494,8 @@ grants = Table(
     Column("award_id", Integer, ForeignKey("awards.id"), nullable=False),
     Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), nullable=False),
     Column("business_type", String(40), nullable=False),
-    Column("currency", String(24), nullable=False),  # the award's
-    Column("approved_amount", BigInteger, nullable=False),
+    Column("currency", String(24), nullable=False),  # the grant's: what the household receives
+    Column("approved_amount", BigInteger, nullable=False),  # in `currency`
     Column("status", String(20), nullable=False),
     Column("purpose", Text, nullable=False, server_default=""),
     Column("proposed_by", String(64), nullable=False),
@@ -465,6 +505,11 @@ grants = Table(
     Column("ended_by", String(64), nullable=True),  # who cancelled or closed it
     Column("ended_at", UTCDateTime(), nullable=True),
     Column("end_reason", Text, nullable=True),
+    # What approval committed of the award's currency (and at which rate); once the grant is
+    # paid in full, what it actually spent in the award's currency.
+    Column("committed_amount", BigInteger, nullable=True),
+    Column("commitment_rate", String(40), nullable=True),
+    Column("commitment_rate_method", String(20), nullable=True),
     Index("ix_grants_award_status", "award_id", "status"),
     Index("ix_grants_household", "household_id"),
     CheckConstraint(

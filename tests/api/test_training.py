@@ -21,6 +21,7 @@ from ledger.training import service as trainings
 from ledger.verify import verify_book
 from tests.api.conftest import balances
 from tests.api.grants_world import AWARD, ok
+from tests.api.grants_world import household as household_body
 from tests.api.training_world import TRAINING_LINE, build_cohort, income, visit
 from tests.pdf import pdf_page_count, pdf_page_png, pdf_text
 
@@ -232,6 +233,11 @@ def test_certificate_and_outcome_pdfs(
         assert expected in text, expected
     refused = client.get(f"/api/trainings/{tid}/certificates/LA-101")
     assert (refused.status_code, refused.json()["code"]) == (409, "training_not_completed")
+    # A household of the province that never took part: not "not completed", not a participant.
+    ok(client.post("/api/households", json=household_body("LA-102"), headers=cohort.world.officer))
+    stranger = client.get(f"/api/trainings/{tid}/certificates/LA-102")
+    assert (stranger.status_code, stranger.json()["code"]) == (404, "not_a_participant")
+    assert stranger.json()["field"] == "case_code"
 
     pdf = client.get(f"/api/trainings/{tid}/outcomes.pdf", params={"currency": "KHR"})
     assert pdf.status_code == 200, pdf.text

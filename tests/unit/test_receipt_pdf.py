@@ -52,13 +52,30 @@ def test_cash_receipt_states_the_amount_in_figures_and_words() -> None:
         "CTIP-2018",
         "USAID through Winrock International",
         "Livelihood grants",
-        "Assets:Cash:Bavet-KHR",
+        "Cash box, Bavet (KHR)",
         "sokha.officer",
         "Recipient's signature or thumbprint",
         "Officer",
         "Witness",
     ):
         assert expected in text, expected
+
+
+def test_paid_from_is_the_accounts_human_name_not_its_ledger_name() -> None:
+    text = pdf_text(render_receipt(CASH))
+    assert "Cash box, Bavet (KHR)" in text
+    assert "Assets:" not in text
+    assert "ប្រអប់សាច់ប្រាក់ Bavet (KHR)</span> / Cash box, Bavet (KHR)" in receipt_html(CASH)
+    bank = dataclasses.replace(
+        CASH,
+        paid_from="Assets:Bank:Phnom-Penh-Operating-USD",
+        currency="USD",
+        amount=Decimal("120.50"),
+        total_value=Decimal("120.50"),
+    )
+    assert "Bank account, Phnom Penh Operating (USD)" in pdf_text(render_receipt(bank))
+    odd = dataclasses.replace(CASH, paid_from="Assets:Petty")
+    assert "Account, Petty (KHR)" in pdf_text(render_receipt(odd))
 
 
 def test_khmer_is_on_every_label_and_in_the_words() -> None:

@@ -31,13 +31,13 @@ PAGES = (
 )
 
 
-def sign_in_as(page: Page, username: str, home: str) -> None:
-    """Sign in through the landing page's form and wait for the role's home (`home`)."""
-    page.goto("/")
+def sign_in_as(page: Page, username: str, landing: str) -> None:
+    """Sign in through the landing page (test password) and go to `landing`."""
+    page.goto(f"/?next={landing}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("form[action='/sign-in'] button")
-    page.wait_for_url(f"**{home}")
+    page.wait_for_url(f"**{landing}")
 
 
 def _sign_in(page: Page) -> None:
@@ -45,7 +45,8 @@ def _sign_in(page: Page) -> None:
 
 
 def demo_database(scratch: str) -> Database:
-    """The demo organisation loaded into a new SQLite database in the folder `scratch`."""
+    """The demo organisation loaded into a new SQLite database in the folder `scratch` (for
+    any role's screenshots)."""
     db = Database.connect(f"sqlite:///{scratch}/demo.sqlite3")
     upgrade(db.engine)
     load_demo(db)
@@ -56,9 +57,7 @@ def take(folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     taken = []
     with tempfile.TemporaryDirectory() as scratch:
-        db = Database.connect(f"sqlite:///{scratch}/demo.sqlite3")
-        upgrade(db.engine)
-        load_demo(db)
+        db = demo_database(scratch)
         db.write(
             lambda conn: users.create_user(
                 conn, TREASURER, PASSWORD, "treasurer", (f"book:{GROUP}",)
