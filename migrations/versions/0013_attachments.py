@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"  # relinked at merge time onto the latest revision before it
+down_revision = "0012"  # relinked at merge time onto the latest revision before it
 branch_labels = None
 depends_on = None
 
