@@ -48,3 +48,9 @@ CURSOR_LENGTH_MAX = 100
 
 # A savings group's cycle number is a SMALLINT column: a larger one names nothing it could hold.
 CYCLE_NUMBER_MAX = 32_767
+
+# People recorded under one case code (household members with sex, birth year or age band,
+# role): a household's size, generously; the spreadsheet import refuses more too.
+HOUSEHOLD_MEMBERS_MAX = 50
+# The earliest birth year a person may be recorded with; later than this year is refused.
+BIRTH_YEAR_MIN = 1900
