@@ -55,3 +55,8 @@ ATTACHMENT_BYTES_MAX = 10 * 1024 * 1024
 ATTACHMENT_NAME_LENGTH_MAX = 200
 # Attachments listed for one record, at most.
 ATTACHMENTS_PER_RECORD_MAX = 100
+# People recorded under one case code (household members with sex, birth year or age band,
+# role): a household's size, generously; the spreadsheet import refuses more too.
+HOUSEHOLD_MEMBERS_MAX = 50
+# The earliest birth year a person may be recorded with; later than this year is refused.
+BIRTH_YEAR_MIN = 1900

@@ -18,6 +18,7 @@ from ledger.demo.organisation import (
     lock_organisation,
     revalue_organisation,
 )
+from ledger.demo.people import load_people
 from ledger.demo.savings import load_savings_groups
 from ledger.demo.training import load_training
 from ledger.store import books
@@ -35,6 +36,7 @@ def load_demo(db: Database) -> list[str]:
             load_organisation(conn)
             + load_grants(conn)
             + attach_receipts(conn)
+            + load_people(conn)
             + load_training(conn)
             + revalue_organisation(conn)
             + load_amendments(conn)
