@@ -284,7 +284,8 @@ def format_budgets(spans: Iterable[BudgetSpan]) -> str:
 
     Fava's budgets are rates per period (`2018-07-01 custom "budget" Expenses:X "daily"
     5.47 USD`); each holds from its date until the account's next one. A line is spread evenly
-    over its award's days: from its first day the account's daily rate rises by amount / days,
+    over its award's days (as amended: the revised amount over the award's dates, an extension
+    included): from its first day the account's daily rate rises by amount / days,
     and the day after its last day it falls again (to 0 when nothing else is budgeted there).
     Fava's budget for the award's dates is then the line's amount (to a hair below the
     smallest unit), and for part of them the share of its days. Lines of several awards on one
