@@ -101,6 +101,7 @@ class OperationFacts:
     rate_limited: bool
     description: str | None
     uploads: bool = False  # the body is a file (`opt={"upload": True}`), read as bytes
+    body_optional: bool = False  # `data` has a default: a request may send no body
 
 
 def operation_facts(app: Litestar) -> dict[tuple[str, str], OperationFacts]:
@@ -111,6 +112,7 @@ def operation_facts(app: Litestar) -> dict[tuple[str, str], OperationFacts]:
             continue
         for handler in route.route_handlers:
             action = handler.opt.get("action")
+            data = handler.parsed_fn_signature.parameters.get("data")
             for method in handler.http_methods:
                 found[(method, route.path_format)] = OperationFacts(
                     public=bool(handler.opt.get("public")),
@@ -122,6 +124,7 @@ def operation_facts(app: Litestar) -> dict[tuple[str, str], OperationFacts]:
                     rate_limited=(method, route.path_format) in RATE_LIMITED,
                     description=handler.description,
                     uploads=bool(handler.opt.get("upload")),
+                    body_optional=data is not None and data.has_default,
                 )
     return found
 
@@ -218,6 +221,8 @@ def complete_operation(operation: dict[str, Any], facts: OperationFacts) -> None
         responses[str(status)] = error_response(status)
     if facts.public:
         operation["security"] = []
+    if facts.body_optional and isinstance(operation.get("requestBody"), dict):
+        operation["requestBody"]["required"] = False
     operation["description"] = describe(operation, facts)
     for parameter in operation.get("parameters", []):
         bound_parameter(parameter)

@@ -34,7 +34,9 @@ from ledger.access import users
 from ledger.access.policy import POLICY, ROLES, Action
 from ledger.access.tokens import issue_access_token
 from ledger.core.files import check_file
+from ledger.funds import amendments
 from ledger.funds import service as funds
+from ledger.funds.amendments import AmendmentDraft
 from ledger.funds.service import AwardDraft, BudgetLineDraft, ExchangeDraft
 from ledger.grants import service as grants
 from ledger.grants.service import DisbursementDraft, GrantDraft
@@ -305,6 +307,7 @@ class World:
     attachment_ids: dict[str, int] = field(default_factory=dict)
     statement_id: int = 0
     document_name: str = ""
+    amendment_id: int = 0  # an award amendment proposed by "setup", for finance to approve
 
 
 def _share_purchase(units: str = "20000") -> dict[str, Any]:
@@ -413,6 +416,10 @@ def _fund_and_grant(conn: Any, world: World) -> None:
     funds.receive_funds(
         conn, AWARD, datetime.date(2018, 7, 2), BANK, "5000.00", None, None, "setup"
     )
+    extension = AmendmentDraft(
+        datetime.date(2019, 1, 1), "No-cost extension", (), None, datetime.date(2019, 12, 31)
+    )
+    world.amendment_id = amendments.propose_amendment(conn, AWARD, extension, "setup").id
     today = datetime.date(2026, 1, 1)
     for case_code, province in (("DV-009", "Kampong Thom"), ("DV-077", "Svay Rieng")):
         draft = replace(
@@ -829,6 +836,15 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         },
     ),
     ("GET", "/api/awards/{award}/budget"): lambda role, w: Call(params={"award": AWARD}),
+    ("POST", "/api/awards/{award}/amendments"): lambda role, w: Call(
+        params={"award": AWARD},
+        json={"effective_date": "2019-01-01", "reason": f"Proposed by {role}"}
+        | {"lines": [{"budget_line": "transport", "amount": "450.00"}]},
+    ),
+    ("GET", "/api/awards/{award}/amendments"): lambda role, w: Call(params={"award": AWARD}),
+    ("POST", "/api/awards/{award}/amendments/{amendment_id}/approve"): lambda role, w: Call(
+        params={"award": AWARD, "amendment_id": w.amendment_id}
+    ),
     ("GET", "/api/awards/{award}/budget.csv"): lambda role, w: Call(params={"award": AWARD}),
     ("POST", "/api/exchanges"): lambda role, w: Call(
         json={

@@ -361,3 +361,49 @@ def test_the_checkpoints_migration_fills_them_from_the_postings(empty: Database)
         assert checkpoints.recomputed_checkpoints(conn, book_id) == written
         assert conn.execute(text("SELECT count(*) FROM balances")).scalar_one() == balance_rows
     assert len(written) == 2 * 11 + 1  # the KHR in and out has its zero week
+
+
+def test_grants_stored_before_0011_commit_their_approved_amount(empty: Database) -> None:
+    """0011 on grants approved in the award's currency: each approved one commits its amount
+    at the same-currency rate (what the budget line reserved before), a proposed one nothing;
+    0012's amendments come and go with their tables."""
+    from ledger.funds import service as funds
+    from ledger.funds.service import BudgetLineDraft
+    from ledger.grants import service as grants
+    from ledger.grants.service import GrantDraft
+    from ledger.households import service as households
+    from tests.api.grants_world import create_ctip, household_draft
+
+    upgrade(empty.engine)
+
+    def history(conn: Connection) -> tuple[int, int]:
+        store_books.create_book(conn, "org", "Programme", "organisation", "USD")
+        store_books.open_account(conn, "org", "Assets:Bank", datetime.date(2018, 1, 1), ["USD"])
+        line = BudgetLineDraft("livelihood-grants", "Grants", "2000.00", "Expenses:Grants")
+        create_ctip(conn, [line])
+        households.register_household(conn, household_draft(), datetime.date(2018, 11, 4), "o")
+        made = []
+        for amount in ("300.00", "150.00"):
+            draft = GrantDraft(
+                "DV-009", "CTIP-2018", "livelihood-grants", "grocery", amount, (), ""
+            )
+            made.append(grants.propose_grant(conn, draft, "dara").id)
+        grants.approve_grant(conn, made[0], "sokha")
+        return made[0], made[1]
+
+    approved, proposed = empty.write(history)
+    command.downgrade(alembic_config(empty.engine), "0010")
+    with empty.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("grants")}
+    assert "committed_amount" not in columns
+    upgrade(empty.engine)
+    with empty.read() as conn:
+        first = grants.get_grant(conn, approved)
+        assert (first.committed, first.commitment_rate_method, first.reserved) == (
+            30000,
+            "same_currency",
+            30000,
+        )
+        assert grants.get_grant(conn, proposed).committed is None
+        award = funds.get_award(conn, "CTIP-2018")
+        assert funds.line_use(conn, award, award.line("livelihood-grants")).committed == 30000
