@@ -31,6 +31,7 @@ from api.controllers.households import HouseholdController
 from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcomeController
 from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
+from api.controllers.savix import SavixController
 from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController, transactions_csv
 from api.controllers.user_tokens import UserTokenController
@@ -94,6 +95,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     HouseholdController,
     GrantController,
     SavingsGroupController,
+    SavixController,
     TrainingController,
     HouseholdOutcomeController,
     ProgrammeOutcomeController,

@@ -67,7 +67,10 @@ def _ratio(value: Fraction | None) -> str:
 
 def _figures_cells(f: Figures, precision: int) -> tuple[str, ...]:
     r = ratios(f)
-    money = lambda units: format_units(units, precision)  # noqa: E731
+
+    def money(units: int) -> str:
+        return format_units(units, precision)
+
     per_member = "" if r.savings_per_member is None else money(int(r.savings_per_member))
     return (
         str(f.groups),
@@ -172,7 +175,10 @@ def _percent(value: Fraction | None) -> str:
 
 def _printed(f: Figures, precision: int, currency: str) -> tuple[str, ...]:
     r = ratios(f)
-    money = lambda units: f"{format_units(units, precision)} {currency}"  # noqa: E731
+
+    def money(units: int) -> str:
+        return f"{format_units(units, precision)} {currency}"
+
     per_member = r.savings_per_member
     return (
         str(f.groups),

@@ -43,6 +43,9 @@ from ledger.store.tables import (
 )
 
 PAR_DAYS = 30
+# The years a quarterly report may name.
+YEAR_MIN = 2000
+YEAR_MAX = 2100
 DAYS_PER_YEAR = 365
 SAVINGS_PREFIX = "Liabilities:Members:"
 SAVINGS_SUFFIX = ":Savings"
