@@ -48,3 +48,14 @@ CURSOR_LENGTH_MAX = 100
 
 # A savings group's cycle number is a SMALLINT column: a larger one names nothing it could hold.
 CYCLE_NUMBER_MAX = 32_767
+
+# Spreadsheet imports (ledger/intake): the file as uploaded, what its zip may unpack to (an
+# XLSX is a zip: a small file can unpack to gigabytes), the rows and cells read from it.
+IMPORT_FILE_BYTES_MAX = 4 * 1024 * 1024
+IMPORT_UNPACKED_BYTES_MAX = 40 * 1024 * 1024
+IMPORT_COMPRESSION_RATIO_MAX = 100
+IMPORT_ZIP_ENTRIES_MAX = 100
+IMPORT_ROWS_MAX = 5_000
+IMPORT_COLUMNS_MAX = 40
+IMPORT_CELL_LENGTH_MAX = 1_000
+IMPORT_FILE_NAME_LENGTH_MAX = 200

@@ -14,9 +14,9 @@ currencies: an aggregate is per (province, currency).
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields, replace
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -37,7 +37,6 @@ from ledger.store.tables import (
     savings_groups,
     savings_loan_payments,
     savings_loans,
-    savings_meeting_entries,
     savings_meetings,
     savings_members,
 )
@@ -50,6 +49,8 @@ DAYS_PER_YEAR = 365
 SAVINGS_PREFIX = "Liabilities:Members:"
 SAVINGS_SUFFIX = ":Savings"
 RESULT_ACCOUNTS = frozenset(rules.RESULT_ACCOUNTS)
+# Per group (book id): the integer figures as they are counted.
+Tally = defaultdict[int, Counter[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +76,15 @@ class Figures:
     profit_annualised: Fraction = Fraction(0)  # each group's profit x 365 / its cycle's days
 
     def __add__(self, other: Figures) -> Figures:
-        return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        return Figures(*(getattr(self, n) + getattr(other, n) for n in _FIELD_NAMES))
 
     @property
     def assets(self) -> int:
         """The cash box and the loans outstanding (the social fund's cash included)."""
         return self.cash + self.loans_outstanding
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Figures))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,59 +206,53 @@ def _cycle_ids(groups: dict[int, _Group]) -> list[int]:
     return sorted(g.cycle_id for g in groups.values())
 
 
+def _count(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
 def _members(
-    conn: Connection, groups: dict[int, _Group], as_of: datetime.date
-) -> dict[int, Figures]:
-    """Members on the date, enrolled in the cycle so far, and those who dropped out."""
-    found: dict[int, Figures] = defaultdict(Figures)
+    conn: Connection, groups: dict[int, _Group], as_of: datetime.date, found: Tally
+) -> None:
+    """Members on the date, enrolled in the cycle so far, and those who dropped out, counted
+    by the database per group."""
+    m = savings_members.c
+    cycle = savings_cycles.c
+    in_cycle = or_(m.left_on.is_(None), m.left_on > cycle.start_date)
+    active = or_(m.left_on.is_(None), m.left_on > as_of)
+    sex = m.get("sex")  # recorded once the people helper's migration adds it
+    women = _count(and_(active, sex == "female")) if sex is not None else func.sum(0)
+    recorded = _count(and_(active, sex.is_not(None))) if sex is not None else func.sum(0)
     rows = conn.execute(
-        select(
-            savings_members.c.book_id,
-            savings_members.c.left_on,
-            *_sex_columns(),
-        ).where(savings_members.c.joined_on <= as_of)
-    )
-    for book_id, left_on, *sex in rows:
-        group = groups.get(book_id)
-        if group is None or (left_on is not None and left_on <= group.cycle_start):
-            continue
-        active = left_on is None or left_on > as_of
-        recorded, female = _sex_of(sex) if active else (0, 0)
-        found[book_id] += Figures(
-            members=int(active),
-            women=female,
-            sex_recorded=recorded,
-            enrolled=1,
-            dropped_out=int(not active),
+        select(m.book_id, _count(active), women, recorded, func.count(), _count(~active))
+        .join(savings_cycles, cycle.book_id == m.book_id)
+        .where(
+            and_(
+                cycle.id.in_(bindparam("cycles", expanding=True)),
+                m.joined_on <= as_of,
+                in_cycle,
+            )
         )
-    return found
+        .group_by(m.book_id),
+        {"cycles": _cycle_ids(groups)},
+    )
+    for book_id, *counts in rows:
+        tally = found[book_id]
+        for field, value in zip(_MEMBER_FIELDS, counts, strict=True):
+            tally[field] += int(value or 0)
 
 
-def _sex_columns() -> tuple[Any, ...]:
-    """The member's sex, once the table records it (`savings_members.sex`)."""
-    column = savings_members.c.get("sex")
-    return () if column is None else (column,)
-
-
-def _sex_of(sex: Sequence[Any]) -> tuple[int, int]:
-    """(1 if the sex is recorded, 1 if female)."""
-    if not sex or sex[0] is None or sex[0] == "":
-        return 0, 0
-    return 1, int(sex[0] == "female")
+_MEMBER_FIELDS = ("members", "women", "sex_recorded", "enrolled", "dropped_out")
 
 
 def _attendance(
-    conn: Connection, groups: dict[int, _Group], as_of: datetime.date
-) -> dict[int, Figures]:
-    """Attendance records of each group's cycle up to the date, counted by the database."""
-    present = func.sum(
-        case((savings_meeting_entries.c.attendance.in_(("present", "represented")), 1), else_=0)
-    )
+    conn: Connection, groups: dict[int, _Group], as_of: datetime.date, found: Tally
+) -> None:
+    """Attendance in each group's cycle up to the date, from the counts each meeting keeps."""
     rows = conn.execute(
-        select(savings_meetings.c.book_id, present, func.count())
-        .join(
-            savings_meeting_entries,
-            savings_meeting_entries.c.meeting_id == savings_meetings.c.id,
+        select(
+            savings_meetings.c.book_id,
+            func.sum(savings_meetings.c.attended),
+            func.sum(savings_meetings.c.attendance_records),
         )
         .where(
             and_(
@@ -265,10 +263,9 @@ def _attendance(
         .group_by(savings_meetings.c.book_id),
         {"cycles": _cycle_ids(groups)},
     )
-    return {
-        book_id: Figures(attended=int(attended or 0), attendance_records=int(records))
-        for book_id, attended, records in rows
-    }
+    for book_id, attended, records in rows:
+        found[book_id]["attended"] += int(attended or 0)
+        found[book_id]["attendance_records"] += int(records)
 
 
 _LAST_CHECKPOINT = (
@@ -284,22 +281,36 @@ _LAST_CHECKPOINT = (
     .limit(1)
     .scalar_subquery()
 )
-_WANTED = or_(
-    accounts.c.name.in_((CASH, SOCIAL_FUND, *sorted(RESULT_ACCOUNTS))),
-    and_(accounts.c.name.startswith(SAVINGS_PREFIX), accounts.c.name.endswith(SAVINGS_SUFFIX)),
+_IS_SAVINGS = and_(
+    accounts.c.name.startswith(SAVINGS_PREFIX), accounts.c.name.endswith(SAVINGS_SUFFIX)
 )
-_SAVINGS_BOOKS = and_(books.c.kind == "savings_group", accounts.c.book_id == books.c.id)
+# (field, sign, which accounts): what the book's balances say, in the group's currency.
+_BALANCE_FIELDS: tuple[tuple[str, int, Any], ...] = (
+    ("cash", 1, accounts.c.name == CASH),
+    ("social_fund", -1, accounts.c.name == SOCIAL_FUND),
+    ("cycle_profit", -1, accounts.c.name.in_(sorted(RESULT_ACCOUNTS))),
+    ("savings", -1, _IS_SAVINGS),
+)
+_WANTED = or_(*(which for _, _, which in _BALANCE_FIELDS))
+
+
+def _per_book(units: Any) -> Any:
+    """One row per book: each field's units summed over its accounts."""
+    return [func.sum(case((which, units), else_=0)) for _, _, which in _BALANCE_FIELDS]
+
+
 # Every wanted account of every group's book: its last checkpoint before the date's week.
 _CHECKPOINTS = (
-    select(accounts.c.book_id, accounts.c.name, _LAST_CHECKPOINT)
+    select(accounts.c.book_id, *_per_book(_LAST_CHECKPOINT))
     .select_from(balances)
     .join(accounts, accounts.c.id == balances.c.account_id)
-    .join(books, _SAVINGS_BOOKS)
+    .join(books, and_(books.c.kind == "savings_group", accounts.c.book_id == books.c.id))
     .where(and_(balances.c.commodity == books.c.operating_currency, _WANTED))
+    .group_by(accounts.c.book_id)
 )
 # ... and the postings of the date's week up to the date (seeks on (book, date)).
 _WEEK_POSTINGS = (
-    select(accounts.c.book_id, accounts.c.name, func.sum(postings.c.units))
+    select(accounts.c.book_id, *_per_book(postings.c.units))
     .select_from(books)
     .join(postings, postings.c.book_id == books.c.id)
     .join(accounts, accounts.c.id == postings.c.account_id)
@@ -312,38 +323,26 @@ _WEEK_POSTINGS = (
             _WANTED,
         )
     )
-    .group_by(accounts.c.book_id, accounts.c.name)
+    .group_by(accounts.c.book_id)
 )
 
 
 def _balances(
-    conn: Connection, groups: dict[int, _Group], as_of: datetime.date
-) -> dict[int, Figures]:
+    conn: Connection, groups: dict[int, _Group], as_of: datetime.date, found: Tally
+) -> None:
     """Savings, cash, social fund and the cycle's profit of each group at the end of the day,
     from the ledger: week-end checkpoints plus the week's postings up to the date."""
     week = week_of(as_of)
-    units: dict[tuple[int, str], int] = defaultdict(int)
-    for book_id, name, value in conn.execute(_CHECKPOINTS, {"before": week}):
-        units[(book_id, name)] += int(value or 0)
-    days = {"first": week, "last": as_of}
-    for book_id, name, value in conn.execute(_WEEK_POSTINGS, days):
-        units[(book_id, name)] += int(value or 0)
-    found: dict[int, Figures] = defaultdict(Figures)
-    for (book_id, name), value in units.items():
-        if book_id not in groups or value == 0:
-            continue
-        found[book_id] += _balance_figures(name, value)
-    return found
-
-
-def _balance_figures(name: str, units: int) -> Figures:
-    if name == CASH:
-        return Figures(cash=units)
-    if name == SOCIAL_FUND:
-        return Figures(social_fund=-units)
-    if name in RESULT_ACCOUNTS:
-        return Figures(cycle_profit=-units)
-    return Figures(savings=-units)  # a member's savings account
+    for statement, parameters in (
+        (_CHECKPOINTS, {"before": week}),
+        (_WEEK_POSTINGS, {"first": week, "last": as_of}),
+    ):
+        for book_id, *units in conn.execute(statement, parameters):
+            if book_id not in groups:
+                continue
+            tally = found[book_id]
+            for (field, sign, _), value in zip(_BALANCE_FIELDS, units, strict=True):
+                tally[field] += sign * int(value or 0)
 
 
 _OPEN_ON = and_(
@@ -371,41 +370,45 @@ _OPEN_LOAN_PAYMENTS = (
 )
 
 
-def _loans(conn: Connection, groups: dict[int, _Group], as_of: datetime.date) -> dict[int, Figures]:
+def _loans(conn: Connection, groups: dict[int, _Group], as_of: datetime.date, found: Tally) -> None:
     """Loans open at the end of the date: what they still owe in principal, and the part
     more than 30 days in arrears against each loan's schedule."""
     paid: dict[int, list[Payment]] = defaultdict(list)
     for loan_id, date, interest, principal in conn.execute(_OPEN_LOAN_PAYMENTS, {"as_of": as_of}):
         paid[loan_id].append(Payment(date, interest, principal))
-    found: dict[int, Figures] = defaultdict(Figures)
     for r in conn.execute(_OPEN_LOANS, {"as_of": as_of}):
         group = groups.get(r.book_id)
-        if group is None:
-            continue
-        terms = LoanTerms(
-            principal=r.principal,
-            disbursed_on=r.disbursed_on,
-            interest_rate_monthly_percent=Decimal(r.interest_rate_monthly_percent),
-            interest_method=r.interest_method,
-            term_months=r.term_months,
-            cash_unit=group.cash_unit,
-        )
         payments = paid[r.id]
         outstanding = r.principal - sum(p.principal for p in payments)
-        if outstanding <= 0:
+        if group is None or outstanding <= 0:
             continue
-        late = rules.days_in_arrears(terms, payments, as_of) > PAR_DAYS
-        found[r.book_id] += Figures(
-            loans_active=1, loans_outstanding=outstanding, at_risk_30=outstanding * late
-        )
-    return found
+        tally = found[r.book_id]
+        tally["loans_active"] += 1
+        tally["loans_outstanding"] += outstanding
+        if _at_risk(r, group, payments, as_of):
+            tally["at_risk_30"] += outstanding
 
 
-def _annualised(group: _Group, figures: Figures, as_of: datetime.date) -> Figures:
-    days = (as_of - group.cycle_start).days + 1
-    return replace(
-        figures, groups=1, profit_annualised=Fraction(figures.cycle_profit * DAYS_PER_YEAR, days)
+def _at_risk(loan: Any, group: _Group, payments: list[Payment], as_of: datetime.date) -> bool:
+    """More than 30 days in arrears against the loan's schedule."""
+    if (as_of - loan.disbursed_on).days <= PAR_DAYS + 28:
+        # The first instalment falls due a month (28 days or more) after disbursement.
+        return False
+    terms = LoanTerms(
+        principal=loan.principal,
+        disbursed_on=loan.disbursed_on,
+        interest_rate_monthly_percent=Decimal(loan.interest_rate_monthly_percent),
+        interest_method=loan.interest_method,
+        term_months=loan.term_months,
+        cash_unit=group.cash_unit,
     )
+    return rules.days_in_arrears(terms, payments, as_of) > PAR_DAYS
+
+
+def _figures(group: _Group, tally: Counter[str], as_of: datetime.date) -> Figures:
+    days = (as_of - group.cycle_start).days + 1
+    profit = Fraction(tally["cycle_profit"] * DAYS_PER_YEAR, days)
+    return Figures(groups=1, profit_annualised=profit, **tally)
 
 
 def programme_savix(
@@ -415,15 +418,11 @@ def programme_savix(
     given), of each province and of the programme. Groups whose first cycle had not begun
     by then are not counted."""
     groups = _groups(conn, as_of, provinces)
-    parts = (
-        _members(conn, groups, as_of),
-        _attendance(conn, groups, as_of),
-        _balances(conn, groups, as_of),
-        _loans(conn, groups, as_of),
-    )
+    tallies: Tally = defaultdict(Counter)
+    for part in (_members, _attendance, _balances, _loans):
+        part(conn, groups, as_of, tallies)
     rows = []
     for book_id, g in groups.items():
-        total = sum((part.get(book_id, Figures()) for part in parts), Figures())
         rows.append(
             GroupSavix(
                 code=g.code,
@@ -436,7 +435,7 @@ def programme_savix(
                 precision=g.precision,
                 cycle=g.cycle,
                 cycle_start=g.cycle_start,
-                figures=_annualised(g, total, as_of),
+                figures=_figures(g, tallies[book_id], as_of),
             )
         )
     rows.sort(key=lambda r: (r.province, r.code))
