@@ -28,6 +28,7 @@ from api.controllers.contacts import ContactController
 from api.controllers.grants import GrantController
 from api.controllers.health import health
 from api.controllers.households import HouseholdController
+from api.controllers.imports import ImportController
 from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcomeController
 from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
@@ -96,6 +97,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     GrantController,
     SavingsGroupController,
     SavixController,
+    ImportController,
     TrainingController,
     HouseholdOutcomeController,
     ProgrammeOutcomeController,

@@ -53,6 +53,8 @@ class Column:
 class Kind:
     name: str
     columns: tuple[Column, ...]
+    # The row's natural key: what names it (twice in one file is a mistake).
+    key: Callable[[Values], tuple[Any, ...]]
     # Whether the row is recorded already (a second import of it adds nothing).
     present: Callable[[Connection, Values], bool]
     # Record the row; raises LedgerRejected with the rules' errors.
@@ -228,7 +230,7 @@ def _record_participant(
     conn: Connection, values: Values, today: datetime.date, user: str | None
 ) -> None:
     if not 1 <= values["training"] <= limits.ID_MAX:
-        raise _rejected(invalid("training_not_found", "No training has this id.", "training"))
+        raise LedgerRejected([training.TRAINING_NOT_FOUND])
     training.add_participant(conn, values["training"], values["case_code"], values["people"], user)
 
 
@@ -292,18 +294,36 @@ def _record_opening(
     journal.post(conn, book.code, txn, created_by=user)
 
 
-def _rejected(error: LedgerError) -> LedgerRejected:
-    return LedgerRejected([error])
-
-
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        Kind("households", HOUSEHOLD_COLUMNS, _household_present, _record_household),
-        Kind("savings-members", MEMBER_COLUMNS, _member_present, _record_member),
         Kind(
-            "training-participants", PARTICIPANT_COLUMNS, _participant_present, _record_participant
+            "households",
+            HOUSEHOLD_COLUMNS,
+            lambda v: (v["case_code"],),
+            _household_present,
+            _record_household,
         ),
-        Kind("opening-balances", OPENING_COLUMNS, _opening_present, _record_opening),
+        Kind(
+            "savings-members",
+            MEMBER_COLUMNS,
+            lambda v: (v["group"], v["number"]),
+            _member_present,
+            _record_member,
+        ),
+        Kind(
+            "training-participants",
+            PARTICIPANT_COLUMNS,
+            lambda v: (v["training"], v["case_code"]),
+            _participant_present,
+            _record_participant,
+        ),
+        Kind(
+            "opening-balances",
+            OPENING_COLUMNS,
+            lambda v: (v["book"], v["account"], v["currency"]),
+            _opening_present,
+            _record_opening,
+        ),
     )
 }

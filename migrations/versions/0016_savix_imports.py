@@ -16,7 +16,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0016"
 down_revision = "0010"  # relinked at merge time onto the latest revision before it
 branch_labels = None
