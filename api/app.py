@@ -29,6 +29,7 @@ from api.controllers.grants import GrantController
 from api.controllers.health import health
 from api.controllers.households import HouseholdController
 from api.controllers.imports import ImportController
+from api.controllers.indicators import IndicatorController
 from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcomeController
 from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
@@ -101,6 +102,7 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     TrainingController,
     HouseholdOutcomeController,
     ProgrammeOutcomeController,
+    IndicatorController,
     ReconcileController,
     DonorReportController,
 )

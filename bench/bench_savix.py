@@ -5,6 +5,7 @@ quarterly CSV, for 1,000 groups of 20 members that met weekly for a year (52 mee
     .venv/bin/python -m bench.bench_savix                     # SQLite in a scratch directory
     .venv/bin/python -m bench.bench_savix --groups 200 --weeks 26
     .venv/bin/python -m bench.bench_savix --postgresql        # the same on PostgreSQL
+    .venv/bin/python -m bench.bench_savix --keep /var/tmp/savix  # keep (and reuse) the data
 
 One group is recorded through the service, meeting by meeting (the journal, the checkpoints,
 the loans, everything a real group writes); the other groups are copies of its rows made by
@@ -98,16 +99,18 @@ def clone(conn: Connection, copies: int) -> None:
         conn.execute(text(sql))
 
 
-def _timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, float]:
-    result, times = None, []
+def _timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, float, float]:
+    """The result, and the median wall and CPU seconds of `repeat` runs."""
+    result, wall, cpu = None, [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - start)
-    return result, median(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return result, median(wall), median(cpu)
 
 
-def run(db: Database, groups: int, members: int, weeks: int, repeat: int) -> None:
+def load(db: Database, groups: int, members: int, weeks: int) -> None:
     start = time.perf_counter()
     record_template(db, members, weeks)
     recorded = time.perf_counter() - start
@@ -115,42 +118,58 @@ def run(db: Database, groups: int, members: int, weeks: int, repeat: int) -> Non
     with db.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     loaded = time.perf_counter() - start
+    print(f"template group recorded in {recorded:.1f} s; {groups} groups loaded in {loaded:.1f} s")
+
+
+def _row(label: str, db: Database, as_of: datetime.date, repeat: int) -> tuple[Any, ...]:
+    def compute() -> savix.ProgrammeSavix:
+        with db.read() as conn:
+            return savix.programme_savix(conn, as_of)
+
+    def report() -> str:
+        return to_csv(printed.HEADER, printed.csv_rows(compute()))
+
+    found, wall, cpu = _timed(compute, repeat)
+    csv_text, csv_wall, csv_cpu = _timed(report, repeat)
+    [programme] = found.programme
+    return (
+        label,
+        len(found.groups),
+        programme.figures.members,
+        f"{wall:.3f}",
+        f"{cpu:.3f}",
+        f"{csv_wall:.3f}",
+        f"{csv_cpu:.3f}",
+        len(csv_text.splitlines()),
+    )
+
+
+def run(db: Database, weeks: int, repeat: int) -> None:
     last = FIRST_MEETING + datetime.timedelta(weeks=weeks - 1)
-    rows = []
-    for label, as_of in (
-        ("last meeting (Monday)", last),
-        ("the Sunday after", last + datetime.timedelta(days=6)),
-    ):
-
-        def compute(as_of: datetime.date = as_of) -> savix.ProgrammeSavix:
-            with db.read() as conn:
-                return savix.programme_savix(conn, as_of)
-
-        found, seconds = _timed(compute, repeat)
-        csv_text, csv_seconds = _timed(
-            lambda found=found: to_csv(printed.HEADER, printed.csv_rows(found)), repeat
-        )
-        [programme] = found.programme
-        rows.append(
-            (
-                label,
-                len(found.groups),
-                programme.figures.members,
-                f"{seconds:.3f}",
-                f"{csv_seconds:.3f}",
-                f"{seconds + csv_seconds:.3f}",
-                len(csv_text.splitlines()),
-            )
-        )
+    dates = (
+        ("last meeting (a Monday)", last),
+        ("the Sunday after it", last + datetime.timedelta(days=6)),
+        ("mid-cycle (a Thursday)", last - datetime.timedelta(weeks=weeks // 2, days=-3)),
+    )
+    rows = [_row(label, db, as_of, repeat) for label, as_of in dates]
     with db.read() as conn:
         counts = {
             t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
             for t in ("postings", "balance_checkpoints", "savings_meeting_entries", "savings_loans")
         }
-    print(f"template group recorded in {recorded:.1f} s; {groups} groups loaded in {loaded:.1f} s")
     print("rows: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
     print_table(
-        ["as of", "groups", "members", "indicators s", "csv s", "total s", "csv lines"], rows
+        [
+            "as of",
+            "groups",
+            "members",
+            "indicators wall s",
+            "cpu s",
+            "+ csv wall s",
+            "cpu s",
+            "csv lines",
+        ],
+        rows,
     )
 
 
@@ -161,6 +180,7 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--postgresql", action="store_true")
+    parser.add_argument("--keep", help="a directory that keeps the database (reused if there)")
     args = parser.parse_args()
     settings = {
         "groups": args.groups,
@@ -172,14 +192,19 @@ def main() -> None:
     if args.postgresql:
         db, _, drop = postgres_database("bench_savix")
         try:
-            run(db, args.groups, args.members, args.weeks, args.repeat)
+            load(db, args.groups, args.members, args.weeks)
+            run(db, args.weeks, args.repeat)
         finally:
             db.dispose()
             drop()
         return
-    with scratch_dir() as directory:
-        db = migrated_sqlite(directory / "bench.sqlite3")
-        run(db, args.groups, args.members, args.weeks, args.repeat)
+    with scratch_dir(args.keep) as directory:
+        path = directory / "bench.sqlite3"
+        exists = path.exists()
+        db = migrated_sqlite(path)
+        if not exists:
+            load(db, args.groups, args.members, args.weeks)
+        run(db, args.weeks, args.repeat)
         db.dispose()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
@@ -27,6 +27,7 @@ from api.schemas.savings import (
     Member,
     MemberCreate,
     MemberLeave,
+    MemberPerson,
     ShareOut,
     ShareOutCreate,
     WriteOffCreate,
@@ -154,14 +155,44 @@ class SavingsGroupController(Controller):
         book: FromPath[str],
         data: JSONBody[MemberCreate],
     ) -> Response[Member]:
+        person = data.person()
+
         def work(conn: Connection) -> Member:
             return Member.of(
                 service.add_member(
-                    conn, book, data.number, data.role, data.joined_on, data.case_code
+                    conn, book, data.number, data.role, data.joined_on, data.case_code, person
                 )
             )
 
         return await writer.write("savings_member.add", work, data, book=book)
+
+    @put(
+        "/{book:str}/members/{number:str}/person",
+        status_code=HTTP_200_OK,
+        summary="Record or correct a member's sex and birth year or age band",
+        opt=policy(Action.SAVINGS_WRITE),
+    )
+    async def describe_member(
+        self,
+        writer: NamedDependency[AuditedWriter],
+        book: FromPath[str],
+        number: FromPath[str],
+        data: JSONBody[MemberPerson],
+    ) -> Response[Member]:
+        person = data.person()
+
+        def work(conn: Connection) -> Member:
+            return Member.of(service.describe_member(conn, book, number, person))
+
+        # PUT is idempotent by itself: no Idempotency-Key store.
+        return await writer.write(
+            "savings_member.person",
+            work,
+            data,
+            status_code=HTTP_200_OK,
+            book=book,
+            idempotent=False,
+        )
 
     @get("/{book:str}/members", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
     def list_members(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Member]:

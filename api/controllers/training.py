@@ -121,7 +121,7 @@ class TrainingController(Controller):
     @post(
         "/{training_id:int}/participants",
         status_code=HTTP_201_CREATED,
-        summary="Register a household (by case code) and how many of its people take part",
+        summary="Register a household (by case code) and its trainees (or how many take part)",
         opt=policy(Action.TRAININGS_WRITE),
     )
     async def add_participant(
@@ -136,7 +136,12 @@ class TrainingController(Controller):
             household_in_scope(conn, principal, Action.TRAININGS_WRITE, data.case_code)
             return Training.of(
                 trainings.add_participant(
-                    conn, training_id, data.case_code, data.people, principal.username
+                    conn,
+                    training_id,
+                    data.case_code,
+                    data.people,
+                    principal.username,
+                    data.trainees,
                 )
             )
 

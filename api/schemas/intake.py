@@ -13,7 +13,13 @@ from ledger.core import limits
 from ledger.core.errors import LedgerRejected, invalid
 from ledger.intake.service import Outcome
 
-ImportKind = Literal["households", "savings-members", "training-participants", "opening-balances"]
+ImportKind = Literal[
+    "households",
+    "household-members",
+    "savings-members",
+    "training-participants",
+    "opening-balances",
+]
 # Base64 of the largest file, with its padding.
 CONTENT_BASE64_LENGTH_MAX = (limits.IMPORT_FILE_BYTES_MAX + 2) // 3 * 4
 IMPORT_REQUEST_BYTES_MAX = CONTENT_BASE64_LENGTH_MAX + 4_096

@@ -10,8 +10,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from api.schemas.people import AgeBand, BirthYear, Sex
 from ledger.core import limits
 from ledger.core.amount import format_units
+from ledger.households.rules import PersonFacts
 from ledger.savings import queries, rules, service
 
 Amount = Annotated[
@@ -146,10 +148,31 @@ class Group(msgspec.Struct):
 
 
 class MemberCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A member; `sex` and `birth_year` (or `age_band` when the year is unknown) may be left
+    out, and are then not recorded (a member's SAVIX figures count them as unknown)."""
+
     number: MemberNumber
     joined_on: datetime.date
     role: Annotated[str, msgspec.Meta(max_length=12)] = "member"
     case_code: Annotated[str, msgspec.Meta(max_length=20, examples=["DV-009"])] | None = None
+    sex: Sex | None = None
+    birth_year: BirthYear | None = None
+    age_band: AgeBand | None = None
+
+    def person(self) -> PersonFacts:
+        return PersonFacts(self.sex, self.birth_year, self.age_band)
+
+
+class MemberPerson(msgspec.Struct, forbid_unknown_fields=True):
+    """A member's sex and birth year, or age band when the year is unknown (null: not
+    recorded). Replaces what was recorded."""
+
+    sex: Sex | None = None
+    birth_year: BirthYear | None = None
+    age_band: AgeBand | None = None
+
+    def person(self) -> PersonFacts:
+        return PersonFacts(self.sex, self.birth_year, self.age_band)
 
 
 class Member(msgspec.Struct):
@@ -158,10 +181,23 @@ class Member(msgspec.Struct):
     joined_on: datetime.date
     left_on: datetime.date | None
     case_code: str | None
+    sex: str | None = None
+    birth_year: int | None = None
+    age_band: str | None = None
 
     @classmethod
     def of(cls, member: queries.Member) -> Member:
-        return cls(member.number, member.role, member.joined_on, member.left_on, member.case_code)
+        person = member.person
+        return cls(
+            member.number,
+            member.role,
+            member.joined_on,
+            member.left_on,
+            member.case_code,
+            person.sex,
+            person.birth_year,
+            person.age_band,
+        )
 
 
 class MemberLeave(msgspec.Struct, forbid_unknown_fields=True):

@@ -15,6 +15,7 @@ import msgspec
 
 from api.schemas import next_id_cursor
 from api.schemas.grants import AccountName, Amount, Code, Line, Place, Text
+from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.income.rules import month_text
 from ledger.income.service import IncomeDraft
@@ -70,7 +71,14 @@ class TrainingCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 class ParticipantCreate(msgspec.Struct, forbid_unknown_fields=True):
     case_code: CaseCode
-    people: Count = 1
+    # How many of its people take part; with `trainees`, their number (may be left out).
+    people: Count | None = None
+    # The people taking part, by their number under the case code (GET
+    # /api/households/{case}/members): trainees as people, counted by sex and age.
+    trainees: Annotated[
+        list[Annotated[int, msgspec.Meta(ge=1, le=limits.HOUSEHOLD_MEMBERS_MAX)]],
+        msgspec.Meta(max_length=limits.HOUSEHOLD_MEMBERS_MAX),
+    ] = msgspec.field(default_factory=list)
 
 
 class Present(msgspec.Struct, forbid_unknown_fields=True):
@@ -114,6 +122,8 @@ class Participant(msgspec.Struct):
     people: int
     days_attended: list[datetime.date]
     completed: bool
+    # Its trainees by their number under the case code (empty: counted as `people` only).
+    trainees: list[int] = msgspec.field(default_factory=list)
 
 
 class TrainingCost(msgspec.Struct):
@@ -180,7 +190,14 @@ class Training(msgspec.Struct):
             cost=format_units(t.cost_award_units, t.award_precision),
             currency=t.award_currency,
             participants=[
-                Participant(p.case_code, p.province, p.people, list(p.days_attended), p.completed)
+                Participant(
+                    p.case_code,
+                    p.province,
+                    p.people,
+                    list(p.days_attended),
+                    p.completed,
+                    list(p.trainees),
+                )
                 for p in t.participants
             ],
             costs=[TrainingCost.of(c) for c in t.costs],

@@ -59,3 +59,9 @@ IMPORT_ROWS_MAX = 5_000
 IMPORT_COLUMNS_MAX = 40
 IMPORT_CELL_LENGTH_MAX = 1_000
 IMPORT_FILE_NAME_LENGTH_MAX = 200
+
+# People recorded under one case code (household members with sex, birth year or age band,
+# role): a household's size, generously; the spreadsheet import refuses more too.
+HOUSEHOLD_MEMBERS_MAX = 50
+# The earliest birth year a person may be recorded with; later than this year is refused.
+BIRTH_YEAR_MIN = 1900

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ledger.demo.grants import load_grants
 from ledger.demo.organisation import ORG_BOOK, load_organisation, lock_organisation
+from ledger.demo.people import load_people
 from ledger.demo.savings import load_savings_groups
 from ledger.demo.training import load_training
 from ledger.store import books
@@ -27,6 +28,7 @@ def load_demo(db: Database) -> list[str]:
         lambda conn: (
             load_organisation(conn)
             + load_grants(conn)
+            + load_people(conn)
             + load_training(conn)
             + lock_organisation(conn)
             + load_savings_groups(conn)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from ledger.demo.grants import OFFICER
 from ledger.demo.organisation import AWARD, BANK, CASH_PHNOM_PENH, FINANCE
+from ledger.demo.people import record_trainees
 from ledger.households import service as households
 from ledger.households.rules import HouseholdDraft
 from ledger.income import service as income
@@ -228,7 +229,8 @@ def _hold_training(conn: Connection, trainees: Sequence[Trainee]) -> Training:
         FINANCE,
     )
     for case, _, people in trainees:
-        training = trainings.add_participant(conn, training.id, case, people, OFFICER)
+        named = record_trainees(conn, case, people, CONSENT)
+        training = trainings.add_participant(conn, training.id, case, None, OFFICER, named)
     for day in training.days:
         present = [
             (case, people)

@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from ledger.core import limits
 from ledger.core.errors import LedgerError, invalid
 from ledger.core.text import has_forbidden_character
 
@@ -130,3 +131,125 @@ def validate_household(draft: HouseholdDraft, today: datetime.date) -> tuple[Led
             invalid("consent_date_in_future", "Consent is recorded once given.", "consent_date")
         )
     return tuple(errors)
+
+
+# -- people of a household (and of a savings group): sex, birth year or age band, role -------
+# No names: those are contacts. Exports and reports only ever count these, never list them.
+
+Role = Literal[
+    "head", "spouse", "child", "grandchild", "parent", "sibling", "other_relative", "other"
+]
+ROLES: tuple[str, ...] = get_args(Role)
+# Children are people under 18 on the day a report counts them (the age band "under-18").
+ADULT_AGE = 18
+CHILD_AGE_BAND = "under-18"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """What a person is recorded with: a sex and a birth year, or an age band when the birth
+    year is unknown (None where the record has neither, e.g. a savings member added before
+    these were recorded)."""
+
+    sex: str | None
+    birth_year: int | None
+    age_band: str | None
+
+
+# A savings member added before sex and age were recorded, or whose are not said.
+NOT_RECORDED = PersonFacts(None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDraft:
+    """A person of a household; `number` None takes the household's next free number."""
+
+    role: str
+    person: PersonFacts
+    number: int | None = None
+
+
+def person_errors(
+    person: PersonFacts, this_year: int, *, required: bool, prefix: str = ""
+) -> list[LedgerError]:
+    """Every problem with a person's sex and age. `required`: a household member has a sex
+    and a birth year or age band; a savings member may leave them unsaid (None)."""
+    errors: list[LedgerError] = []
+    if (person.sex is not None or required) and person.sex not in SEXES:
+        errors.append(invalid("sex_invalid", f"sex is one of {', '.join(SEXES)}.", prefix + "sex"))
+    if person.birth_year is not None and person.age_band is not None:
+        errors.append(
+            invalid(
+                "birth_year_and_age_band",
+                "Give a birth year, or an age band when the birth year is unknown: not both.",
+                prefix + "age_band",
+            )
+        )
+    elif required and person.birth_year is None and person.age_band is None:
+        errors.append(
+            invalid(
+                "birth_year_or_age_band_required",
+                "Give a birth year, or an age band when the birth year is unknown.",
+                prefix + "birth_year",
+            )
+        )
+    errors += _age_errors(person, this_year, prefix)
+    return errors
+
+
+def _age_errors(person: PersonFacts, this_year: int, prefix: str) -> list[LedgerError]:
+    errors: list[LedgerError] = []
+    if person.birth_year is not None and person.birth_year > this_year:
+        errors.append(
+            invalid(
+                "birth_year_in_future", "This birth year has not come yet.", prefix + "birth_year"
+            )
+        )
+    elif person.birth_year is not None and person.birth_year < limits.BIRTH_YEAR_MIN:
+        errors.append(
+            invalid(
+                "birth_year_too_early",
+                f"A birth year is {limits.BIRTH_YEAR_MIN} or later.",
+                prefix + "birth_year",
+            )
+        )
+    if person.age_band is not None and person.age_band not in AGE_BANDS:
+        errors.append(
+            invalid(
+                "age_band_invalid",
+                f"age_band is one of {', '.join(AGE_BANDS)}.",
+                prefix + "age_band",
+            )
+        )
+    return errors
+
+
+def member_errors(draft: MemberDraft, this_year: int) -> list[LedgerError]:
+    """Every problem with a household member as data (the household's own limits aside)."""
+    errors: list[LedgerError] = []
+    if draft.role not in ROLES:
+        errors.append(
+            invalid("household_role_invalid", f"role is one of {', '.join(ROLES)}.", "role")
+        )
+    if draft.number is not None and not 1 <= draft.number <= limits.HOUSEHOLD_MEMBERS_MAX:
+        errors.append(
+            invalid(
+                "household_member_number_invalid",
+                f"A member number is 1 to {limits.HOUSEHOLD_MEMBERS_MAX}.",
+                "number",
+            )
+        )
+    return errors + person_errors(draft.person, this_year, required=True)
+
+
+AgeGroup = Literal["child", "adult", "unknown"]
+
+
+def age_group(person: PersonFacts, year: int) -> AgeGroup:
+    """A child (under 18) or an adult in `year` (age = year - birth year: the birth day is not
+    recorded), by age band when the birth year is unknown; unknown when neither is recorded."""
+    if person.birth_year is not None:
+        return "child" if year - person.birth_year < ADULT_AGE else "adult"
+    if person.age_band is not None:
+        return "child" if person.age_band == CHILD_AGE_BAND else "adult"
+    return "unknown"

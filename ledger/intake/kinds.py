@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sqlalchemy import Connection, and_, select
@@ -19,13 +19,15 @@ from sqlalchemy import Connection, and_, select
 from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected, invalid
 from ledger.core.transaction import Posting, Transaction
+from ledger.households import members as people
 from ledger.households import service as households
-from ledger.households.rules import OPENING_ACCOUNT, HouseholdDraft
+from ledger.households.rules import OPENING_ACCOUNT, HouseholdDraft, MemberDraft, PersonFacts
 from ledger.intake.sheets import Cell
 from ledger.savings import service as savings
 from ledger.store import books, journal
 from ledger.store.tables import (
     accounts,
+    household_members,
     savings_members,
     training_participants,
     transaction_links,
@@ -168,12 +170,25 @@ def _record_household(
 
 # -- savings-group members --------------------------------------------------------------------
 
+# A person's sex and age: a birth year, or an age band when the year is unknown.
+PERSON_COLUMNS = (
+    Column("sex", "ភេទ", "sex"),
+    Column("birth_year", "ឆ្នាំកំណើត", "birth_year", "whole_number", required=False),
+    Column("age_band", "ក្រុមអាយុ", "age_band", required=False),
+)
+
+
+def _person(values: Values) -> PersonFacts:
+    return PersonFacts(values.get("sex"), values.get("birth_year"), values.get("age_band"))
+
+
 MEMBER_COLUMNS = (
     Column("group", "ក្រុមសន្សំ", "group"),
     Column("number", "លេខសមាជិក", "number"),
     Column("role", "តួនាទី", "role"),
     Column("joined_on", "ថ្ងៃចូលរួម", "joined_on", "date"),
     Column("case_code", "លេខករណី", "case_code", required=False),
+    *(replace(c, required=False) for c in PERSON_COLUMNS),
 )
 
 
@@ -198,7 +213,42 @@ def _record_member(
         values["role"],
         values["joined_on"],
         values["case_code"],
+        _person(values),
     )
+
+
+# -- household members ------------------------------------------------------------------------
+
+HOUSEHOLD_MEMBER_COLUMNS = (
+    Column("case_code", "លេខករណី", "case_code"),
+    Column("number", "លេខសមាជិក", "number", "whole_number"),
+    Column("role", "តួនាទី", "role"),
+    *PERSON_COLUMNS,
+)
+
+
+def _household_member_present(conn: Connection, values: Values) -> bool:
+    if not 1 <= values["number"] <= limits.HOUSEHOLD_MEMBERS_MAX:
+        return False
+    found = conn.execute(
+        select(household_members.c.id)
+        .join(household_table, household_table.c.id == household_members.c.household_id)
+        .where(
+            and_(
+                household_table.c.case_code == values["case_code"],
+                household_members.c.number == values["number"],
+            )
+        )
+    ).first()
+    return found is not None
+
+
+def _record_household_member(
+    conn: Connection, values: Values, today: datetime.date, user: str | None
+) -> None:
+    household = households.get_household(conn, values["case_code"])
+    draft = MemberDraft(values["role"], _person(values), values["number"])
+    people.add_member(conn, household, draft, today, user)
 
 
 # -- training participants --------------------------------------------------------------------
@@ -303,6 +353,13 @@ KINDS: dict[str, Kind] = {
             lambda v: (v["case_code"],),
             _household_present,
             _record_household,
+        ),
+        Kind(
+            "household-members",
+            HOUSEHOLD_MEMBER_COLUMNS,
+            lambda v: (v["case_code"], v["number"]),
+            _household_member_present,
+            _record_household_member,
         ),
         Kind(
             "savings-members",

@@ -23,6 +23,7 @@ from ledger.core.errors import (
     not_found,
     reject_if,
 )
+from ledger.households.rules import NOT_RECORDED, PersonFacts
 from ledger.savings import rules
 from ledger.savings.rules import (
     CASH,
@@ -81,6 +82,8 @@ class Member:
     role: str
     joined_on: datetime.date
     left_on: datetime.date | None
+    # Sex and birth year, or an age band (None where not recorded): counted, never listed.
+    person: PersonFacts = NOT_RECORDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +210,8 @@ def list_groups(conn: Connection) -> list[Group]:
 
 
 def _member_from_row(row: Row[Any]) -> Member:
-    return Member(row.id, row.number, row.case_code, row.role, row.joined_on, row.left_on)
+    person = PersonFacts(row.sex, row.birth_year, row.age_band)
+    return Member(row.id, row.number, row.case_code, row.role, row.joined_on, row.left_on, person)
 
 
 def list_members(conn: Connection, code: str) -> list[Member]:

@@ -445,6 +445,24 @@ households = Table(
     CheckConstraint("children >= 0 AND children <= members", name="children_within_members"),
 )
 
+# The people of a household (0015), numbered 1, 2, ... under its case code: a role, a sex and
+# a birth year, or an age band when the year is unknown. No names (those are contacts).
+household_members = Table(
+    "household_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Column("number", SmallInteger, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("sex", String(10), nullable=False),
+    Column("birth_year", SmallInteger, nullable=True),
+    Column("age_band", String(10), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    UniqueConstraint("household_id", "number", name="uq_household_members_household_number"),
+    CheckConstraint("(birth_year IS NULL) <> (age_band IS NULL)", name="birth_year_or_age_band"),
+)
+
 grants = Table(
     "grants",
     metadata,
@@ -570,6 +588,10 @@ savings_members = Table(
     Column("joined_on", Date, nullable=False),
     Column("left_on", Date, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Sex and birth year, or an age band (0015): counted in reports, never listed in exports.
+    Column("sex", String(10), nullable=True),
+    Column("birth_year", SmallInteger, nullable=True),
+    Column("age_band", String(10), nullable=True),
     UniqueConstraint("book_id", "number", name="uq_savings_members_book_number"),
 )
 
@@ -753,6 +775,17 @@ training_participants = Table(
     Column("created_by", String(64), nullable=True),
     Index("ix_training_participants_household", "household_id"),
     CheckConstraint("people >= 1", name="people_positive"),
+)
+
+# Which people of a participating household are its trainees (0015). A participant recorded
+# before then (or without naming them) has its `people` count only.
+training_trainees = Table(
+    "training_trainees",
+    metadata,
+    Column("training_id", Integer, ForeignKey("trainings.id"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("household_members.id"), primary_key=True),
+    Column("household_id", Integer, ForeignKey("households.id"), nullable=False),
+    Index("ix_training_trainees_household", "household_id"),
 )
 
 # How many people of a participating household attended on one day. Append-only.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -144,6 +144,27 @@ def people_error(people: int | float, field: str) -> LedgerError | None:
     return None
 
 
+def trainees_error(
+    people: int | float | None, trainees: Sequence[int]
+) -> tuple[int | float, LedgerError | None]:
+    """The participant's head count (its trainees' number when they are named) and the
+    problem with what was sent, if any: a person named twice, a count that is not theirs."""
+    if not trainees:
+        counted = 1 if people is None else people
+        return counted, people_error(counted, "people")
+    if len(set(trainees)) != len(trainees):
+        return len(trainees), invalid(
+            "trainee_repeated", "A person is named once among the trainees.", "trainees"
+        )
+    if people is not None and people != len(trainees):
+        return len(trainees), invalid(
+            "people_not_trainees",
+            "people is the number of trainees named (or leave it out).",
+            "people",
+        )
+    return len(trainees), people_error(len(trainees), "trainees")
+
+
 def completed(days_attended: Collection[datetime.date], completion_days_min: int) -> bool:
     """The completion rule: attended on at least `completion_days_min` of the days."""
     return len(days_attended) >= completion_days_min
@@ -165,6 +186,9 @@ class Participant:
     people: int
     days_attended: tuple[datetime.date, ...]
     completed: bool
+    # The household's people (by their number under the case code) who are its trainees;
+    # empty for a participant registered as a count only.
+    trainees: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Row, and_, exists, insert, select
 from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, not_found, reject_if
 from ledger.funds import service as funds
+from ledger.households import members as household_people
 from ledger.households import service as households
 from ledger.store import books
 from ledger.store.book_accounts import account_currency, positive_amount
@@ -25,9 +26,11 @@ from ledger.store.tables import (
     awards,
     budget_lines,
     budget_spends,
+    household_members,
     training_attendance,
     training_costs,
     training_participants,
+    training_trainees,
     trainings,
     transactions,
 )
@@ -76,29 +79,46 @@ def _participants(conn: Connection, rows: Sequence[Row[Any]]) -> dict[int, tuple
     days_min = {r.id: r.completion_days_min for r in rows}
     attended = _attendance(conn, list(days_min))
     found: dict[int, list[Participant]] = defaultdict(list)
+    # One row per trainee named (or one with no number): in the same statement as before.
     for r in conn.execute(
-        select(
-            training_participants.c.training_id,
-            training_participants.c.household_id,
-            training_participants.c.people,
-            household_table.c.case_code,
-            household_table.c.province,
-        )
-        .join(household_table, household_table.c.id == training_participants.c.household_id)
-        .where(training_participants.c.training_id.in_(list(days_min)))
-        .order_by(household_table.c.case_code)
+        _PARTICIPANTS.where(training_participants.c.training_id.in_(list(days_min)))
     ):
         days = attended[(r.training_id, r.household_id)]
-        found[r.training_id].append(
+        group = found[r.training_id]
+        if group and group[-1].case_code == r.case_code:
+            group[-1] = replace(group[-1], trainees=(*group[-1].trainees, r.number))
+            continue
+        group.append(
             Participant(
                 r.case_code,
                 r.province,
                 r.people,
                 tuple(days),
                 rules.completed(days, days_min[r.training_id]),
+                () if r.number is None else (r.number,),
             )
         )
     return {training_id: tuple(group) for training_id, group in found.items()}
+
+
+_TRAINEE_JOIN = and_(
+    training_trainees.c.training_id == training_participants.c.training_id,
+    training_trainees.c.household_id == training_participants.c.household_id,
+)
+_PARTICIPANTS = (
+    select(
+        training_participants.c.training_id,
+        training_participants.c.household_id,
+        training_participants.c.people,
+        household_table.c.case_code,
+        household_table.c.province,
+        household_members.c.number,
+    )
+    .join(household_table, household_table.c.id == training_participants.c.household_id)
+    .outerjoin(training_trainees, _TRAINEE_JOIN)
+    .outerjoin(household_members, household_members.c.id == training_trainees.c.member_id)
+    .order_by(household_table.c.case_code, household_members.c.number)
+)
 
 
 def _costs(
@@ -253,15 +273,22 @@ def create_training(
 
 
 def add_participant(
-    conn: Connection, training_id: int, case_code: str, people: int | float, created_by: str | None
+    conn: Connection,
+    training_id: int,
+    case_code: str,
+    people: int | float | None,
+    created_by: str | None,
+    trainees: Sequence[int] = (),
 ) -> Training:
-    """Register a household (by case code) and how many of its people take part. Returns the
-    training with it."""
+    """Register a household (by case code) and its trainees: the people recorded under its
+    case code, by number (`people` then counts them), or how many of its people take part
+    when they are not named. Returns the training with it."""
     training = get_training(conn, training_id, lock=True)
-    error = rules.people_error(people, "people")
+    people, error = rules.trainees_error(people, trainees)
     if error is not None:
         raise LedgerRejected([error])
     household = households.get_household(conn, case_code)
+    ids = household_people.member_ids(conn, household, trainees) if trainees else {}
     if training.participant(case_code) is not None:
         raise LedgerRejected(
             [conflict("participant_exists", "This household takes part already.", "case_code")]
@@ -285,12 +312,21 @@ def add_participant(
             created_by=created_by,
         )
     )
+    if ids:
+        conn.execute(
+            insert(training_trainees),
+            [
+                {"training_id": training_id, "member_id": i, "household_id": household.id}
+                for i in ids.values()
+            ],
+        )
     joined = Participant(
         household.case_code,
         household.province,
         int(people),
         (),
         rules.completed((), training.completion_days_min),
+        tuple(sorted(ids)),
     )
     # In the order a training is read back: by case code.
     participants = sorted((*training.participants, joined), key=lambda p: p.case_code)

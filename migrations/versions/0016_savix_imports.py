@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0010"  # relinked at merge time onto the latest revision before it
+down_revision = "0015"  # relinked at merge time onto the latest revision before it
 branch_labels = None
 depends_on = None
 

@@ -35,8 +35,9 @@ from ledger.funds import service as funds
 from ledger.funds.service import AwardDraft, BudgetLineDraft, ExchangeDraft
 from ledger.grants import service as grants
 from ledger.grants.service import DisbursementDraft, GrantDraft
+from ledger.households import members as household_people
 from ledger.households import service as households
-from ledger.households.rules import HouseholdDraft
+from ledger.households.rules import HouseholdDraft, MemberDraft, PersonFacts
 from ledger.people import contacts
 from ledger.reconcile import service as reconcile
 from ledger.reconcile.rules import ColumnMapping
@@ -406,7 +407,9 @@ def _fund_and_grant(conn: Any, world: World) -> None:
         draft = replace(
             household_draft(case_code, province), consent_date=datetime.date(2018, 7, 1)
         )
-        households.register_household(conn, draft, today, "setup")
+        registered = households.register_household(conn, draft, today, "setup")
+        person = MemberDraft("head", PersonFacts("female", 1980, None))
+        household_people.add_member(conn, registered, person, today, "setup")
     for stage in ("proposed", "approved", "paid", "disbursed"):
         world.grants[stage] = {}
         for role in ROLES:
@@ -662,6 +665,13 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         }
     ),
     ("GET", "/api/households/{case}/visits"): lambda role, w: Call(),
+    ("POST", "/api/households/{case}/members"): lambda role, w: Call(
+        json={"role": "child", "sex": "female", "birth_year": 2011}
+    ),
+    ("GET", "/api/households/{case}/members"): lambda role, w: Call(),
+    ("PUT", "/api/households/{case}/members/{number}"): lambda role, w: Call(
+        params={"number": 1}, json={"role": "head", "sex": "female", "birth_year": 1979}
+    ),
     ("POST", "/api/households/{case}/income"): lambda role, w: Call(
         json={"month": f"2018-{ROLES.index(role) + 7:02d}", "source": "crops", "amount": "1000"}
     ),

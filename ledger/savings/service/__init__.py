@@ -15,6 +15,7 @@ from ledger.savings.service.groups import (
     GroupDraft,
     add_member,
     create_group,
+    describe_member,
     lock_group,
     member_leaves,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "NewLoan",
     "add_member",
     "create_group",
+    "describe_member",
     "execute_share_out",
     "lock_group",
     "member_leaves",

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 from ledger.core.amount import parse_units
 from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, reject_if
 from ledger.core.text import has_forbidden_character
+from ledger.households.rules import NOT_RECORDED, PersonFacts, person_errors
 from ledger.people.contacts import validate_case_code
 from ledger.savings import rules
 from ledger.savings.queries import (
@@ -26,7 +27,7 @@ from ledger.savings.queries import (
 )
 from ledger.savings.rules import MEETING_FREQUENCIES, MEMBER_ROLES, Constitution
 from ledger.store import books
-from ledger.store.books import utc_now
+from ledger.store.books import utc_now, utc_today
 from ledger.store.tables import (
     savings_cycles,
     savings_groups,
@@ -252,8 +253,11 @@ def add_member(
     role: str,
     joined_on: datetime.date,
     case_code: str | None = None,
+    person: PersonFacts = NOT_RECORDED,
 ) -> Member:
-    """A new member and their savings and loan accounts, open from the day they join."""
+    """A new member and their savings and loan accounts, open from the day they join; their
+    sex and birth year or age band when `person` says them."""
+    reject_if(person_errors(person, utc_today().year, required=False))
     group = lock_group(conn, code)
     _check_member(group, number, role, joined_on, case_code)
     members = group_members(conn, group)
@@ -280,6 +284,9 @@ def add_member(
             joined_on=joined_on,
             left_on=None,
             created_at=utc_now(),
+            sex=person.sex,
+            birth_year=person.birth_year,
+            age_band=person.age_band,
         )
         .returning(savings_members.c.id)
     ).scalar_one()
@@ -290,7 +297,21 @@ def add_member(
         role=role,
         joined_on=joined_on,
         left_on=None,
+        person=person,
     )
+
+
+def describe_member(conn: Connection, code: str, number: str, person: PersonFacts) -> Member:
+    """Record (or correct) a member's sex and birth year or age band; None unsays one."""
+    reject_if(person_errors(person, utc_today().year, required=False))
+    group = lock_group(conn, code)
+    member = group_member(conn, group, number)
+    conn.execute(
+        update(savings_members)
+        .where(and_(savings_members.c.id == member.id, savings_members.c.book_id == group.book_id))
+        .values(sex=person.sex, birth_year=person.birth_year, age_band=person.age_band)
+    )
+    return replace(member, person=person)
 
 
 def member_leaves(conn: Connection, code: str, number: str, left_on: datetime.date) -> Member:
