@@ -41,7 +41,7 @@ HEADER = (
     "number_of_groups",
     "members_current",
     "members_women",
-    "percent_women",
+    "women_rate",
     "members_enrolled_in_cycle",
     "members_dropped_out",
     "dropout_rate",

@@ -24,6 +24,7 @@ from tests.api.import_files import (
     xlsx_bytes,
     zip_bomb_xlsx,
 )
+from tests.api.savings_support import CODE, create_group
 
 HOUSEHOLDS = "/api/imports/households"
 
@@ -191,3 +192,49 @@ def test_not_a_spreadsheet_and_empty_files_are_refused(
     response = client.post(HOUSEHOLDS, json={"content_base64": "not base64!"})
     assert response.status_code == 422
     assert response.json()["code"] == "content_not_base64"
+
+
+def test_people_members_participants_and_opening_balances(
+    client: TestClient[Any], db: Database
+) -> None:
+    """Each other kind imports through its own service, and twice adds nothing."""
+    households_file = csv_bytes(HOUSEHOLD_HEADER, [household_row("DV-101")])
+    assert client.post(HOUSEHOLDS, json=body(households_file)).status_code == 201
+    people = csv_bytes(
+        ("case_code", "number", "role", "sex", "birth_year", "age_band"),
+        [("DV-101", 1, "head", "female", 1985, ""), ("DV-101", 2, "child", "male", "", "under-18")],
+    )
+    created = client.post("/api/imports/household-members", json=body(people))
+    assert created.status_code == 201, created.text
+    assert created.json()["added"] == 2
+    again = client.post("/api/imports/household-members", json=body(people + b"\r\n"))
+    assert (again.json()["added"], again.json()["already_present"]) == (0, 2)
+    create_group(client, members=0)
+    members = csv_bytes(
+        ("group", "number", "role", "joined_on", "case_code", "sex", "age_band"),
+        [(CODE, "M01", "chair", "2026-01-05", "DV-101", "female", "35-49")],
+    )
+    added = client.post("/api/imports/savings-members", json=body(members))
+    assert added.status_code == 201, added.text
+    shown = client.get(f"/api/groups/{CODE}/members").json()
+    assert [(m["number"], m["role"]) for m in shown] == [("M01", "chair")]
+    balances_file = csv_bytes(
+        ("book", "account", "currency", "amount", "date"),
+        [(CODE, "Assets:Cash:Box", "KHR", "150000", "2026-01-05")],
+    )
+    opened = client.post("/api/imports/opening-balances", json=body(balances_file))
+    assert opened.status_code == 201, opened.text
+    cash = client.get(f"/api/books/{CODE}/balances").json()
+    assert any(b["account"] == "Assets:Cash:Box" and b["amount"] == "150000" for b in _items(cash))
+    repeated = client.post(
+        "/api/imports/opening-balances", json=body(balances_file + b"\r\n")
+    ).json()
+    assert (repeated["added"], repeated["already_present"]) == (0, 1)
+    participants = csv_bytes(("training", "case_code", "people"), [(999, "DV-101", 1)])
+    refused = client.post("/api/imports/training-participants", json=body(participants))
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "training_not_found"
+
+
+def _items(page: Any) -> list[dict[str, Any]]:
+    return list(page["balances"])

@@ -39,9 +39,10 @@ def _group_with_a_dropout(client: TestClient[Any]) -> None:
     """Three members in Svay Rieng; M03 leaves after the first meeting."""
     body = {**group_body(OTHER), "province": "Svay Rieng"}
     assert client.post("/api/groups", json=body).status_code == 201
-    for number in ("M01", "M02", "M03"):
+    for number, sex in (("M01", "female"), ("M02", "male"), ("M03", "female")):
         added = client.post(
-            f"/api/groups/{OTHER}/members", json={"number": number, "joined_on": "2026-01-05"}
+            f"/api/groups/{OTHER}/members",
+            json={"number": number, "joined_on": "2026-01-05", "sex": sex, "age_band": "25-34"},
         )
         assert added.status_code == 201, added.text
     three = [entry("M01", 2), entry("M02", 2), entry("M03", 2)]
@@ -91,12 +92,16 @@ def test_programme_indicators_add_up_the_groups(client: TestClient[Any]) -> None
     assert (other["members_dropped_out"], other["dropout_rate"]) == (1, "0.3333")
     assert (other["savings"], other["savings_per_member"]) == ("50000", "25000")
     assert other["attendance_rate"] == "1.0000"
+    # Of the two members on the date (M03 left), one is a woman.
+    assert (other["members_women"], other["women_rate"]) == (1, "0.5000")
     assert [p["province"] for p in report["provinces"]] == ["Kampong Thom", "Svay Rieng"]
     [programme] = report["programme"]
     assert programme["province"] is None
     total = programme["figures"]
     assert (total["groups"], total["members"], total["members_dropped_out"]) == (2, 4, 1)
     assert total["dropout_rate"] == "0.2000"
+    # The first group's members have no sex recorded: the rate is of those recorded.
+    assert (total["members_women"], total["women_rate"]) == (1, "0.5000")
     # Ratios from the sums, not averages of the groups' ratios: 10 present of 11 records.
     assert total["attendance_rate"] == "0.9090"
     assert (total["savings"], total["loans_outstanding"]) == ("155000", "20000")
@@ -162,6 +167,7 @@ def test_quarterly_csv_in_the_savix_layout(client: TestClient[Any]) -> None:
     assert programme["number_of_groups"] == "2"
     assert programme["savings_this_cycle"] == "155000"
     assert programme["members_dropped_out"] == "1"
+    assert (programme["members_women"], programme["women_rate"]) == ("1", "0.5000")
     assert programme["portfolio_at_risk_30"] == "1.0000"
     assert rows[0]["cycle_start_date"] == "2026-01-05"
 
