@@ -10,20 +10,59 @@ import msgspec
 
 from ledger.core import limits
 from ledger.households.members import HouseholdMember as StoredMember
-from ledger.households.rules import MemberDraft, PersonFacts
+from ledger.households.rules import AGE_BANDS, ROLES, SEXES, MemberDraft, PersonFacts
 
-Sex = Annotated[str, msgspec.Meta(max_length=10, examples=["female"])]
+Sex = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=10,
+        examples=["female"],
+        description=f"One of {', '.join(SEXES)} (else 422 sex_invalid).",
+    ),
+]
 # A four-digit year; the ledger refuses one before 1900 or after this year.
-BirthYear = Annotated[int, msgspec.Meta(ge=0, le=9999, examples=[2011])]
-AgeBand = Annotated[str, msgspec.Meta(max_length=10, examples=["under-18"])]
-MemberNumber = Annotated[int, msgspec.Meta(ge=1, le=limits.HOUSEHOLD_MEMBERS_MAX)]
+BirthYear = Annotated[
+    int,
+    msgspec.Meta(
+        ge=0,
+        le=9999,
+        examples=[2011],
+        description=f"{limits.BIRTH_YEAR_MIN} to this year (else 422 birth_year_too_early or "
+        "birth_year_in_future); leave it out when unknown and give age_band.",
+    ),
+]
+AgeBand = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=10,
+        examples=["under-18"],
+        description=f"When the birth year is unknown: one of {', '.join(AGE_BANDS)} (else 422 "
+        "age_band_invalid; with a birth year, 422 birth_year_and_age_band).",
+    ),
+]
+MemberNumber = Annotated[
+    int,
+    msgspec.Meta(
+        ge=1,
+        le=limits.HOUSEHOLD_MEMBERS_MAX,
+        description="The person's number under the case code; left out: the next free one.",
+    ),
+]
+Role = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=20,
+        examples=["child"],
+        description=f"One of {', '.join(ROLES)} (else 422 household_role_invalid); one head.",
+    ),
+]
 
 
 class HouseholdMemberIn(msgspec.Struct, forbid_unknown_fields=True):
     """A person of the household: a birth year, or an age band when the year is unknown.
     `number` is theirs under the case code (left out: the next free one)."""
 
-    role: Annotated[str, msgspec.Meta(max_length=20, examples=["child"])]
+    role: Role
     sex: Sex
     birth_year: BirthYear | None = None
     age_band: AgeBand | None = None

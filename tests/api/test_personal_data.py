@@ -8,6 +8,10 @@ idempotency store included), every log record at DEBUG and everything written to
 console, and the problem+json bodies of refused requests that carried a name.
 
 There are no PDF reports yet; when there are, their extracted text joins this scan.
+
+Sex and birth year (household members, savings members) are scanned the same way: only the
+routes that record them show them; the indicator report, every other response, the export
+and the logs carry counts at most.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from ledger.store.database import Database
 from ledger.store.tables import contacts, metadata
 from tests.api.conftest import bearer, exchange, make_client
 from tests.api.grants_world import household_draft
+from tests.api.savings_support import CODE as GROUP
+from tests.api.savings_support import group_body
 
 # (case code, province, name, phone, address): what only the contacts route may show.
 HOUSEHOLDS = (
@@ -515,3 +521,77 @@ def test_refused_requests_do_not_echo_personal_data(
         assert not _leaks(record.getMessage() + (record.exc_text or "")), record.getMessage()
     captured = capfd.readouterr()
     assert not _leaks(captured.out + captured.err)
+
+
+# Sex and birth year are not names, but they describe one person: only the routes that record
+# them (a household's and a savings group's members) show them; reports and exports count them.
+BIRTH_YEARS = re.compile(r"(?<![0-9A-Za-z])(1931|1947)(?![0-9A-Za-z])")
+
+
+def _people_scenario(db: Database, client: TestClient[Any], out: Recorder) -> dict[str, str]:
+    admin = bearer(db, "admin", "admin")
+    _register(db, ("DV-009", "Svay Rieng"), ("DV-010", "Svay Rieng"))
+    for number, (case, body) in enumerate(
+        (
+            ("DV-009", {"role": "head", "sex": "female", "birth_year": 1931}),
+            ("DV-010", {"role": "head", "sex": "male", "birth_year": 1947}),
+            ("DV-010", {"role": "child", "sex": "female", "age_band": "under-18"}),
+        )
+    ):
+        added = out.request(
+            "POST",
+            f"/api/households/{case}/members",
+            json=body,
+            headers={**admin, "Idempotency-Key": f"member-{number}"},
+        )
+        assert added.status_code == 201, added.text
+    fixed = out.request(
+        "PUT",
+        "/api/households/DV-010/members/1",
+        json={"role": "head", "sex": "male", "birth_year": 1947},
+        headers=admin,
+    )
+    assert fixed.status_code == 200, fixed.text
+    finance = bearer(db, "sopheap.finance", "finance")
+    assert out.request("POST", "/api/groups", json=group_body(), headers=finance).status_code == 201
+    member = out.request(
+        "POST",
+        f"/api/groups/{GROUP}/members",
+        json={"number": "M01", "joined_on": "2026-01-05", "sex": "female", "birth_year": 1931},
+        headers=finance,
+    )
+    assert member.status_code == 201, member.text
+    return admin
+
+
+def test_sex_and_birth_years_leave_only_as_counts(
+    db: Database, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with make_client(db) as client, _every_log_record(caplog, sql=False):
+        out = Recorder(client)
+        admin = _people_scenario(db, client, out)
+        books = [b["code"] for b in out.request("GET", "/api/books", headers=admin).json()]
+        for path, params in _get_routes(client.app):
+            if "transaction_id" in params:
+                continue
+            for book in books if "book" in params else [None]:
+                values = {"book": book, "case": "DV-010", "number": 1, "training_id": 1}
+                out.request("GET", _fill(path, values), headers=admin)
+        counted = out.request("GET", "/api/indicators", headers=admin).json()
+        assert counted["reached"]["people"]["people"] == 3
+        assert counted["reached"]["people"]["girls"] == 1
+        assert counted["savings"]["people"]["women"] == 1
+    assert len(out.seen) > 40
+    shown = [(p, s) for _m, p, s, t in out.seen if BIRTH_YEARS.search(t)]
+    assert shown, "the members routes show what they recorded"
+    assert all(p.endswith(("/members", "/members/1")) for p, _s in shown), shown
+    with db.read() as conn:
+        for book in books:
+            text = "".join(export_book(conn, book))
+            assert not BIRTH_YEARS.search(text), book
+            assert "birth_year" not in text
+    for record in caplog.records:
+        text = record.getMessage() + (record.exc_text or "")
+        assert not BIRTH_YEARS.search(text), (record.name, text[:300])
+    captured = capfd.readouterr()
+    assert not BIRTH_YEARS.search(captured.out + captured.err)
