@@ -1,1 +1,2 @@
-"""Spreadsheet imports: files read safely (`sheets`), what each kind of row is (`kinds`), the preview and the all-or-nothing import (`service`), the templates (`templates`)."""
+"""Spreadsheet imports: files read safely (`sheets`), the kinds of row and their columns
+(`kinds`), the preview and the all-or-nothing import (`service`), the templates."""
