@@ -30,10 +30,12 @@ from api.controllers.contacts import ContactController
 from api.controllers.grants import GrantController
 from api.controllers.health import health
 from api.controllers.households import HouseholdController
+from api.controllers.imports import ImportController
 from api.controllers.indicators import IndicatorController
 from api.controllers.outcomes import HouseholdOutcomeController, ProgrammeOutcomeController
 from api.controllers.reconcile import DonorReportController, ReconcileController
 from api.controllers.savings import SavingsGroupController
+from api.controllers.savix import SavixController
 from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController, transactions_csv
 from api.controllers.user_tokens import UserTokenController
@@ -99,6 +101,8 @@ ROUTE_HANDLERS: tuple[ControllerRouterHandler, ...] = (
     HouseholdController,
     GrantController,
     SavingsGroupController,
+    SavixController,
+    ImportController,
     TrainingController,
     HouseholdOutcomeController,
     ProgrammeOutcomeController,

@@ -21,7 +21,7 @@ AREAS = (
     "ledger.training",
 )
 # Above the areas, below the api.
-OUTER = ("ledger.demo", "ledger.export", "ledger.reports", "ledger.verify")
+OUTER = ("ledger.demo", "ledger.export", "ledger.intake", "ledger.reports", "ledger.verify")
 
 
 def _imports(path: Path) -> set[str]:

@@ -51,6 +51,7 @@ class Action(StrEnum):
     RECONCILE_WRITE = "reconcile.write"
     PERIOD_CLOSE = "period.close"
     DONOR_REPORTS_READ = "donor_reports.read"
+    IMPORTS_WRITE = "imports.write"
 
 
 # How far a role reaches for an action: every book, the books (or provinces) in its scope,
@@ -58,6 +59,9 @@ class Action(StrEnum):
 Reach = Literal["all", "scope", "own"]
 
 POLICY: dict[Action, dict[str, Reach]] = {
+    # Spreadsheet imports (households, members, participants, opening balances of any book):
+    # an organisation-wide intake, for the roles that reach every province.
+    Action.IMPORTS_WRITE: {"admin": "all", "finance": "all"},
     Action.BOOKS_CREATE: {"admin": "all"},
     Action.BOOKS_READ: {
         "admin": "all",

@@ -55,6 +55,17 @@ ATTACHMENT_BYTES_MAX = 10 * 1024 * 1024
 ATTACHMENT_NAME_LENGTH_MAX = 200
 # Attachments listed for one record, at most.
 ATTACHMENTS_PER_RECORD_MAX = 100
+# Spreadsheet imports (ledger/intake): the file as uploaded, what its zip may unpack to (an
+# XLSX is a zip: a small file can unpack to gigabytes), the rows and cells read from it.
+IMPORT_FILE_BYTES_MAX = 4 * 1024 * 1024
+IMPORT_UNPACKED_BYTES_MAX = 40 * 1024 * 1024
+IMPORT_COMPRESSION_RATIO_MAX = 100
+IMPORT_ZIP_ENTRIES_MAX = 100
+IMPORT_ROWS_MAX = 5_000
+IMPORT_COLUMNS_MAX = 40
+IMPORT_CELL_LENGTH_MAX = 1_000
+IMPORT_FILE_NAME_LENGTH_MAX = 200
+
 # People recorded under one case code (household members with sex, birth year or age band,
 # role): a household's size, generously; the spreadsheet import refuses more too.
 HOUSEHOLD_MEMBERS_MAX = 50

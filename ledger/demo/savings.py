@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from ledger.households.rules import PersonFacts
 from ledger.savings import queries, rules, service
 from ledger.savings.service import (
     ConstitutionDraft,
@@ -186,7 +187,16 @@ def create_demo_group(conn: Connection, group: DemoGroup) -> None:
     )
     for index in range(1, group.members + 1):
         role = {1: "chair", 2: "treasurer", 3: "key_holder", 4: "key_holder"}.get(index, "member")
-        service.add_member(conn, group.code, _number(index), role, FORMED_ON)
+        service.add_member(
+            conn, group.code, _number(index), role, FORMED_ON, person=_person(group, index)
+        )
+
+
+def _person(group: DemoGroup, index: int) -> PersonFacts:
+    """Sex and age band of a member (no names): the women's group is all women; in the other
+    group every third member is a man."""
+    sex = "male" if "women's" not in group.name and index % 3 == 0 else "female"
+    return PersonFacts(sex, None, ("25-34", "35-49", "50-64")[index % 3])
 
 
 def load_savings_groups(conn: Connection) -> list[str]:

@@ -667,6 +667,10 @@ savings_meetings = Table(
     Column("cash_difference_reason", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("created_by", String(100), nullable=True),
+    # The entries' attendance counted once, when the meeting is recorded (0016): the
+    # programme's attendance rate (ledger/savings/savix.py) sums meetings, not entries.
+    Column("attended", SmallInteger, nullable=False, server_default="0"),  # present, represented
+    Column("attendance_records", SmallInteger, nullable=False, server_default="0"),
     UniqueConstraint("book_id", "date", name="uq_savings_meetings_book_date"),
 )
 
@@ -1068,4 +1072,24 @@ attachments = Table(
         "record_kind IN ('transaction', 'disbursement', 'statement', 'award')",
         name="record_kind",
     ),
+)
+
+# -- spreadsheet imports (0016) ----------------------------------------------------------------
+
+# One file imported (ledger/intake): its content's SHA-256 names it, so the same file imported
+# again adds nothing (UNIQUE below); rows already recorded are recognised by their natural
+# keys and counted in `already_present`.
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("file_name", String(200), nullable=False, server_default=""),
+    Column("rows", Integer, nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("already_present", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    UniqueConstraint("kind", "content_sha256", name="uq_imports_kind_content"),
 )

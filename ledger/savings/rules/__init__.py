@@ -67,6 +67,7 @@ from ledger.savings.rules.loans import (
 )
 from ledger.savings.rules.meetings import (
     ATTENDANCES,
+    ATTENDED,
     Attendance,
     MemberFlows,
     cash_difference_transaction,
@@ -85,6 +86,7 @@ from ledger.savings.rules.share_out import (
 
 __all__ = [
     "ATTENDANCES",
+    "ATTENDED",
     "CARRIED_FORWARD",
     "CASH",
     "CASH_DIFFERENCES",

@@ -147,18 +147,32 @@ def schedule(terms: LoanTerms) -> list[Installment]:
     return plan
 
 
+def principal_due(terms: LoanTerms) -> list[tuple[datetime.date, int]]:
+    """The principal part of `schedule(terms)`: (due date, principal) of each instalment,
+    without the interest (what arrears are measured against)."""
+    base = terms.principal // terms.term_months
+    part = max((base // terms.cash_unit) * terms.cash_unit, 0)
+    outstanding = terms.principal
+    due = []
+    for k in range(1, terms.term_months + 1):
+        principal = outstanding if k == terms.term_months else min(part, outstanding)
+        outstanding -= principal
+        due.append((add_months(terms.disbursed_on, k), principal))
+    return due
+
+
 def days_in_arrears(terms: LoanTerms, payments: Sequence[Payment], on: datetime.date) -> int:
     """Days since the oldest scheduled principal that is still unpaid on `on` fell due."""
     paid = _principal_paid_by(payments, on)
     if paid >= terms.principal:
         return 0
     scheduled = 0
-    for installment in schedule(terms):
-        scheduled += installment.principal
-        if installment.due_on >= on:
+    for due_on, principal in principal_due(terms):
+        scheduled += principal
+        if due_on >= on:
             return 0
         if scheduled > paid:
-            return (on - installment.due_on).days
+            return (on - due_on).days
     return 0
 
 

@@ -19,6 +19,8 @@ from ledger.savings.rules.accounts import (
 
 Attendance = Literal["present", "absent", "represented"]
 ATTENDANCES: tuple[str, ...] = get_args(Attendance)
+# What counts as attending in the attendance rate (a member may send someone in their place).
+ATTENDED: tuple[str, ...] = ("present", "represented")
 
 
 @dataclass(frozen=True, slots=True)

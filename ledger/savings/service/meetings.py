@@ -27,7 +27,15 @@ from ledger.savings.queries import (
     meeting_dates,
     open_cycle,
 )
-from ledger.savings.rules import ATTENDANCES, CASH, SOCIAL_FUND, Constitution, MemberFlows, Payment
+from ledger.savings.rules import (
+    ATTENDANCES,
+    ATTENDED,
+    CASH,
+    SOCIAL_FUND,
+    Constitution,
+    MemberFlows,
+    Payment,
+)
 from ledger.savings.service.groups import lock_group, parse_amount
 from ledger.savings.service.loans import NewLoan, insert_loans
 from ledger.store import journal
@@ -402,7 +410,7 @@ def record_meeting(
     difference = _check_cash(planned, before, counted, reason, errors)
     reject_if(errors)
     count = _Count(counted, difference, reason if difference else None)
-    meeting_id = _insert_meeting(conn, before, cycle, count, created_by)
+    meeting_id = _insert_meeting(conn, before, cycle, count, planned, created_by)
     _post_meeting(conn, before, count, planned, created_by)
     loan_ids = _store_entries(conn, before, cycle, meeting_id, planned)
     return Meeting(
@@ -420,7 +428,12 @@ def record_meeting(
 
 
 def _insert_meeting(
-    conn: Connection, before: _Before, cycle: Cycle, count: _Count, created_by: str | None
+    conn: Connection,
+    before: _Before,
+    cycle: Cycle,
+    count: _Count,
+    planned: Sequence[_Planned],
+    created_by: str | None,
 ) -> int:
     return int(
         conn.execute(
@@ -434,6 +447,8 @@ def _insert_meeting(
                 cash_difference_reason=count.cash_difference_reason,
                 created_at=utc_now(),
                 created_by=created_by,
+                attended=sum(p.attendance in ATTENDED for p in planned),
+                attendance_records=len(planned),
             )
             .returning(savings_meetings.c.id)
         ).scalar_one()

@@ -1,0 +1,133 @@
+"""Spreadsheet imports: templates, a preview that changes nothing, and the import (all rows
+or none; the same file twice adds nothing)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy import Connection
+
+from api.auth import policy
+from api.files import CSV, csv_response
+from api.i18n import choose_language, error_text
+from api.schemas.intake import (
+    EXAMPLE_IMPORT,
+    IMPORT_REQUEST_BYTES_MAX,
+    ImportFile,
+    ImportKind,
+    ImportPreview,
+    ImportProblem,
+    ImportResult,
+)
+from api.writes import AuditedWriter
+from ledger.access.policy import Action, Principal
+from ledger.intake import service as intake
+from ledger.intake.templates import template_csv, template_xlsx
+from ledger.store.books import utc_today
+from ledger.store.database import Database
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ImportBody = Annotated[
+    ImportFile, Body(examples=[Example(summary="Households as CSV", value=EXAMPLE_IMPORT)])
+]
+
+
+class ImportController(Controller):
+    path = "/api/imports"
+    tags = ["spreadsheet imports"]
+
+    @get(
+        "/{kind:str}/template.xlsx",
+        sync_to_thread=True,
+        summary="The import's template (XLSX): a Khmer header row, then an English one",
+        opt=policy(Action.IMPORTS_WRITE),
+        media_type=XLSX,
+    )
+    def template_xlsx(self, kind: FromPath[ImportKind]) -> Response[bytes]:
+        return Response(
+            template_xlsx(kind),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{kind}.xlsx"'},
+        )
+
+    @get(
+        "/{kind:str}/template.csv",
+        sync_to_thread=True,
+        summary="The import's template (CSV, UTF-8): a Khmer header row, then an English one",
+        opt=policy(Action.IMPORTS_WRITE),
+        media_type=CSV,
+    )
+    def template_csv(self, kind: FromPath[ImportKind]) -> Response[bytes]:
+        return csv_response(template_csv(kind), f"{kind}.csv")
+
+    @post(
+        "/{kind:str}/preview",
+        status_code=HTTP_200_OK,
+        summary="What importing the file would do: every row's problems; nothing is recorded",
+        description="Each problem names the row (as the spreadsheet numbers it), the column, "
+        "a stable code and a message in the reader's language (Accept-Language). A file "
+        "that cannot be read at all (empty, not a spreadsheet, too many rows, merged cells, "
+        "a zip that would unpack too large) is a 422 problem instead.",
+        opt=policy(Action.IMPORTS_WRITE),
+        request_max_body_size=IMPORT_REQUEST_BYTES_MAX,
+    )
+    async def preview(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[Database],
+        principal: NamedDependency[Principal],
+        kind: FromPath[ImportKind],
+        data: ImportBody,
+    ) -> ImportPreview:
+        content = data.content()
+
+        def work(conn: Connection) -> intake.Outcome:
+            return intake.preview(conn, kind, content, utc_today(), principal.username)
+
+        found = await db.write_async(work)
+        language = choose_language(None, request.headers.get("accept-language", ""))
+        return ImportPreview(
+            kind=found.kind,
+            content_sha256=found.content_sha256,
+            rows=found.rows,
+            would_add=found.added,
+            already_present=found.already_present,
+            already_imported=found.already_imported,
+            problems=[
+                ImportProblem(p.row, p.column, p.code, error_text(language, p.code, p.message))
+                for p in found.problems
+            ],
+        )
+
+    @post(
+        "/{kind:str}",
+        status_code=HTTP_201_CREATED,
+        summary="Import the file: every row is recorded, or none (422 lists every problem)",
+        description="A problem's `field` is `rows[<row>].<column>`. The same file imported "
+        "again adds nothing (`already_imported`); rows recorded already are counted in "
+        "`already_present`.",
+        opt=policy(Action.IMPORTS_WRITE),
+        request_max_body_size=IMPORT_REQUEST_BYTES_MAX,
+    )
+    async def import_file(
+        self,
+        writer: NamedDependency[AuditedWriter],
+        principal: NamedDependency[Principal],
+        kind: FromPath[ImportKind],
+        data: ImportBody,
+    ) -> Response[ImportResult]:
+        content = data.content()
+
+        def work(conn: Connection) -> ImportResult:
+            return ImportResult.of(
+                intake.import_file(
+                    conn, kind, content, data.file_name, utc_today(), principal.username
+                )
+            )
+
+        return await writer.write("import.create", work, data)
