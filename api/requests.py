@@ -73,8 +73,10 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (kept from X-Request-ID when sane) and every response the
     security headers and that id; refuse path and query parameters that no database column
     could hold before anything (the guard included) looks them up: NUL and other control
-    characters (PostgreSQL text cannot hold NUL) and ids beyond INTEGER. 422, never a 500
-    from the driver. One middleware for both: each layer costs every request."""
+    characters, tabs and line breaks included (PostgreSQL text cannot hold NUL; no parameter
+    is more than one line; the document's pattern says the same) and ids beyond INTEGER.
+    422, never a 500 from the driver. One middleware for both: each layer costs every
+    request."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -140,7 +142,7 @@ def _parameter_errors(scope: Scope) -> list[LedgerError]:
             errors.append(
                 invalid("request_invalid", "An id, a cursor or a count is at most 2^31 - 1.", name)
             )
-        elif isinstance(value, str) and has_forbidden_character(f"{name}{value}"):
+        elif isinstance(value, str) and has_forbidden_character(f"{name}{value}", one_line=True):
             errors.append(
                 invalid(
                     "text_control_character",

@@ -74,6 +74,7 @@ def test_award_to_pigs_and_cash_with_budget_by_hand(client: TestClient[Any], db:
         "code": GRANTS_LINE,
         "name": "Small-business grants",
         "budget": "2000.00",
+        "original_budget": "2000.00",  # never amended: the same
         "actual": "295.84",
         "committed": "4.16",
         "remaining": "1700.00",

@@ -115,12 +115,14 @@ def test_every_integer_query_parameter_of_every_route_is_bounded(
             for headers in (admin, {}):
                 response = client.get(filled, params={name: value}, headers=headers)
                 assert response.status_code == 422, (path, name, value[:20], response.text[:200])
+                if not path.startswith("/api/"):
+                    continue  # a web page: the error page, in the reader's language
                 assert response.json()["code"] == "request_invalid"
                 assert response.json()["field"] == name
         # At the bound the parameter passes (whatever the route then says of it).
         edge = client.get(filled, params={name: str(2**31 - 1)}, headers=admin)
         assert edge.status_code < 500, (path, name, edge.text[:200])
-        if edge.status_code == 422:  # e.g. a page size has a smaller limit of its own
+        if edge.status_code == 422 and path.startswith("/api/"):  # e.g. a smaller page size
             assert "2^31" not in edge.json()["detail"], (path, name, edge.text[:200])
 
 
