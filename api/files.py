@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
+from urllib.parse import quote
 
 from litestar import Response
 from litestar.response import Stream
@@ -23,16 +25,29 @@ CSV = "text/csv"
 BOM = "\ufeff"
 
 
+# What may stand in the plain `filename="..."` of a Content-Disposition header.
+_UNSAFE_IN_QUOTED_NAME_RE = re.compile(r'[^\x20-\x7e]|["\\]')
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """`inline` or `attachment` with `filename`, whatever its characters (a Khmer file name,
+    say): an ASCII fallback in `filename=` and the exact name in `filename*=` (RFC 6266)."""
+    fallback = _UNSAFE_IN_QUOTED_NAME_RE.sub("_", filename)
+    if fallback == filename:
+        return f'{disposition}; filename="{filename}"'
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def pdf_response(content: bytes, filename: str) -> Response[bytes]:
     return Response(
         content,
         media_type=PDF,
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        headers={"Content-Disposition": content_disposition("inline", filename)},
     )
 
 
 def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return {"Content-Disposition": content_disposition("attachment", filename)}
 
 
 def csv_response(text: str, filename: str) -> Response[bytes]:

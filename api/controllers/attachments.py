@@ -17,6 +17,7 @@ from litestar.params import FromPath, Parameter, QueryParameter
 from sqlalchemy import Connection
 
 from api.auth import policy
+from api.files import content_disposition
 from api.schemas.attachments import Attachment, AttachmentUpload
 from api.scopes import grant_in_scope
 from api.writes import AuditedWriter
@@ -101,7 +102,7 @@ def _file(db: Database, find: Find, attachment_id: int) -> Response[bytes]:
         content,
         media_type=OCTET_STREAM,
         headers={
-            "Content-Disposition": f'attachment; filename="{found.file_name}"',
+            "Content-Disposition": content_disposition("attachment", found.file_name),
             "X-Content-Type-Options": "nosniff",
             "X-Attachment-Type": found.media_type,
             "Cache-Control": "private, no-store",

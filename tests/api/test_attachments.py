@@ -9,6 +9,7 @@ import struct
 import zlib
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from beancount import loader
@@ -83,6 +84,21 @@ def test_a_pdf_on_a_transaction_is_listed_and_downloaded(
     assert download.headers["x-content-type-options"] == "nosniff"
     auditor = bearer(db, "chan.auditor", "auditor")
     assert ok(client.get(base, headers=auditor), 200)[0]["sha256"] == made["sha256"]
+
+
+def test_a_khmer_file_name_is_downloaded_under_its_own_name(
+    client: TestClient[Any], world: World
+) -> None:
+    """A header holds only Latin-1: the name goes as RFC 6266's `filename*` (schemathesis
+    found the download answering 500 for such a name)."""
+    base = f"/api/books/org/transactions/{first_transaction(client)}/attachments"
+    name = 'បង្កាន់ដៃ "ធនាគារ".pdf'
+    made = ok(client.post(base, params={"name": name}, content=pdf()))
+    download = client.get(f"{base}/{made['id']}")
+    assert download.status_code == 200
+    disposition = download.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="')
+    assert "filename*=UTF-8''" + quote(made["file_name"], safe="") in disposition
 
 
 def test_hostile_files_are_refused_and_nothing_is_written(
