@@ -31,6 +31,7 @@ from ledger.store.migrate import upgrade
 from ledger.store.tables import transactions
 from tests.api.conftest import PASSWORD, TEST_SECRET_KEY
 from tests.api.served_process import cli, free_port, fresh_postgres, start_server, stop
+from tests.conftest import TEST_DATABASE
 
 POSTS = 60
 SENDERS = 4
@@ -38,9 +39,10 @@ ANSWERED_BEFORE_KILL = 15
 WAIT_SECONDS_MAX = 60.0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=[TEST_DATABASE])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the engine, its own (not the suite's)."""
+    """An empty database of the suite's engine, its own (not the suite's database). CI runs
+    the suite on both engines, so each engine is killed once per CI run."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
         return

@@ -3,7 +3,8 @@ first admin at start, at the same moment. Before issue 13 the loser of the first
 got `user_exists` in its start-up hook and uvicorn stopped the whole server. Now the start-up
 work runs under an advisory lock: every start succeeds, with exactly one admin.
 
-Runs in both suite runs (its own database on the PostgreSQL server CI always has).
+Runs in the PostgreSQL suite run (`TEST_DATABASE=postgresql`, as CI does), on databases of
+its own.
 """
 
 from __future__ import annotations
@@ -11,17 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from ledger.store.database import Database
 from ledger.store.tables import users
 from tests.api.conftest import PASSWORD
 from tests.api.served_process import free_port, fresh_postgres, start_server, stop
+from tests.conftest import TEST_DATABASE
 
 STARTS = 5
 WORKERS = 4
 
 
+@pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="the PostgreSQL suite run starts it")
 def test_four_workers_start_at_once_on_a_fresh_postgresql_database(tmp_path: Path) -> None:
     for start in range(STARTS):
         with fresh_postgres(f"ledger_workers_{start}") as url:
