@@ -501,10 +501,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def write_scripts(directory: Path, accounts_n: int, token: str | None) -> dict[bool, Path]:
+def write_scripts(
+    directory: Path, accounts_n: int, token: str | None, name: str = ""
+) -> dict[bool, Path]:
+    """The wrk scripts that post as `token` (each server has its own: `name` tells them apart)."""
     scripts = {}
     for with_key in (False, True):
-        script = directory / f"post-{with_key}.lua"
+        script = directory / f"post{name}-{with_key}.lua"
         script.write_text(
             LUA
             % {
@@ -538,7 +541,7 @@ def start_targets(engine: Engine, workers: Sequence[int], accounts_n: int) -> li
         admin, token = sign_in(server.port, server.admin_password)
         set_up_book(server.port, accounts_n, admin, token)
         targets.append(
-            Target(server, token, write_scripts(engine.directory, accounts_n, token), url)
+            Target(server, token, write_scripts(engine.directory, accounts_n, token, f"-{n}w"), url)
         )
     return targets
 
