@@ -187,6 +187,8 @@ def openapi_config() -> OpenAPIConfig:
             }
         ),
         security=[{"bearer": []}],
+        # A handler's docstring is its description (`api/routes.py`).
+        use_handler_docstrings=True,
     )
 
 
