@@ -134,7 +134,7 @@ class AwardController(Controller):
         `exchange_rate` when given, else the weighted average rate of the exchanges from the
         award's currency into that account). Refuses `budget_line_not_found`,
         `award_not_active` (outside the award's dates), `exchange_rate_required`,
-        `budget_line_exceeded` (409) and a cash box that would go below zero."""
+        and 409 `budget_line_exceeded` or `account_overdrawn` (a cash box below zero)."""
         draft = data.to_draft()
         username = writer.principal.username
 

@@ -204,8 +204,8 @@ class GrantController(Controller):
         household received in its own book, linked; numbers the receipt. Send an
         `Idempotency-Key`: a retry never pays twice. Refuses `grant_amount_exceeded`,
         `budget_line_exceeded`, `award_not_active`, `date_before_consent`,
-        `cash_needs_amount`, `in_kind_needs_items`, `quantity_fractional` and a cash box that
-        would go below zero."""
+        `cash_needs_amount`, `in_kind_needs_items`, `quantity_fractional` and 409
+        `account_overdrawn` (a cash box below zero)."""
         principal = writer.principal
         draft = data.to_draft()
 

@@ -12,6 +12,9 @@ from litestar.testing import TestClient
 from ledger.store.database import Database
 from tests.api.conftest import PASSWORD, bearer
 from tests.api.grants_world import BANK, BAVET, approved_grant, build_world, cash, ok
+from tests.api.test_training_statements import statements_naming
+
+SCOPE = "province:Svay Rieng"
 
 
 def walk(client: TestClient[Any], path: str, limit: int, **params: Any) -> list[dict[str, Any]]:
@@ -106,3 +109,19 @@ def test_users_and_their_tokens_page_by_id(client: TestClient[Any], db: Database
 
 def user(username: str) -> dict[str, Any]:
     return {"username": username, "password": PASSWORD, "role": "officer"}
+
+
+def test_a_page_of_users_reads_their_scopes_in_one_statement(
+    client: TestClient[Any], db: Database
+) -> None:
+    """Two statements name the scopes, however many users the page holds: the signed-in
+    admin's own (every request) and the page's (it used to be one per user)."""
+    client.headers.update(bearer(db, "srey.admin", "admin"))
+    with statements_naming("user_scopes") as two_users:
+        assert len(ok(client.get("/api/users"), 200)["items"]) == 2
+    for name in ("dara", "sokha", "vanna"):
+        ok(client.post("/api/users", json=user(f"{name}.officer") | {"scopes": [SCOPE]}))
+    with statements_naming("user_scopes") as five_users:
+        page = ok(client.get("/api/users"), 200)
+    assert [u["scopes"] for u in page["items"]][2:] == [[SCOPE]] * 3
+    assert len(two_users) == len(five_users) == 2
