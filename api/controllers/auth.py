@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.auth import PUBLIC, AuthSettings, policy
+from api.auth import PUBLIC, AuthSettings
+from api.cursors import Cursor, PageSize, id_after
 from api.login_throttle import GrowingDelay
+from api.routes import acts, creates, reads, removes
 from api.schemas.access import (
     AccessToken,
     ApiToken,
-    ApiTokenCreate,
+    ApiTokenBody,
     ApiTokenCreated,
-    LoginCreate,
+    ApiTokenPage,
+    LoginBody,
     Me,
-    PasswordChange,
+    PasswordChangeBody,
     PasswordChanged,
 )
 from api.sign_in import check_sign_in
@@ -30,13 +32,9 @@ from ledger.access import users
 from ledger.access.audit import RequestFacts, record_event
 from ledger.access.policy import Action, Principal
 from ledger.access.tokens import issue_access_token
+from ledger.core import limits
 from ledger.core.errors import LedgerRejected, rate_limited
 from ledger.store.database import Database
-
-LOGIN_EXAMPLE = Example(
-    summary="Sign in", value={"username": "admin", "password": "the one-time password"}
-)
-
 
 PASSWORD_CHANGE_THROTTLED = rate_limited(
     "password_change_throttled",
@@ -54,11 +52,14 @@ class AuthController(Controller):
 
     @post("/login", sync_to_thread=True, status_code=HTTP_200_OK, summary="Sign in", opt=PUBLIC)
     def login(
-        self,
-        db: NamedDependency[Database],
-        request: Request[Any, Any, Any],
-        data: Annotated[LoginCreate, Body(examples=[LOGIN_EXAMPLE])],
+        self, db: NamedDependency[Database], request: Request[Any, Any, Any], data: LoginBody
     ) -> AccessToken:
+        """Checks a username and password and answers a short-lived bearer access token (send
+        it as `Authorization: Bearer ...`) with when it expires. Refuses 401
+        `invalid_credentials` (the same for an unknown user and a wrong password); 429
+        `login_throttled` after wrong passwords for that username from that address, and
+        `too_many_requests` for too many attempts a minute from one address. Every attempt is
+        audited."""
         settings: AuthSettings = request.app.state.auth
 
         def signed_in(conn: Connection, user: users.User, facts: RequestFacts) -> users.User:
@@ -77,8 +78,10 @@ class AuthController(Controller):
             expires_at=claims.expires_at,
         )
 
-    @get("/me", sync_to_thread=False, summary="Who am I", opt=policy(Action.TOKENS_OWN))
+    @reads("/me", "Who am I", Action.TOKENS_OWN)
     def me(self, principal: NamedDependency[Principal]) -> Me:
+        """The signed-in user's username and role, and the books and provinces their scopes
+        name: what every other request is checked against."""
         return Me(
             username=principal.username,
             role=principal.role,
@@ -86,19 +89,19 @@ class AuthController(Controller):
             provinces=sorted(principal.provinces),
         )
 
-    @post(
-        "/password",
-        status_code=HTTP_200_OK,
-        summary="Change your password",
-        opt=policy(Action.TOKENS_OWN),
-    )
+    @acts("/password", "Change your password", Action.TOKENS_OWN)
     async def change_password(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         request: Request[Any, Any, Any],
-        data: JSONBody[PasswordChange],
+        data: PasswordChangeBody,
     ) -> Response[PasswordChanged]:
+        """Replaces your password (10 to 256 characters) once `current_password` is right;
+        every token and session issued before stops working, so sign in again. Refuses 422
+        `invalid_credentials` (wrong current password), `password_invalid`, and after too many
+        wrong current passwords 429 `password_change_throttled`. Never idempotency-keyed."""
+        principal = writer.principal
+
         def work(conn: Connection) -> PasswordChanged:
             users.change_password(conn, principal.user_id, data.current_password, data.new_password)
             return PasswordChanged(username=principal.username)
@@ -120,18 +123,16 @@ class AuthController(Controller):
         throttle.forget(principal.user_id)
         return changed
 
-    @post(
-        "/tokens",
-        status_code=HTTP_201_CREATED,
-        summary="Create an API token for a field device (shown once)",
-        opt=policy(Action.TOKENS_OWN),
-    )
+    @creates("/tokens", "Create an API token for a field device (shown once)", Action.TOKENS_OWN)
     async def create_token(
-        self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
-        data: JSONBody[ApiTokenCreate],
+        self, writer: NamedDependency[AuditedWriter], data: ApiTokenBody
     ) -> Response[ApiTokenCreated]:
+        """Creates a revocable token that acts as you for `days` (1 to 366, default 90): the
+        secret is in this answer only, never stored in clear or shown again. Refuses
+        `token_name_invalid` and `token_days_invalid`. Never idempotency-keyed (a stored
+        answer would keep the secret)."""
+        principal = writer.principal
+
         def work(conn: Connection) -> ApiTokenCreated:
             token, secret = users.create_api_token(
                 conn, principal.user_id, data.name, data.days, _now()
@@ -141,25 +142,30 @@ class AuthController(Controller):
         # Not idempotency-keyed: a stored response would keep the secret in the database.
         return await writer.write("token.create", work, data, idempotent=False)
 
-    @get("/tokens", sync_to_thread=True, summary="Your API tokens", opt=policy(Action.TOKENS_OWN))
+    @reads("/tokens", "Your API tokens", Action.TOKENS_OWN)
     def list_tokens(
-        self, db: NamedDependency[Database], principal: NamedDependency[Principal]
-    ) -> list[ApiToken]:
-        with db.read() as conn:
-            return [ApiToken.of(t) for t in users.list_api_tokens(conn, principal.user_id)]
-
-    @delete(
-        "/tokens/{token_id:int}",
-        status_code=HTTP_200_OK,
-        summary="Revoke one of your API tokens",
-        opt=policy(Action.TOKENS_OWN),
-    )
-    async def revoke_token(
         self,
-        writer: NamedDependency[AuditedWriter],
+        db: NamedDependency[Database],
         principal: NamedDependency[Principal],
-        token_id: FromPath[int],
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> ApiTokenPage:
+        """One page of your API tokens and web sessions in the order created, revoked and
+        expired ones included (`revoked_at`, `expires_at`); never their secrets. Pass
+        `next_cursor` back as `cursor` for the next page."""
+        with db.read() as conn:
+            found = users.list_api_tokens(conn, principal.user_id, id_after(cursor), limit)
+        return ApiTokenPage.of(found, limit)
+
+    @removes("/tokens/{token_id:int}", "Revoke one of your API tokens", Action.TOKENS_OWN)
+    async def revoke_token(
+        self, writer: NamedDependency[AuditedWriter], token_id: FromPath[int]
     ) -> Response[ApiToken]:
+        """Revokes the token at once (the device holding it is signed out) and answers it with
+        `revoked_at`; revoking it again changes nothing. 404 `token_not_found` for a token
+        that is not yours."""
+        principal = writer.principal
+
         def work(conn: Connection) -> ApiToken:
             return ApiToken.of(users.revoke_api_token(conn, principal.user_id, token_id, _now()))
 

@@ -2,39 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.params import FromPath, FromQuery
+from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.auth import policy
 from api.cursors import Cursor, PageSize, id_after
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.routes import acts, creates, reads
 from api.schemas.grants import (
-    EXAMPLE_CASH,
-    EXAMPLE_GRANT,
-    EXAMPLE_IN_KIND,
+    ApproveBody,
+    CancelBody,
+    CloseBody,
+    DisburseBody,
     Disbursement,
-    DisbursementCreate,
+    DisbursementPage,
     DisbursementReverse,
     Grant,
-    GrantApprove,
-    GrantCreate,
-    GrantEnd,
+    GrantBody,
     GrantPage,
+    ReverseBody,
 )
 from api.scopes import grant_in_scope, household_in_scope
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, visible_provinces
 from ledger.core import limits
 from ledger.grants import service as grants
-from ledger.grants.service import (
-    GrantFilter,
-)
+from ledger.grants.service import GrantFilter
 from ledger.reports.receipt import disbursement_receipt, render_receipt
 from ledger.reports.registers import GRANT_REGISTER_HEADER, grant_register_rows, to_csv
 from ledger.store.books import utc_today
@@ -45,20 +40,17 @@ class GrantController(Controller):
     path = "/api/grants"
     tags = ["grants"]
 
-    @post(
-        "/",
-        status_code=HTTP_201_CREATED,
-        summary="Propose a grant to a household",
-        opt=policy(Action.GRANTS_WRITE),
-    )
+    @creates("/", "Propose a grant to a household", Action.GRANTS_WRITE)
     async def propose(
-        self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
-        data: Annotated[
-            GrantCreate, Body(examples=[Example(summary="Pig raising", value=EXAMPLE_GRANT)])
-        ],
+        self, writer: NamedDependency[AuditedWriter], data: GrantBody
     ) -> Response[Grant]:
+        """Proposes a grant to a household (by case code) on an award's budget line, in the
+        currency the household receives (default: the award's); nothing is posted until it is
+        approved and paid. Planned tranches must add up to `approved_amount` and fall within
+        the award's dates. Refuses `household_not_found`, `award_not_found`,
+        `budget_line_not_found`, `tranches_do_not_add_up`, `too_many_tranches`,
+        `consent_after_award_end`; a household outside your provinces is 404."""
+        principal = writer.principal
         draft = data.to_draft()
 
         def work(conn: Connection) -> Grant:
@@ -67,12 +59,7 @@ class GrantController(Controller):
 
         return await writer.write("grant.propose", work, data)
 
-    @get(
-        "/",
-        sync_to_thread=True,
-        summary="The grant register (grants of your provinces), in id order",
-        opt=policy(Action.GRANTS_READ),
-    )
+    @reads("/", "The grant register (grants of your provinces), in id order", Action.GRANTS_READ)
     def register(
         self,
         db: NamedDependency[Database],
@@ -84,17 +71,20 @@ class GrantController(Controller):
         cursor: Cursor = None,
         limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> GrantPage:
+        """One page of the grants of your provinces in id order, filtered by status
+        (`proposed`, `approved`, `disbursing`, `fully_disbursed`, `closed`, `cancelled`),
+        award, case code or province; each with what it has paid and what it still holds on
+        its budget line. Pass `next_cursor` back as `cursor` for the next page."""
         scope = visible_provinces(principal, Action.GRANTS_READ)
         where = GrantFilter(status, award, case_code, province)
         with db.read() as conn:
             found = grants.list_grants(conn, scope, where, id_after(cursor), limit)
         return GrantPage.of(found, limit)
 
-    @get(
+    @reads(
         "/register.csv",
-        sync_to_thread=True,
-        summary="The grant register as CSV (grants of your provinces)",
-        opt=policy(Action.GRANTS_READ),
+        "The grant register as CSV (grants of your provinces)",
+        Action.GRANTS_READ,
         media_type=CSV,
     )
     def register_csv(
@@ -105,6 +95,9 @@ class GrantController(Controller):
         award: FromQuery[str | None] = None,
         province: FromQuery[str | None] = None,
     ) -> Response[bytes]:
+        """Every grant of your provinces (with the register's filters) as a CSV file for a
+        spreadsheet: one row a grant with its approved, disbursed and remaining amounts,
+        status and who proposed, approved and ended it. Not paged: the whole register."""
         scope = visible_provinces(principal, Action.GRANTS_READ)
         where = GrantFilter(status, award, None, province)
         rows: list[tuple[str, ...]] = []
@@ -119,35 +112,37 @@ class GrantController(Controller):
                 after = page[-1].id
         return csv_response(to_csv(GRANT_REGISTER_HEADER, rows), "grant-register.csv")
 
-    @get(
-        "/{grant_id:int}", sync_to_thread=True, summary="One grant", opt=policy(Action.GRANTS_READ)
-    )
+    @reads("/{grant_id:int}", "One grant", Action.GRANTS_READ)
     def get_grant(
         self,
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
         grant_id: FromPath[int],
     ) -> Grant:
+        """The grant with its tranches, status, what it has paid and what approval committed
+        of the award's currency. 404 `grant_not_found` for a grant that does not exist or
+        whose household lies outside your provinces."""
         with db.read() as conn:
             grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
             return Grant.of(grants.get_grant(conn, grant_id))
 
-    @post(
+    @acts(
         "/{grant_id:int}/approve",
-        status_code=HTTP_200_OK,
-        summary="Approve a proposed grant (above the award's threshold: not by its proposer)",
-        description="Commits the grant's amount on its budget line in the award's currency: "
-        "itself when the grant is in the award's currency, else at `exchange_rate` when given, "
-        "else at the weighted average rate of the award's exchanges into the grant's currency.",
-        opt=policy(Action.GRANTS_APPROVE),
+        "Approve a proposed grant (above the award's threshold: not by its proposer)",
+        Action.GRANTS_APPROVE,
     )
     async def approve(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         grant_id: FromPath[int],
-        data: JSONBody[GrantApprove | None] = None,
+        data: ApproveBody = None,
     ) -> Response[Grant]:
+        """Commits the grant's amount on its budget line in the award's currency: itself when
+        the grant is in the award's currency, else at `exchange_rate` when given, else at the
+        weighted average rate of the award's exchanges into the grant's currency. Refuses
+        `grant_not_proposed` (409), `approval_needs_second_person` (403, above the award's
+        threshold), `budget_line_exceeded` (409) and `exchange_rate_required` (422)."""
+        principal = writer.principal
         rate = data.exchange_rate if data else None
 
         def work(conn: Connection) -> Grant:
@@ -156,19 +151,20 @@ class GrantController(Controller):
 
         return await writer.write("grant.approve", work, data, status_code=HTTP_200_OK)
 
-    @post(
+    @acts(
         "/{grant_id:int}/cancel",
-        status_code=HTTP_200_OK,
-        summary="Cancel a grant: what it has not paid goes back to the budget line",
-        opt=policy(Action.GRANTS_WRITE),
+        "Cancel a grant: what it has not paid goes back to the budget line",
+        Action.GRANTS_WRITE,
     )
     async def cancel(
-        self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
-        grant_id: FromPath[int],
-        data: JSONBody[GrantEnd],
+        self, writer: NamedDependency[AuditedWriter], grant_id: FromPath[int], data: CancelBody
     ) -> Response[Grant]:
+        """Cancels a proposed, approved or part-paid grant; its payments stay posted and what
+        it has not paid is released on the budget line. A `reason` is required
+        (`reason_required`); a grant paid in full, closed or cancelled is refused with 409
+        `grant_not_cancellable`."""
+        principal = writer.principal
+
         def work(conn: Connection) -> Grant:
             grant_in_scope(conn, principal, Action.GRANTS_WRITE, grant_id)
             return Grant.of(
@@ -177,19 +173,17 @@ class GrantController(Controller):
 
         return await writer.write("grant.cancel", work, data, status_code=HTTP_200_OK)
 
-    @post(
-        "/{grant_id:int}/close",
-        status_code=HTTP_200_OK,
-        summary="Close a grant paid in full",
-        opt=policy(Action.GRANTS_WRITE),
-    )
+    @acts("/{grant_id:int}/close", "Close a grant paid in full", Action.GRANTS_WRITE)
     async def close(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         grant_id: FromPath[int],
-        data: JSONBody[GrantEnd | None] = None,
+        data: CloseBody = None,
     ) -> Response[Grant]:
+        """Closes a grant that is `fully_disbursed` (the body and its `reason` are optional);
+        nothing is posted, and its disbursements can no longer be reversed. Any other status
+        is refused with 409 `grant_not_closable`."""
+        principal = writer.principal
         reason = data.reason if data else None
 
         def work(conn: Connection) -> Grant:
@@ -198,30 +192,21 @@ class GrantController(Controller):
 
         return await writer.write("grant.close", work, data, status_code=HTTP_200_OK)
 
-    @post(
+    @creates(
         "/{grant_id:int}/disbursements",
-        status_code=HTTP_201_CREATED,
-        summary="Disburse (part of) a grant in cash or in kind",
-        description="Posts the expense on the budget line in the organisation's book and what "
-        "the household received in its own book, linked; numbers the receipt. Send an "
-        "`Idempotency-Key`: a retry never pays twice.",
-        opt=policy(Action.GRANTS_DISBURSE),
+        "Disburse (part of) a grant in cash or in kind",
+        Action.GRANTS_DISBURSE,
     )
     async def disburse(
-        self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
-        grant_id: FromPath[int],
-        data: Annotated[
-            DisbursementCreate,
-            Body(
-                examples=[
-                    Example(summary="Two pigs, in kind", value=EXAMPLE_IN_KIND),
-                    Example(summary="Cash in riel", value=EXAMPLE_CASH),
-                ]
-            ),
-        ],
+        self, writer: NamedDependency[AuditedWriter], grant_id: FromPath[int], data: DisburseBody
     ) -> Response[Disbursement]:
+        """Posts the expense on the budget line in the organisation's book and what the
+        household received in its own book, linked; numbers the receipt. Send an
+        `Idempotency-Key`: a retry never pays twice. Refuses `grant_amount_exceeded`,
+        `budget_line_exceeded`, `award_not_active`, `date_before_consent`,
+        `cash_needs_amount`, `in_kind_needs_items`, `quantity_fractional` and 409
+        `account_overdrawn` (a cash box below zero)."""
+        principal = writer.principal
         draft = data.to_draft()
 
         def work(conn: Connection) -> Disbursement:
@@ -230,27 +215,28 @@ class GrantController(Controller):
 
         return await writer.write("grant.disburse", work, data)
 
-    @get(
-        "/{grant_id:int}/disbursements",
-        sync_to_thread=True,
-        summary="A grant's disbursements",
-        opt=policy(Action.GRANTS_READ),
-    )
+    @reads("/{grant_id:int}/disbursements", "A grant's disbursements", Action.GRANTS_READ)
     def list_disbursements(
         self,
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
         grant_id: FromPath[int],
-    ) -> list[Disbursement]:
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> DisbursementPage:
+        """One page of the grant's disbursements in id order, reversed ones included (with
+        `reversed_at`): receipt number, amount in the grant's currency, items in kind and
+        what each consumed of the award's currency. 404 `grant_not_found` for a grant that
+        does not exist or lies outside your provinces."""
         with db.read() as conn:
             grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
-            return [Disbursement.of(d) for d in grants.list_disbursements(conn, grant_id)]
+            found = grants.list_disbursements(conn, grant_id, id_after(cursor), limit)
+        return DisbursementPage.of(found, limit)
 
-    @get(
+    @reads(
         "/{grant_id:int}/disbursements/{disbursement_id:int}",
-        sync_to_thread=True,
-        summary="One disbursement",
-        opt=policy(Action.GRANTS_READ),
+        "One disbursement",
+        Action.GRANTS_READ,
     )
     def get_disbursement(
         self,
@@ -259,15 +245,16 @@ class GrantController(Controller):
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
     ) -> Disbursement:
+        """The disbursement with its receipt number, items and the transactions it posted in
+        both books. 404 `disbursement_not_found` when the grant has no such disbursement."""
         with db.read() as conn:
             grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
             return Disbursement.of(grants.get_disbursement(conn, grant_id, disbursement_id))
 
-    @get(
+    @reads(
         "/{grant_id:int}/disbursements/{disbursement_id:int}/receipt.pdf",
-        sync_to_thread=True,
-        summary="The disbursement's receipt: Khmer and English, one A4 page, to sign",
-        opt=policy(Action.GRANTS_READ),
+        "The disbursement's receipt: Khmer and English, one A4 page, to sign",
+        Action.GRANTS_READ,
         media_type=PDF,
     )
     def receipt(
@@ -277,25 +264,31 @@ class GrantController(Controller):
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
     ) -> Response[bytes]:
+        """A one-page PDF receipt under its number, in Khmer then English, for the household
+        to sign: what was paid, in cash or in kind, from which budget line. It names the
+        household by case code only. 404 `disbursement_not_found` when the grant has no such
+        disbursement."""
         with db.read() as conn:
             grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
             view = disbursement_receipt(conn, grant_id, disbursement_id)
         return pdf_response(render_receipt(view), f"receipt-{view.receipt_number}.pdf")
 
-    @post(
+    @acts(
         "/{grant_id:int}/disbursements/{disbursement_id:int}/reverse",
-        status_code=HTTP_200_OK,
-        summary="Reverse a disbursement in both books (once)",
-        opt=policy(Action.GRANTS_DISBURSE),
+        "Reverse a disbursement in both books (once)",
+        Action.GRANTS_DISBURSE,
     )
     async def reverse(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
-        data: JSONBody[DisbursementReverse | None] = None,
+        data: ReverseBody = None,
     ) -> Response[Disbursement]:
+        """Posts the opposite of both of the disbursement's transactions (organisation and
+        household books) on `date` (default: today, UTC); the grant can then pay that amount
+        again. Refuses 409 `already_reversed` and, for a closed grant, 409 `grant_closed`."""
+        principal = writer.principal
         request_data = data or DisbursementReverse()
         date = request_data.date or utc_today()
 

@@ -1,3 +1,5 @@
+"""The liveness check: the server answers and reaches its database."""
+
 from __future__ import annotations
 
 import msgspec
@@ -21,5 +23,8 @@ class Health(msgspec.Struct):
     opt=PUBLIC,
 )
 def health(db: NamedDependency[Database]) -> Health:
+    """For a load balancer or a monitor, without signing in: `ok` with the database engine
+    (`sqlite` or `postgresql`) once a query has reached the database; when it cannot, the
+    request fails with a 5xx instead."""
     db.ping()
     return Health(status="ok", database=db.engine.dialect.name)

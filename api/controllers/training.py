@@ -3,26 +3,21 @@ households, record each day's attendance; certificates for those who completed; 
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.params import FromPath, FromQuery
 from sqlalchemy import Connection
 
-from api.auth import policy
 from api.cursors import Cursor, PageSize, id_after
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.routes import creates, reads
 from api.schemas.training import (
-    EXAMPLE_TRAINING,
-    AttendanceCreate,
-    ParticipantCreate,
+    AttendanceBody,
+    CostBody,
+    ParticipantBody,
     Training,
+    TrainingBody,
     TrainingCost,
-    TrainingCostCreate,
-    TrainingCreate,
     TrainingOutcome,
     TrainingPage,
 )
@@ -58,21 +53,16 @@ class TrainingController(Controller):
     path = "/api/trainings"
     tags = ["trainings"]
 
-    @post(
-        "/",
-        status_code=HTTP_201_CREATED,
-        summary="Describe a training paid from an award's budget line",
-        opt=policy(Action.TRAININGS_WRITE),
-    )
+    @creates("/", "Describe a training paid from an award's budget line", Action.TRAININGS_WRITE)
     async def create(
-        self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
-        data: Annotated[
-            TrainingCreate,
-            Body(examples=[Example(summary="Chicken and pig raising", value=EXAMPLE_TRAINING)]),
-        ],
+        self, writer: NamedDependency[AuditedWriter], data: TrainingBody
     ) -> Response[Training]:
+        """Records a training (topics, dates, province, place, trainer) paid from a budget
+        line of an award, held within the award's dates; nothing is posted until its costs
+        are. Refuses 403 `province_not_in_scope`, `training_dates_invalid`,
+        `topics_invalid`, `completion_days_invalid`, `award_not_found`,
+        `budget_line_not_found` and `award_not_active`."""
+        principal = writer.principal
         province_in_scope(principal, Action.TRAININGS_WRITE, data.province)
         draft = data.to_draft()
 
@@ -85,12 +75,7 @@ class TrainingController(Controller):
 
         return await writer.write("training.create", work, data)
 
-    @get(
-        "/",
-        sync_to_thread=True,
-        summary="Trainings in id order (those held in your provinces)",
-        opt=policy(Action.TRAININGS_READ),
-    )
+    @reads("/", "Trainings in id order (those held in your provinces)", Action.TRAININGS_READ)
     def list_trainings(
         self,
         db: NamedDependency[Database],
@@ -98,16 +83,18 @@ class TrainingController(Controller):
         cursor: Cursor = None,
         limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> TrainingPage:
+        """One page of the trainings held in your provinces in id order, each with its
+        participants, their attendance and completion, and its cost items. Pass
+        `next_cursor` back as `cursor` for the next page."""
         scope = visible_provinces(principal, Action.TRAININGS_READ)
         with db.read() as conn:
             found = trainings.list_trainings(conn, scope, id_after(cursor), limit)
         return TrainingPage.of(found, limit)
 
-    @get(
+    @reads(
         "/{training_id:int}",
-        sync_to_thread=True,
-        summary="One training: participants, attendance, completion, cost items",
-        opt=policy(Action.TRAININGS_READ),
+        "One training: participants, attendance, completion, cost items",
+        Action.TRAININGS_READ,
     )
     def get_training(
         self,
@@ -115,22 +102,30 @@ class TrainingController(Controller):
         principal: NamedDependency[Principal],
         training_id: FromPath[int],
     ) -> Training:
+        """The training with each participating household's people, the days it attended and
+        whether it completed, and the cost items posted. 404 `training_not_found` for a
+        training that does not exist or was held outside your provinces."""
         with db.read() as conn:
             return Training.of(scoped_training(conn, principal, Action.TRAININGS_READ, training_id))
 
-    @post(
+    @creates(
         "/{training_id:int}/participants",
-        status_code=HTTP_201_CREATED,
-        summary="Register a household (by case code) and its trainees (or how many take part)",
-        opt=policy(Action.TRAININGS_WRITE),
+        "Register a household (by case code) and its trainees (or how many take part)",
+        Action.TRAININGS_WRITE,
     )
     async def add_participant(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         training_id: FromPath[int],
-        data: JSONBody[ParticipantCreate],
+        data: ParticipantBody,
     ) -> Response[Training]:
+        """Registers a household of your provinces as a participant, with its trainees (by
+        member number under its case code) or how many of its people take part; answers the
+        training. Refuses 409 `participant_exists`, 409 `too_many_participants`,
+        `people_invalid`, `people_not_trainees`, `trainee_repeated`; 404 for a household or
+        training outside your provinces."""
+        principal = writer.principal
+
         def work(conn: Connection) -> Training:
             training_in_scope(conn, principal, Action.TRAININGS_WRITE, training_id)
             household_in_scope(conn, principal, Action.TRAININGS_WRITE, data.case_code)
@@ -147,19 +142,23 @@ class TrainingController(Controller):
 
         return await writer.write("training.participant", work, data)
 
-    @post(
+    @creates(
         "/{training_id:int}/attendance",
-        status_code=HTTP_201_CREATED,
-        summary="One day's attendance register: the households present and how many came",
-        opt=policy(Action.TRAININGS_WRITE),
+        "One day's attendance register: the households present and how many came",
+        Action.TRAININGS_WRITE,
     )
     async def attendance(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         training_id: FromPath[int],
-        data: JSONBody[AttendanceCreate],
+        data: AttendanceBody,
     ) -> Response[Training]:
+        """Records one day's register once: the participating households present (the others
+        were absent) and how many of their people came; completion follows from the days
+        attended. Refuses `attendance_date_outside_training`, `present_invalid`,
+        `present_repeated`, `not_a_participant`, `people_more_than_registered` and 409
+        `attendance_recorded` for a day already recorded."""
+        principal = writer.principal
         present = [(p.case_code, p.people) for p in data.present]
 
         def work(conn: Connection) -> Training:
@@ -168,20 +167,24 @@ class TrainingController(Controller):
 
         return await writer.write("training.attendance", work, data)
 
-    @post(
+    @creates(
         "/{training_id:int}/costs",
-        status_code=HTTP_201_CREATED,
-        summary="A cost item (venue, trainer fee, materials, transport, meals), posted as an "
+        "A cost item (venue, trainer fee, materials, transport, meals), posted as an "
         "expense on the training's budget line",
-        opt=policy(Action.TRAININGS_WRITE),
+        Action.TRAININGS_WRITE,
     )
     async def add_cost(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         training_id: FromPath[int],
-        data: JSONBody[TrainingCostCreate],
+        data: CostBody,
     ) -> Response[TrainingCost]:
+        """Posts the cost on the expense account of the training's budget line, paid from a
+        bank or cash account in its currency and measured in the award's currency (at
+        `exchange_rate` when given); tagged with the training and the item. Refuses
+        `cost_item_invalid`, `award_not_active`, `exchange_rate_required` and 409
+        `budget_line_exceeded`."""
+        principal = writer.principal
         draft = data.to_draft()
 
         def work(conn: Connection) -> TrainingCost:
@@ -192,11 +195,10 @@ class TrainingController(Controller):
 
         return await writer.write("training.cost", work, data)
 
-    @get(
+    @reads(
         "/{training_id:int}/certificates/{case:str}",
-        sync_to_thread=True,
-        summary="The certificate (Khmer and English, PDF) of a household that completed it",
-        opt=policy(Action.TRAININGS_READ),
+        "The certificate (Khmer and English, PDF) of a household that completed it",
+        Action.TRAININGS_READ,
         media_type=PDF,
     )
     def certificate(
@@ -206,17 +208,19 @@ class TrainingController(Controller):
         training_id: FromPath[int],
         case: FromPath[str],
     ) -> Response[bytes]:
+        """A one-page certificate, numbered, naming the training's topics, dates and trainer
+        and the household by case code. Refuses 409 `training_not_completed` and 404
+        `not_a_participant`; 404 for a training or household outside your provinces."""
         with db.read() as conn:
             training = scoped_training(conn, principal, Action.TRAININGS_READ, training_id)
             household_in_scope(conn, principal, Action.TRAININGS_READ, case)
             view = certificate(training, case)
         return pdf_response(render_certificate(view), f"certificate-{view.number}.pdf")
 
-    @get(
+    @reads(
         "/{training_id:int}/outcomes",
-        sync_to_thread=True,
-        summary="Outcomes: completion, herd at each visit, mortality, sales, income change",
-        opt=policy(Action.OUTCOMES_READ),
+        "Outcomes: completion, herd at each visit, mortality, sales, income change",
+        Action.OUTCOMES_READ,
     )
     def outcomes(
         self,
@@ -225,13 +229,15 @@ class TrainingController(Controller):
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
     ) -> TrainingOutcome:
+        """What became of the participants: who completed, their herds at each follow-up
+        visit, deaths by cause, sales, and their income against their baselines, in
+        `currency` (default: the award's). 404 `training_not_found` outside your provinces."""
         return TrainingOutcome.of(_training_outcome(db, principal, training_id, currency))
 
-    @get(
+    @reads(
         "/{training_id:int}/outcomes.csv",
-        sync_to_thread=True,
-        summary="The participants' income against their baselines, as CSV",
-        opt=policy(Action.OUTCOMES_READ),
+        "The participants' income against their baselines, as CSV",
+        Action.OUTCOMES_READ,
         media_type=CSV,
     )
     def outcomes_csv(
@@ -241,17 +247,19 @@ class TrainingController(Controller):
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
     ) -> Response[bytes]:
+        """One row a participating household (by case code): its mean monthly income at
+        baseline and at follow-up in `currency`, the change and its livestock income, for a
+        spreadsheet. 404 `training_not_found` outside your provinces."""
         found = _training_outcome(db, principal, training_id, currency)
         return csv_response(
             to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),
             f"training-{training_id}.csv",
         )
 
-    @get(
+    @reads(
         "/{training_id:int}/outcomes.pdf",
-        sync_to_thread=True,
-        summary="The outcome report (Khmer and English, PDF, with the herd chart)",
-        opt=policy(Action.OUTCOMES_READ),
+        "The outcome report (Khmer and English, PDF, with the herd chart)",
+        Action.OUTCOMES_READ,
         media_type=PDF,
     )
     def outcomes_pdf(
@@ -261,6 +269,8 @@ class TrainingController(Controller):
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
     ) -> Response[bytes]:
+        """The outcomes as a printable report for the donor, in Khmer and English, with the
+        chart of the herds at each visit. 404 `training_not_found` outside your provinces."""
         found = _training_outcome(db, principal, training_id, currency)
         return pdf_response(
             render_outcomes(training_view(found, utc_today())),

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import datetime
 
-from litestar import Controller, Response, delete, get
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.auth import policy
-from api.schemas.access import ApiToken
+from api.cursors import Cursor, PageSize, id_after
+from api.routes import reads, removes
+from api.schemas.access import ApiToken, ApiTokenPage
 from api.writes import AuditedWriter
 from ledger.access import users
 from ledger.access.policy import Action
+from ledger.core import limits
 from ledger.store.database import Database
 
 
@@ -24,24 +26,26 @@ class UserTokenController(Controller):
     path = "/api/users/{user_id:int}/tokens"
     tags = ["users"]
 
-    @get(
-        "/",
-        sync_to_thread=True,
-        summary="A user's API tokens and web sessions (never their secrets)",
-        opt=policy(Action.USERS_MANAGE),
-    )
+    @reads("/", "A user's API tokens and web sessions (never their secrets)", Action.USERS_MANAGE)
     def list_user_tokens(
-        self, db: NamedDependency[Database], user_id: FromPath[int]
-    ) -> list[ApiToken]:
+        self,
+        db: NamedDependency[Database],
+        user_id: FromPath[int],
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> ApiTokenPage:
+        """One page of the user's API tokens and "keep this phone signed in" sessions in the
+        order created, revoked and expired ones included (`revoked_at`, `expires_at`). 404
+        `user_not_found` for a user that does not exist."""
         with db.read() as conn:
             users.get_user(conn, user_id)  # 404 user_not_found
-            return [ApiToken.of(t) for t in users.list_api_tokens(conn, user_id)]
+            found = users.list_api_tokens(conn, user_id, id_after(cursor), limit)
+        return ApiTokenPage.of(found, limit)
 
-    @delete(
+    @removes(
         "/{token_id:int}",
-        status_code=HTTP_200_OK,
-        summary="Revoke a user's API token (a lost phone, a treasurer replaced)",
-        opt=policy(Action.USERS_MANAGE),
+        "Revoke a user's API token (a lost phone, a treasurer replaced)",
+        Action.USERS_MANAGE,
     )
     async def revoke_user_token(
         self,
@@ -49,6 +53,10 @@ class UserTokenController(Controller):
         user_id: FromPath[int],
         token_id: FromPath[int],
     ) -> Response[ApiToken]:
+        """Revokes the token at once: the phone holding it is signed out and must sign in
+        again. Answers the token with `revoked_at`; revoking it again changes nothing. 404
+        `token_not_found` for a token that is not this user's."""
+
         def work(conn: Connection) -> ApiToken:
             now = datetime.datetime.now(datetime.UTC)
             return ApiToken.of(users.revoke_api_token(conn, user_id, token_id, now))

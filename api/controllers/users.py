@@ -5,25 +5,27 @@ from __future__ import annotations
 import datetime
 from typing import Annotated
 
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Response
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.auth import policy
-from api.cursors import Cursor, PageSize, id_after, id_cursor
+from api.cursors import Cursor, PageSize, id_after
+from api.routes import acts, creates, reads, replaces
+from api.schemas import next_id_cursor
 from api.schemas.access import (
     AuditEvent,
     AuditPage,
-    PasswordReset,
-    ScopesUpdate,
+    PasswordResetBody,
+    ScopesBody,
     User,
-    UserCreate,
+    UserBody,
+    UserPage,
 )
 from api.writes import AuditedWriter
 from ledger.access import audit, users
-from ledger.access.policy import Action, Principal
+from ledger.access.policy import Action
 from ledger.core import limits
 from ledger.store.database import Database
 
@@ -32,72 +34,71 @@ class UserController(Controller):
     path = "/api/users"
     tags = ["users"]
 
-    @post(
-        "/",
-        status_code=HTTP_201_CREATED,
-        summary="Create a user with a role and scopes",
-        opt=policy(Action.USERS_MANAGE),
-    )
+    @creates("/", "Create a user with a role and scopes", Action.USERS_MANAGE)
     async def create_user(
-        self, writer: NamedDependency[AuditedWriter], data: JSONBody[UserCreate]
+        self, writer: NamedDependency[AuditedWriter], data: UserBody
     ) -> Response[User]:
+        """Creates a user who signs in with this username and password (10 to 256
+        characters); the role (admin, finance, officer, treasurer or auditor) says what they
+        may do and the scopes (`book:CODE`, `province:NAME`) where. Refuses 409
+        `user_exists`, `username_invalid`, `password_invalid`, `role_invalid`,
+        `scope_invalid`, `too_many_scopes`. Never idempotency-keyed: it carries a password."""
+
         def work(conn: Connection) -> User:
             return User.of(
                 users.create_user(conn, data.username, data.password, data.role, data.scopes)
             )
 
-        # Not idempotency-keyed: the request carries a password.
         return await writer.write("user.create", work, None, idempotent=False)
 
-    @post(
+    @acts(
         "/{user_id:int}/disable",
-        status_code=HTTP_200_OK,
-        summary="Disable a user (every token of theirs stops working)",
-        opt=policy(Action.USERS_MANAGE),
+        "Disable a user (every token of theirs stops working)",
+        Action.USERS_MANAGE,
     )
     async def disable_user(
-        self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
-        user_id: FromPath[int],
+        self, writer: NamedDependency[AuditedWriter], user_id: FromPath[int]
     ) -> Response[User]:
+        """Disables the user at once: they can no longer sign in and every token and session
+        of theirs is refused; their records and audit events stay. Refuses 404
+        `user_not_found` and 409 `cannot_disable_self`."""
+        by_user_id = writer.principal.user_id
+
         def work(conn: Connection) -> User:
-            return User.of(users.disable_user(conn, user_id, principal.user_id))
+            return User.of(users.disable_user(conn, user_id, by_user_id))
 
         return await writer.write("user.disable", work, status_code=HTTP_200_OK)
 
-    @post(
+    @acts(
         "/{user_id:int}/password",
-        status_code=HTTP_200_OK,
-        summary="Set a user's new password (every token of theirs stops working)",
-        opt=policy(Action.USERS_MANAGE),
+        "Set a user's new password (every token of theirs stops working)",
+        Action.USERS_MANAGE,
     )
     async def reset_password(
         self,
         writer: NamedDependency[AuditedWriter],
         user_id: FromPath[int],
-        data: JSONBody[PasswordReset],
+        data: PasswordResetBody,
     ) -> Response[User]:
+        """Sets the user's password (10 to 256 characters) without the old one, for a user who
+        forgot it; every token and session issued before stops working. Refuses 404
+        `user_not_found` and `password_invalid`. Never idempotency-keyed."""
+
         def work(conn: Connection) -> User:
             return User.of(users.reset_password(conn, user_id, data.password))
 
-        # Not idempotency-keyed: the request carries a password.
         return await writer.write(
             "user.password_reset", work, None, status_code=HTTP_200_OK, idempotent=False
         )
 
-    @put(
-        "/{user_id:int}/scopes",
-        status_code=HTTP_200_OK,
-        summary="Replace a user's scopes",
-        opt=policy(Action.USERS_MANAGE),
-    )
+    @replaces("/{user_id:int}/scopes", "Replace a user's scopes", Action.USERS_MANAGE)
     async def set_scopes(
-        self,
-        writer: NamedDependency[AuditedWriter],
-        user_id: FromPath[int],
-        data: JSONBody[ScopesUpdate],
+        self, writer: NamedDependency[AuditedWriter], user_id: FromPath[int], data: ScopesBody
     ) -> Response[User]:
+        """Replaces all the user's scopes (`book:CODE`, `province:NAME`) with the ones given;
+        an empty list removes them. Refuses 404 `user_not_found`, `scope_invalid` and
+        `too_many_scopes` (at most 50)."""
+
         def work(conn: Connection) -> User:
             return User.of(users.set_scopes(conn, user_id, data.scopes))
 
@@ -105,22 +106,26 @@ class UserController(Controller):
             "user.scopes", work, data, status_code=HTTP_200_OK, idempotent=False
         )
 
-    @get("/", sync_to_thread=True, summary="All users", opt=policy(Action.USERS_MANAGE))
-    def list_users(self, db: NamedDependency[Database]) -> list[User]:
+    @reads("/", "All users", Action.USERS_MANAGE)
+    def list_users(
+        self,
+        db: NamedDependency[Database],
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> UserPage:
+        """One page of the users in the order they were created (id order), disabled ones
+        included, with their role and scopes; never a password. Pass `next_cursor` back as
+        `cursor` for the next page."""
         with db.read() as conn:
-            return [User.of(u) for u in users.list_users(conn)]
+            found = users.page_of_users(conn, id_after(cursor), limit)
+        return UserPage.of(found, limit)
 
 
 class AuditController(Controller):
     path = "/api/audit"
     tags = ["audit"]
 
-    @get(
-        "/",
-        sync_to_thread=True,
-        summary="The audit trail, oldest first",
-        opt=policy(Action.AUDIT_READ),
-    )
+    @reads("/", "The audit trail, oldest first", Action.AUDIT_READ)
     def list_events(
         self,
         db: NamedDependency[Database],
@@ -132,12 +137,13 @@ class AuditController(Controller):
         cursor: Cursor = None,
         limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> AuditPage:
+        """One page of the audit trail oldest first: writes and sign-ins with who, when, the
+        request, the action, its outcome and the object it touched (by id or case code, never
+        personal data); filtered by username, action, book and time. Append-only and
+        hash-chained."""
         where = audit.AuditFilter(
             username=username, action=action, book=book, since=since, until=until
         )
         with db.read() as conn:
             found = audit.list_events(conn, where, id_after(cursor), limit)
-        return AuditPage(
-            items=[AuditEvent.of(e) for e in found],
-            next_cursor=id_cursor(found[-1].id) if len(found) == limit else None,
-        )
+        return AuditPage([AuditEvent.of(e) for e in found], next_id_cursor(found, limit))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
 
+from api.schemas import example_body, next_id_cursor
 from ledger.access.audit import AuditEvent as StoredAuditEvent
 from ledger.access.users import ApiToken as StoredApiToken
 from ledger.access.users import User as StoredUser
@@ -58,6 +60,15 @@ class ApiToken(msgspec.Struct):
         return cls(token.id, token.name, token.created_at, token.expires_at, token.revoked_at)
 
 
+class ApiTokenPage(msgspec.Struct):
+    items: list[ApiToken]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Sequence[StoredApiToken], limit: int) -> ApiTokenPage:
+        return cls([ApiToken.of(t) for t in found], next_id_cursor(found, limit))
+
+
 class ApiTokenCreated(msgspec.Struct):
     """The only response that ever shows the token: keep it on the device."""
 
@@ -102,6 +113,42 @@ class User(msgspec.Struct):
         return cls(
             user.id, user.username, user.role, list(user.scopes), user.created_at, user.disabled
         )
+
+
+class UserPage(msgspec.Struct):
+    items: list[User]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Sequence[StoredUser], limit: int) -> UserPage:
+        return cls([User.of(u) for u in found], next_id_cursor(found, limit))
+
+
+# Demo credentials, the README's: never a real password.
+EXAMPLE_LOGIN = {"username": "sopheap.finance", "password": "a long finance password"}
+EXAMPLE_PASSWORD_CHANGE = {
+    "current_password": "a long finance password",
+    "new_password": "a new finance passphrase 2026",
+}
+EXAMPLE_API_TOKEN = {"name": "Bavet field phone 3", "days": 90}
+EXAMPLE_USER = {
+    "username": "dara.officer",
+    "password": "a long officer password",
+    "role": "officer",
+    "scopes": ["province:Svay Rieng"],
+}
+EXAMPLE_PASSWORD_RESET = {"password": "a new officer password 2026"}
+EXAMPLE_SCOPES = {"scopes": ["province:Svay Rieng", "province:Prey Veng"]}
+LoginBody = Annotated[LoginCreate, example_body(("Sign in (demo user)", EXAMPLE_LOGIN))]
+PasswordChangeBody = Annotated[
+    PasswordChange, example_body(("A new passphrase (demo)", EXAMPLE_PASSWORD_CHANGE))
+]
+ApiTokenBody = Annotated[ApiTokenCreate, example_body(("A field phone", EXAMPLE_API_TOKEN))]
+UserBody = Annotated[UserCreate, example_body(("An officer for Svay Rieng", EXAMPLE_USER))]
+PasswordResetBody = Annotated[
+    PasswordReset, example_body(("A new password (demo)", EXAMPLE_PASSWORD_RESET))
+]
+ScopesBody = Annotated[ScopesUpdate, example_body(("Two provinces", EXAMPLE_SCOPES))]
 
 
 class AuditEvent(msgspec.Struct):

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.schemas import next_id_cursor
+from api.schemas import example_body, next_id_cursor
 from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.funds import rules as fund_rules
@@ -133,6 +133,15 @@ class Award(msgspec.Struct):
                 for line in award.lines
             ],
         )
+
+
+class AwardPage(msgspec.Struct):
+    items: list[Award]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Sequence[StoredAward], limit: int) -> AwardPage:
+        return cls([Award.of(a) for a in found], next_id_cursor(found, limit))
 
 
 class FundReceiptCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -367,6 +376,15 @@ class Exchange(msgspec.Struct):
             to_amount=format_units(record.to_units, record.to_precision),
             rate=format(record.rate, "f"),
         )
+
+
+class ExchangePage(msgspec.Struct):
+    items: list[Exchange]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Sequence[ExchangeRecord], limit: int) -> ExchangePage:
+        return cls([Exchange.of(r) for r in found], next_id_cursor(found, limit))
 
 
 # -- households ------------------------------------------------------------------------------
@@ -674,6 +692,15 @@ class Disbursement(msgspec.Struct):
         )
 
 
+class DisbursementPage(msgspec.Struct):
+    items: list[Disbursement]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Sequence[StoredDisbursement], limit: int) -> DisbursementPage:
+        return cls([Disbursement.of(d) for d in found], next_id_cursor(found, limit))
+
+
 EXAMPLE_AWARD = {
     "book": "org",
     "code": "CTIP-2018",
@@ -698,6 +725,27 @@ EXAMPLE_AWARD = {
             "expense_account": "Expenses:Training:Livestock:CTIP-2018",
         },
     ],
+}
+EXAMPLE_BUDGET_LINE = {
+    "code": "transport",
+    "name": "Transport home of returnees",
+    "amount": "500.00",
+    "expense_account": "Expenses:Reintegration:Transport:CTIP-2018",
+}
+EXAMPLE_FUND_RECEIPT = {
+    "date": "2018-07-02",
+    "bank_account": "Assets:Bank:Operating-USD",
+    "amount": "30000.00",
+    "narration": "CTIP sub-award, first tranche",
+    "reference": "WI-CTIP-2018-001",
+}
+EXAMPLE_EXPENSE = {
+    "date": "2018-11-04",
+    "budget_line": "transport",
+    "paid_from": "Assets:Cash:Bavet-KHR",
+    "amount": "120000",
+    "narration": "Transport home for 33 returnees from Long An",
+    "exchange_rate": "4100",
 }
 EXAMPLE_EXCHANGE = {
     "book": "org",
@@ -733,6 +781,10 @@ EXAMPLE_GRANT = {
     ],
     "purpose": "Two piglets and feed for pig raising at home",
 }
+EXAMPLE_APPROVE = {"exchange_rate": "4110"}
+EXAMPLE_CANCEL = {"reason": "The household moved back to Thailand before the first tranche"}
+EXAMPLE_CLOSE = {"reason": "Both tranches paid; pigs seen at the follow-up visit"}
+EXAMPLE_REVERSE = {"date": "2018-11-21", "reason": "Receipt made out to the wrong household"}
 EXAMPLE_IN_KIND = {
     "date": "2018-11-20",
     "method": "in_kind",
@@ -745,3 +797,25 @@ EXAMPLE_CASH = {
     "paid_from": "Assets:Cash:Bavet-KHR",
     "amount": "616500",
 }
+
+# The request bodies with their examples, as the controllers declare them.
+AwardBody = Annotated[AwardCreate, example_body(("USAID CTIP", EXAMPLE_AWARD))]
+BudgetLineBody = Annotated[BudgetLineCreate, example_body(("Transport home", EXAMPLE_BUDGET_LINE))]
+FundReceiptBody = Annotated[
+    FundReceiptCreate, example_body(("First tranche", EXAMPLE_FUND_RECEIPT))
+]
+ExpenseBody = Annotated[BudgetExpenseCreate, example_body(("Transport in riel", EXAMPLE_EXPENSE))]
+ExchangeBody = Annotated[ExchangeCreate, example_body(("Dollars into riel", EXAMPLE_EXCHANGE))]
+GrantBody = Annotated[GrantCreate, example_body(("Pig raising", EXAMPLE_GRANT))]
+ApproveBody = Annotated[
+    GrantApprove | None, example_body(("A riel grant at 4,110 riel to the dollar", EXAMPLE_APPROVE))
+]
+CancelBody = Annotated[GrantEnd, example_body(("Moved away", EXAMPLE_CANCEL))]
+CloseBody = Annotated[GrantEnd | None, example_body(("Paid in full", EXAMPLE_CLOSE))]
+DisburseBody = Annotated[
+    DisbursementCreate,
+    example_body(("Two pigs, in kind", EXAMPLE_IN_KIND), ("Cash in riel", EXAMPLE_CASH)),
+]
+ReverseBody = Annotated[
+    DisbursementReverse | None, example_body(("Wrong household", EXAMPLE_REVERSE))
+]

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.schemas import next_id_cursor
+from api.schemas import example_body, next_id_cursor
 from api.schemas.grants import AccountName, Amount, Code, Line, Place, Text
 from ledger.core import limits
 from ledger.core.amount import format_units
@@ -628,6 +628,29 @@ EXAMPLE_TRAINING = {
     "award": "CTIP-2018",
     "budget_line": "livestock-training",
 }
+EXAMPLE_PARTICIPANT = {"case_code": "DV-009", "people": 2}
+EXAMPLE_ATTENDANCE = {
+    "date": "2018-08-26",
+    "present": [{"case_code": "DV-009", "people": 2}],
+}
+EXAMPLE_TRAINING_COST = {
+    "item": "venue",
+    "date": "2018-08-26",
+    "paid_from": "Assets:Bank:Operating-USD",
+    "amount": "90.00",
+    "narration": "Meeting hall for three days",
+    "payee": "Provincial Department of Agriculture, Svay Rieng",
+}
+TrainingBody = Annotated[
+    TrainingCreate, example_body(("Chicken and pig raising", EXAMPLE_TRAINING))
+]
+ParticipantBody = Annotated[
+    ParticipantCreate, example_body(("Two people of DV-009", EXAMPLE_PARTICIPANT))
+]
+AttendanceBody = Annotated[AttendanceCreate, example_body(("The first day", EXAMPLE_ATTENDANCE))]
+CostBody = Annotated[
+    TrainingCostCreate, example_body(("The venue, by bank", EXAMPLE_TRAINING_COST))
+]
 EXAMPLE_VISIT = {
     "date": "2019-03-12",
     "officer": "dara.officer",

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.access.policy import ROLES, Principal, parse_scope
 from ledger.access.tokens import hash_api_token, is_api_token, new_api_token
+from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected, conflict, invalid, not_found, reject_if
 from ledger.store.books import utc_now
 from ledger.store.tables import api_tokens, user_scopes, users
@@ -155,6 +156,37 @@ def get_user(conn: Connection, user_id: int) -> User:
 def list_users(conn: Connection) -> list[User]:
     ids = conn.execute(select(users.c.id).order_by(users.c.username)).scalars().all()
     return [get_user(conn, int(i)) for i in ids]
+
+
+def page_of_users(conn: Connection, after_id: int | None, limit: int) -> list[User]:
+    """A page of users in id order (the order they were created): `limit` of them after
+    `after_id`. Two queries a page: the users, then the scopes of all of them."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    statement = select(users).order_by(users.c.id).limit(limit)
+    if after_id is not None:
+        statement = statement.where(users.c.id > after_id)
+    rows = conn.execute(statement).all()
+    scopes: dict[int, list[str]] = {row.id: [] for row in rows}
+    if scopes:
+        found = conn.execute(
+            select(user_scopes.c.user_id, user_scopes.c.kind, user_scopes.c.value)
+            .where(user_scopes.c.user_id.in_(list(scopes)))
+            .order_by(user_scopes.c.user_id, user_scopes.c.kind, user_scopes.c.value)
+        )
+        for user_id, kind, value in found:
+            scopes[user_id].append(f"{kind}:{value}")
+    return [
+        User(
+            id=row.id,
+            username=row.username,
+            role=row.role,
+            scopes=tuple(scopes[row.id]),
+            created_at=row.created_at,
+            disabled=row.disabled_at is not None,
+            credential_version=row.credential_version,
+        )
+        for row in rows
+    ]
 
 
 def count_users(conn: Connection) -> int:
@@ -387,11 +419,21 @@ def create_api_token(
     return _token_from_row(row), secret
 
 
-def list_api_tokens(conn: Connection, user_id: int) -> list[ApiToken]:
-    rows = conn.execute(
-        select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
+def list_api_tokens(
+    conn: Connection, user_id: int, after_id: int | None = None, limit: int = limits.PAGE_SIZE_MAX
+) -> list[ApiToken]:
+    """A page of the user's API tokens and web sessions in id order: `limit` of them after
+    `after_id`, revoked and expired ones included. One query a page."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    statement = (
+        select(api_tokens)
+        .where(api_tokens.c.user_id == user_id)
+        .order_by(api_tokens.c.id)
+        .limit(limit)
     )
-    return [_token_from_row(r) for r in rows]
+    if after_id is not None:
+        statement = statement.where(api_tokens.c.id > after_id)
+    return [_token_from_row(r) for r in conn.execute(statement)]
 
 
 def revoke_api_token(

@@ -494,6 +494,16 @@ def list_awards(conn: Connection) -> list[Award]:
     return _awards_from_rows(conn, rows)
 
 
+def page_of_awards(conn: Connection, after_id: int | None, limit: int) -> list[Award]:
+    """A page of awards in id order (the order they were recorded): `limit` of them after
+    `after_id`. Two queries a page, however many it holds."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    statement = _AWARDS.order_by(awards.c.id).limit(limit)
+    if after_id is not None:
+        statement = statement.where(awards.c.id > after_id)
+    return _awards_from_rows(conn, conn.execute(statement).all())
+
+
 def check_award_active(award: Award, date: datetime.date, field: str = "date") -> None:
     if not award.start_date <= date <= award.end_date:
         raise LedgerRejected(
@@ -723,18 +733,20 @@ def _store_exchange(
     )
 
 
-def list_exchanges(conn: Connection, book_code: str) -> list[ExchangeRecord]:
-    book = books.get_book(conn, book_code)
-    source = accounts.alias("source")
-    target = accounts.alias("target")
-    rows = conn.execute(
-        select(exchanges, source.c.name.label("from_name"), target.c.name.label("to_name"))
-        .join(source, source.c.id == exchanges.c.from_account_id)
-        .join(target, target.c.id == exchanges.c.to_account_id)
-        .where(exchanges.c.book_id == book.id)
-        .order_by(exchanges.c.date, exchanges.c.id)
-        .limit(limits.PAGE_SIZE_MAX)
+_EXCHANGE_SOURCE = accounts.alias("source")
+_EXCHANGE_TARGET = accounts.alias("target")
+_EXCHANGES = (
+    select(
+        exchanges,
+        _EXCHANGE_SOURCE.c.name.label("from_name"),
+        _EXCHANGE_TARGET.c.name.label("to_name"),
     )
+    .join(_EXCHANGE_SOURCE, _EXCHANGE_SOURCE.c.id == exchanges.c.from_account_id)
+    .join(_EXCHANGE_TARGET, _EXCHANGE_TARGET.c.id == exchanges.c.to_account_id)
+)
+
+
+def _exchange_records(conn: Connection, rows: Sequence[Row[Any]]) -> list[ExchangeRecord]:
     precisions = books.commodity_precisions(conn)
     return [
         ExchangeRecord(
@@ -755,6 +767,32 @@ def list_exchanges(conn: Connection, book_code: str) -> list[ExchangeRecord]:
         )
         for r in rows
     ]
+
+
+def list_exchanges(conn: Connection, book_code: str) -> list[ExchangeRecord]:
+    """A book's first `limits.PAGE_SIZE_MAX` exchanges in date order (the finance pages)."""
+    book = books.get_book(conn, book_code)
+    statement = (
+        _EXCHANGES.where(exchanges.c.book_id == book.id)
+        .order_by(exchanges.c.date, exchanges.c.id)
+        .limit(limits.PAGE_SIZE_MAX)
+    )
+    return _exchange_records(conn, conn.execute(statement).all())
+
+
+def page_of_exchanges(
+    conn: Connection, book_code: str, after_id: int | None, limit: int
+) -> list[ExchangeRecord]:
+    """A page of a book's exchanges in id order (the order they were recorded): `limit` of
+    them after `after_id`. Three queries a page, however many it holds."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    book = books.get_book(conn, book_code)
+    statement = (
+        _EXCHANGES.where(exchanges.c.book_id == book.id).order_by(exchanges.c.id).limit(limit)
+    )
+    if after_id is not None:
+        statement = statement.where(exchanges.c.id > after_id)
+    return _exchange_records(conn, conn.execute(statement).all())
 
 
 # -- money out: spending on a budget line ----------------------------------------------------

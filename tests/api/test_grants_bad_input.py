@@ -751,7 +751,7 @@ def test_a_retried_disbursement_pays_once(client: TestClient[Any], world: World)
     assert second.headers.get("idempotent-replayed") == "true"
     assert second.content == first.content
     assert state(client) == after_first
-    made = ok(client.get(disbursing(grant_id)), 200)
+    made = ok(client.get(disbursing(grant_id)), 200)["items"]
     assert [d["receipt_number"] for d in made] == ["ORG-2018-0001"]
     assert balances(client, HOUSEHOLD_BOOK)[("Assets:Livestock:Pig", "PIG")] == "2"
     # The same key with another request is a conflict, and still pays nothing.

@@ -291,11 +291,11 @@ def test_api_tokens_are_shown_once_listed_without_secret_and_revocable(
 
     listed = anonymous.get("/api/auth/tokens", headers=device)
     assert listed.status_code == 200
-    assert [(t["id"], t["name"], t["revoked_at"]) for t in listed.json()] == [
+    assert [(t["id"], t["name"], t["revoked_at"]) for t in listed.json()["items"]] == [
         (token_id, "Bavet field phone 3", None)
     ]
     assert secret not in listed.text
-    assert "token" not in listed.json()[0]
+    assert "token" not in listed.json()["items"][0]
     with db.read() as conn:
         stored = conn.execute(select(api_tokens.c.token_hash)).scalars().all()
         audited = conn.execute(select(audit_events)).all()
@@ -463,7 +463,7 @@ def test_first_start_admin_with_the_password_from_the_environment(
         assert signed_in.status_code == 200, signed_in.text
         headers = _auth(signed_in.json()["access_token"])
         assert client.get("/api/auth/me", headers=headers).json()["role"] == "admin"
-        listed = client.get("/api/users", headers=headers).json()
+        listed = client.get("/api/users", headers=headers).json()["items"]
         assert [u["username"] for u in listed] == ["admin"]
     assert chosen not in capsys.readouterr().err  # a chosen password is never printed
 
@@ -594,7 +594,7 @@ def test_a_password_change_revokes_every_credential_issued_before_it(
     ).json()["token"]
     assert anonymous.get("/api/auth/me", headers=_auth(new_device)).status_code == 200
     # The old device token is not revoked one by one: it is void, and listed as it was.
-    listed = anonymous.get("/api/auth/tokens", headers=_auth(after)).json()
+    listed = anonymous.get("/api/auth/tokens", headers=_auth(after)).json()["items"]
     assert [t["name"] for t in listed] == ["Bavet phone", "new phone"]
 
 

@@ -15,7 +15,7 @@ def test_reset_a_password_and_replace_the_scopes(client: TestClient[Any], db: Da
     admin = bearer(db, "srey.admin", "admin")
     officer = bearer(db, "dara.officer", "officer", ("province:Svay Rieng",))
     assert client.get("/api/auth/me", headers=officer).status_code == 200
-    found = client.get("/api/users", headers=admin).json()
+    found = client.get("/api/users", headers=admin).json()["items"]
     officer_id = next(u["id"] for u in found if u["username"] == "dara.officer")
 
     short = client.post(

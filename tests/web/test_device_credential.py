@@ -32,7 +32,7 @@ def test_an_admin_revokes_a_phone_kept_signed_in(db: Database, groups: tuple[str
 
         tokens = phone.get(f"/api/users/{treasurer_id}/tokens", headers=admin)
         assert tokens.status_code == 200
-        (token,) = tokens.json()
+        (token,) = tokens.json()["items"]
         assert token["name"] == "phone, kept signed in"
         assert token["revoked_at"] is None
         assert "secret" not in token
