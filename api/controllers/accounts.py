@@ -1,18 +1,28 @@
+"""A book's chart of accounts: open, list, close."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.params import Body, FromPath
+from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.auth import policy
-from api.schemas.books import Account, AccountClose, AccountCreate
+from api.cursors import Cursor, PageSize, text_after, text_cursor
+from api.routes import acts, creates, reads
+from api.schemas.books import (
+    EXAMPLE_ACCOUNT_CLOSE,
+    Account,
+    AccountClose,
+    AccountCreate,
+    AccountPage,
+)
 from api.writes import AuditedWriter
 from ledger.access.policy import Action
+from ledger.core import limits
 from ledger.store import books
 from ledger.store.database import Database
 
@@ -31,18 +41,21 @@ class AccountController(Controller):
     path = "/api/books/{book:str}/accounts"
     tags = ["accounts"]
 
-    @post(
-        "/",
-        status_code=HTTP_201_CREATED,
-        summary="Open an account",
-        opt=policy(Action.ACCOUNTS_WRITE),
-    )
+    @creates("/", "Open an account", Action.ACCOUNTS_WRITE)
     async def open_account(
         self,
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         data: Annotated[AccountCreate, Body(examples=[CASH_BOX_EXAMPLE])],
     ) -> Response[Account]:
+        """Opens an account in the book from `open_date` on, under one of the roots Assets,
+        Liabilities, Equity, Income or Expenses (`Assets:Cash:Bavet-KHR`). `currencies`
+        (empty: any) are the commodities it may hold; a `non_negative` account refuses a
+        posting that would take it below zero. Refused: a malformed name (422
+        `account_name_invalid`), an undefined or repeated currency (422 `commodity_unknown`,
+        `currencies_repeated`), an opening in the locked period (409 `period_locked`), a name
+        in use (409 `account_exists`)."""
+
         def work(conn: Connection) -> Account:
             opened = books.open_account(
                 conn, book, data.name, data.open_date, data.currencies, data.non_negative
@@ -51,29 +64,40 @@ class AccountController(Controller):
 
         return await writer.write("account.open", work, data, book=book)
 
-    @get(
-        "/",
-        sync_to_thread=True,
-        summary="The book's chart of accounts",
-        opt=policy(Action.JOURNAL_READ),
-    )
-    def list_accounts(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Account]:
+    @reads("/", "The book's chart of accounts", Action.JOURNAL_READ)
+    def list_accounts(
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> AccountPage:
+        """One page of the book's accounts, open and closed, in name order, with their ids
+        (the other routes name an account by id). `next_cursor` asks for the next page (null
+        on the last); a cursor this API did not return is 422 `cursor_invalid`; 404
+        `book_not_found` for a code no book has."""
         with db.read() as conn:
-            return [Account.of(a) for a in books.list_accounts(conn, book)]
+            found = books.list_accounts(conn, book, text_after(cursor), limit)
+        next_cursor = text_cursor(found[-1].name) if len(found) == limit else None
+        return AccountPage([Account.of(a) for a in found], next_cursor)
 
-    @post(
-        "/{account_id:int}/close",
-        status_code=HTTP_200_OK,
-        summary="Close an empty account",
-        opt=policy(Action.ACCOUNTS_WRITE),
-    )
+    @acts("/{account_id:int}/close", "Close an empty account", Action.ACCOUNTS_WRITE)
     async def close_account(
         self,
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         account_id: FromPath[int],
-        data: JSONBody[AccountClose],
+        data: Annotated[
+            AccountClose,
+            Body(examples=[Example(summary="At the year end", value=EXAMPLE_ACCOUNT_CLOSE)]),
+        ],
     ) -> Response[Account]:
+        """Closes the account at the end of `date`: nothing may be posted to it afterwards.
+        Only an account with a zero balance in every currency and no postings after `date`
+        (409 `account_not_empty`, `account_has_later_postings`), not closed already (409
+        `account_closed`), on or after its opening (422 `close_before_open`) and after the
+        lock date (409 `period_locked`); 404 `account_not_found`."""
+
         def work(conn: Connection) -> Account:
             return Account.of(books.close_account(conn, book, account_id, data.date))
 

@@ -128,3 +128,30 @@ class BalanceAssertion(msgspec.Struct):
     currency: str
     amount: str
     date: datetime.date
+
+
+class BookPage(msgspec.Struct):
+    items: list[Book]
+    next_cursor: str | None
+
+
+class CommodityPage(msgspec.Struct):
+    items: list[Commodity]
+    next_cursor: str | None
+
+
+class AccountPage(msgspec.Struct):
+    items: list[Account]
+    next_cursor: str | None
+
+
+# Example bodies (tests/api/test_access_routes.py and test_ledger_examples.py post them).
+EXAMPLE_COMMODITY = {"code": "FEED-KG", "precision": 1, "name": "Pig feed, kg"}
+EXAMPLE_LOCK_DATE = {"lock_date": "2018-12-31"}
+EXAMPLE_ACCOUNT_CLOSE = {"date": "2018-12-31"}
+EXAMPLE_CASH_COUNT_ASSERTION = {
+    "account": "Assets:Cash:Bavet-KHR",
+    "currency": "KHR",
+    "amount": "1250000",
+    "date": "2018-11-30",
+}
