@@ -6,15 +6,15 @@ from typing import Annotated
 
 from litestar import Controller, Response
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, text_after, text_cursor
-from api.routes import acts, creates, reads
+from api.cursors import PAGE, PageQuery, text_after, text_cursor
+from api.routes import acts, creates, example, reads
 from api.schemas.books import (
     EXAMPLE_ACCOUNT_CLOSE,
+    EXAMPLE_CASH_BOX,
     Account,
     AccountClose,
     AccountCreate,
@@ -22,31 +22,24 @@ from api.schemas.books import (
 )
 from api.writes import AuditedWriter
 from ledger.access.policy import Action
-from ledger.core import limits
 from ledger.store import books
 from ledger.store.database import Database
 
-CASH_BOX_EXAMPLE = Example(
-    summary="A riel cash box that may never go below zero",
-    value={
-        "name": "Assets:Cash:Bavet-KHR",
-        "open_date": "2018-01-01",
-        "currencies": ["KHR"],
-        "non_negative": True,
-    },
-)
+AccountCreateBody = Annotated[AccountCreate, example("A riel cash box", EXAMPLE_CASH_BOX)]
+AccountCloseBody = Annotated[AccountClose, example("At the year end", EXAMPLE_ACCOUNT_CLOSE)]
 
 
 class AccountController(Controller):
     path = "/api/books/{book:str}/accounts"
     tags = ["accounts"]
+    dependencies = PAGE
 
     @creates("/", "Open an account", Action.ACCOUNTS_WRITE)
     async def open_account(
         self,
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
-        data: Annotated[AccountCreate, Body(examples=[CASH_BOX_EXAMPLE])],
+        data: AccountCreateBody,
     ) -> Response[Account]:
         """Opens an account in the book from `open_date` on, under one of the roots Assets,
         Liabilities, Equity, Income or Expenses (`Assets:Cash:Bavet-KHR`). `currencies`
@@ -69,16 +62,15 @@ class AccountController(Controller):
         self,
         db: NamedDependency[Database],
         book: FromPath[str],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: NamedDependency[PageQuery],
     ) -> AccountPage:
         """One page of the book's accounts, open and closed, in name order, with their ids
         (the other routes name an account by id). `next_cursor` asks for the next page (null
         on the last); a cursor this API did not return is 422 `cursor_invalid`; 404
         `book_not_found` for a code no book has."""
         with db.read() as conn:
-            found = books.list_accounts(conn, book, text_after(cursor), limit)
-        next_cursor = text_cursor(found[-1].name) if len(found) == limit else None
+            found = books.list_accounts(conn, book, text_after(page.cursor), page.limit)
+        next_cursor = text_cursor(found[-1].name) if len(found) == page.limit else None
         return AccountPage([Account.of(a) for a in found], next_cursor)
 
     @acts("/{account_id:int}/close", "Close an empty account", Action.ACCOUNTS_WRITE)
@@ -87,10 +79,7 @@ class AccountController(Controller):
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         account_id: FromPath[int],
-        data: Annotated[
-            AccountClose,
-            Body(examples=[Example(summary="At the year end", value=EXAMPLE_ACCOUNT_CLOSE)]),
-        ],
+        data: AccountCloseBody,
     ) -> Response[Account]:
         """Closes the account at the end of `date`: nothing may be posted to it afterwards.
         Only an account with a zero balance in every currency and no postings after `date`

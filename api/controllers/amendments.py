@@ -7,25 +7,28 @@ from typing import Annotated
 
 from litestar import Controller, Response
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, id_after
-from api.routes import acts, creates, reads
+from api.cursors import PAGE, PageQuery, id_after
+from api.routes import acts, creates, example, reads
 from api.schemas.amendments import EXAMPLE_AMENDMENT, Amendment, AmendmentCreate, AmendmentPage
 from api.writes import AuditedWriter
 from ledger.access.policy import Action
-from ledger.core import limits
 from ledger.funds import amendments
 from ledger.funds import service as funds
 from ledger.store.database import Database
+
+AmendmentCreateBody = Annotated[
+    AmendmentCreate, example("Revision and extension", EXAMPLE_AMENDMENT)
+]
 
 
 class AmendmentController(Controller):
     path = "/api/awards/{award:str}/amendments"
     tags = ["donor funds"]
+    dependencies = PAGE
 
     @creates(
         "/",
@@ -36,10 +39,7 @@ class AmendmentController(Controller):
         self,
         writer: NamedDependency[AuditedWriter],
         award: FromPath[str],
-        data: Annotated[
-            AmendmentCreate,
-            Body(examples=[Example(summary="Revision and extension", value=EXAMPLE_AMENDMENT)]),
-        ],
+        data: AmendmentCreateBody,
     ) -> Response[Amendment]:
         """Stored as proposed: the award keeps its figures until someone other than the
         proposer approves it. Each revised line gets its amount after the amendment, in the
@@ -60,8 +60,7 @@ class AmendmentController(Controller):
         self,
         db: NamedDependency[Database],
         award: FromPath[str],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: NamedDependency[PageQuery],
     ) -> AmendmentPage:
         """One page of the award's amendments, proposed and approved, in the order proposed:
         each with its lines before and after, the total and end date before and after, who
@@ -69,9 +68,9 @@ class AmendmentController(Controller):
         422 `cursor_invalid` for a cursor this API did not return; 404 `award_not_found`."""
         with db.read() as conn:
             found = amendments.list_amendments(
-                conn, funds.get_award(conn, award), id_after(cursor), limit
+                conn, funds.get_award(conn, award), id_after(page.cursor), page.limit
             )
-        return AmendmentPage.of(found, limit)
+        return AmendmentPage.of(found, page.limit)
 
     @acts(
         "/{amendment_id:int}/approve",

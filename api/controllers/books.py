@@ -8,15 +8,15 @@ from typing import Annotated
 
 from litestar import Controller, MediaType, Response
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, text_after, text_cursor
-from api.routes import creates, reads, replaces
+from api.cursors import PAGE, PageQuery, text_after, text_cursor
+from api.routes import creates, example, reads, replaces
 from api.schemas.books import (
+    EXAMPLE_BOOK,
     EXAMPLE_CASH_COUNT_ASSERTION,
     EXAMPLE_LOCK_DATE,
     BalanceAssertion,
@@ -31,7 +31,6 @@ from api.schemas.books import (
 from api.schemas.fx import EXAMPLE_REVALUATION, Revaluation, RevaluationCreate
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, Target, decide, visible_provinces
-from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.core.balances import CONVERSIONS_ACCOUNT, conversion_lines
 from ledger.export.beancount import export_book, export_organisation
@@ -39,27 +38,26 @@ from ledger.funds import revaluation
 from ledger.store import books, journal, queries
 from ledger.store.database import Database
 
-BOOK_EXAMPLE = Example(
-    summary="A savings group's own book",
-    value={
-        "code": "sg-kt-001",
-        "name": "Kampong Thom women's savings group",
-        "kind": "savings_group",
-        "operating_currency": "KHR",
-        "province": "Kampong Thom",
-    },
-)
+BookCreateBody = Annotated[BookCreate, example("A savings group's own book", EXAMPLE_BOOK)]
+LockDateBody = Annotated[LockDate, example("Lock 2018", EXAMPLE_LOCK_DATE)]
+BalanceAssertionCreateBody = Annotated[
+    BalanceAssertionCreate, example("A cash count", EXAMPLE_CASH_COUNT_ASSERTION)
+]
+RevaluationCreateBody = Annotated[
+    RevaluationCreate, example("Year end at 4,150 riel", EXAMPLE_REVALUATION)
+]
 
 
 class BookController(Controller):
     path = "/api/books"
     tags = ["books"]
+    dependencies = PAGE
 
     @creates("/", "Create a book", Action.BOOKS_CREATE)
     async def create_book(
         self,
         writer: NamedDependency[AuditedWriter],
-        data: Annotated[BookCreate, Body(examples=[BOOK_EXAMPLE])],
+        data: BookCreateBody,
     ) -> Response[Book]:
         """Creates an empty book (no accounts yet) for the organisation, a savings group or a
         household, kept in `operating_currency`; `province` decides which officers see it.
@@ -80,8 +78,7 @@ class BookController(Controller):
         self,
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: NamedDependency[PageQuery],
     ) -> BookPage:
         """One page of the books you may read, in code order: all of them for the head office
         roles, else the books and provinces of your scope. `next_cursor` asks for the next
@@ -89,8 +86,8 @@ class BookController(Controller):
         provinces = visible_provinces(principal, Action.BOOKS_READ)
         scope = None if provinces is None else books.BookScope(principal.books, provinces)
         with db.read() as conn:
-            found = books.book_page(conn, scope, text_after(cursor), limit)
-        next_cursor = text_cursor(found[-1].code) if len(found) == limit else None
+            found = books.book_page(conn, scope, text_after(page.cursor), page.limit)
+        next_cursor = text_cursor(found[-1].code) if len(found) == page.limit else None
         return BookPage([Book.of(b) for b in found], next_cursor)
 
     @reads(
@@ -138,9 +135,7 @@ class BookController(Controller):
         self,
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
-        data: Annotated[
-            LockDate, Body(examples=[Example(summary="Lock 2018", value=EXAMPLE_LOCK_DATE)])
-        ],
+        data: LockDateBody,
     ) -> Response[Book]:
         """From now on no transaction, reversal, balance assertion or account may be dated
         on or before `lock_date`: the period an auditor has seen stays as it was. Returns the
@@ -194,12 +189,7 @@ class BookController(Controller):
         self,
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
-        data: Annotated[
-            BalanceAssertionCreate,
-            Body(
-                examples=[Example(summary="A cash box count", value=EXAMPLE_CASH_COUNT_ASSERTION)]
-            ),
-        ],
+        data: BalanceAssertionCreateBody,
     ) -> Response[BalanceAssertion]:
         """Records that `account` held `amount` of `currency` at the end of `date`; posts
         nothing, and afterwards nothing may be posted to the account on or before that day.
@@ -233,10 +223,7 @@ class BookController(Controller):
         self,
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
-        data: Annotated[
-            RevaluationCreate,
-            Body(examples=[Example(summary="Year end at 4,150 riel", value=EXAMPLE_REVALUATION)]),
-        ],
+        data: RevaluationCreateBody,
     ) -> Response[Revaluation]:
         """Posts, per riel or baht account of the organisation's book, the realised gain or
         loss of the money that left it since the last revaluation (its weighted-average

@@ -6,33 +6,32 @@ from typing import Annotated
 
 from litestar import Controller, Response
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, text_after, text_cursor
-from api.routes import creates, reads
+from api.cursors import PAGE, PageQuery, text_after, text_cursor
+from api.routes import creates, example, reads
 from api.schemas.books import EXAMPLE_COMMODITY, Commodity, CommodityCreate, CommodityPage
 from api.writes import AuditedWriter
 from ledger.access.policy import Action
-from ledger.core import limits
 from ledger.core.amount import Commodity as CoreCommodity
 from ledger.store import books
 from ledger.store.database import Database
+
+CommodityCreateBody = Annotated[
+    CommodityCreate, example("Pig feed counted in kg", EXAMPLE_COMMODITY)
+]
 
 
 class CommodityController(Controller):
     path = "/api/commodities"
     tags = ["commodities"]
+    dependencies = PAGE
 
     @creates("/", "Define a commodity", Action.COMMODITIES_CREATE)
     async def create_commodity(
         self,
         writer: NamedDependency[AuditedWriter],
-        data: Annotated[
-            CommodityCreate,
-            Body(examples=[Example(summary="Pig feed counted in kg", value=EXAMPLE_COMMODITY)]),
-        ],
+        data: CommodityCreateBody,
     ) -> Response[Commodity]:
         """Defines a currency or an in-kind unit (pigs, feed in kg) that accounts may hold and
         amounts may be written in: `precision` is how many decimals its amounts have (0 to 8;
@@ -48,15 +47,12 @@ class CommodityController(Controller):
 
     @reads("/", "List commodities and their precision", Action.COMMODITIES_READ)
     def list_commodities(
-        self,
-        db: NamedDependency[Database],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        self, db: NamedDependency[Database], page: NamedDependency[PageQuery]
     ) -> CommodityPage:
         """One page of the commodities in code order (`KHR`, `PIG`, `THB`, `USD`...), each
         with its precision and name; `next_cursor` asks for the next page (null on the last).
         A cursor this API did not return is 422 `cursor_invalid`."""
         with db.read() as conn:
-            found = books.list_commodities(conn, text_after(cursor), limit)
-        next_cursor = text_cursor(found[-1].code) if len(found) == limit else None
+            found = books.list_commodities(conn, text_after(page.cursor), page.limit)
+        next_cursor = text_cursor(found[-1].code) if len(found) == page.limit else None
         return CommodityPage([Commodity.of(c) for c in found], next_cursor)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, id_after
+from api.cursors import PAGE, PageQuery, id_after
 from api.files import CSV, PDF, csv_response, pdf_response
-from api.routes import acts, creates, reads
+from api.routes import acts, creates, example, reads
 from api.schemas.books import Book
 from api.schemas.reconcile import (
     EXAMPLE_CASH_COUNT,
@@ -45,7 +45,6 @@ from api.schemas.reconcile import (
 )
 from api.writes import AuditedWriter
 from ledger.access.policy import Action
-from ledger.core import limits
 from ledger.reconcile import rules
 from ledger.reconcile import service as reconcile
 from ledger.reports.donor_report import (
@@ -57,6 +56,17 @@ from ledger.reports.donor_report import (
 from ledger.reports.donor_report import DonorReport as StoredDonorReport
 from ledger.reports.registers import to_csv
 from ledger.store.database import Database
+
+StatementImportCreateBody = Annotated[
+    StatementImportCreate, example("An ACLEDA-like export", EXAMPLE_STATEMENT)
+]
+MatchCreateBody = Annotated[MatchCreate, example("Accept a proposal", EXAMPLE_MATCH)]
+RejectionCreateBody = Annotated[RejectionCreate, example("Not the same money", EXAMPLE_REJECTION)]
+ReconciliationCloseBody = Annotated[
+    ReconciliationClose, example("A bank fee", EXAMPLE_RECONCILIATION)
+]
+CashCountCreateBody = Annotated[CashCountCreate, example("An empty riel box", EXAMPLE_CASH_COUNT)]
+PeriodCloseBody = Annotated[PeriodClose, example("November", EXAMPLE_PERIOD_CLOSE)]
 
 ACCOUNT = "/{book:str}/accounts/{account_id:int}"
 T = TypeVar("T")
@@ -71,6 +81,7 @@ def _read(db: Database, read: Callable[[Connection], T]) -> T:
 class ReconcileController(Controller):
     path = "/api/books"
     tags = ["reconciliation"]
+    dependencies = PAGE
 
     @creates(
         f"{ACCOUNT}/statements",
@@ -83,10 +94,7 @@ class ReconcileController(Controller):
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         account_id: FromPath[int],
-        data: Annotated[
-            StatementImportCreate,
-            Body(examples=[Example(summary="An ACLEDA-like export", value=EXAMPLE_STATEMENT)]),
-        ],
+        data: StatementImportCreateBody,
     ) -> Response[StatementImport]:
         """Stores the lines of a bank's CSV export for an `Assets:Bank:` account of one
         currency, read through `mapping`; posts nothing. The CSV text travels in `csv` (at
@@ -112,14 +120,13 @@ class ReconcileController(Controller):
         db: NamedDependency[Database],
         book: FromPath[str],
         account_id: FromPath[int],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: NamedDependency[PageQuery],
     ) -> StatementImportPage:
         """One page of the bank account's statement imports in the order imported: the dates
         they cover, lines read and added, the closing balance. `next_cursor` asks for the next
         page (null on the last); 422 `cursor_invalid` for a cursor this API did not return,
         `account_not_bank` for an account not under `Assets:Bank:`."""
-        after = id_after(cursor)
+        after, limit = id_after(page.cursor), page.limit
         found = _read(db, lambda conn: reconcile.list_imports(conn, book, account_id, after, limit))
         return StatementImportPage.of(found, limit)
 
@@ -164,9 +171,7 @@ class ReconcileController(Controller):
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         account_id: FromPath[int],
-        data: Annotated[
-            MatchCreate, Body(examples=[Example(summary="Accept a proposal", value=EXAMPLE_MATCH)])
-        ],
+        data: MatchCreateBody,
     ) -> Response[Match]:
         """Records that these statement lines and postings are the same money (`proposed`:
         an accepted proposal); posts nothing. Their amounts must add up the same (422
@@ -196,10 +201,7 @@ class ReconcileController(Controller):
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         account_id: FromPath[int],
-        data: Annotated[
-            RejectionCreate,
-            Body(examples=[Example(summary="Not the same money", value=EXAMPLE_REJECTION)]),
-        ],
+        data: RejectionCreateBody,
     ) -> Response[Rejection]:
         """Records every pair of these lines and postings as not the same money, so that
         proposals never pair them again; returns how many pairs. Needs at least one line and
@@ -224,10 +226,7 @@ class ReconcileController(Controller):
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         account_id: FromPath[int],
-        data: Annotated[
-            ReconciliationClose,
-            Body(examples=[Example(summary="A bank fee to explain", value=EXAMPLE_RECONCILIATION)]),
-        ],
+        data: ReconciliationCloseBody,
     ) -> Response[Reconciliation]:
         """Checks the bank's balance at the end of `date` (`closing_balance`, or the running
         balance of the last statement line up to then: else 422 `closing_balance_required`)
@@ -255,14 +254,13 @@ class ReconcileController(Controller):
         db: NamedDependency[Database],
         book: FromPath[str],
         account_id: FromPath[int],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: NamedDependency[PageQuery],
     ) -> ReconciliationPage:
         """One page of the account's closed reconciliations and cash counts in date order:
         what was counted, what the ledger held, the difference and its adjustment.
         `next_cursor` asks for the next page (null on the last); 422 `cursor_invalid` for a
         cursor this API did not return; 404 `account_not_found`."""
-        after = reconciliation_after(cursor)
+        after, limit = reconciliation_after(page.cursor), page.limit
         found = _read(
             db, lambda conn: reconcile.list_reconciliations(conn, book, account_id, after, limit)
         )
@@ -278,10 +276,7 @@ class ReconcileController(Controller):
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         account_id: FromPath[int],
-        data: Annotated[
-            CashCountCreate,
-            Body(examples=[Example(summary="An empty riel box", value=EXAMPLE_CASH_COUNT)]),
-        ],
+        data: CashCountCreateBody,
     ) -> Response[Reconciliation]:
         """The cash counted in an `Assets:Cash:` box of one currency at the end of `date`,
         checked against the ledger and recorded as a balance assertion, the same close as a
@@ -304,9 +299,7 @@ class ReconcileController(Controller):
         self,
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
-        data: Annotated[
-            PeriodClose, Body(examples=[Example(summary="November", value=EXAMPLE_PERIOD_CLOSE)])
-        ],
+        data: PeriodCloseBody,
     ) -> Response[Book]:
         """Every `Assets:Bank:` and `Assets:Cash:` account holding money by the end of `date`
         must have its balance checked on that very day (a reconciliation, a cash count or a
@@ -322,9 +315,25 @@ class ReconcileController(Controller):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The days a donor report covers (None: the award's own start or end)."""
+
+    start: datetime.date | None
+    end: datetime.date | None
+
+
+def report_period(
+    start: FromQuery[datetime.date | None] = None, end: FromQuery[datetime.date | None] = None
+) -> Period:
+    """`start` and `end` from the query: the `period` dependency of the report's routes."""
+    return Period(start, end)
+
+
 class DonorReportController(Controller):
     path = "/api/awards/{award:str}"
     tags = ["donor funds"]
+    dependencies = {"period": Provide(report_period, sync_to_thread=False)}
 
     @reads(
         "/donor-report",
@@ -335,15 +344,14 @@ class DonorReportController(Controller):
         self,
         db: NamedDependency[Database],
         award: FromPath[str],
-        start: FromQuery[datetime.date | None] = None,
-        end: FromQuery[datetime.date | None] = None,
+        period: NamedDependency[Period],
     ) -> DonorReport:
         """The award's money from `start` to `end` in its currency: received, spent per budget
         line against budget (in the period and to date, in kind apart), what remains, the
         households and people reached (counted, never named), exchange gains and losses, its
         amendments and each bank and cash account with its last reconciliation. 404
         `award_not_found`."""
-        return DonorReport.of(_donor_report(db, award, start, end))
+        return DonorReport.of(_donor_report(db, award, period))
 
     @reads(
         "/donor-report.csv",
@@ -355,14 +363,13 @@ class DonorReportController(Controller):
         self,
         db: NamedDependency[Database],
         award: FromPath[str],
-        start: FromQuery[datetime.date | None] = None,
-        end: FromQuery[datetime.date | None] = None,
+        period: NamedDependency[Period],
     ) -> Response[bytes]:
         """The same report as CSV rows under one header, for a spreadsheet or the donor's own
         template: funds received, each budget line (budget, actual in the period and to date,
         remaining, percent used), the total, the reach, exchange gains and losses, then each
         bank and cash account. 404 `award_not_found`."""
-        report = _donor_report(db, award, start, end)
+        report = _donor_report(db, award, period)
         return csv_response(to_csv(CSV_HEADER, csv_rows(report)), f"donor-report-{award}.csv")
 
     @reads(
@@ -375,17 +382,14 @@ class DonorReportController(Controller):
         self,
         db: NamedDependency[Database],
         award: FromPath[str],
-        start: FromQuery[datetime.date | None] = None,
-        end: FromQuery[datetime.date | None] = None,
+        period: NamedDependency[Period],
     ) -> Response[bytes]:
         """The same report as an A4 PDF to send the donor: the figures, a chart of budget
         against actual per line, the amendments and the bank and cash accounts. 404
         `award_not_found`."""
-        report = _donor_report(db, award, start, end)
+        report = _donor_report(db, award, period)
         return pdf_response(render_donor_report(report), f"donor-report-{award}.pdf")
 
 
-def _donor_report(
-    db: Database, award: str, start: datetime.date | None, end: datetime.date | None
-) -> StoredDonorReport:
-    return _read(db, lambda conn: build_donor_report(conn, award, start, end))
+def _donor_report(db: Database, award: str, period: Period) -> StoredDonorReport:
+    return _read(db, lambda conn: build_donor_report(conn, award, period.start, period.end))

@@ -8,14 +8,13 @@ from typing import Annotated
 
 from litestar import Controller, Response
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 from sqlalchemy import Connection
 
 from api.cursors import Cursor, PageSize
 from api.files import CSV, csv_chunks, csv_stream
-from api.routes import creates, reads
+from api.routes import creates, example, reads
 from api.schemas.transactions import (
     EXAMPLE_EXCHANGE,
     EXAMPLE_REVERSAL,
@@ -33,6 +32,11 @@ from ledger.store import books, journal, journal_reads, queries
 from ledger.store.books import utc_today
 from ledger.store.database import Database
 from ledger.store.reversal_owners import check_reversible_alone
+
+TransactionCreateBody = Annotated[
+    TransactionCreate, example("Exchange dollars into riel", EXAMPLE_EXCHANGE)
+]
+ReverseCreateBody = Annotated[ReverseCreate | None, example("Entered twice", EXAMPLE_REVERSAL)]
 
 
 def _transaction(
@@ -75,10 +79,7 @@ class TransactionController(Controller):
         self,
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
-        data: Annotated[
-            TransactionCreate,
-            Body(examples=[Example(summary="Exchange dollars into riel", value=EXAMPLE_EXCHANGE)]),
-        ],
+        data: TransactionCreateBody,
     ) -> Response[Transaction]:
         """Posts the transaction in the book: its postings must balance in each currency,
         or through a `price` (per unit) or `total_price` (the total) in another. Amounts are
@@ -142,10 +143,7 @@ class TransactionController(Controller):
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         transaction_id: FromPath[int],
-        data: Annotated[
-            ReverseCreate | None,
-            Body(examples=[Example(summary="Entered twice", value=EXAMPLE_REVERSAL)]),
-        ] = None,
+        data: ReverseCreateBody = None,
     ) -> Response[Transaction]:
         """Posts the reversal: the same postings with opposite signs on `date` (default:
         today, UTC), naming the original in `reverses`; nothing is deleted. Returns it.

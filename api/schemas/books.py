@@ -145,7 +145,20 @@ class AccountPage(msgspec.Struct):
     next_cursor: str | None
 
 
-# Example bodies (tests/api/test_access_routes.py and test_ledger_examples.py post them).
+# Example bodies (tests/api/test_pages_ledger.py and test_access_routes.py post them).
+EXAMPLE_BOOK = {
+    "code": "sg-kt-001",
+    "name": "Kampong Thom women's savings group",
+    "kind": "savings_group",
+    "operating_currency": "KHR",
+    "province": "Kampong Thom",
+}
+EXAMPLE_CASH_BOX = {
+    "name": "Assets:Cash:Bavet-KHR",
+    "open_date": "2018-01-01",
+    "currencies": ["KHR"],
+    "non_negative": True,
+}
 EXAMPLE_COMMODITY = {"code": "FEED-KG", "precision": 1, "name": "Pig feed, kg"}
 EXAMPLE_LOCK_DATE = {"lock_date": "2018-12-31"}
 EXAMPLE_ACCOUNT_CLOSE = {"date": "2018-12-31"}
