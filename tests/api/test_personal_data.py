@@ -271,7 +271,9 @@ def _read_everything(
 ) -> None:
     """Every GET route of the app, for every book and transaction, as admin and auditor."""
     app = client.app
-    books = [b["code"] for b in out.request("GET", "/api/books", headers=people["admin"]).json()["items"]]
+    books = [
+        b["code"] for b in out.request("GET", "/api/books", headers=people["admin"]).json()["items"]
+    ]
     assert sorted(books) == ["hh-dv-009", "hh-dv-010", "hh-tk-021", "org", "sg-sr-001"]
     transactions = {
         book: [
