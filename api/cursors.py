@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from typing import Annotated
 
+from litestar.di import Provide
 from litestar.params import QueryParameter
 
 from ledger.core import limits
@@ -72,3 +74,19 @@ def text_cursor(last_key: str) -> str:
 def text_after(cursor: str | None) -> str | None:
     """The key a cursor from `text_cursor` names (None for the first page); 422 otherwise."""
     return None if cursor is None else _decode(_TEXT_KIND, cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """The `cursor` and `limit` a list was asked for: the `page` dependency (`PAGE`), so a
+    list handler takes one parameter for both."""
+
+    cursor: str | None
+    limit: int
+
+
+def page_query(cursor: Cursor = None, limit: PageSize = limits.PAGE_SIZE_DEFAULT) -> PageQuery:
+    return PageQuery(cursor, limit)
+
+
+PAGE = {"page": Provide(page_query, sync_to_thread=False)}

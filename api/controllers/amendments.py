@@ -5,82 +5,92 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.params import FromPath
+from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.auth import policy
-from api.schemas.amendments import EXAMPLE_AMENDMENT, Amendment, AmendmentCreate
+from api.cursors import PAGE, PageQuery, id_after
+from api.routes import acts, creates, example, reads
+from api.schemas.amendments import EXAMPLE_AMENDMENT, Amendment, AmendmentCreate, AmendmentPage
 from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal
+from ledger.access.policy import Action
 from ledger.funds import amendments
 from ledger.funds import service as funds
 from ledger.store.database import Database
+
+AmendmentCreateBody = Annotated[
+    AmendmentCreate, example("Revision and extension", EXAMPLE_AMENDMENT)
+]
 
 
 class AmendmentController(Controller):
     path = "/api/awards/{award:str}/amendments"
     tags = ["donor funds"]
+    dependencies = PAGE
 
-    @post(
+    @creates(
         "/",
-        status_code=HTTP_201_CREATED,
-        summary="Propose an amendment of an award (budget revision, total, no-cost extension)",
-        description="Stored as proposed: the award keeps its figures until someone other than "
-        "the proposer approves it. Each revised line gets its amount after the amendment; a "
-        "line may not fall below what it has spent and committed, the lines not above the "
-        "total; an extension ends after the current end date.",
-        opt=policy(Action.FUNDS_WRITE),
+        "Propose an amendment of an award (budget revision, total, no-cost extension)",
+        Action.FUNDS_WRITE,
     )
     async def propose(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         award: FromPath[str],
-        data: Annotated[
-            AmendmentCreate,
-            Body(examples=[Example(summary="Revision and extension", value=EXAMPLE_AMENDMENT)]),
-        ],
+        data: AmendmentCreateBody,
     ) -> Response[Amendment]:
+        """Stored as proposed: the award keeps its figures until someone other than the
+        proposer approves it. Each revised line gets its amount after the amendment, in the
+        award's currency; a line may not fall below what it has spent and committed (409
+        `budget_line_below_use`), the lines not above the total (422 `budget_exceeds_award`);
+        an extension ends after the current end date (422 `extension_not_later`). One that
+        changes nothing is 422 `amendment_empty`; 404 `award_not_found`."""
         draft = data.to_draft()
 
         def work(conn: Connection) -> Amendment:
-            return Amendment.of(
-                amendments.propose_amendment(conn, award, draft, principal.username)
-            )
+            username = writer.principal.username
+            return Amendment.of(amendments.propose_amendment(conn, award, draft, username))
 
         return await writer.write("award.amendment.propose", work, data)
 
-    @get(
-        "/",
-        sync_to_thread=True,
-        summary="An award's amendments, in the order proposed",
-        opt=policy(Action.FUNDS_READ),
-    )
+    @reads("/", "An award's amendments, in the order proposed", Action.FUNDS_READ)
     def list_amendments(
-        self, db: NamedDependency[Database], award: FromPath[str]
-    ) -> list[Amendment]:
+        self,
+        db: NamedDependency[Database],
+        award: FromPath[str],
+        page: NamedDependency[PageQuery],
+    ) -> AmendmentPage:
+        """One page of the award's amendments, proposed and approved, in the order proposed:
+        each with its lines before and after, the total and end date before and after, who
+        proposed and who approved. `next_cursor` asks for the next page (null on the last);
+        422 `cursor_invalid` for a cursor this API did not return; 404 `award_not_found`."""
         with db.read() as conn:
-            return Amendment.all_of(amendments.list_amendments(conn, funds.get_award(conn, award)))
+            found = amendments.list_amendments(
+                conn, funds.get_award(conn, award), id_after(page.cursor), page.limit
+            )
+        return AmendmentPage.of(found, page.limit)
 
-    @post(
+    @acts(
         "/{amendment_id:int}/approve",
-        status_code=HTTP_200_OK,
-        summary="Approve an amendment (not by its proposer): the award takes its figures",
-        opt=policy(Action.FUNDS_WRITE),
+        "Approve an amendment (not by its proposer): the award takes its figures",
+        Action.FUNDS_WRITE,
     )
     async def approve(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         award: FromPath[str],
         amendment_id: FromPath[int],
     ) -> Response[Amendment]:
+        """The award takes the amendment's total, end date and line amounts; posts nothing.
+        Refused to its proposer (403 `approval_needs_second_person`), for one approved
+        already (409 `amendment_not_proposed`), when the award changed since the proposal
+        (409 `amendment_stale`: propose again) or a line would fall below what it has used
+        (409 `budget_line_below_use`); 404 `amendment_not_found`."""
+
         def work(conn: Connection) -> Amendment:
-            approved = amendments.approve_amendment(conn, award, amendment_id, principal.username)
-            return Amendment.of(approved)
+            username = writer.principal.username
+            return Amendment.of(amendments.approve_amendment(conn, award, amendment_id, username))
 
         return await writer.write("award.amendment.approve", work, status_code=HTTP_200_OK)

@@ -9,16 +9,18 @@ finance.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, MediaType, Request, Response, get, post
+from litestar import Controller, MediaType, Response, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter, QueryParameter
 from sqlalchemy import Connection
 
 from api.auth import policy
+from api.cursors import PAGE, PageQuery, id_after
 from api.files import content_disposition
-from api.schemas.attachments import Attachment, AttachmentUpload
+from api.routes import reads
+from api.schemas.attachments import Attachment, AttachmentPage, AttachmentUpload
 from api.scopes import grant_in_scope
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal
@@ -53,24 +55,11 @@ def _upload(summary: str, action: Action) -> post:
     )
 
 
-def _listing(summary: str, action: Action) -> get:
-    return get("/", sync_to_thread=True, summary=summary, opt=policy(action))
-
-
-def _download(summary: str, action: Action) -> get:
-    return get(
-        ONE, sync_to_thread=True, summary=summary, opt=policy(action), media_type=OCTET_STREAM
-    )
-
-
 async def _attach(
-    request: Request[Any, Any, Any],
-    writer: AuditedWriter,
-    find: Find,
-    name: str | None,
-    book: str | None = None,
+    writer: AuditedWriter, find: Find, name: str | None, book: str | None = None
 ) -> Response[Attachment]:
-    content = await request.body()
+    """Check the file (after the record: one out of scope is 404), then attach it."""
+    content = await writer.request.body()
 
     def check() -> CheckedFile:
         # The record first: one outside the caller's scope is 404 whatever the file.
@@ -90,9 +79,10 @@ async def _attach(
     return await writer.write("attachment.create", work, fingerprint, book=book)
 
 
-def _list(db: Database, find: Find) -> list[Attachment]:
+def _list(db: Database, find: Find, page: PageQuery) -> AttachmentPage:
+    after, limit = id_after(page.cursor), page.limit
     with db.read() as conn:
-        return [Attachment.of(a) for a in store.list_attachments(conn, find(conn))]
+        return AttachmentPage.of(store.list_attachments(conn, find(conn), after, limit), limit)
 
 
 def _file(db: Database, find: Find, attachment_id: int) -> Response[bytes]:
@@ -110,31 +100,50 @@ def _file(db: Database, find: Find, attachment_id: int) -> Response[bytes]:
     )
 
 
-class TransactionAttachments(Controller):
-    path = "/api" + TRANSACTION
+class _Attachments(Controller):
+    """What the four records' attachment routes share: their tag and the `page` of a list."""
+
     tags = ["attachments"]
+    dependencies = PAGE
+
+
+class TransactionAttachments(_Attachments):
+    path = "/api" + TRANSACTION
 
     @_upload("Attach a scan or photo to a transaction", Action.JOURNAL_WRITE)
     async def attach_to_transaction(
         self,
-        request: Request[Any, Any, Any],
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         transaction_id: FromPath[int],
         name: FileName = None,
     ) -> Response[Attachment]:
+        """Keeps the file (the body's bytes: a JPEG, PNG or PDF of at most 10 MB, named by
+        `?name=`) with the transaction, the receipt or invoice behind it; posts nothing. The
+        same file again returns the first; refused: an empty file (422 `attachment_empty`),
+        a larger one (413 `attachment_too_large`), another type (415
+        `attachment_type_unsupported`), over 100 files (409 `attachments_too_many`)."""
+
         def find(conn: Connection) -> store.Record:
             return store.transaction_record(conn, book, transaction_id)
 
-        return await _attach(request, writer, find, name, book)
+        return await _attach(writer, find, name, book)
 
-    @_listing("A transaction's attachments", Action.JOURNAL_READ)
+    @reads("/", "A transaction's attachments", Action.JOURNAL_READ)
     def transaction_attachments(
-        self, db: NamedDependency[Database], book: FromPath[str], transaction_id: FromPath[int]
-    ) -> list[Attachment]:
-        return _list(db, lambda conn: store.transaction_record(conn, book, transaction_id))
+        self,
+        db: NamedDependency[Database],
+        book: FromPath[str],
+        transaction_id: FromPath[int],
+        page: NamedDependency[PageQuery],
+    ) -> AttachmentPage:
+        """One page of the transaction's files in the order attached (name, type, size,
+        SHA-256, who attached it), never their bytes; `next_cursor` asks for the next page.
+        404 `transaction_not_found`; 422 `cursor_invalid` for a cursor this API did not
+        return."""
+        return _list(db, lambda conn: store.transaction_record(conn, book, transaction_id), page)
 
-    @_download("Download a transaction's attachment", Action.JOURNAL_READ)
+    @reads(ONE, "Download a transaction's attachment", Action.JOURNAL_READ, media_type=OCTET_STREAM)
     def transaction_attachment(
         self,
         db: NamedDependency[Database],
@@ -142,43 +151,59 @@ class TransactionAttachments(Controller):
         transaction_id: FromPath[int],
         attachment_id: FromPath[int],
     ) -> Response[bytes]:
+        """The file's bytes as attached, under its own name, its type in `X-Attachment-Type`
+        (never served inline). 404 `attachment_not_found` for a file not on this
+        transaction."""
         find = lambda conn: store.transaction_record(conn, book, transaction_id)  # noqa: E731
         return _file(db, find, attachment_id)
 
 
-class DisbursementAttachments(Controller):
+class DisbursementAttachments(_Attachments):
     """A disbursement's files are the signed, thumbprinted receipt: personal data."""
 
     path = "/api" + DISBURSEMENT
-    tags = ["attachments"]
 
     @_upload("Attach the signed receipt (scan or photo) to a disbursement", Action.GRANTS_DISBURSE)
     async def attach_to_disbursement(
         self,
-        request: Request[Any, Any, Any],
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
         name: FileName = None,
     ) -> Response[Attachment]:
+        """Keeps the receipt the household signed or thumbprinted (a JPEG, PNG or PDF of at
+        most 10 MB, the body's bytes) with the disbursement, as personal data: never in a
+        Beancount export, read only with `contacts.read`. Refused like any attachment (422
+        `attachment_empty`, 413 `attachment_too_large`, 415 `attachment_type_unsupported`,
+        409 `attachments_too_many`); 404 for a grant outside your provinces."""
+
         def find(conn: Connection) -> store.Record:
-            grant_in_scope(conn, principal, Action.GRANTS_DISBURSE, grant_id)
+            grant_in_scope(conn, writer.principal, Action.GRANTS_DISBURSE, grant_id)
             return store.disbursement_record(conn, grant_id, disbursement_id)
 
-        return await _attach(request, writer, find, name)
+        return await _attach(writer, find, name)
 
-    @_listing("A disbursement's attachments (personal data)", Action.CONTACTS_READ)
+    @reads("/", "A disbursement's attachments (personal data)", Action.CONTACTS_READ)
     def disbursement_attachments(
         self,
         db: NamedDependency[Database],
         principal: NamedDependency[Principal],
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
-    ) -> list[Attachment]:
-        return _list(db, _disbursement(principal, grant_id, disbursement_id))
+        page: NamedDependency[PageQuery],
+    ) -> AttachmentPage:
+        """One page of the disbursement's files (the signed receipt) in the order attached,
+        never their bytes; `next_cursor` asks for the next page. 404
+        `disbursement_not_found` (and for a grant outside your provinces); 422
+        `cursor_invalid` for a cursor this API did not return."""
+        return _list(db, _disbursement(principal, grant_id, disbursement_id), page)
 
-    @_download("Download a disbursement's attachment (personal data)", Action.CONTACTS_READ)
+    @reads(
+        ONE,
+        "Download a disbursement's attachment (personal data)",
+        Action.CONTACTS_READ,
+        media_type=OCTET_STREAM,
+    )
     def disbursement_attachment(
         self,
         db: NamedDependency[Database],
@@ -187,6 +212,8 @@ class DisbursementAttachments(Controller):
         disbursement_id: FromPath[int],
         attachment_id: FromPath[int],
     ) -> Response[bytes]:
+        """The receipt's bytes under its own name, never cached (`private, no-store`). 404
+        `attachment_not_found` for a file not on this disbursement."""
         return _file(db, _disbursement(principal, grant_id, disbursement_id), attachment_id)
 
 
@@ -198,38 +225,54 @@ def _disbursement(principal: Principal, grant_id: int, disbursement_id: int) -> 
     return find
 
 
-class StatementAttachments(Controller):
+class StatementAttachments(_Attachments):
     path = "/api" + STATEMENT
-    tags = ["attachments"]
 
     @_upload(
         "Attach the bank statement (PDF or scan) to a statement import", Action.RECONCILE_WRITE
     )
     async def attach_to_statement(
         self,
-        request: Request[Any, Any, Any],
         writer: NamedDependency[AuditedWriter],
         book: FromPath[str],
         account_id: FromPath[int],
         statement_id: FromPath[int],
         name: FileName = None,
     ) -> Response[Attachment]:
+        """Keeps the bank's own statement (a PDF or scan of at most 10 MB, the body's bytes)
+        with the CSV import it matches, for the auditor. Refused like any attachment (422
+        `attachment_empty`, 413 `attachment_too_large`, 415 `attachment_type_unsupported`,
+        409 `attachments_too_many`); 404 `statement_not_found`."""
+
         def find(conn: Connection) -> store.Record:
             return store.statement_record(conn, book, account_id, statement_id)
 
-        return await _attach(request, writer, find, name, book)
+        return await _attach(writer, find, name, book)
 
-    @_listing("A statement import's attachments", Action.RECONCILE_READ)
+    @reads("/", "A statement import's attachments", Action.RECONCILE_READ)
     def statement_attachments(
         self,
         db: NamedDependency[Database],
         book: FromPath[str],
         account_id: FromPath[int],
         statement_id: FromPath[int],
-    ) -> list[Attachment]:
-        return _list(db, lambda conn: store.statement_record(conn, book, account_id, statement_id))
+        page: NamedDependency[PageQuery],
+    ) -> AttachmentPage:
+        """One page of the statement import's files in the order attached, never their
+        bytes; `next_cursor` asks for the next page. 404 `statement_not_found`; 422
+        `cursor_invalid` for a cursor this API did not return."""
 
-    @_download("Download a statement import's attachment", Action.RECONCILE_READ)
+        def find(conn: Connection) -> store.Record:
+            return store.statement_record(conn, book, account_id, statement_id)
+
+        return _list(db, find, page)
+
+    @reads(
+        ONE,
+        "Download a statement import's attachment",
+        Action.RECONCILE_READ,
+        media_type=OCTET_STREAM,
+    )
     def statement_attachment(
         self,
         db: NamedDependency[Database],
@@ -238,37 +281,50 @@ class StatementAttachments(Controller):
         statement_id: FromPath[int],
         attachment_id: FromPath[int],
     ) -> Response[bytes]:
+        """The statement file's bytes under its own name. 404 `attachment_not_found` for a
+        file not on this statement import."""
         find = lambda conn: store.statement_record(conn, book, account_id, statement_id)  # noqa: E731
         return _file(db, find, attachment_id)
 
 
-class AwardAttachments(Controller):
+class AwardAttachments(_Attachments):
     path = "/api" + AWARD
-    tags = ["attachments"]
 
     @_upload("Attach a document (the agreement, an amendment) to an award", Action.FUNDS_WRITE)
     async def attach_to_award(
         self,
-        request: Request[Any, Any, Any],
         writer: NamedDependency[AuditedWriter],
         award: FromPath[str],
         name: FileName = None,
     ) -> Response[Attachment]:
+        """Keeps a document of the award (the signed agreement, a modification: a PDF or scan
+        of at most 10 MB, the body's bytes). Refused like any attachment (422
+        `attachment_empty`, 413 `attachment_too_large`, 415 `attachment_type_unsupported`,
+        409 `attachments_too_many`); 404 `award_not_found`."""
+
         def find(conn: Connection) -> store.Record:
             return store.award_record(conn, award)
 
-        return await _attach(request, writer, find, name)
+        return await _attach(writer, find, name)
 
-    @_listing("An award's attachments", Action.FUNDS_READ)
+    @reads("/", "An award's attachments", Action.FUNDS_READ)
     def award_attachments(
-        self, db: NamedDependency[Database], award: FromPath[str]
-    ) -> list[Attachment]:
-        return _list(db, lambda conn: store.award_record(conn, award))
+        self,
+        db: NamedDependency[Database],
+        award: FromPath[str],
+        page: NamedDependency[PageQuery],
+    ) -> AttachmentPage:
+        """One page of the award's documents in the order attached, never their bytes;
+        `next_cursor` asks for the next page. 404 `award_not_found`; 422 `cursor_invalid`
+        for a cursor this API did not return."""
+        return _list(db, lambda conn: store.award_record(conn, award), page)
 
-    @_download("Download an award's attachment", Action.FUNDS_READ)
+    @reads(ONE, "Download an award's attachment", Action.FUNDS_READ, media_type=OCTET_STREAM)
     def award_attachment(
         self, db: NamedDependency[Database], award: FromPath[str], attachment_id: FromPath[int]
     ) -> Response[bytes]:
+        """The document's bytes under its own name. 404 `attachment_not_found` for a file
+        not on this award."""
         return _file(db, lambda conn: store.award_record(conn, award), attachment_id)
 
 
@@ -278,25 +334,27 @@ class BookDocuments(Controller):
     path = "/api/books/{book:str}"
     tags = ["attachments"]
 
-    @get(
+    @reads(
         "/documents.beancount",
-        sync_to_thread=True,
-        summary="The book's attachments as Beancount document directives",
+        "The book's attachments as Beancount document directives",
+        Action.JOURNAL_READ,
         media_type=MediaType.TEXT,
-        opt=policy(Action.JOURNAL_READ),
     )
     def documents(self, db: NamedDependency[Database], book: FromPath[str]) -> Response[str]:
+        """A Beancount `document` directive for each file of the book's transactions,
+        statement imports and awards (never a disbursement's receipt: personal data), dated
+        and on the account it belongs to, naming `documents/<sha256>.<extension>`; include
+        it beside the book's export. 404 `book_not_found`."""
         with db.read() as conn:
             books.get_book(conn, book)
             text = "".join(export_documents(conn, book))
         return Response(text, media_type=MediaType.TEXT)
 
-    @get(
+    @reads(
         "/documents/{name:str}",
-        sync_to_thread=True,
-        summary="A file a document directive names (documents/<sha256>.<extension>)",
+        "A file a document directive names (documents/<sha256>.<extension>)",
+        Action.JOURNAL_READ,
         media_type=OCTET_STREAM,
-        opt=policy(Action.JOURNAL_READ),
     )
     def document(
         self,
@@ -304,6 +362,9 @@ class BookDocuments(Controller):
         book: FromPath[str],
         name: Annotated[str, Parameter(max_length=80)],
     ) -> Response[bytes]:
+        """The bytes of one file a `document` directive of the book names, by its SHA-256
+        and extension, so Fava can show it. 404 `attachment_not_found` for a name the book's
+        directives do not have (or a receipt: personal data)."""
         with db.read() as conn:
             content = document_file(conn, book, name)
         if content is None:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy import Connection
 
-from api.auth import policy
 from api.files import CSV, csv_response
 from api.i18n import choose_language, error_text
+from api.routes import acts, creates, reads
 from api.schemas.intake import (
     EXAMPLE_IMPORT,
     IMPORT_REQUEST_BYTES_MAX,
@@ -41,39 +40,39 @@ class ImportController(Controller):
     path = "/api/imports"
     tags = ["spreadsheet imports"]
 
-    @get(
+    @reads(
         "/{kind:str}/template.xlsx",
-        sync_to_thread=True,
-        summary="The import's template (XLSX): a Khmer header row, then an English one",
-        opt=policy(Action.IMPORTS_WRITE),
+        "The import's template (XLSX): a Khmer header row, then an English one",
+        Action.IMPORTS_WRITE,
         media_type=XLSX,
     )
     def template_xlsx(self, kind: FromPath[ImportKind]) -> Response[bytes]:
+        """An empty workbook for `kind` (households, household members, savings group
+        members, training participants, opening balances) with its columns named in Khmer,
+        then in English: fill the rows below them and send the file to the preview and the
+        import. A kind not in the list is 422."""
         return Response(
             template_xlsx(kind),
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{kind}.xlsx"'},
         )
 
-    @get(
+    @reads(
         "/{kind:str}/template.csv",
-        sync_to_thread=True,
-        summary="The import's template (CSV, UTF-8): a Khmer header row, then an English one",
-        opt=policy(Action.IMPORTS_WRITE),
+        "The import's template (CSV, UTF-8): a Khmer header row, then an English one",
+        Action.IMPORTS_WRITE,
         media_type=CSV,
     )
     def template_csv(self, kind: FromPath[ImportKind]) -> Response[bytes]:
+        """The same template as CSV in UTF-8: the Khmer header row, then the English one. An
+        import reads the columns by the first row's names (Khmer or English) and skips the
+        second row when it names them too. A kind not in the list is 422."""
         return csv_response(template_csv(kind), f"{kind}.csv")
 
-    @post(
+    @acts(
         "/{kind:str}/preview",
-        status_code=HTTP_200_OK,
-        summary="What importing the file would do: every row's problems; nothing is recorded",
-        description="Each problem names the row (as the spreadsheet numbers it), the column, "
-        "a stable code and a message in the reader's language (Accept-Language). A file "
-        "that cannot be read at all (empty, not a spreadsheet, too many rows, merged cells, "
-        "a zip that would unpack too large) is a 422 problem instead.",
-        opt=policy(Action.IMPORTS_WRITE),
+        "What importing the file would do: every row's problems; nothing is recorded",
+        Action.IMPORTS_WRITE,
         request_max_body_size=IMPORT_REQUEST_BYTES_MAX,
     )
     async def preview(
@@ -84,6 +83,10 @@ class ImportController(Controller):
         kind: FromPath[ImportKind],
         data: ImportBody,
     ) -> ImportPreview:
+        """Each problem names the row (as the spreadsheet numbers it), the column, a stable
+        code and a message in the reader's language (Accept-Language). A file that cannot be
+        read at all (empty, not a spreadsheet, too many rows, merged cells, a zip that would
+        unpack too large) is a 422 problem instead."""
         content = data.content()
 
         def work(conn: Connection) -> intake.Outcome:
@@ -104,30 +107,27 @@ class ImportController(Controller):
             ],
         )
 
-    @post(
+    @creates(
         "/{kind:str}",
-        status_code=HTTP_201_CREATED,
-        summary="Import the file: every row is recorded, or none (422 lists every problem)",
-        description="A problem's `field` is `rows[<row>].<column>`. The same file imported "
-        "again adds nothing (`already_imported`); rows recorded already are counted in "
-        "`already_present`.",
-        opt=policy(Action.IMPORTS_WRITE),
+        "Import the file: every row is recorded, or none (422 lists every problem)",
+        Action.IMPORTS_WRITE,
         request_max_body_size=IMPORT_REQUEST_BYTES_MAX,
     )
     async def import_file(
         self,
         writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
         kind: FromPath[ImportKind],
         data: ImportBody,
     ) -> Response[ImportResult]:
+        """A problem's `field` is `rows[<row>].<column>`. The same file imported again adds
+        nothing (`already_imported`); rows recorded already are counted in
+        `already_present`."""
         content = data.content()
 
         def work(conn: Connection) -> ImportResult:
+            username = writer.principal.username
             return ImportResult.of(
-                intake.import_file(
-                    conn, kind, content, data.file_name, utc_today(), principal.username
-                )
+                intake.import_file(conn, kind, content, data.file_name, utc_today(), username)
             )
 
         return await writer.write("import.create", work, data)

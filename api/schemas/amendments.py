@@ -9,6 +9,7 @@ from typing import Annotated
 
 import msgspec
 
+from api.schemas import next_id_cursor
 from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.funds import amendments as stored
@@ -97,6 +98,15 @@ class Amendment(msgspec.Struct):
     @classmethod
     def all_of(cls, found: Sequence[stored.Amendment]) -> list[Amendment]:
         return [cls.of(a) for a in found]
+
+
+class AmendmentPage(msgspec.Struct):
+    items: list[Amendment]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Sequence[stored.Amendment], limit: int) -> AmendmentPage:
+        return cls(Amendment.all_of(found), next_id_cursor(found, limit))
 
 
 EXAMPLE_AMENDMENT = {

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 import msgspec
 
+from api.schemas import next_id_cursor
 from ledger.store.attachments import Attachment as StoredAttachment
 
 
@@ -33,6 +35,15 @@ class Attachment(msgspec.Struct):
             created_at=found.created_at,
             created_by=found.created_by,
         )
+
+
+class AttachmentPage(msgspec.Struct):
+    items: list[Attachment]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Sequence[StoredAttachment], limit: int) -> AttachmentPage:
+        return cls([Attachment.of(a) for a in found], next_id_cursor(found, limit))
 
 
 class AttachmentUpload(msgspec.Struct):

@@ -128,3 +128,43 @@ class BalanceAssertion(msgspec.Struct):
     currency: str
     amount: str
     date: datetime.date
+
+
+class BookPage(msgspec.Struct):
+    items: list[Book]
+    next_cursor: str | None
+
+
+class CommodityPage(msgspec.Struct):
+    items: list[Commodity]
+    next_cursor: str | None
+
+
+class AccountPage(msgspec.Struct):
+    items: list[Account]
+    next_cursor: str | None
+
+
+# Example bodies (tests/api/test_pages_ledger.py and test_access_routes.py post them).
+EXAMPLE_BOOK = {
+    "code": "sg-kt-001",
+    "name": "Kampong Thom women's savings group",
+    "kind": "savings_group",
+    "operating_currency": "KHR",
+    "province": "Kampong Thom",
+}
+EXAMPLE_CASH_BOX = {
+    "name": "Assets:Cash:Bavet-KHR",
+    "open_date": "2018-01-01",
+    "currencies": ["KHR"],
+    "non_negative": True,
+}
+EXAMPLE_COMMODITY = {"code": "FEED-KG", "precision": 1, "name": "Pig feed, kg"}
+EXAMPLE_LOCK_DATE = {"lock_date": "2018-12-31"}
+EXAMPLE_ACCOUNT_CLOSE = {"date": "2018-12-31"}
+EXAMPLE_CASH_COUNT_ASSERTION = {
+    "account": "Assets:Cash:Bavet-KHR",
+    "currency": "KHR",
+    "amount": "1250000",
+    "date": "2018-11-30",
+}

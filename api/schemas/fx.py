@@ -75,3 +75,7 @@ class Revaluation(msgspec.Struct):
             ],
             transaction_ids=list(r.transaction_ids),
         )
+
+
+# The year end at 4,150 riel to the dollar (tests/api/test_fx_revaluation.py posts it).
+EXAMPLE_REVALUATION = {"date": "2018-12-31", "rates": [{"currency": "KHR", "rate": "4150"}]}

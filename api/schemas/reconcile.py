@@ -4,13 +4,17 @@ report as the API shows them. Amounts are decimal strings in the account's curre
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Annotated
 
 import msgspec
 
+from api.cursors import CURSOR_INVALID, text_after, text_cursor
+from api.schemas import next_id_cursor
 from api.schemas.amendments import Amendment
 from ledger.core import limits
 from ledger.core.amount import format_units
+from ledger.core.errors import LedgerRejected
 from ledger.demo.statements import ACLEDA_LIKE, as_json
 from ledger.reconcile import rules
 from ledger.reconcile import service as stored
@@ -33,6 +37,18 @@ Ids = Annotated[list[Id], msgspec.Meta(max_length=rules.MATCH_SIDE_MAX)]
 STATEMENT_REQUEST_BYTES_MAX = 6 * 1024 * 1024
 
 EXAMPLE_ACLEDA_MAPPING = as_json(ACLEDA_LIKE)
+# The README walk-through's November (steps 23 to 27; tests/api/test_readme.py posts them).
+EXAMPLE_STATEMENT = {
+    "file_name": "acleda-2018-11.csv",
+    "mapping": EXAMPLE_ACLEDA_MAPPING,
+    "csv": "ACLEDA Bank Plc.\n...\nDate,Description,Reference,Debit,Credit,Balance\n"
+    '02/07/2018,Incoming transfer,TT180702-001,,"5,000.00","5,000.00"\n',
+}
+EXAMPLE_MATCH = {"line_ids": [1], "posting_ids": [1], "proposed": True}
+EXAMPLE_REJECTION = {"line_ids": [2], "posting_ids": [3]}
+EXAMPLE_RECONCILIATION = {"date": "2018-11-30", "adjustment_account": "Expenses:Bank-Charges"}
+EXAMPLE_CASH_COUNT = {"date": "2018-11-30", "amount": "0"}
+EXAMPLE_PERIOD_CLOSE = {"date": "2018-11-30"}
 
 
 class ColumnMapping(msgspec.Struct, forbid_unknown_fields=True):
@@ -96,6 +112,15 @@ class StatementImport(msgspec.Struct):
             if found.closing_balance is None
             else format_units(found.closing_balance, found.precision),
         )
+
+
+class StatementImportPage(msgspec.Struct):
+    items: list[StatementImport]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Sequence[stored.StatementImport], limit: int) -> StatementImportPage:
+        return cls([StatementImport.of(i) for i in found], next_id_cursor(found, limit))
 
 
 class StatementLine(msgspec.Struct):
@@ -276,6 +301,34 @@ class Reconciliation(msgspec.Struct):
             adjustment_transaction_id=found.adjustment_transaction_id,
             lines_unmatched=found.lines_unmatched,
         )
+
+
+class ReconciliationPage(msgspec.Struct):
+    """Reconciliations in date order, then id: the cursor names the last one's date and id."""
+
+    items: list[Reconciliation]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: Sequence[stored.Reconciliation], limit: int) -> ReconciliationPage:
+        last = found[-1] if len(found) == limit else None
+        next_cursor = None if last is None else text_cursor(f"{last.date}/{last.id}")
+        return cls([Reconciliation.of(r) for r in found], next_cursor)
+
+
+def reconciliation_after(cursor: str | None) -> tuple[datetime.date, int] | None:
+    """The date and id a `ReconciliationPage` cursor names (None for the first page)."""
+    key = text_after(cursor)
+    if key is None:
+        return None
+    day, _, last_id = key.partition("/")
+    try:
+        date = datetime.date.fromisoformat(day)
+    except ValueError as error:
+        raise LedgerRejected([CURSOR_INVALID]) from error
+    if not last_id.isdigit() or int(last_id) > limits.ID_MAX:
+        raise LedgerRejected([CURSOR_INVALID])
+    return date, int(last_id)
 
 
 class PeriodClose(msgspec.Struct, forbid_unknown_fields=True):

@@ -158,6 +158,9 @@ EXAMPLE_EXCHANGE = {
     ],
 }
 
+# Reverse the exchange above the next day (tests/api/test_transactions.py reverses one so).
+EXAMPLE_REVERSAL = {"date": "2018-11-05", "narration": "Entered twice"}
+
 
 TRANSACTIONS_HEADER = (
     "transaction_id",

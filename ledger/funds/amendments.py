@@ -321,13 +321,20 @@ def _apply(
         conn.execute(update(budget_lines).where(budget_lines.c.id == line.id).values(amount=after))
 
 
-def list_amendments(conn: Connection, award: funds.Award) -> list[Amendment]:
-    """The award's amendments in the order proposed: three queries."""
-    rows = conn.execute(
+def list_amendments(
+    conn: Connection, award: funds.Award, after: int | None = None, limit: int | None = None
+) -> list[Amendment]:
+    """The award's amendments in the order proposed: all of them, or one page (ids after
+    `after`); three queries."""
+    statement = (
         select(award_amendments)
         .where(award_amendments.c.award_id == award.id)
         .order_by(award_amendments.c.id)
-    ).all()
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(award_amendments.c.id > after)
+    rows = conn.execute(statement).all()
     ids = [row.id for row in rows]
     lines = books.rows_by_parent(
         conn, award_amendment_lines.c.amendment_id, ids, award_amendment_lines.c.budget_line_id

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, select
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -271,14 +271,24 @@ def _insert_new_lines(
     return added
 
 
-def list_imports(conn: Connection, book_code: str, account_id: int) -> list[StatementImport]:
+def list_imports(
+    conn: Connection,
+    book_code: str,
+    account_id: int,
+    after: int | None = None,
+    limit: int = limits.PAGE_SIZE_MAX,
+) -> list[StatementImport]:
+    """One page of the bank account's statement imports in id order (ids after `after`)."""
     account, currency, precision = _account(conn, book_code, account_id, BANK_PREFIX)
-    rows = conn.execute(
+    statement = (
         select(statement_imports)
         .where(statement_imports.c.account_id == account.id)
         .order_by(statement_imports.c.id)
-        .limit(limits.PAGE_SIZE_MAX)
+        .limit(limit)
     )
+    if after is not None:
+        statement = statement.where(statement_imports.c.id > after)
+    rows = conn.execute(statement)
     return [
         StatementImport(
             r.id,
@@ -941,20 +951,34 @@ def _reconciliation_from_row(row: Row[Any], precisions: dict[str, int]) -> Recon
 
 
 def list_reconciliations(
-    conn: Connection, book_code: str, account_id: int | None = None
+    conn: Connection,
+    book_code: str,
+    account_id: int | None = None,
+    after: tuple[datetime.date, int] | None = None,
+    limit: int = limits.PAGE_SIZE_MAX,
 ) -> list[Reconciliation]:
+    """One page of the book's (or account's) reconciliations and cash counts in date order,
+    then id: those after `after` (a date and an id)."""
     book = books.get_book(conn, book_code)
     where = [reconciliations.c.book_id == book.id]
     if account_id is not None:
         where.append(
             reconciliations.c.account_id == books.get_account(conn, book_code, account_id).id
         )
+    if after is not None:
+        day, last_id = after
+        where.append(
+            or_(
+                reconciliations.c.date > day,
+                and_(reconciliations.c.date == day, reconciliations.c.id > last_id),
+            )
+        )
     rows = conn.execute(
         select(reconciliations, accounts.c.name)
         .join(accounts, accounts.c.id == reconciliations.c.account_id)
         .where(and_(*where))
         .order_by(reconciliations.c.date, reconciliations.c.id)
-        .limit(limits.PAGE_SIZE_MAX)
+        .limit(limit)
     )
     precisions = books.commodity_precisions(conn)
     return [_reconciliation_from_row(r, precisions) for r in rows]

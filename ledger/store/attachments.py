@@ -129,14 +129,22 @@ def _select() -> Any:
     )
 
 
-def list_attachments(conn: Connection, record: Record) -> list[Attachment]:
-    rows = conn.execute(
+def list_attachments(
+    conn: Connection,
+    record: Record,
+    after: int | None = None,
+    limit: int = limits.ATTACHMENTS_PER_RECORD_MAX,
+) -> list[Attachment]:
+    """One page of the record's attachments in id order (ids after `after`); one query."""
+    statement = (
         _select()
         .where(attachments.c.record_kind == record.kind, attachments.c.record_id == record.id)
         .order_by(attachments.c.id)
-        .limit(limits.ATTACHMENTS_PER_RECORD_MAX)
+        .limit(limit)
     )
-    return [_of(r) for r in rows]
+    if after is not None:
+        statement = statement.where(attachments.c.id > after)
+    return [_of(r) for r in conn.execute(statement)]
 
 
 def attachment_content(

@@ -106,9 +106,14 @@ def rows_by_parent(
 # -- commodities ---------------------------------------------------------------------------
 
 
-def list_commodities(conn: Connection) -> list[Commodity]:
-    rows = conn.execute(select(commodities).order_by(commodities.c.code))
-    return [Commodity(r.code, r.precision, r.name) for r in rows]
+def list_commodities(
+    conn: Connection, after: str | None = None, limit: int | None = None
+) -> list[Commodity]:
+    """The commodities in code order: all of them, or one page (codes after `after`)."""
+    statement = select(commodities).order_by(commodities.c.code).limit(limit)
+    if after is not None:
+        statement = statement.where(commodities.c.code > after)
+    return [Commodity(r.code, r.precision, r.name) for r in conn.execute(statement)]
 
 
 _COMMODITY_PRECISIONS = select(commodities.c.code, commodities.c.precision)
@@ -205,6 +210,28 @@ def list_books(conn: Connection) -> list[Book]:
     return [_book_from_row(r) for r in conn.execute(select(books).order_by(books.c.code))]
 
 
+@dataclass(frozen=True, slots=True)
+class BookScope:
+    """The books a scoped user may see: those named, and those of the provinces named."""
+
+    codes: frozenset[str]
+    provinces: frozenset[str]
+
+
+def book_page(
+    conn: Connection, scope: BookScope | None, after: str | None, limit: int
+) -> list[Book]:
+    """One page of the books in code order (codes after `after`), of `scope` (None: all);
+    one query."""
+    statement = select(books).order_by(books.c.code).limit(limit)
+    if after is not None:
+        statement = statement.where(books.c.code > after)
+    if scope is not None:
+        named = books.c.code.in_(sorted(scope.codes))
+        statement = statement.where(or_(named, books.c.province.in_(sorted(scope.provinces))))
+    return [_book_from_row(r) for r in conn.execute(statement)]
+
+
 def create_book(
     conn: Connection,
     code: str,
@@ -292,12 +319,18 @@ def _account_from_row(row: Row[Any]) -> Account:
     )
 
 
-def list_accounts(conn: Connection, book_code: str) -> list[Account]:
+def list_accounts(
+    conn: Connection, book_code: str, after: str | None = None, limit: int | None = None
+) -> list[Account]:
+    """The book's accounts in name order: all of them, or one page (names after `after`);
+    two queries."""
     book = get_book(conn, book_code)
-    rows = conn.execute(
-        select(accounts).where(accounts.c.book_id == book.id).order_by(accounts.c.name)
+    statement = (
+        select(accounts).where(accounts.c.book_id == book.id).order_by(accounts.c.name).limit(limit)
     )
-    return [_account_from_row(r) for r in rows]
+    if after is not None:
+        statement = statement.where(accounts.c.name > after)
+    return [_account_from_row(r) for r in conn.execute(statement)]
 
 
 def get_account(conn: Connection, book_code: str, account_id: int) -> Account:

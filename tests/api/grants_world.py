@@ -240,7 +240,9 @@ def programme(client: TestClient[Any], db: Database) -> None:
         )
     )
     bavet = next(
-        a["id"] for a in ok(client.get("/api/books/org/accounts"), 200) if a["name"] == BAVET
+        a["id"]
+        for a in ok(client.get("/api/books/org/accounts"), 200)["items"]
+        if a["name"] == BAVET
     )
     ok(
         client.post(

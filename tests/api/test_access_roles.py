@@ -109,7 +109,9 @@ def test_treasurer_of_group_a_cannot_see_or_touch_group_b(
     listed = client.get("/api/books", headers=treasurer)
     assert listed.status_code == 200
     # (Each registered household has a tracking book of its own.)
-    assert [b["code"] for b in listed.json() if not b["code"].startswith("hh-")] == [GROUP_A]
+    assert [b["code"] for b in listed.json()["items"] if not b["code"].startswith("hh-")] == [
+        GROUP_A
+    ]
 
     b_id = groups[GROUP_B]
     for method, path, body in (
@@ -188,7 +190,9 @@ def test_officer_reads_households_in_their_province_only(
     # Books: only those of their province.
     listed = client.get("/api/books", headers=officer)
     # (Each registered household has a tracking book of its own.)
-    assert [b["code"] for b in listed.json() if not b["code"].startswith("hh-")] == [GROUP_A]
+    assert [b["code"] for b in listed.json()["items"] if not b["code"].startswith("hh-")] == [
+        GROUP_A
+    ]
     _assert_problem(client.get(f"/api/books/{GROUP_B}", headers=officer), 404, "book_not_found")
     _assert_problem(client.get("/api/books/org/balances", headers=officer), 404, "book_not_found")
     assert client.get(f"/api/books/{GROUP_A}/transactions", headers=officer).status_code == 200
@@ -289,7 +293,7 @@ def test_auditor_reads_everything_but_personal_data(
 ) -> None:
     auditor = bearer(db, "chan.auditor", "auditor")
     listed = client.get("/api/books", headers=auditor)
-    codes = sorted(b["code"] for b in listed.json() if not b["code"].startswith("hh-"))
+    codes = sorted(b["code"] for b in listed.json()["items"] if not b["code"].startswith("hh-"))
     assert codes == ["org", GROUP_A, GROUP_B]
     for code in (GROUP_A, GROUP_B):
         for path in (

@@ -75,7 +75,7 @@ def test_a_pdf_on_a_transaction_is_listed_and_downloaded(
     assert made["media_type"] == "application/pdf"
     assert made["file_name"] == "bank slip.pdf"
     assert made["size"] == len(pdf())
-    listed = ok(client.get(base), 200)
+    listed = ok(client.get(base), 200)["items"]
     assert [a["id"] for a in listed] == [made["id"]]
     download = client.get(f"{base}/{made['id']}")
     assert download.status_code == 200
@@ -83,7 +83,7 @@ def test_a_pdf_on_a_transaction_is_listed_and_downloaded(
     assert download.headers["content-type"] == "application/octet-stream"
     assert download.headers["x-content-type-options"] == "nosniff"
     auditor = bearer(db, "chan.auditor", "auditor")
-    assert ok(client.get(base, headers=auditor), 200)[0]["sha256"] == made["sha256"]
+    assert ok(client.get(base, headers=auditor), 200)["items"][0]["sha256"] == made["sha256"]
 
 
 def test_a_khmer_file_name_is_downloaded_under_its_own_name(
@@ -182,8 +182,8 @@ def test_a_receipt_is_personal_data(client: TestClient[Any], world: World, db: D
     paid = ok(client.post(f"/api/grants/{grant_id}/disbursements", json=pigs()))
     base = f"/api/grants/{grant_id}/disbursements/{paid['id']}/attachments"
     made = ok(client.post(f"{base}?name=receipt.jpg", content=jpeg(), headers=world.officer))
-    assert ok(client.get(base, headers=world.officer), 200)[0]["id"] == made["id"]
-    assert ok(client.get(base, headers=world.admin), 200)[0]["id"] == made["id"]
+    assert ok(client.get(base, headers=world.officer), 200)["items"][0]["id"] == made["id"]
+    assert ok(client.get(base, headers=world.admin), 200)["items"][0]["id"] == made["id"]
     auditor = bearer(db, "chan.auditor", "auditor")
     for who in (auditor, world.finance):
         assert client.get(base, headers=who).status_code == 403

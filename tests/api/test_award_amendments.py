@@ -168,7 +168,7 @@ def test_a_total_change_then_a_stale_proposal(
     assert (budget["original_amount"], budget["amount"]) == ("10000.00", "12000.00")
     # The other draft was made against 2,000.00: the award changed since.
     refused(client, f"{AMENDMENTS}/{down['id']}/approve", None, 409, "amendment_stale", checker)
-    listed = ok(client.get(AMENDMENTS), 200)
+    listed = ok(client.get(AMENDMENTS), 200)["items"]
     assert [(a["id"], a["status"]) for a in listed] == [
         (up["id"], "approved"),
         (down["id"], "proposed"),

@@ -169,7 +169,9 @@ def test_posting_on_or_before_the_lock_date(client: TestClient[Any], org: str) -
 
 
 def test_closed_account_refuses_postings(client: TestClient[Any], org: str) -> None:
-    accounts = {a["name"]: a["id"] for a in client.get(f"/api/books/{org}/accounts").json()}
+    accounts = {
+        a["name"]: a["id"] for a in client.get(f"/api/books/{org}/accounts").json()["items"]
+    }
     closing = client.post(
         f"/api/books/{org}/accounts/{accounts['Expenses:Training:Livestock']}/close",
         json={"date": "2018-10-31"},
@@ -183,7 +185,9 @@ def test_closed_account_refuses_postings(client: TestClient[Any], org: str) -> N
 
 
 def test_closing_an_account_with_money_in_it(client: TestClient[Any], org: str) -> None:
-    accounts = {a["name"]: a["id"] for a in client.get(f"/api/books/{org}/accounts").json()}
+    accounts = {
+        a["name"]: a["id"] for a in client.get(f"/api/books/{org}/accounts").json()["items"]
+    }
     response = client.post(
         f"/api/books/{org}/accounts/{accounts[BANK]}/close", json={"date": "2018-12-31"}
     )

@@ -51,7 +51,9 @@ def test_fava_reads_the_export_and_agrees_with_the_ledger(
     ok(client.post("/api/books/org/accounts", json={"name": "Expenses:Bank-Charges",
                                                     "open_date": "2018-01-01"}))  # fmt: skip
     bank = next(
-        a["id"] for a in ok(client.get("/api/books/org/accounts"), 200) if a["name"] == BANK
+        a["id"]
+        for a in ok(client.get("/api/books/org/accounts"), 200)["items"]
+        if a["name"] == BANK
     )
     ok(
         client.post(

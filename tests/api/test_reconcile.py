@@ -32,7 +32,7 @@ CHARGES = "Expenses:Bank-Charges"
 
 
 def account_ids(client: TestClient[Any]) -> dict[str, int]:
-    return {a["name"]: a["id"] for a in ok(client.get("/api/books/org/accounts"), 200)}
+    return {a["name"]: a["id"] for a in ok(client.get("/api/books/org/accounts"), 200)["items"]}
 
 
 def open_account(client: TestClient[Any], name: str, currencies: list[str] | None = None) -> None:

@@ -33,7 +33,7 @@ def test_creating_a_group_creates_its_book_accounts_and_first_cycle(
         "KHR",
         "Kampong Thom",
     )
-    names = {a["name"] for a in client.get(f"/api/books/{CODE}/accounts").json()}
+    names = {a["name"] for a in client.get(f"/api/books/{CODE}/accounts").json()["items"]}
     assert {
         "Assets:Cash:Box",
         "Equity:Social-Fund",

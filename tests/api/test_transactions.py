@@ -152,11 +152,11 @@ def test_list_filters_and_keyset_pages(client: TestClient[Any], org: str) -> Non
 
 
 def test_books_accounts_and_commodities(client: TestClient[Any], org: str) -> None:
-    assert client.get("/api/books").json()[0]["code"] == org
+    assert client.get("/api/books").json()["items"][0]["code"] == org
     book = client.get(f"/api/books/{org}").json()
     assert book["kind"] == "organisation"
     assert book["operating_currency"] == "USD"
-    codes = {c["code"]: c["precision"] for c in client.get("/api/commodities").json()}
+    codes = {c["code"]: c["precision"] for c in client.get("/api/commodities").json()["items"]}
     assert codes["KHR"] == 0
     assert codes["USD"] == 2
     assert codes["PIG"] == 0
@@ -164,7 +164,7 @@ def test_books_accounts_and_commodities(client: TestClient[Any], org: str) -> No
         "/api/commodities", json={"code": "FEED-KG", "precision": 1, "name": "Feed, kg"}
     )
     assert created.status_code == 201
-    accounts = {a["name"]: a for a in client.get(f"/api/books/{org}/accounts").json()}
+    accounts = {a["name"]: a for a in client.get(f"/api/books/{org}/accounts").json()["items"]}
     assert accounts["Assets:Cash:Bavet-KHR"]["non_negative"] is True
     assert accounts["Assets:Cash:Bavet-KHR"]["currencies"] == ["KHR"]
     empty = accounts["Expenses:Training:Livestock"]
