@@ -5,21 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
+from api.injected import Caller, Db, Writer, example
 from api.routes import reads, replaces
 from api.schemas.access import Contact, ContactPut
 from api.schemas.people import EXAMPLE_CONTACT
 from api.scopes import ensure_found_in_scope
-from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal
+from ledger.access.policy import Action
 from ledger.core.errors import not_found, reject_if
 from ledger.people import contacts
-from ledger.store.database import Database
 
 CONTACT_NOT_FOUND = not_found("contact_not_found", "No contact details for this case.")
 
@@ -29,12 +26,7 @@ class ContactController(Controller):
     tags = ["contacts"]
 
     @reads("/{case_code:str}", "A household's contact details", Action.CONTACTS_READ)
-    def get_contact(
-        self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        case_code: FromPath[str],
-    ) -> Contact:
+    def get_contact(self, db: Db, principal: Caller, case_code: FromPath[str]) -> Contact:
         """The name, phone and address kept for the household (the only place personal
         details live; households and ledgers carry case codes only), and when they were last
         changed. 404 contact_not_found: none recorded, no such household, or one outside your
@@ -49,12 +41,9 @@ class ContactController(Controller):
     )
     async def put_contact(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         case_code: FromPath[str],
-        data: Annotated[
-            ContactPut,
-            Body(examples=[Example(summary="A household in Bavet", value=EXAMPLE_CONTACT)]),
-        ],
+        data: Annotated[ContactPut, example("A household in Bavet", EXAMPLE_CONTACT)],
     ) -> Response[Contact]:
         """Stores the household's name, phone and address (nothing is posted to a book).
         `province` must be the household's (422 contact_province_mismatch). Refused: 422

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
 from api.cursors import Cursor, PageSize, text_after, text_cursor
+from api.injected import Caller, Db, Writer, example
 from api.routes import creates, reads, replaces
 from api.schemas.grants import EXAMPLE_HOUSEHOLD, Household, HouseholdCreate, HouseholdPage
 from api.schemas.people import (
@@ -21,22 +20,14 @@ from api.schemas.people import (
     HouseholdMemberList,
 )
 from api.scopes import province_in_scope, scoped_household
-from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal, visible_provinces
+from ledger.access.policy import Action, visible_provinces
 from ledger.core import limits
 from ledger.households import members as people
 from ledger.households import service as households
 from ledger.store.books import utc_today
-from ledger.store.database import Database
 
-Db = NamedDependency[Database]
-Caller = NamedDependency[Principal]
-Writer = NamedDependency[AuditedWriter]
 Case = FromPath[str]
-MemberBody = Annotated[
-    HouseholdMemberIn,
-    Body(examples=[Example(summary="A girl born in 2011", value=EXAMPLE_MEMBER)]),
-]
+MemberBody = Annotated[HouseholdMemberIn, example("A girl born in 2011", EXAMPLE_MEMBER)]
 
 
 class HouseholdController(Controller):
@@ -47,10 +38,7 @@ class HouseholdController(Controller):
     async def register(
         self,
         writer: Writer,
-        data: Annotated[
-            HouseholdCreate,
-            Body(examples=[Example(summary="A returnee family", value=EXAMPLE_HOUSEHOLD)]),
-        ],
+        data: Annotated[HouseholdCreate, example("A returnee family", EXAMPLE_HOUSEHOLD)],
     ) -> Response[Household]:
         """Records the household under its case code (no names: those are contacts) and opens
         its tracking book hh-<case code> in KHR with Assets:Cash and Equity:Opening-Balances,

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.injected import Caller, Db
 from api.routes import reads
 from api.schemas.indicators import Indicators
 from ledger.access.policy import Action, Principal, visible_provinces
@@ -58,8 +59,6 @@ def _indicators(db: Database, principal: Principal, period: Period) -> indicator
         )
 
 
-Db = NamedDependency[Database]
-Caller = NamedDependency[Principal]
 Filter = NamedDependency[Period]
 
 
@@ -81,10 +80,11 @@ class IndicatorController(Controller):
         "/indicators.csv",
         "Programme indicators as CSV, one figure a row (Khmer and English labels)",
         Action.OUTCOMES_READ,
-        description=_DESCRIPTION,
         media_type=CSV,
     )
     def report_csv(self, db: Db, principal: Caller, period: Filter) -> Response[bytes]:
+        """The indicators (as `GET /api/indicators`, same query) as UTF-8 CSV, one figure a
+        row with its Khmer and English label; counts only, never a case code."""
         found = _indicators(db, principal, period)
         return csv_response(to_csv(CSV_HEADER, csv_rows(found)), "indicators.csv")
 
@@ -92,9 +92,10 @@ class IndicatorController(Controller):
         "/indicators.pdf",
         "Programme indicators as PDF (Khmer and English)",
         Action.OUTCOMES_READ,
-        description=_DESCRIPTION,
         media_type=PDF,
     )
     def report_pdf(self, db: Db, principal: Caller, period: Filter) -> Response[bytes]:
+        """The indicators (as `GET /api/indicators`, same query) printed in Khmer and
+        English; counts only, never a case code."""
         found = _indicators(db, principal, period)
         return pdf_response(render_indicators(found, utc_today()), "indicators.pdf")

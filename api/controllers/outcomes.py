@@ -3,16 +3,19 @@ the programme's outcome report per award and province."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
+import msgspec
 from litestar import Controller, Response
-from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery
 from sqlalchemy import Connection
 
 from api.cursors import Cursor, PageSize, dated_after
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.injected import Caller, Db, Writer, example
 from api.routes import creates, reads
 from api.schemas.outcomes import IncomePage, VisitPage
 from api.schemas.training import (
@@ -50,12 +53,27 @@ from ledger.reports.registers import to_csv
 from ledger.store.books import utc_today
 from ledger.store.database import Database
 
-Db = NamedDependency[Database]
-Caller = NamedDependency[Principal]
-Writer = NamedDependency[AuditedWriter]
 Case = FromPath[str]
 Currency = FromQuery[str]
-Filter = FromQuery[str | None]
+ResultT = TypeVar("ResultT", bound=msgspec.Struct)
+
+
+async def _household_write(
+    writer: AuditedWriter,
+    case: str,
+    action: str,
+    data: msgspec.Struct,
+    record: Callable[[Connection, str], ResultT],
+) -> Response[ResultT]:
+    """Write `record(conn, username)` for a household of the caller's provinces (404
+    household_not_found otherwise), audited as `action`."""
+    principal = writer.principal
+
+    def work(conn: Connection) -> ResultT:
+        household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
+        return record(conn, principal.username)
+
+    return await writer.write(action, work, data)
 
 
 def _household_outcome(
@@ -67,17 +85,34 @@ def _household_outcome(
         return outcomes.household_outcome(conn, household, currency)
 
 
+@dataclass(frozen=True, slots=True)
+class ProgrammeFilter:
+    """What every programme outcome route reads from its query."""
+
+    award: str | None
+    province: str | None
+    currency: str | None
+
+
+def provide_programme_filter(
+    award: FromQuery[str | None] = None,
+    province: FromQuery[str | None] = None,
+    currency: FromQuery[str | None] = None,
+) -> ProgrammeFilter:
+    """The `where` dependency: the query parameters of the JSON, CSV and PDF alike."""
+    return ProgrammeFilter(award, province, currency)
+
+
 def _programme_outcome(
-    db: Database,
-    principal: Principal,
-    award: str | None,
-    province: str | None,
-    currency: str | None,
+    db: Database, principal: Principal, where: ProgrammeFilter
 ) -> outcome_rules.ProgrammeOutcome:
     """The programme's outcome within the caller's provinces, the same for JSON, CSV and PDF."""
     scope = visible_provinces(principal, Action.OUTCOMES_READ)
     with db.read() as conn:
-        return outcomes.programme_outcome(conn, scope, award, province, currency)
+        return outcomes.programme_outcome(conn, scope, where.award, where.province, where.currency)
+
+
+Where = NamedDependency[ProgrammeFilter]
 
 
 class HouseholdOutcomeController(Controller):
@@ -93,9 +128,7 @@ class HouseholdOutcomeController(Controller):
         self,
         writer: Writer,
         case: Case,
-        data: Annotated[
-            VisitCreate, Body(examples=[Example(summary="Pigs at six months", value=EXAMPLE_VISIT)])
-        ],
+        data: Annotated[VisitCreate, example("Pigs at six months", EXAMPLE_VISIT)],
     ) -> Response[Visit]:
         """Posts the movements (births, deaths, purchases, sales, eaten, passed on) of each
         species in the household's book, in head, and the feed and vet costs in the visit's
@@ -104,13 +137,11 @@ class HouseholdOutcomeController(Controller):
         species_repeated, head_count_negative, date_before_consent, date_in_future; 404
         household_not_found (also outside your provinces)."""
         draft = data.to_draft(case)
-        principal = writer.principal
 
-        def work(conn: Connection) -> Visit:
-            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
-            return Visit.of(livestock.record_visit(conn, draft, utc_today(), principal.username))
+        def record(conn: Connection, username: str) -> Visit:
+            return Visit.of(livestock.record_visit(conn, draft, utc_today(), username))
 
-        return await writer.write("visit.create", work, data)
+        return await _household_write(writer, case, "visit.create", data, record)
 
     @creates(
         "/{case:str}/follow-ups",
@@ -121,10 +152,7 @@ class HouseholdOutcomeController(Controller):
         self,
         writer: Writer,
         case: Case,
-        data: Annotated[
-            FollowUpCreate,
-            Body(examples=[Example(summary="Pigs sold, crops", value=EXAMPLE_FOLLOW_UP)]),
-        ],
+        data: Annotated[FollowUpCreate, example("Pigs sold, crops", EXAMPLE_FOLLOW_UP)],
     ) -> Response[FollowUp]:
         """Records a visit (as `POST .../visits`; `species` may be empty when `income` is
         given) and the household's income for one month by source (as `POST .../income`, in
@@ -132,15 +160,11 @@ class HouseholdOutcomeController(Controller):
         sends a visit kept offline as this one request, with the Idempotency-Key made when
         the form was opened."""
         draft = data.to_draft(case)
-        principal = writer.principal
 
-        def work(conn: Connection) -> FollowUp:
-            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
-            return FollowUp.of(
-                follow_up.record_follow_up(conn, draft, utc_today(), principal.username)
-            )
+        def record(conn: Connection, username: str) -> FollowUp:
+            return FollowUp.of(follow_up.record_follow_up(conn, draft, utc_today(), username))
 
-        return await writer.write("follow_up.create", work, data)
+        return await _household_write(writer, case, "follow_up.create", data, record)
 
     @reads(
         "/{case:str}/visits",
@@ -174,9 +198,7 @@ class HouseholdOutcomeController(Controller):
         self,
         writer: Writer,
         case: Case,
-        data: Annotated[
-            IncomeCreate, Body(examples=[Example(summary="Crops", value=EXAMPLE_INCOME)])
-        ],
+        data: Annotated[IncomeCreate, example("Crops", EXAMPLE_INCOME)],
     ) -> Response[Income]:
         """Posts the amount in the household's book from Income:Household:<Source> to
         Equity:Memorandum:Household-Income (a memorandum: no cash moves), in its currency
@@ -184,13 +206,11 @@ class HouseholdOutcomeController(Controller):
         baseline_exists), 422 source_invalid, month_invalid, amount_not_positive,
         date_before_consent, date_in_future; 404 household_not_found."""
         draft = data.to_draft(case)
-        principal = writer.principal
 
-        def work(conn: Connection) -> Income:
-            household_in_scope(conn, principal, Action.OUTCOMES_WRITE, case)
-            return Income.of(income.record_income(conn, draft, utc_today(), principal.username))
+        def record(conn: Connection, username: str) -> Income:
+            return Income.of(income.record_income(conn, draft, utc_today(), username))
 
-        return await writer.write("income.create", work, data)
+        return await _household_write(writer, case, "income.create", data, record)
 
     @reads("/{case:str}/income", "The household's income records by month", Action.OUTCOMES_READ)
     def list_income(
@@ -261,25 +281,19 @@ class HouseholdOutcomeController(Controller):
 class ProgrammeOutcomeController(Controller):
     path = "/api"
     tags = ["follow-up and income"]
+    dependencies = {"where": Provide(provide_programme_filter, sync_to_thread=False)}
 
     @reads(
         "/outcomes",
         "Programme outcomes per award and province, in one currency",
         Action.OUTCOMES_READ,
     )
-    def programme(
-        self,
-        db: Db,
-        principal: Caller,
-        award: Filter = None,
-        province: Filter = None,
-        currency: Filter = None,
-    ) -> ProgrammeOutcome:
+    def programme(self, db: Db, principal: Caller, where: Where) -> ProgrammeOutcome:
         """The households of your provinces (of `award`: granted or trained under it; of
         `province`) with their income against baseline, converted to `currency` (default:
         the award's, else USD), and the totals. At most 10,000 households. Refused: 404
         award_not_found, 422 exchange_rate_required."""
-        found = _programme_outcome(db, principal, award, province, currency)
+        found = _programme_outcome(db, principal, where)
         return ProgrammeOutcome.of(found)
 
     @reads(
@@ -288,17 +302,10 @@ class ProgrammeOutcomeController(Controller):
         Action.OUTCOMES_READ,
         media_type=CSV,
     )
-    def programme_csv(
-        self,
-        db: Db,
-        principal: Caller,
-        award: Filter = None,
-        province: Filter = None,
-        currency: Filter = None,
-    ) -> Response[bytes]:
+    def programme_csv(self, db: Db, principal: Caller, where: Where) -> Response[bytes]:
         """The programme outcome (as `GET /api/outcomes`) as UTF-8 CSV, a row per
         household."""
-        found = _programme_outcome(db, principal, award, province, currency)
+        found = _programme_outcome(db, principal, where)
         return csv_response(
             to_csv(HOUSEHOLD_HEADER, household_rows(found.households, found.report)),
             "outcomes.csv",
@@ -310,15 +317,8 @@ class ProgrammeOutcomeController(Controller):
         Action.OUTCOMES_READ,
         media_type=PDF,
     )
-    def programme_pdf(
-        self,
-        db: Db,
-        principal: Caller,
-        award: Filter = None,
-        province: Filter = None,
-        currency: Filter = None,
-    ) -> Response[bytes]:
+    def programme_pdf(self, db: Db, principal: Caller, where: Where) -> Response[bytes]:
         """The programme outcome (as `GET /api/outcomes`) printed in Khmer and English with
         the income chart."""
-        found = _programme_outcome(db, principal, award, province, currency)
+        found = _programme_outcome(db, principal, where)
         return pdf_response(render_outcomes(programme_view(found, utc_today())), "outcomes.pdf")

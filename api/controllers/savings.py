@@ -7,14 +7,13 @@ import datetime
 from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, BodyKwarg, FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, Parameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
 from api.cursors import Cursor, PageSize, dated_after, id_after, text_after
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.injected import Caller, Db, Writer, example
 from api.routes import acts, creates, reads, replaces
 from api.schemas.savings import (
     EXAMPLE_GROUP,
@@ -45,13 +44,11 @@ from api.schemas.savings import (
     WriteOffCreate,
     meeting_rows,
 )
-from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal, visible_provinces
+from ledger.access.policy import Action, visible_provinces
 from ledger.core import limits
 from ledger.core.csv_text import to_csv
 from ledger.reports import savings as statements
 from ledger.savings import queries, service
-from ledger.store.database import Database
 
 # Cycle numbers are bounded before the database sees them (PostgreSQL refuses a larger one).
 CycleNumber = Annotated[int, Parameter(ge=-limits.CYCLE_NUMBER_MAX, le=limits.CYCLE_NUMBER_MAX)]
@@ -59,14 +56,6 @@ OptionalCycle = Annotated[
     int | None, Parameter(ge=-limits.CYCLE_NUMBER_MAX, le=limits.CYCLE_NUMBER_MAX)
 ]
 AsOf = FromQuery[datetime.date | None]
-Writer = NamedDependency[AuditedWriter]
-Db = NamedDependency[Database]
-
-
-def _example(summary: str, value: object) -> BodyKwarg:
-    """A request body's example in /schema."""
-    body: BodyKwarg = Body(examples=[Example(summary=summary, value=value)])
-    return body
 
 
 class SavingsGroupController(Controller):
@@ -81,7 +70,7 @@ class SavingsGroupController(Controller):
     async def create_group(
         self,
         writer: Writer,
-        data: Annotated[GroupCreate, _example("A women's group in Kampong Thom", EXAMPLE_GROUP)],
+        data: Annotated[GroupCreate, example("A women's group in Kampong Thom", EXAMPLE_GROUP)],
     ) -> Response[Group]:
         """Opens the group's own book (its code is the book's code) in its currency (default
         KHR) with Assets:Cash:Box, Equity:Social-Fund, Equity:Carried-Forward, Income:Interest,
@@ -100,7 +89,7 @@ class SavingsGroupController(Controller):
     def list_groups(
         self,
         db: Db,
-        principal: NamedDependency[Principal],
+        principal: Caller,
         cursor: Cursor = None,
         limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> GroupPage:
@@ -129,7 +118,7 @@ class SavingsGroupController(Controller):
         self,
         writer: Writer,
         book: FromPath[str],
-        data: Annotated[MemberCreate, _example("The group's chair", EXAMPLE_MEMBER)],
+        data: Annotated[MemberCreate, example("The group's chair", EXAMPLE_MEMBER)],
     ) -> Response[Member]:
         """Opens Liabilities:Members:<number>:Savings and Assets:Loans:<number> in the group's
         book; nothing is posted. Refused: a number taken (409 member_exists), a malformed
@@ -157,7 +146,7 @@ class SavingsGroupController(Controller):
         writer: Writer,
         book: FromPath[str],
         number: FromPath[str],
-        data: Annotated[MemberPerson, _example("Age band only", EXAMPLE_MEMBER_PERSON)],
+        data: Annotated[MemberPerson, example("Age band only", EXAMPLE_MEMBER_PERSON)],
     ) -> Response[Member]:
         """Replaces what was recorded (null: not recorded); no posting. Refused: 422
         sex_invalid, age_band_invalid, birth_year_too_early, birth_year_in_future,
@@ -200,7 +189,7 @@ class SavingsGroupController(Controller):
         writer: Writer,
         book: FromPath[str],
         number: FromPath[str],
-        data: Annotated[MemberLeave, _example("Leaving on 2 March", EXAMPLE_MEMBER_LEAVE)],
+        data: Annotated[MemberLeave, example("Leaving on 2 March", EXAMPLE_MEMBER_LEAVE)],
     ) -> Response[Member]:
         """Records `left_on`; their savings stay in the book until the share-out and they take
         no part in later meetings. Refused: 409 member_left (already), 422
@@ -238,7 +227,7 @@ class SavingsGroupController(Controller):
         self,
         writer: Writer,
         book: FromPath[str],
-        data: Annotated[MeetingCreate, _example("The first meeting", EXAMPLE_MEETING)],
+        data: Annotated[MeetingCreate, example("The first meeting", EXAMPLE_MEETING)],
     ) -> Response[Meeting]:
         """Every member's shares, social fund, fines, repayments, new loans and grants post
         together with the cash-box count, or nothing does. A count that differs from the book
@@ -335,7 +324,7 @@ class SavingsGroupController(Controller):
         writer: Writer,
         book: FromPath[str],
         loan_id: FromPath[int],
-        data: Annotated[WriteOffCreate, _example("The group's vote", EXAMPLE_WRITE_OFF)],
+        data: Annotated[WriteOffCreate, example("The group's vote", EXAMPLE_WRITE_OFF)],
     ) -> Response[Loan]:
         """Posts the principal still owed from Assets:Loans:<member> to
         Expenses:Loan-Write-Offs on `date` and closes the loan (status written_off). Refused:
@@ -377,7 +366,7 @@ class SavingsGroupController(Controller):
         writer: Writer,
         book: FromPath[str],
         cycle: CycleNumber,
-        data: Annotated[ShareOutCreate, _example("At the planned end", EXAMPLE_SHARE_OUT)],
+        data: Annotated[ShareOutCreate, example("At the planned end", EXAMPLE_SHARE_OUT)],
     ) -> Response[ShareOut]:
         """Closes Income:Interest, Income:Fines and the expenses into Equity:Carried-Forward,
         pays each member from Assets:Cash:Box (a loan still owed is deducted and rolled

@@ -7,10 +7,10 @@ import datetime
 from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.injected import Caller, Db
 from api.routes import reads
 from api.schemas.savix import SavixReport
 from ledger.access.policy import Action, Principal, visible_provinces
@@ -24,8 +24,6 @@ Year = Annotated[int | None, Parameter(ge=savix.YEAR_MIN, le=savix.YEAR_MAX)]
 Quarter = Annotated[int | None, Parameter(ge=1, le=4)]
 Province = Annotated[str | None, Parameter(max_length=100)]
 AsOf = FromQuery[datetime.date | None]
-Db = NamedDependency[Database]
-Caller = NamedDependency[Principal]
 
 
 def _savix(
