@@ -133,8 +133,9 @@ class HouseholdOutcomeController(Controller):
         """Posts the movements (births, deaths, purchases, sales, eaten, passed on) of each
         species in the household's book, in head, and the feed and vet costs in the visit's
         currency. A count that differs from the book is posted as an adjustment and needs its
-        `reason` (422 count_reason_required). Also refused: 422 species_invalid,
-        species_repeated, head_count_negative, date_before_consent, date_in_future; 404
+        `reason` (422 count_reason_required). Also refused: 409 visit_not_after_last; 422
+        species_invalid, species_repeated, head_count_negative, date_before_consent,
+        date_in_future; 404
         household_not_found (also outside your provinces)."""
         draft = data.to_draft(case)
 
@@ -240,9 +241,9 @@ class HouseholdOutcomeController(Controller):
         self, db: Db, principal: Caller, case: Case, currency: Currency = "KHR"
     ) -> HouseholdOutcome:
         """Income by source and month converted to `currency` (default KHR) at the stored
-        exchange rates, the baseline month's figure and the change against it, and the herd
-        by species. Refused: 422 exchange_rate_required (no rate for a month); 404
-        household_not_found."""
+        exchange rates, the mean monthly income of the baseline and of the follow-up months
+        and the change between them, livestock income, and the herd by species. Refused: 422
+        exchange_rate_required (no rate for a month); 404 household_not_found."""
         found = _household_outcome(db, principal, case, currency)
         return HouseholdOutcome.of(found.outcome, found.report)
 

@@ -192,9 +192,9 @@ class SavingsGroupController(Controller):
         data: Annotated[MemberLeave, example("Leaving on 2 March", EXAMPLE_MEMBER_LEAVE)],
     ) -> Response[Member]:
         """Records `left_on`; their savings stay in the book until the share-out and they take
-        no part in later meetings. Refused: 409 member_left (already), 422
-        left_before_joined, left_before_last_meeting (a meeting on or after that date
-        recorded them); 404 member_not_found."""
+        no part in later meetings. Refused: 409 member_left (already), 409
+        left_before_last_meeting (a meeting on or after that date recorded them), 422
+        left_before_joined; 404 member_not_found."""
 
         def work(conn: Connection) -> Member:
             return Member.of(service.member_leaves(conn, book, number, data.date))
@@ -233,8 +233,8 @@ class SavingsGroupController(Controller):
         together with the cash-box count, or nothing does. A count that differs from the book
         is refused (409 cash_count_differs) unless `cash_difference_reason` accepts it; the
         difference then posts to Expenses:Cash-Differences. Also refused: 409
-        meeting_date_taken, 422 meeting_date_not_after_previous, member_unknown,
-        shares_above_limit, loan_above_limit, loan_fund_insufficient, member_in_arrears."""
+        meeting_date_taken, meeting_date_not_after_previous, loan_fund_insufficient,
+        member_in_arrears; 422 member_unknown, shares_above_limit, loan_above_limit."""
         draft = data.to_draft()
         username = writer.principal.username
 
@@ -369,10 +369,11 @@ class SavingsGroupController(Controller):
         data: Annotated[ShareOutCreate, example("At the planned end", EXAMPLE_SHARE_OUT)],
     ) -> Response[ShareOut]:
         """Closes Income:Interest, Income:Fines and the expenses into Equity:Carried-Forward,
-        pays each member from Assets:Cash:Box (a loan still owed is deducted and rolled
-        over), keeps the social fund and the rounding remainder, and opens the next cycle.
-        Refused: 409 cycle_shared_out, postings_after_share_out; 422 cycle_not_ended,
-        share_out_before_last_meeting, share_out_no_shares."""
+        pays each member from Assets:Cash:Box (a loan still owed is settled from the payout;
+        what it cannot cover becomes a loan of the next cycle), keeps the social fund and the
+        rounding remainder, and opens the next cycle. Refused: 409 cycle_shared_out,
+        postings_after_share_out, cycle_not_ended, share_out_before_last_meeting,
+        share_out_no_shares."""
         username = writer.principal.username
 
         def work(conn: Connection) -> ShareOut:
