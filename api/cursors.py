@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from ledger.core.text import has_forbidden_character
 CURSOR_INVALID = invalid("cursor_invalid", "The cursor is not one this API returned.", "cursor")
 _ID_KIND = "id"
 _TEXT_KIND = "key"
+_DATED_KIND = "dated"
 
 Cursor = Annotated[
     str | None,
@@ -90,3 +92,23 @@ def page_query(cursor: Cursor = None, limit: PageSize = limits.PAGE_SIZE_DEFAULT
 
 
 PAGE = {"page": Provide(page_query, sync_to_thread=False)}
+
+
+def dated_cursor(on: datetime.date, last_id: int) -> str:
+    """The cursor after the item dated `on` with id `last_id` (a list in (date, id) order)."""
+    return _encode(_DATED_KIND, f"{on.isoformat()} {last_id}")
+
+
+def dated_after(cursor: str | None) -> tuple[datetime.date, int] | None:
+    """The (date, id) a cursor from `dated_cursor` names (None for the first page); 422
+    otherwise."""
+    if cursor is None:
+        return None
+    day, _, last_id = _decode(_DATED_KIND, cursor).partition(" ")
+    try:
+        on = datetime.date.fromisoformat(day)
+    except ValueError as error:
+        raise LedgerRejected([CURSOR_INVALID]) from error
+    if not last_id.isdigit() or int(last_id) > limits.ID_MAX:
+        raise LedgerRejected([CURSOR_INVALID])
+    return on, int(last_id)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get, put
-from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from typing import Annotated
+
+from litestar import Controller, Response
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.auth import policy
+from api.injected import Caller, Db, Writer, example
+from api.routes import reads, replaces
 from api.schemas.access import Contact, ContactPut
+from api.schemas.people import EXAMPLE_CONTACT
 from api.scopes import ensure_found_in_scope
-from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal
+from ledger.access.policy import Action
 from ledger.core.errors import not_found, reject_if
 from ledger.people import contacts
-from ledger.store.database import Database
 
 CONTACT_NOT_FOUND = not_found("contact_not_found", "No contact details for this case.")
 
@@ -24,36 +25,33 @@ class ContactController(Controller):
     path = "/api/contacts"
     tags = ["contacts"]
 
-    @get(
-        "/{case_code:str}",
-        sync_to_thread=True,
-        summary="A household's contact details",
-        opt=policy(Action.CONTACTS_READ),
-    )
-    def get_contact(
-        self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        case_code: FromPath[str],
-    ) -> Contact:
+    @reads("/{case_code:str}", "A household's contact details", Action.CONTACTS_READ)
+    def get_contact(self, db: Db, principal: Caller, case_code: FromPath[str]) -> Contact:
+        """The name, phone and address kept for the household (the only place personal
+        details live; households and ledgers carry case codes only), and when they were last
+        changed. 404 contact_not_found: none recorded, no such household, or one outside your
+        provinces."""
         with db.read() as conn:
             province = contacts.province_of(conn, case_code)
             ensure_found_in_scope(principal, Action.CONTACTS_READ, province, CONTACT_NOT_FOUND)
             return Contact.of(contacts.get_contact(conn, case_code))
 
-    @put(
-        "/{case_code:str}",
-        status_code=HTTP_200_OK,
-        summary="Create or replace a household's contact details",
-        opt=policy(Action.CONTACTS_WRITE),
+    @replaces(
+        "/{case_code:str}", "Create or replace a household's contact details", Action.CONTACTS_WRITE
     )
     async def put_contact(
         self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
+        writer: Writer,
         case_code: FromPath[str],
-        data: JSONBody[ContactPut],
+        data: Annotated[ContactPut, example("A household in Bavet", EXAMPLE_CONTACT)],
     ) -> Response[Contact]:
+        """Stores the household's name, phone and address (nothing is posted to a book).
+        `province` must be the household's (422 contact_province_mismatch). Refused: 422
+        name_invalid, phone_invalid, province_invalid, case_code_invalid; 404
+        household_not_found (also outside your provinces). Never replayed by
+        Idempotency-Key: personal data is not copied to the key store."""
+        principal = writer.principal
+
         def work(conn: Connection) -> Contact:
             reject_if([error for error in [contacts.validate_case_code(case_code)] if error])
             # The household's province, not the body's: the body could name any province.

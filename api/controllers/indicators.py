@@ -5,13 +5,15 @@ Counts only: no case code, sex or birth year of anyone (docs/SECURITY.md)."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
-from litestar import Controller, Response, get
-from litestar.di import NamedDependency
+from litestar import Controller, Response
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 
-from api.auth import policy
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.injected import Caller, Db
+from api.routes import reads
 from api.schemas.indicators import Indicators
 from ledger.access.policy import Action, Principal, visible_provinces
 from ledger.outcomes import indicators
@@ -26,77 +28,74 @@ _DESCRIPTION = (
     "province and quarter; grants disbursed in the period, cash and in kind, and their value; "
     "trainees of trainings starting in the period and certificates; households whose income "
     "rose against their baseline; savings groups and their members on the period's last day. "
-    "Within your provinces; `start` left out: from the first record, `end`: today."
+    "Within your provinces; `start` left out: from the first record, `end`: today. A `start` "
+    "after `end` is refused (422 report_period_invalid)."
 )
 
 
-def _indicators(
-    db: Database,
-    principal: Principal,
-    province: str | None,
-    start: datetime.date | None,
-    end: datetime.date | None,
-) -> indicators.Indicators:
+@dataclass(frozen=True, slots=True)
+class Period:
+    """What every indicator route reads from its query: a province and a period."""
+
+    province: str | None
+    start: datetime.date | None
+    end: datetime.date | None
+
+
+def provide_period(
+    province: FromQuery[str | None] = None,
+    start: FromQuery[datetime.date | None] = None,
+    end: FromQuery[datetime.date | None] = None,
+) -> Period:
+    """The `period` dependency: the query parameters of the JSON, CSV and PDF alike."""
+    return Period(province, start, end)
+
+
+def _indicators(db: Database, principal: Principal, period: Period) -> indicators.Indicators:
     scope = visible_provinces(principal, Action.OUTCOMES_READ)
     with db.read() as conn:
-        return indicators.build_indicators(conn, scope, utc_today(), province, start, end)
+        return indicators.build_indicators(
+            conn, scope, utc_today(), period.province, period.start, period.end
+        )
+
+
+Filter = NamedDependency[Period]
 
 
 class IndicatorController(Controller):
     path = "/api"
     tags = ["follow-up and income"]
+    dependencies = {"period": Provide(provide_period, sync_to_thread=False)}
 
-    @get(
+    @reads(
         "/indicators",
-        sync_to_thread=True,
-        summary="Programme indicators for a period: people by sex and age, grants, training",
+        "Programme indicators for a period: people by sex and age, grants, training",
+        Action.OUTCOMES_READ,
         description=_DESCRIPTION,
-        opt=policy(Action.OUTCOMES_READ),
     )
-    def report(
-        self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        province: FromQuery[str | None] = None,
-        start: FromQuery[datetime.date | None] = None,
-        end: FromQuery[datetime.date | None] = None,
-    ) -> Indicators:
-        return Indicators.of(_indicators(db, principal, province, start, end))
+    def report(self, db: Db, principal: Caller, period: Filter) -> Indicators:
+        return Indicators.of(_indicators(db, principal, period))
 
-    @get(
+    @reads(
         "/indicators.csv",
-        sync_to_thread=True,
-        summary="Programme indicators as CSV, one figure a row (Khmer and English labels)",
-        description=_DESCRIPTION,
-        opt=policy(Action.OUTCOMES_READ),
+        "Programme indicators as CSV, one figure a row (Khmer and English labels)",
+        Action.OUTCOMES_READ,
         media_type=CSV,
     )
-    def report_csv(
-        self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        province: FromQuery[str | None] = None,
-        start: FromQuery[datetime.date | None] = None,
-        end: FromQuery[datetime.date | None] = None,
-    ) -> Response[bytes]:
-        found = _indicators(db, principal, province, start, end)
+    def report_csv(self, db: Db, principal: Caller, period: Filter) -> Response[bytes]:
+        """The indicators (as `GET /api/indicators`, same query) as UTF-8 CSV, one figure a
+        row with its Khmer and English label; counts only, never a case code."""
+        found = _indicators(db, principal, period)
         return csv_response(to_csv(CSV_HEADER, csv_rows(found)), "indicators.csv")
 
-    @get(
+    @reads(
         "/indicators.pdf",
-        sync_to_thread=True,
-        summary="Programme indicators as PDF (Khmer and English)",
-        description=_DESCRIPTION,
-        opt=policy(Action.OUTCOMES_READ),
+        "Programme indicators as PDF (Khmer and English)",
+        Action.OUTCOMES_READ,
         media_type=PDF,
     )
-    def report_pdf(
-        self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        province: FromQuery[str | None] = None,
-        start: FromQuery[datetime.date | None] = None,
-        end: FromQuery[datetime.date | None] = None,
-    ) -> Response[bytes]:
-        found = _indicators(db, principal, province, start, end)
+    def report_pdf(self, db: Db, principal: Caller, period: Filter) -> Response[bytes]:
+        """The indicators (as `GET /api/indicators`, same query) printed in Khmer and
+        English; counts only, never a case code."""
+        found = _indicators(db, principal, period)
         return pdf_response(render_indicators(found, utc_today()), "indicators.pdf")

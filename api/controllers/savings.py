@@ -6,117 +6,78 @@ from __future__ import annotations
 import datetime
 from typing import Annotated
 
-from litestar import Controller, Response, get, post, put
-from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, FromQuery, JSONBody, Parameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar import Controller, Response
+from litestar.params import FromPath, FromQuery, Parameter
+from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.auth import policy
+from api.cursors import Cursor, PageSize, dated_after, id_after, text_after
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.injected import Caller, Db, Writer, example
+from api.routes import acts, creates, reads, replaces
 from api.schemas.savings import (
+    EXAMPLE_GROUP,
+    EXAMPLE_MEETING,
+    EXAMPLE_MEMBER,
+    EXAMPLE_MEMBER_LEAVE,
+    EXAMPLE_MEMBER_PERSON,
+    EXAMPLE_SHARE_OUT,
+    EXAMPLE_WRITE_OFF,
     MEETINGS_HEADER,
-    Cycle,
+    CyclePage,
     Group,
     GroupCreate,
+    GroupPage,
     Indicators,
     Loan,
+    LoanPage,
     Meeting,
     MeetingCreate,
+    MeetingPage,
     Member,
     MemberCreate,
     MemberLeave,
+    MemberPage,
     MemberPerson,
     ShareOut,
     ShareOutCreate,
     WriteOffCreate,
     meeting_rows,
 )
-from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal, Target, decide
+from ledger.access.policy import Action, visible_provinces
 from ledger.core import limits
 from ledger.core.csv_text import to_csv
 from ledger.reports import savings as statements
 from ledger.savings import queries, service
-from ledger.store.database import Database
-
-GROUP_EXAMPLE = Example(
-    summary="A women's savings group in Kampong Thom",
-    value={
-        "code": "sg-kt-001",
-        "name": "Prasat Balang women's savings group",
-        "village": "Kampong Svay",
-        "commune": "Prasat Balang",
-        "province": "Kampong Thom",
-        "formed_on": "2026-01-05",
-        "cycle_planned_end": "2026-12-28",
-        "currency": "KHR",
-        "meeting_frequency": "weekly",
-        "constitution": {
-            "share_price": "5000",
-            "shares_per_meeting_min": 1,
-            "shares_per_meeting_max": 5,
-            "social_fund_per_meeting": "500",
-            "interest_rate_monthly_percent": "2",
-            "interest_method": "declining",
-            "loan_savings_multiple": 3,
-            "loan_term_months_max": 6,
-            "fine_late": "500",
-            "fine_absent": "1000",
-            "fine_other": "500",
-        },
-    },
-)
-MEETING_EXAMPLE = Example(
-    summary="A weekly meeting: shares, social fund, a fine, a repayment, a new loan",
-    value={
-        "date": "2026-03-02",
-        "entries": [
-            {"member": "M01", "attendance": "present", "shares": 2, "social_fund_paid": "500"},
-            {
-                "member": "M02",
-                "attendance": "present",
-                "shares": 1,
-                "social_fund_paid": "500",
-                "fines_paid": "500",
-                "loan_repaid": "52000",
-            },
-            {
-                "member": "M03",
-                "attendance": "represented",
-                "shares": 3,
-                "social_fund_paid": "500",
-                "loan_taken": {"amount": "100000", "term_months": 3},
-            },
-        ],
-        "cash_counted": "1234500",
-    },
-)
-
 
 # Cycle numbers are bounded before the database sees them (PostgreSQL refuses a larger one).
 CycleNumber = Annotated[int, Parameter(ge=-limits.CYCLE_NUMBER_MAX, le=limits.CYCLE_NUMBER_MAX)]
 OptionalCycle = Annotated[
     int | None, Parameter(ge=-limits.CYCLE_NUMBER_MAX, le=limits.CYCLE_NUMBER_MAX)
 ]
+AsOf = FromQuery[datetime.date | None]
 
 
 class SavingsGroupController(Controller):
     path = "/api/groups"
     tags = ["savings groups"]
 
-    @post(
+    @creates(
         "/",
-        status_code=HTTP_201_CREATED,
-        summary="Create a savings group: its book, accounts, constitution and first cycle",
-        opt=policy(Action.SAVINGS_GROUPS_CREATE),
+        "Create a savings group: its book, accounts, constitution and first cycle",
+        Action.SAVINGS_GROUPS_CREATE,
     )
     async def create_group(
         self,
-        writer: NamedDependency[AuditedWriter],
-        data: Annotated[GroupCreate, Body(examples=[GROUP_EXAMPLE])],
+        writer: Writer,
+        data: Annotated[GroupCreate, example("A women's group in Kampong Thom", EXAMPLE_GROUP)],
     ) -> Response[Group]:
+        """Opens the group's own book (its code is the book's code) in its currency (default
+        KHR) with Assets:Cash:Box, Equity:Social-Fund, Equity:Carried-Forward, Income:Interest,
+        Income:Fines, Expenses:Loan-Write-Offs and Expenses:Cash-Differences, stores the
+        constitution and opens cycle 1 from `formed_on` to `cycle_planned_end`. Refused: a
+        code already used by a book (409 book_exists), a bad constitution (422
+        share_price_invalid, interest_rate_invalid, loan_term_invalid, ...)."""
         draft = data.to_draft()
 
         def work(conn: Connection) -> Group:
@@ -124,37 +85,46 @@ class SavingsGroupController(Controller):
 
         return await writer.write("savings_group.create", work, data, book=data.code)
 
-    @get(
-        "/", sync_to_thread=True, summary="The groups you may see", opt=policy(Action.SAVINGS_READ)
-    )
+    @reads("/", "The groups you may see, in code order", Action.SAVINGS_READ)
     def list_groups(
-        self, db: NamedDependency[Database], principal: NamedDependency[Principal]
-    ) -> list[Group]:
+        self,
+        db: Db,
+        principal: Caller,
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> GroupPage:
+        """One page of the groups in your scope (every group for finance, admins and
+        auditors; a treasurer's own book; an officer's provinces), in code order, with
+        constitutions. Pass `next_cursor` back as `cursor` for the next page (422
+        cursor_invalid for any other text)."""
+        scope = visible_provinces(principal, Action.SAVINGS_READ)
         with db.read() as conn:
-            groups = queries.list_groups(conn)
-        return [
-            Group.of(g)
-            for g in groups
-            if decide(principal, Action.SAVINGS_READ, Target(g.code, g.province or None)) == "allow"
-        ]
+            found = queries.groups_page(conn, scope, principal.books, text_after(cursor), limit)
+        return GroupPage.of(found, limit)
 
-    @get("/{book:str}", sync_to_thread=True, summary="One group", opt=policy(Action.SAVINGS_READ))
-    def get_group(self, db: NamedDependency[Database], book: FromPath[str]) -> Group:
+    @reads("/{book:str}", "One group", Action.SAVINGS_READ)
+    def get_group(self, db: Db, book: FromPath[str]) -> Group:
+        """The group's place, currency, meeting frequency and constitution (amounts in its
+        currency). 404 group_not_found for a code that is no savings group."""
         with db.read() as conn:
             return Group.of(queries.get_group(conn, book))
 
-    @post(
+    @creates(
         "/{book:str}/members",
-        status_code=HTTP_201_CREATED,
-        summary="Add a member (and open their savings and loan accounts)",
-        opt=policy(Action.SAVINGS_WRITE),
+        "Add a member (and open their savings and loan accounts)",
+        Action.SAVINGS_WRITE,
     )
     async def add_member(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
-        data: JSONBody[MemberCreate],
+        data: Annotated[MemberCreate, example("The group's chair", EXAMPLE_MEMBER)],
     ) -> Response[Member]:
+        """Opens Liabilities:Members:<number>:Savings and Assets:Loans:<number> in the group's
+        book; nothing is posted. Refused: a number taken (409 member_exists), a malformed
+        number (422 member_number_invalid), a role other than chair, treasurer, key_holder or
+        member (422 member_role_invalid), joining before the group was formed (422
+        member_joined_before_formed)."""
         person = data.person()
 
         def work(conn: Connection) -> Member:
@@ -166,19 +136,21 @@ class SavingsGroupController(Controller):
 
         return await writer.write("savings_member.add", work, data, book=book)
 
-    @put(
+    @replaces(
         "/{book:str}/members/{number:str}/person",
-        status_code=HTTP_200_OK,
-        summary="Record or correct a member's sex and birth year or age band",
-        opt=policy(Action.SAVINGS_WRITE),
+        "Record or correct a member's sex and birth year or age band",
+        Action.SAVINGS_WRITE,
     )
     async def describe_member(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         number: FromPath[str],
-        data: JSONBody[MemberPerson],
+        data: Annotated[MemberPerson, example("Age band only", EXAMPLE_MEMBER_PERSON)],
     ) -> Response[Member]:
+        """Replaces what was recorded (null: not recorded); no posting. Refused: 422
+        sex_invalid, age_band_invalid, birth_year_too_early, birth_year_in_future,
+        birth_year_and_age_band; 404 member_not_found."""
         person = data.person()
 
         def work(conn: Connection) -> Member:
@@ -194,24 +166,36 @@ class SavingsGroupController(Controller):
             idempotent=False,
         )
 
-    @get("/{book:str}/members", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
-    def list_members(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Member]:
+    @reads("/{book:str}/members", "The group's members, by number", Action.SAVINGS_READ)
+    def list_members(
+        self,
+        db: Db,
+        book: FromPath[str],
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> MemberPage:
+        """One page of the members (those who left too, with `left_on`) in number order;
+        `next_cursor` asks for the next page (422 cursor_invalid for any other text). 404
+        group_not_found."""
         with db.read() as conn:
-            return [Member.of(m) for m in queries.list_members(conn, book)]
+            found = queries.members_page(conn, book, text_after(cursor), limit)
+        return MemberPage.of(found, limit)
 
-    @post(
-        "/{book:str}/members/{number:str}/leave",
-        status_code=HTTP_200_OK,
-        summary="A member leaves the group",
-        opt=policy(Action.SAVINGS_WRITE),
+    @acts(
+        "/{book:str}/members/{number:str}/leave", "A member leaves the group", Action.SAVINGS_WRITE
     )
     async def member_leaves(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         number: FromPath[str],
-        data: JSONBody[MemberLeave],
+        data: Annotated[MemberLeave, example("Leaving on 2 March", EXAMPLE_MEMBER_LEAVE)],
     ) -> Response[Member]:
+        """Records `left_on`; their savings stay in the book until the share-out and they take
+        no part in later meetings. Refused: 409 member_left (already), 409
+        left_before_last_meeting (a meeting on or after that date recorded them), 422
+        left_before_joined; 404 member_not_found."""
+
         def work(conn: Connection) -> Member:
             return Member.of(service.member_leaves(conn, book, number, data.date))
 
@@ -219,202 +203,230 @@ class SavingsGroupController(Controller):
             "savings_member.leave", work, data, status_code=HTTP_200_OK, book=book
         )
 
-    @get("/{book:str}/cycles", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
-    def list_cycles(self, db: NamedDependency[Database], book: FromPath[str]) -> list[Cycle]:
+    @reads("/{book:str}/cycles", "The group's cycles, by number", Action.SAVINGS_READ)
+    def list_cycles(
+        self,
+        db: Db,
+        book: FromPath[str],
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> CyclePage:
+        """One page of the cycles in number order: start, planned end, status (open or
+        shared_out) and the share-out date. `next_cursor` asks for the next page (422
+        cursor_invalid for any other text). 404 group_not_found."""
         with db.read() as conn:
-            return [Cycle.of(c) for c in queries.list_cycles(conn, book)]
+            found = queries.list_cycles(conn, book, id_after(cursor), limit)
+        return CyclePage.of(found, limit)
 
-    @post(
+    @creates(
         "/{book:str}/meetings",
-        status_code=HTTP_201_CREATED,
-        summary="Record a whole meeting at once (send an Idempotency-Key to retry safely)",
-        description="Every member's shares, social fund, fines, repayments, new loans and "
-        "grants post together with the cash-box count, or nothing does. A count that differs "
-        "from the book is refused (409 cash_count_differs) unless `cash_difference_reason` "
-        "accepts it; the difference then posts to Expenses:Cash-Differences.",
-        opt=policy(Action.SAVINGS_WRITE),
+        "Record a whole meeting at once (send an Idempotency-Key to retry safely)",
+        Action.SAVINGS_WRITE,
     )
     async def record_meeting(
         self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
+        writer: Writer,
         book: FromPath[str],
-        data: Annotated[MeetingCreate, Body(examples=[MEETING_EXAMPLE])],
+        data: Annotated[MeetingCreate, example("The first meeting", EXAMPLE_MEETING)],
     ) -> Response[Meeting]:
+        """Every member's shares, social fund, fines, repayments, new loans and grants post
+        together with the cash-box count, or nothing does. A count that differs from the book
+        is refused (409 cash_count_differs) unless `cash_difference_reason` accepts it; the
+        difference then posts to Expenses:Cash-Differences. Also refused: 409
+        meeting_date_taken, meeting_date_not_after_previous, loan_fund_insufficient,
+        member_in_arrears; 422 member_unknown, shares_above_limit, loan_above_limit."""
         draft = data.to_draft()
+        username = writer.principal.username
 
         def work(conn: Connection) -> Meeting:
-            return Meeting.of(service.record_meeting(conn, book, draft, principal.username))
+            return Meeting.of(service.record_meeting(conn, book, draft, username))
 
         return await writer.write("savings_meeting.record", work, data, book=book)
 
-    @get("/{book:str}/meetings", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
+    @reads("/{book:str}/meetings", "The group's meetings, in date order", Action.SAVINGS_READ)
     def list_meetings(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         cycle: OptionalCycle = None,
-    ) -> list[Meeting]:
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> MeetingPage:
+        """One page of the meetings (of one `cycle`, or all) in date order, each with its
+        number in its cycle, every member's entry and the cash counted. `next_cursor` asks
+        for the next page (422 cursor_invalid for any other text). 404 group_not_found,
+        cycle_not_found."""
         with db.read() as conn:
-            return [Meeting.of(m) for m in queries.list_meetings(conn, book, cycle)]
+            found = queries.meetings_page(conn, book, cycle, dated_after(cursor), limit)
+        return MeetingPage.of(found, limit)
 
-    @get(
+    @reads(
         "/{book:str}/meetings.csv",
-        sync_to_thread=True,
-        summary="Meetings as CSV, one row per member per meeting",
+        "Meetings as CSV, one row per member per meeting",
+        Action.SAVINGS_READ,
         media_type=CSV,
-        opt=policy(Action.SAVINGS_READ),
     )
     def meetings_csv(
-        self,
-        db: NamedDependency[Database],
-        book: FromPath[str],
-        cycle: OptionalCycle = None,
+        self, db: Db, book: FromPath[str], cycle: OptionalCycle = None
     ) -> Response[bytes]:
+        """Every meeting of the cycle (or of all cycles) as UTF-8 CSV: the meeting's id,
+        cycle, number, date and cash count, then the member's attendance, shares, social
+        fund, fines, interest, principal repaid, loan taken and grant. 404 group_not_found,
+        cycle_not_found."""
         with db.read() as conn:
             meetings = [Meeting.of(m) for m in queries.list_meetings(conn, book, cycle)]
         return csv_response(to_csv(MEETINGS_HEADER, meeting_rows(meetings)), f"meetings-{book}.csv")
 
-    @get("/{book:str}/loans", sync_to_thread=True, opt=policy(Action.SAVINGS_READ))
+    @reads(
+        "/{book:str}/loans",
+        "The group's loans, in the order they were disbursed",
+        Action.SAVINGS_READ,
+    )
     def list_loans(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
-        as_of: FromQuery[datetime.date | None] = None,
+        as_of: AsOf = None,
         active: FromQuery[bool] = False,
-    ) -> list[Loan]:
+        cursor: Cursor = None,
+        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+    ) -> LoanPage:
+        """One page of the loans (only active ones with `active=true`) in disbursement order,
+        each as it stood at the end of `as_of` (default today): principal outstanding,
+        interest due, days in arrears, payments and schedule. `next_cursor` asks for the
+        next page (422 cursor_invalid for any other text). 404 group_not_found."""
+        where = queries.LoanFilter(as_of, active)
         with db.read() as conn:
-            return [Loan.of(x) for x in queries.list_loans(conn, book, as_of, active)]
+            found = queries.loans_page(conn, book, where, dated_after(cursor), limit)
+        return LoanPage.of(found, limit)
 
-    @get(
+    @reads(
         "/{book:str}/loans/{loan_id:int}",
-        sync_to_thread=True,
-        summary="One loan: what is owed, arrears, payments and schedule",
-        opt=policy(Action.SAVINGS_READ),
+        "One loan: what is owed, arrears, payments and schedule",
+        Action.SAVINGS_READ,
     )
     def get_loan(
-        self,
-        db: NamedDependency[Database],
-        book: FromPath[str],
-        loan_id: FromPath[int],
-        as_of: FromQuery[datetime.date | None] = None,
+        self, db: Db, book: FromPath[str], loan_id: FromPath[int], as_of: AsOf = None
     ) -> Loan:
+        """The loan as it stood at the end of `as_of` (default today): interest is charged
+        for each month (or part of one) begun, a repayment pays interest first. 404
+        group_not_found, loan_not_found."""
         with db.read() as conn:
             return Loan.of(queries.get_loan(conn, book, loan_id, as_of))
 
-    @post(
+    @acts(
         "/{book:str}/loans/{loan_id:int}/write-off",
-        status_code=HTTP_200_OK,
-        summary="Write a loan off by the group's decision",
-        opt=policy(Action.SAVINGS_WRITE),
+        "Write a loan off by the group's decision",
+        Action.SAVINGS_WRITE,
     )
     async def write_off(
         self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
+        writer: Writer,
         book: FromPath[str],
         loan_id: FromPath[int],
-        data: JSONBody[WriteOffCreate],
+        data: Annotated[WriteOffCreate, example("The group's vote", EXAMPLE_WRITE_OFF)],
     ) -> Response[Loan]:
+        """Posts the principal still owed from Assets:Loans:<member> to
+        Expenses:Loan-Write-Offs on `date` and closes the loan (status written_off). Refused:
+        409 loan_not_active, cycle_closed; 422 reason_required,
+        write_off_before_last_payment; 404 loan_not_found."""
+        username = writer.principal.username
+
         def work(conn: Connection) -> Loan:
             return Loan.of(
-                service.write_off_loan(
-                    conn, book, loan_id, data.date, data.reason, principal.username
-                )
+                service.write_off_loan(conn, book, loan_id, data.date, data.reason, username)
             )
 
         return await writer.write(
             "savings_loan.write_off", work, data, status_code=HTTP_200_OK, book=book
         )
 
-    @get(
+    @reads(
         "/{book:str}/cycles/{cycle:int}/share-out",
-        sync_to_thread=True,
-        summary="Preview a cycle's share-out (or see the one executed)",
-        opt=policy(Action.SAVINGS_READ),
+        "Preview a cycle's share-out (or see the one executed)",
+        Action.SAVINGS_READ,
     )
     def preview_share_out(
-        self,
-        db: NamedDependency[Database],
-        book: FromPath[str],
-        cycle: CycleNumber,
-        date: FromQuery[datetime.date | None] = None,
+        self, db: Db, book: FromPath[str], cycle: CycleNumber, date: AsOf = None
     ) -> ShareOut:
+        """What each member would receive on `date` (default: the planned end, or the day
+        after the last meeting): savings plus a share of the profit by shares, rounded down
+        to the cash unit, less any loan still owed; for a cycle shared out, what was paid.
+        Writes nothing. 404 group_not_found, cycle_not_found."""
         with db.read() as conn:
             return ShareOut.of(queries.preview_share_out(conn, book, cycle, date))
 
-    @post(
+    @creates(
         "/{book:str}/cycles/{cycle:int}/share-out",
-        status_code=HTTP_201_CREATED,
-        summary="Execute the share-out: closing entries, payouts, loans settled, next cycle",
-        opt=policy(Action.SAVINGS_WRITE),
+        "Execute the share-out: closing entries, payouts, loans settled, next cycle",
+        Action.SAVINGS_WRITE,
     )
     async def execute_share_out(
         self,
-        writer: NamedDependency[AuditedWriter],
-        principal: NamedDependency[Principal],
+        writer: Writer,
         book: FromPath[str],
         cycle: CycleNumber,
-        data: JSONBody[ShareOutCreate],
+        data: Annotated[ShareOutCreate, example("At the planned end", EXAMPLE_SHARE_OUT)],
     ) -> Response[ShareOut]:
+        """Closes Income:Interest, Income:Fines and the expenses into Equity:Carried-Forward,
+        pays each member from Assets:Cash:Box (a loan still owed is settled from the payout;
+        what it cannot cover becomes a loan of the next cycle), keeps the social fund and the
+        rounding remainder, and opens the next cycle. Refused: 409 cycle_shared_out,
+        postings_after_share_out, cycle_not_ended, share_out_before_last_meeting,
+        share_out_no_shares."""
+        username = writer.principal.username
+
         def work(conn: Connection) -> ShareOut:
             return ShareOut.of(
                 service.execute_share_out(
-                    conn, book, cycle, data.date, data.next_cycle_planned_end, principal.username
+                    conn, book, cycle, data.date, data.next_cycle_planned_end, username
                 )
             )
 
         return await writer.write("savings_share_out.execute", work, data, book=book)
 
-    @get(
+    @reads(
         "/{book:str}/indicators",
-        sync_to_thread=True,
-        summary="Members, savings, loans, portfolio at risk, attendance, return on savings",
-        opt=policy(Action.SAVINGS_READ),
+        "Members, savings, loans, portfolio at risk, attendance, return on savings",
+        Action.SAVINGS_READ,
     )
-    def indicators(
-        self,
-        db: NamedDependency[Database],
-        book: FromPath[str],
-        as_of: FromQuery[datetime.date | None] = None,
-    ) -> Indicators:
+    def indicators(self, db: Db, book: FromPath[str], as_of: AsOf = None) -> Indicators:
+        """The open cycle's figures at the end of `as_of` (default: its last meeting):
+        members, savings, loans outstanding, portfolio at risk over 30 days, social fund,
+        attendance rate, cycle profit and annualised return on savings (formulas:
+        docs/ACCOUNTING.md). 404 group_not_found."""
         with db.read() as conn:
             return Indicators.of(queries.indicators(conn, book, as_of))
 
-    @get(
+    @reads(
         "/{book:str}/members/{number:str}/passbook.pdf",
-        sync_to_thread=True,
-        summary="A member's passbook for a cycle (Khmer and English, PDF)",
-        opt=policy(Action.SAVINGS_READ),
+        "A member's passbook for a cycle (Khmer and English, PDF)",
+        Action.SAVINGS_READ,
         media_type=PDF,
     )
     def passbook(
-        self,
-        db: NamedDependency[Database],
-        book: FromPath[str],
-        number: FromPath[str],
-        cycle: OptionalCycle = None,
+        self, db: Db, book: FromPath[str], number: FromPath[str], cycle: OptionalCycle = None
     ) -> Response[bytes]:
+        """Every meeting of the cycle (default: the open one) with the member's shares,
+        social fund, fines, loans and repayments and running totals. 404 group_not_found,
+        member_not_found, cycle_not_found."""
         with db.read() as conn:
             view = statements.passbook(conn, book, number, cycle)
         return pdf_response(
             statements.render_passbook(view), f"passbook-{book}-{view.member}-{view.cycle}.pdf"
         )
 
-    @get(
+    @reads(
         "/{book:str}/cycles/{cycle:int}/share-out.pdf",
-        sync_to_thread=True,
-        summary="The share-out statement with signature boxes (a preview is marked DRAFT)",
-        opt=policy(Action.SAVINGS_READ),
+        "The share-out statement with signature boxes (a preview is marked DRAFT)",
+        Action.SAVINGS_READ,
         media_type=PDF,
     )
     def share_out_statement(
-        self,
-        db: NamedDependency[Database],
-        book: FromPath[str],
-        cycle: CycleNumber,
-        date: FromQuery[datetime.date | None] = None,
+        self, db: Db, book: FromPath[str], cycle: CycleNumber, date: AsOf = None
     ) -> Response[bytes]:
+        """The share-out (as `GET .../share-out` gives it) printed with a box for each member
+        to sign or press a thumb in. 404 group_not_found, cycle_not_found."""
         with db.read() as conn:
             view = statements.share_out_statement(conn, book, cycle, date)
         return pdf_response(statements.render_share_out(view), f"share-out-{book}-{cycle}.pdf")

@@ -100,3 +100,10 @@ class HouseholdMemberList(msgspec.Struct):
 
 
 EXAMPLE_MEMBER = {"role": "child", "sex": "female", "birth_year": 2011}
+# A household's contact details (`PUT /api/contacts/{case_code}`): the household's province.
+EXAMPLE_CONTACT = {
+    "province": "Svay Rieng",
+    "name": "Chan Sreymom",
+    "phone": "+855 12 345 678",
+    "address": "Prey Kokir village, Bavet commune, Svay Rieng",
+}

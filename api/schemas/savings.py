@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from api.cursors import dated_cursor, id_cursor, text_cursor
 from api.schemas.people import AgeBand, BirthYear, Sex
 from ledger.core import limits
 from ledger.core.amount import format_units
@@ -24,6 +25,70 @@ Place = Annotated[str, msgspec.Meta(max_length=queries.PLACE_LENGTH_MAX)]
 Reason = Annotated[str, msgspec.Meta(max_length=rules.REASON_LENGTH_MAX)]
 RATIO_PLACES = 4
 VALUE_PER_SHARE_PLACES = 4
+
+# Request examples, in the order a new group meets them (tests/api/test_savings_pages.py
+# sends each one): the group, a member, the first meeting, a write-off, a member leaving,
+# the share-out at the cycle's planned end.
+EXAMPLE_GROUP = {
+    "code": "sg-kt-001",
+    "name": "Prasat Balang women's savings group",
+    "village": "Kampong Svay",
+    "commune": "Prasat Balang",
+    "province": "Kampong Thom",
+    "formed_on": "2026-01-05",
+    "cycle_planned_end": "2026-12-28",
+    "currency": "KHR",
+    "meeting_frequency": "weekly",
+    "constitution": {
+        "share_price": "5000",
+        "shares_per_meeting_min": 1,
+        "shares_per_meeting_max": 5,
+        "social_fund_per_meeting": "500",
+        "interest_rate_monthly_percent": "2",
+        "interest_method": "declining",
+        "loan_savings_multiple": 3,
+        "loan_term_months_max": 6,
+        "fine_late": "500",
+        "fine_absent": "1000",
+        "fine_other": "500",
+    },
+}
+EXAMPLE_MEMBER = {
+    "number": "M01",
+    "role": "chair",
+    "joined_on": "2026-01-05",
+    "case_code": None,
+    "sex": "female",
+    "birth_year": 1984,
+}
+EXAMPLE_MEMBER_PERSON = {"sex": "female", "birth_year": None, "age_band": "35-49"}
+EXAMPLE_MEETING = {
+    "date": "2026-01-12",
+    "entries": [
+        {
+            "member": "M01",
+            "attendance": "present",
+            "shares": 3,
+            "social_fund_paid": "500",
+            "loan_taken": {"amount": "20000", "term_months": 3},
+        },
+        {
+            "member": "M02",
+            "attendance": "present",
+            "shares": 2,
+            "social_fund_paid": "500",
+            "fines_paid": "500",
+        },
+        {"member": "M03", "attendance": "represented", "shares": 1, "social_fund_paid": "500"},
+    ],
+    "cash_counted": "12000",
+}
+EXAMPLE_WRITE_OFF = {
+    "date": "2026-03-02",
+    "reason": "Migrated to Thailand for work; the group voted on 2 March to write the loan off",
+}
+EXAMPLE_MEMBER_LEAVE = {"date": "2026-03-02"}
+EXAMPLE_SHARE_OUT = {"date": "2026-12-28", "next_cycle_planned_end": "2027-12-27"}
 
 
 class ConstitutionCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -565,3 +630,56 @@ def meeting_rows(meetings: Iterable[Meeting]) -> Iterator[tuple[str, ...]]:
                 e.loan_taken,
                 e.grant_received,
             )
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+class GroupPage(msgspec.Struct):
+    items: list[Group]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: list[queries.Group], limit: int) -> GroupPage:
+        last = text_cursor(found[-1].code) if len(found) == limit else None
+        return cls([Group.of(g) for g in found], last)
+
+
+class MemberPage(msgspec.Struct):
+    items: list[Member]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: list[queries.Member], limit: int) -> MemberPage:
+        last = text_cursor(found[-1].number) if len(found) == limit else None
+        return cls([Member.of(m) for m in found], last)
+
+
+class CyclePage(msgspec.Struct):
+    items: list[Cycle]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: list[queries.Cycle], limit: int) -> CyclePage:
+        last = id_cursor(found[-1].number) if len(found) == limit else None
+        return cls([Cycle.of(c) for c in found], last)
+
+
+class MeetingPage(msgspec.Struct):
+    items: list[Meeting]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: list[queries.Meeting], limit: int) -> MeetingPage:
+        last = dated_cursor(found[-1].date, found[-1].id) if len(found) == limit else None
+        return cls([Meeting.of(m) for m in found], last)
+
+
+class LoanPage(msgspec.Struct):
+    items: list[Loan]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: list[queries.Loan], limit: int) -> LoanPage:
+        last = dated_cursor(found[-1].disbursed_on, found[-1].id) if len(found) == limit else None
+        return cls([Loan.of(x) for x in found], last)

@@ -7,7 +7,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import Connection, and_, insert, literal, select, tuple_
 
 from ledger.core import limits
 from ledger.core.amount import parse_units
@@ -140,8 +140,10 @@ def list_income(
     household_ids: Sequence[int],
     *,
     limit: int = limits.PAGE_SIZE_MAX,
+    after: tuple[datetime.date, int] | None = None,
 ) -> list[IncomeRecord]:
-    """The income records of these households, by month."""
+    """The income records of these households in (month, id) order, after that (month, id):
+    one page of `limit`. Two queries."""
     assert 1 <= limit <= limits.PAGE_SIZE_MAX
     statement = (
         select(household_income, household_table.c.case_code)
@@ -150,6 +152,9 @@ def list_income(
         .order_by(household_income.c.month, household_income.c.id)
         .limit(limit)
     )
+    if after is not None:
+        key = tuple_(household_income.c.month, household_income.c.id)
+        statement = statement.where(key > tuple_(*map(literal, after)))
     precisions = books.commodity_precisions(conn)
     return [
         IncomeRecord(

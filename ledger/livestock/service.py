@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, insert, literal, select, tuple_
 
 from ledger.core import limits
 from ledger.core.amount import parse_units
@@ -449,8 +449,16 @@ def _visit_from_row(row: Row[Any], precision: int, lines: tuple[VisitLine, ...])
 
 
 def list_visits(
-    conn: Connection, household_ids: Sequence[int], limit: int = limits.PAGE_SIZE_MAX
+    conn: Connection,
+    household_ids: Sequence[int],
+    limit: int = limits.PAGE_SIZE_MAX,
+    after: tuple[datetime.date, int] | None = None,
 ) -> list[Visit]:
-    """The visits of these households in date order."""
+    """The visits of these households in (date, id) order, after that (date, id): one page
+    of `limit`. At most four queries."""
     assert 1 <= limit <= limits.PAGE_SIZE_MAX
-    return _visits(conn, livestock_visits.c.household_id.in_(list(household_ids)), limit)
+    where: ColumnElement[bool] = livestock_visits.c.household_id.in_(list(household_ids))
+    if after is not None:
+        key = tuple_(livestock_visits.c.date, livestock_visits.c.id)
+        where = and_(where, key > tuple_(*map(literal, after)))
+    return _visits(conn, where, limit)

@@ -10,13 +10,28 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, and_, case, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 
+from ledger.core import limits
 from ledger.core.errors import (
     LedgerError,
     LedgerRejected,
@@ -209,6 +224,29 @@ def list_groups(conn: Connection) -> list[Group]:
     return [_group_from_row(r) for r in rows]
 
 
+def groups_page(
+    conn: Connection,
+    provinces: Collection[str] | None,
+    books: Collection[str],
+    after: str | None,
+    limit: int,
+) -> list[Group]:
+    """One page of the groups in code order, after the code `after`. `provinces` None: every
+    group; otherwise only the groups of these provinces or named in `books`. One query."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    statement = _groups_query().order_by(books_table.c.code).limit(limit)
+    if provinces is not None:
+        statement = statement.where(
+            or_(
+                books_table.c.province.in_(sorted(provinces)),
+                books_table.c.code.in_(sorted(books)),
+            )
+        )
+    if after is not None:
+        statement = statement.where(books_table.c.code > after)
+    return [_group_from_row(r) for r in conn.execute(statement)]
+
+
 def _member_from_row(row: Row[Any]) -> Member:
     person = PersonFacts(row.sex, row.birth_year, row.age_band)
     return Member(row.id, row.number, row.case_code, row.role, row.joined_on, row.left_on, person)
@@ -226,6 +264,21 @@ def group_members(conn: Connection, group: Group) -> list[Member]:
         .order_by(savings_members.c.number)
     )
     return [_member_from_row(r) for r in rows]
+
+
+def members_page(conn: Connection, code: str, after: str | None, limit: int) -> list[Member]:
+    """One page of the group's members by number, after the number `after`. Two queries."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    group = get_group(conn, code)
+    statement = (
+        select(savings_members)
+        .where(savings_members.c.book_id == group.book_id)
+        .order_by(savings_members.c.number)
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(savings_members.c.number > after)
+    return [_member_from_row(r) for r in conn.execute(statement)]
 
 
 def get_member(conn: Connection, code: str, number: str) -> Member:
@@ -249,14 +302,21 @@ def _cycle_from_row(row: Row[Any]) -> Cycle:
     )
 
 
-def list_cycles(conn: Connection, code: str) -> list[Cycle]:
+def list_cycles(
+    conn: Connection, code: str, after: int | None = None, limit: int = limits.PAGE_SIZE_MAX
+) -> list[Cycle]:
+    """One page of the group's cycles by number, after the number `after`. Two queries."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
     group = get_group(conn, code)
-    rows = conn.execute(
+    statement = (
         select(savings_cycles)
         .where(savings_cycles.c.book_id == group.book_id)
         .order_by(savings_cycles.c.number)
+        .limit(limit)
     )
-    return [_cycle_from_row(r) for r in rows]
+    if after is not None:
+        statement = statement.where(savings_cycles.c.number > after)
+    return [_cycle_from_row(r) for r in conn.execute(statement)]
 
 
 def get_cycle(conn: Connection, group: Group, number: int) -> Cycle:
@@ -320,12 +380,20 @@ def group_loans(
     *,
     active_only: bool = False,
     loan_id: int | None = None,
+    after: tuple[datetime.date, int] | None = None,
+    limit: int | None = None,
 ) -> list[Loan]:
+    """The group's loans in (disbursement date, id) order; with `after` and `limit`, one page
+    of them after that (date, id). Two queries."""
     where = [savings_loans.c.book_id == group.book_id]
     if active_only:
         where.append(savings_loans.c.status == "active")
     if loan_id is not None:
         where.append(savings_loans.c.id == loan_id)
+    if after is not None:
+        where.append(
+            tuple_(savings_loans.c.disbursed_on, savings_loans.c.id) > tuple_(*map(literal, after))
+        )
     rows = conn.execute(
         select(
             savings_loans,
@@ -336,6 +404,7 @@ def group_loans(
         .join(savings_cycles, savings_cycles.c.id == savings_loans.c.cycle_id)
         .where(and_(*where))
         .order_by(savings_loans.c.disbursed_on, savings_loans.c.id)
+        .limit(limit)
     ).all()
     paid: dict[int, list[Payment]] = defaultdict(list)
     if rows:
@@ -413,6 +482,28 @@ def list_loans(
     return group_loans(conn, group, as_of or utc_today(), active_only=active_only)
 
 
+@dataclass(frozen=True, slots=True)
+class LoanFilter:
+    """Which loans a page lists: as they stood on `as_of` (None: today), active ones only."""
+
+    as_of: datetime.date | None = None
+    active_only: bool = False
+
+
+def loans_page(
+    conn: Connection,
+    code: str,
+    where: LoanFilter,
+    after: tuple[datetime.date, int] | None,
+    limit: int,
+) -> list[Loan]:
+    """One page of the group's loans in (disbursement date, id) order. Three queries."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    group = get_group(conn, code)
+    on = where.as_of or utc_today()
+    return group_loans(conn, group, on, active_only=where.active_only, after=after, limit=limit)
+
+
 def get_loan(conn: Connection, code: str, loan_id: int, as_of: datetime.date | None = None) -> Loan:
     return group_loan(conn, get_group(conn, code), loan_id, as_of or utc_today())
 
@@ -438,12 +529,34 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _meetings(conn: Connection, group: Group, where: ColumnElement[bool]) -> list[Meeting]:
+def _meetings(
+    conn: Connection,
+    group: Group,
+    where: ColumnElement[bool],
+    limit: int | None = None,
+) -> list[Meeting]:
+    """The group's meetings `where` says, in date order (at most `limit`), each numbered
+    within its cycle. Two queries."""
+    earlier = savings_meetings.alias("earlier")
+    number = (
+        select(func.count(earlier.c.id))
+        .where(
+            earlier.c.book_id == savings_meetings.c.book_id,
+            earlier.c.cycle_id == savings_meetings.c.cycle_id,
+            earlier.c.date <= savings_meetings.c.date,
+        )
+        .scalar_subquery()
+    )
     rows = conn.execute(
-        select(savings_meetings, savings_cycles.c.number.label("cycle_number"))
+        select(
+            savings_meetings,
+            savings_cycles.c.number.label("cycle_number"),
+            number.label("number_in_cycle"),
+        )
         .join(savings_cycles, savings_cycles.c.id == savings_meetings.c.cycle_id)
         .where(and_(savings_meetings.c.book_id == group.book_id, where))
-        .order_by(savings_meetings.c.date)
+        .order_by(savings_meetings.c.date, savings_meetings.c.id)
+        .limit(limit)
     ).all()
     entries: dict[int, list[MeetingEntry]] = defaultdict(list)
     if rows:
@@ -454,15 +567,13 @@ def _meetings(conn: Connection, group: Group, where: ColumnElement[bool]) -> lis
             .order_by(savings_members.c.number)
         ):
             entries[e.meeting_id].append(MeetingEntry(*e[1:]))
-    numbers: dict[int, int] = defaultdict(int)
     meetings = []
     for r in rows:
-        numbers[r.cycle_number] += 1
         meetings.append(
             Meeting(
                 id=r.id,
                 cycle=r.cycle_number,
-                number=numbers[r.cycle_number],
+                number=int(r.number_in_cycle),
                 date=r.date,
                 cash_counted=r.cash_counted,
                 cash_difference=r.cash_difference,
@@ -480,6 +591,27 @@ def list_meetings(conn: Connection, code: str, cycle_number: int | None = None) 
         return _meetings(conn, group, true())
     cycle = get_cycle(conn, group, cycle_number)
     return _meetings(conn, group, savings_meetings.c.cycle_id == cycle.id)
+
+
+def meetings_page(
+    conn: Connection,
+    code: str,
+    cycle_number: int | None,
+    after: tuple[datetime.date, int] | None,
+    limit: int,
+) -> list[Meeting]:
+    """One page of the group's meetings (of one cycle, or all) in (date, id) order, after
+    that (date, id). At most four queries."""
+    assert 1 <= limit <= limits.PAGE_SIZE_MAX
+    group = get_group(conn, code)
+    where: list[ColumnElement[bool]] = []
+    if cycle_number is not None:
+        where.append(savings_meetings.c.cycle_id == get_cycle(conn, group, cycle_number).id)
+    if after is not None:
+        where.append(
+            tuple_(savings_meetings.c.date, savings_meetings.c.id) > tuple_(*map(literal, after))
+        )
+    return _meetings(conn, group, and_(true(), *where), limit)
 
 
 @dataclass(frozen=True, slots=True)

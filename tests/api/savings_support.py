@@ -96,9 +96,9 @@ def state(client: TestClient[Any], code: str = CODE) -> tuple[Any, ...]:
     """Everything a refused request must leave as it was."""
     parts = []
     for path in ("meetings", "loans", "cycles", "members"):
-        response = client.get(f"/api/groups/{code}/{path}")
+        response = client.get(f"/api/groups/{code}/{path}", params={"limit": 1000})
         assert response.status_code == 200, response.text
-        parts.append(response.json())
+        parts.append(response.json()["items"])
     transactions = client.get(f"/api/books/{code}/transactions", params={"limit": 1000})
     assert transactions.status_code == 200
     parts.append([t["id"] for t in transactions.json()["items"]])

@@ -45,8 +45,8 @@ def _state(client: TestClient[Any], cohort: Cohort) -> tuple[object, ...]:
     officer = cohort.world.officer
     return (
         balances(client, "hh-dv-009"),
-        client.get("/api/households/DV-009/visits", headers=officer).json(),
-        client.get("/api/households/DV-009/income", headers=officer).json(),
+        client.get("/api/households/DV-009/visits", headers=officer).json()["items"],
+        client.get("/api/households/DV-009/income", headers=officer).json()["items"],
     )
 
 

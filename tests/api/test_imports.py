@@ -216,7 +216,7 @@ def test_people_members_participants_and_opening_balances(
     )
     added = client.post("/api/imports/savings-members", json=body(members))
     assert added.status_code == 201, added.text
-    shown = client.get(f"/api/groups/{CODE}/members").json()
+    shown = client.get(f"/api/groups/{CODE}/members").json()["items"]
     assert [(m["number"], m["role"]) for m in shown] == [("M01", "chair")]
     balances_file = csv_bytes(
         ("book", "account", "currency", "amount", "date"),

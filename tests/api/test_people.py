@@ -143,7 +143,7 @@ def test_savings_members_have_sex_and_age(client: TestClient[Any]) -> None:
         200,
     )
     assert (described["sex"], described["age_band"]) == ("male", "50-64")
-    members = ok(client.get(f"/api/groups/{CODE}/members"), 200)
+    members = ok(client.get(f"/api/groups/{CODE}/members"), 200)["items"]
     assert [(m["number"], m["sex"]) for m in members] == [("M01", "male"), ("M02", "female")]
     for body, code in (
         ({"sex": "woman"}, "sex_invalid"),
@@ -157,7 +157,7 @@ def test_savings_members_have_sex_and_age(client: TestClient[Any]) -> None:
         put = client.put(f"/api/groups/{CODE}/members/M01/person", json=body)
         assert (new.status_code, new.json()["code"]) == (422, code), new.text
         assert (put.status_code, put.json()["code"]) == (422, code), put.text
-    assert ok(client.get(f"/api/groups/{CODE}/members"), 200) == members
+    assert ok(client.get(f"/api/groups/{CODE}/members"), 200)["items"] == members
     missing = client.put(f"/api/groups/{CODE}/members/M77/person", json={"sex": "male"})
     assert missing.status_code == 404
 

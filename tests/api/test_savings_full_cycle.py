@@ -132,7 +132,7 @@ def test_a_full_cycle_of_twenty_members_shares_out_as_computed_by_hand(
         assert response.status_code == 201, (date, response.text)
     assert cash == 3_513_500
 
-    loans = client.get(f"/api/groups/{CODE}/loans", headers=treasurer).json()
+    loans = client.get(f"/api/groups/{CODE}/loans", headers=treasurer).json()["items"]
     by_member = {loan["member"]: loan for loan in loans}
     assert by_member["M04"]["status"] == "repaid"
     assert [(p["interest"], p["principal"]) for p in by_member["M04"]["payments"]] == [
@@ -203,12 +203,12 @@ def test_a_full_cycle_of_twenty_members_shares_out_as_computed_by_hand(
         ("Equity:Social-Fund", "KHR"): "-69500",
         ("Equity:Carried-Forward", "KHR"): "-600",
     }
-    cycles = client.get(f"/api/groups/{CODE}/cycles", headers=treasurer).json()
+    cycles = client.get(f"/api/groups/{CODE}/cycles", headers=treasurer).json()["items"]
     assert [(c["number"], c["status"], c["start_date"]) for c in cycles] == [
         (1, "shared_out", "2026-01-05"),
         (2, "open", "2026-04-01"),
     ]
-    assert client.get(f"/api/groups/{CODE}/loans", params={"active": True}).json() == []
+    assert client.get(f"/api/groups/{CODE}/loans", params={"active": True}).json()["items"] == []
     stored = client.get(f"/api/groups/{CODE}/cycles/1/share-out").json()
     assert stored == done
     report = verify_book(db, CODE)

@@ -139,7 +139,7 @@ def test_a_repayment_larger_than_what_is_owed(client: TestClient[Any]) -> None:
     )
     assert paid["entries"][0]["interest_paid"] == "1000"
     assert paid["entries"][0]["principal_repaid"] == "50000"
-    loans = client.get(f"/api/groups/{CODE}/loans").json()
+    loans = client.get(f"/api/groups/{CODE}/loans").json()["items"]
     assert [loan["status"] for loan in loans] == ["repaid"]
 
 
@@ -152,7 +152,9 @@ def test_no_loan_to_a_member_in_arrears_when_the_constitution_forbids_it(
         meeting("2026-01-26", [entry("M01", 1, loan_taken=_loan(20_000, 1))], cash=85_000),
     )
     # Due 26 Feb, unpaid on 2 Mar: in arrears.
-    overdue = client.get(f"/api/groups/{CODE}/loans", params={"as_of": "2026-03-02"}).json()
+    overdue = client.get(f"/api/groups/{CODE}/loans", params={"as_of": "2026-03-02"}).json()[
+        "items"
+    ]
     assert overdue[0]["days_in_arrears"] == 4
     refused(
         client,
@@ -329,7 +331,7 @@ def test_a_member_whose_debt_exceeds_their_share_keeps_the_rest_as_a_loan(
         ("Assets:Loans:M01", "KHR"): "23200",
         ("Equity:Carried-Forward", "KHR"): "-23200",
     }
-    [rolled] = client.get(f"/api/groups/{CODE}/loans", params={"active": True}).json()
+    [rolled] = client.get(f"/api/groups/{CODE}/loans", params={"active": True}).json()["items"]
     assert (rolled["member"], rolled["principal"], rolled["cycle"]) == ("M01", "23200", 2)
     assert rolled["rolled_from_id"] is not None
     assert verify_book(db, CODE).ok
@@ -360,7 +362,7 @@ def test_a_treasurer_of_another_group_sees_and_writes_nothing(
             assert response.status_code == 404, (path, response.text)
             assert response.json()["code"] == "book_not_found"
         assert balances(client, CODE) == before
-        listed = stranger.get("/api/groups").json()
+        listed = stranger.get("/api/groups").json()["items"]
         assert [g["code"] for g in listed] == ["sg-kt-002"]
         own = stranger.post(
             "/api/groups/sg-kt-002/meetings",

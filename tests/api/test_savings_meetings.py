@@ -42,7 +42,7 @@ def test_creating_a_group_creates_its_book_accounts_and_first_cycle(
         "Income:Interest",
         "Expenses:Cash-Differences",
     } <= names
-    cycles = client.get(f"/api/groups/{CODE}/cycles").json()
+    cycles = client.get(f"/api/groups/{CODE}/cycles").json()["items"]
     assert cycles == [
         {
             "number": 1,
@@ -322,7 +322,7 @@ def test_group_creation_refusals_change_nothing(client: TestClient[Any]) -> None
         response = client.post("/api/groups", json=group_body(**overrides))
         assert response.status_code == 422, response.text
         assert response.json()["code"] == code, response.text
-    assert client.get("/api/groups").json() == []
+    assert client.get("/api/groups").json() == {"items": [], "next_cursor": None}
     assert client.get(f"/api/books/{CODE}").status_code == 404
     create_group(client, members=0)
     again = client.post("/api/groups", json=group_body())
@@ -368,7 +368,7 @@ def test_two_phones_recording_the_same_meeting_at_once(client: TestClient[Any]) 
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [201, 409, 409, 409]
-    assert len(client.get(MEETINGS).json()) == 1
+    assert len(client.get(MEETINGS).json()["items"]) == 1
     assert balances(client, CODE)[("Assets:Cash:Box", "KHR")] == "15000"
 
 

@@ -141,3 +141,30 @@ def test_the_counter_sees_every_thread_and_only_its_block(db: Database) -> None:
         counted.dispose()
     assert {"SELECT 1", "SELECT 2"} <= set(statements)
     assert "SELECT 3" not in statements
+
+
+def test_a_page_of_meetings_or_loans_is_a_fixed_number_of_statements(
+    client: TestClient[Any], counter: StatementCounter
+) -> None:
+    code = create_group(client, members=MEMBERS)
+    members = [member_number(index) for index in range(1, MEMBERS + 1)]
+    loan = {"amount": "10000", "term_months": 2}
+    cash = 0
+    for week, date in enumerate(("2026-01-12", "2026-01-19", "2026-01-26", "2026-02-02")):
+        entries = [
+            entry(m, 2, loan_taken=loan) if week and m == members[week] else entry(m, 2)
+            for m in members
+        ]
+        cash += MEMBERS * 10_000 - (10_000 if week else 0)
+        post_meeting(client, meeting(date, entries, cash=cash))
+    warm(client, f"/api/groups/{code}")
+    counts = []
+    for path, limit in (("meetings", 2), ("meetings", 4), ("loans", 1), ("loans", 3)):
+        with counter.counting() as statements:
+            page = ok(client.get(f"/api/groups/{code}/{path}", params={"limit": limit}), 200)
+        assert len(page["items"]) == limit
+        counts.append(len(statements))
+    # BEGIN (SQLite) or the pre-ping (PostgreSQL), the group, the page's rows (meetings with
+    # their number in the cycle; loans), then all their entries or payments: 4 whatever the
+    # page size.
+    assert counts == [pinned(4, 4)] * 4, counts

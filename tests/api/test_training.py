@@ -117,7 +117,7 @@ def test_cohort_outcomes_equal_figures_by_hand(client: TestClient[Any], db: Data
     # memorandum, never cash the household is said to hold.
     assert dv[("Assets:Cash", "KHR")] == "1425000"
     assert dv[("Equity:Memorandum:Household-Income", "KHR")] == "600000"
-    visits = ok(client.get("/api/households/DV-009/visits", headers=officer), 200)
+    visits = ok(client.get("/api/households/DV-009/visits", headers=officer), 200)["items"]
     last = visits[-1]["species"][0]
     assert (last["expected"], last["adjustment"], last["reason"]) == (
         4,
@@ -306,9 +306,9 @@ def test_reversed_visits_and_income_leave_the_outcomes(
     _record_the_year(client, officer)
     income_ids = {
         r["month"]: r["transaction_id"]
-        for r in ok(client.get("/api/households/DV-009/income", headers=officer), 200)
+        for r in ok(client.get("/api/households/DV-009/income", headers=officer), 200)["items"]
     }
-    visits = ok(client.get("/api/households/DV-009/visits", headers=officer), 200)
+    visits = ok(client.get("/api/households/DV-009/visits", headers=officer), 200)["items"]
     march = visits[0]["species"][0]["transaction_id"]  # 8 born, 2 died
     for transaction_id, date in ((income_ids["2019-03"], "2019-06-02"), (march, "2019-06-02")):
         ok(

@@ -19,8 +19,8 @@ def _state(client: TestClient[Any], cohort: Cohort) -> tuple[object, ...]:
     return (
         balances(client, "org"),
         balances(client, "hh-dv-009"),
-        client.get("/api/households/DV-009/visits", headers=officer).json(),
-        client.get("/api/households/DV-009/income", headers=officer).json(),
+        client.get("/api/households/DV-009/visits", headers=officer).json()["items"],
+        client.get("/api/households/DV-009/income", headers=officer).json()["items"],
         client.get(f"/api/trainings/{cohort.training_id}", headers=officer).json(),
         client.get("/api/audit", headers=cohort.world.admin).json()["items"],
     )

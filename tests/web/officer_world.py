@@ -70,8 +70,8 @@ def api_get(db: Database, client: Any, path: str) -> Any:
 
 
 def api_visits(db: Database, client: TestClient[Any] | Any, case: str = HOUSEHOLD) -> Any:
-    return api_get(db, client, f"/api/households/{case}/visits")
+    return api_get(db, client, f"/api/households/{case}/visits")["items"]
 
 
 def api_income(db: Database, client: TestClient[Any] | Any, case: str = HOUSEHOLD) -> Any:
-    return api_get(db, client, f"/api/households/{case}/income")
+    return api_get(db, client, f"/api/households/{case}/income")["items"]

@@ -63,7 +63,7 @@ def api_meetings(db: Database, server: str) -> list[dict[str, object]]:
     headers = bearer(db, f"sokha.auditor{next(_auditors)}", "auditor")
     response = httpx.get(f"{server}/api/groups/{GROUP_A}/meetings", headers=headers)
     assert response.status_code == 200, response.text
-    meetings: list[dict[str, object]] = response.json()
+    meetings: list[dict[str, object]] = response.json()["items"]
     return meetings
 
 

@@ -50,7 +50,7 @@ def visits(db: Database, server: str) -> list[dict[str, Any]]:
     headers = bearer(db, f"browser.auditor{next(_readers)}", "auditor")
     response = httpx.get(f"{server}/api/households/{HOUSEHOLD}/visits", headers=headers)
     assert response.status_code == 200, response.text
-    found: list[dict[str, Any]] = response.json()
+    found: list[dict[str, Any]] = response.json()["items"]
     return found
 
 

@@ -41,7 +41,7 @@ def api_meetings(db: Database, client: TestClient[Any]) -> list[dict[str, Any]]:
     headers = bearer(db, f"sokha.auditor{next(_auditors)}", "auditor")
     response = client.get(f"/api/groups/{GROUP_A}/meetings", headers=headers)
     assert response.status_code == 200, response.text
-    meetings: list[dict[str, Any]] = response.json()
+    meetings: list[dict[str, Any]] = response.json()["items"]
     return meetings
 
 
