@@ -40,6 +40,7 @@ from api.controllers.training import TrainingController
 from api.controllers.transactions import TransactionController, transactions_csv
 from api.controllers.user_tokens import UserTokenController
 from api.controllers.users import AuditController, UserController
+from api.cursors import page_query
 from api.errors import EXCEPTION_HANDLERS
 from api.fava import FavaMount
 from api.login_throttle import GrowingDelay, LoginThrottle
@@ -146,11 +147,13 @@ def create_app(
 
 
 def request_dependencies() -> dict[str, Provide]:
-    """What handlers may ask for by name: the database, the caller and the write path."""
+    """What handlers may ask for by name: the database, the caller, the write path and the
+    page a list was asked for."""
     return {
         "db": Provide(_provide_db, sync_to_thread=False),
         "principal": Provide(current_principal, sync_to_thread=False),
         "writer": Provide(provide_writer, sync_to_thread=False),
+        "page": Provide(page_query, sync_to_thread=False),
     }
 
 

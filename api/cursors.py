@@ -13,7 +13,6 @@ import datetime
 from dataclasses import dataclass
 from typing import Annotated
 
-from litestar.di import Provide
 from litestar.params import QueryParameter
 
 from ledger.core import limits
@@ -89,9 +88,6 @@ class PageQuery:
 
 def page_query(cursor: Cursor = None, limit: PageSize = limits.PAGE_SIZE_DEFAULT) -> PageQuery:
     return PageQuery(cursor, limit)
-
-
-PAGE = {"page": Provide(page_query, sync_to_thread=False)}
 
 
 def dated_cursor(on: datetime.date, last_id: int) -> str:

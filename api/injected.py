@@ -1,6 +1,6 @@
 """What a handler is given, named once for every controller: the request's database, caller
-and audited writer (dependencies injected by name, `api.app.request_dependencies`), and a
-request body with the example /schema shows for it.
+and audited writer (dependencies injected by name, `api.app.request_dependencies`). A request
+body's example comes from `api.schemas.example`.
 
     async def put_contact(self, writer: Writer, case_code: FromPath[str],
                           data: Annotated[ContactPut, example("A household", EXAMPLE)]) -> ...
@@ -9,9 +9,8 @@ request body with the example /schema shows for it.
 from __future__ import annotations
 
 from litestar.di import NamedDependency
-from litestar.openapi.spec import Example
-from litestar.params import Body, BodyKwarg
 
+from api.cursors import PageQuery
 from api.writes import AuditedWriter
 from ledger.access.policy import Principal
 from ledger.store.database import Database
@@ -19,9 +18,4 @@ from ledger.store.database import Database
 Db = NamedDependency[Database]
 Caller = NamedDependency[Principal]
 Writer = NamedDependency[AuditedWriter]
-
-
-def example(summary: str, value: object) -> BodyKwarg:
-    """A request body documented with one example (it must be a request the API accepts)."""
-    body: BodyKwarg = Body(examples=[Example(summary=summary, value=value)])
-    return body
+Page = NamedDependency[PageQuery]  # `cursor` and `limit` of a list (`api.cursors.page_query`)

@@ -17,8 +17,6 @@ from typing import Any
 
 from litestar import delete, get, post, put
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import Example
-from litestar.params import Body
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from api.auth import policy
@@ -48,9 +46,3 @@ def replaces(path: str, summary: str, action: Action, **options: Any) -> HTTPRou
 def removes(path: str, summary: str, action: Action, **options: Any) -> HTTPRouteHandler:
     """A DELETE: 200 with what it removed (or revoked)."""
     return delete(path, status_code=HTTP_200_OK, summary=summary, opt=policy(action), **options)
-
-
-def example(summary: str, value: Any) -> Any:
-    """A request body's example in the OpenAPI document, named by `summary`; a body's
-    declaration reads `data: Annotated[LockDate, example("Lock 2018", EXAMPLE_LOCK_DATE)]`."""
-    return Body(examples=[Example(summary=summary, value=value)])

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import PAGE, PageQuery, text_after, text_cursor
-from api.routes import acts, creates, example, reads
+from api.cursors import text_after, text_cursor
+from api.injected import Db, Page, Writer
+from api.routes import acts, creates, reads
+from api.schemas import example
 from api.schemas.books import (
     EXAMPLE_ACCOUNT_CLOSE,
     EXAMPLE_CASH_BOX,
@@ -20,10 +21,8 @@ from api.schemas.books import (
     AccountCreate,
     AccountPage,
 )
-from api.writes import AuditedWriter
 from ledger.access.policy import Action
 from ledger.store import books
-from ledger.store.database import Database
 
 AccountCreateBody = Annotated[AccountCreate, example("A riel cash box", EXAMPLE_CASH_BOX)]
 AccountCloseBody = Annotated[AccountClose, example("At the year end", EXAMPLE_ACCOUNT_CLOSE)]
@@ -32,12 +31,11 @@ AccountCloseBody = Annotated[AccountClose, example("At the year end", EXAMPLE_AC
 class AccountController(Controller):
     path = "/api/books/{book:str}/accounts"
     tags = ["accounts"]
-    dependencies = PAGE
 
     @creates("/", "Open an account", Action.ACCOUNTS_WRITE)
     async def open_account(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         data: AccountCreateBody,
     ) -> Response[Account]:
@@ -60,9 +58,9 @@ class AccountController(Controller):
     @reads("/", "The book's chart of accounts", Action.JOURNAL_READ)
     def list_accounts(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
-        page: NamedDependency[PageQuery],
+        page: Page,
     ) -> AccountPage:
         """One page of the book's accounts, open and closed, in name order, with their ids
         (the other routes name an account by id). `next_cursor` asks for the next page (null
@@ -76,7 +74,7 @@ class AccountController(Controller):
     @acts("/{account_id:int}/close", "Close an empty account", Action.ACCOUNTS_WRITE)
     async def close_account(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         account_id: FromPath[int],
         data: AccountCloseBody,

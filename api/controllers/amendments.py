@@ -6,19 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import PAGE, PageQuery, id_after
-from api.routes import acts, creates, example, reads
+from api.cursors import id_after
+from api.injected import Db, Page, Writer
+from api.routes import acts, creates, reads
+from api.schemas import example
 from api.schemas.amendments import EXAMPLE_AMENDMENT, Amendment, AmendmentCreate, AmendmentPage
-from api.writes import AuditedWriter
 from ledger.access.policy import Action
 from ledger.funds import amendments
 from ledger.funds import service as funds
-from ledger.store.database import Database
 
 AmendmentCreateBody = Annotated[
     AmendmentCreate, example("Revision and extension", EXAMPLE_AMENDMENT)
@@ -28,7 +27,6 @@ AmendmentCreateBody = Annotated[
 class AmendmentController(Controller):
     path = "/api/awards/{award:str}/amendments"
     tags = ["donor funds"]
-    dependencies = PAGE
 
     @creates(
         "/",
@@ -37,7 +35,7 @@ class AmendmentController(Controller):
     )
     async def propose(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         award: FromPath[str],
         data: AmendmentCreateBody,
     ) -> Response[Amendment]:
@@ -58,9 +56,9 @@ class AmendmentController(Controller):
     @reads("/", "An award's amendments, in the order proposed", Action.FUNDS_READ)
     def list_amendments(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         award: FromPath[str],
-        page: NamedDependency[PageQuery],
+        page: Page,
     ) -> AmendmentPage:
         """One page of the award's amendments, proposed and approved, in the order proposed:
         each with its lines before and after, the total and end date before and after, who
@@ -79,7 +77,7 @@ class AmendmentController(Controller):
     )
     async def approve(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         award: FromPath[str],
         amendment_id: FromPath[int],
     ) -> Response[Amendment]:

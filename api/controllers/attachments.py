@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import Annotated
 
 from litestar import Controller, MediaType, Response, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter, QueryParameter
 from sqlalchemy import Connection
 
 from api.auth import policy
-from api.cursors import PAGE, PageQuery, id_after
+from api.cursors import PageQuery, id_after
 from api.files import content_disposition
+from api.injected import Caller, Db, Page, Writer
 from api.routes import reads
 from api.schemas.attachments import Attachment, AttachmentPage, AttachmentUpload
 from api.scopes import grant_in_scope
@@ -104,7 +104,6 @@ class _Attachments(Controller):
     """What the four records' attachment routes share: their tag and the `page` of a list."""
 
     tags = ["attachments"]
-    dependencies = PAGE
 
 
 class TransactionAttachments(_Attachments):
@@ -113,7 +112,7 @@ class TransactionAttachments(_Attachments):
     @_upload("Attach a scan or photo to a transaction", Action.JOURNAL_WRITE)
     async def attach_to_transaction(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         transaction_id: FromPath[int],
         name: FileName = None,
@@ -132,10 +131,10 @@ class TransactionAttachments(_Attachments):
     @reads("/", "A transaction's attachments", Action.JOURNAL_READ)
     def transaction_attachments(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         transaction_id: FromPath[int],
-        page: NamedDependency[PageQuery],
+        page: Page,
     ) -> AttachmentPage:
         """One page of the transaction's files in the order attached (name, type, size,
         SHA-256, who attached it), never their bytes; `next_cursor` asks for the next page.
@@ -146,7 +145,7 @@ class TransactionAttachments(_Attachments):
     @reads(ONE, "Download a transaction's attachment", Action.JOURNAL_READ, media_type=OCTET_STREAM)
     def transaction_attachment(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         transaction_id: FromPath[int],
         attachment_id: FromPath[int],
@@ -166,7 +165,7 @@ class DisbursementAttachments(_Attachments):
     @_upload("Attach the signed receipt (scan or photo) to a disbursement", Action.GRANTS_DISBURSE)
     async def attach_to_disbursement(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
         name: FileName = None,
@@ -186,11 +185,11 @@ class DisbursementAttachments(_Attachments):
     @reads("/", "A disbursement's attachments (personal data)", Action.CONTACTS_READ)
     def disbursement_attachments(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
-        page: NamedDependency[PageQuery],
+        page: Page,
     ) -> AttachmentPage:
         """One page of the disbursement's files (the signed receipt) in the order attached,
         never their bytes; `next_cursor` asks for the next page. 404
@@ -206,8 +205,8 @@ class DisbursementAttachments(_Attachments):
     )
     def disbursement_attachment(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
         attachment_id: FromPath[int],
@@ -233,7 +232,7 @@ class StatementAttachments(_Attachments):
     )
     async def attach_to_statement(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         account_id: FromPath[int],
         statement_id: FromPath[int],
@@ -252,11 +251,11 @@ class StatementAttachments(_Attachments):
     @reads("/", "A statement import's attachments", Action.RECONCILE_READ)
     def statement_attachments(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         account_id: FromPath[int],
         statement_id: FromPath[int],
-        page: NamedDependency[PageQuery],
+        page: Page,
     ) -> AttachmentPage:
         """One page of the statement import's files in the order attached, never their
         bytes; `next_cursor` asks for the next page. 404 `statement_not_found`; 422
@@ -275,7 +274,7 @@ class StatementAttachments(_Attachments):
     )
     def statement_attachment(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         account_id: FromPath[int],
         statement_id: FromPath[int],
@@ -293,7 +292,7 @@ class AwardAttachments(_Attachments):
     @_upload("Attach a document (the agreement, an amendment) to an award", Action.FUNDS_WRITE)
     async def attach_to_award(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         award: FromPath[str],
         name: FileName = None,
     ) -> Response[Attachment]:
@@ -310,9 +309,9 @@ class AwardAttachments(_Attachments):
     @reads("/", "An award's attachments", Action.FUNDS_READ)
     def award_attachments(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         award: FromPath[str],
-        page: NamedDependency[PageQuery],
+        page: Page,
     ) -> AttachmentPage:
         """One page of the award's documents in the order attached, never their bytes;
         `next_cursor` asks for the next page. 404 `award_not_found`; 422 `cursor_invalid`
@@ -321,7 +320,7 @@ class AwardAttachments(_Attachments):
 
     @reads(ONE, "Download an award's attachment", Action.FUNDS_READ, media_type=OCTET_STREAM)
     def award_attachment(
-        self, db: NamedDependency[Database], award: FromPath[str], attachment_id: FromPath[int]
+        self, db: Db, award: FromPath[str], attachment_id: FromPath[int]
     ) -> Response[bytes]:
         """The document's bytes under its own name. 404 `attachment_not_found` for a file
         not on this award."""
@@ -340,7 +339,7 @@ class BookDocuments(Controller):
         Action.JOURNAL_READ,
         media_type=MediaType.TEXT,
     )
-    def documents(self, db: NamedDependency[Database], book: FromPath[str]) -> Response[str]:
+    def documents(self, db: Db, book: FromPath[str]) -> Response[str]:
         """A Beancount `document` directive for each file of the book's transactions,
         statement imports and awards (never a disbursement's receipt: personal data), dated
         and on the account it belongs to, naming `documents/<sha256>.<extension>`; include
@@ -358,7 +357,7 @@ class BookDocuments(Controller):
     )
     def document(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         name: Annotated[str, Parameter(max_length=80)],
     ) -> Response[bytes]:

@@ -6,13 +6,13 @@ import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
 from api.auth import PUBLIC, AuthSettings
-from api.cursors import Cursor, PageSize, id_after
+from api.cursors import id_after
+from api.injected import Caller, Db, Page, Writer
 from api.login_throttle import GrowingDelay
 from api.routes import acts, creates, reads, removes
 from api.schemas.access import (
@@ -27,14 +27,11 @@ from api.schemas.access import (
     PasswordChanged,
 )
 from api.sign_in import check_sign_in
-from api.writes import AuditedWriter
 from ledger.access import users
 from ledger.access.audit import RequestFacts, record_event
-from ledger.access.policy import Action, Principal
+from ledger.access.policy import Action
 from ledger.access.tokens import issue_access_token
-from ledger.core import limits
 from ledger.core.errors import LedgerRejected, rate_limited
-from ledger.store.database import Database
 
 PASSWORD_CHANGE_THROTTLED = rate_limited(
     "password_change_throttled",
@@ -51,9 +48,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", sync_to_thread=True, status_code=HTTP_200_OK, summary="Sign in", opt=PUBLIC)
-    def login(
-        self, db: NamedDependency[Database], request: Request[Any, Any, Any], data: LoginBody
-    ) -> AccessToken:
+    def login(self, db: Db, request: Request[Any, Any, Any], data: LoginBody) -> AccessToken:
         """Checks a username and password and answers a short-lived bearer access token (send
         it as `Authorization: Bearer ...`) with when it expires. Refuses 401
         `invalid_credentials` (the same for an unknown user and a wrong password); 429
@@ -79,7 +74,7 @@ class AuthController(Controller):
         )
 
     @reads("/me", "Who am I", Action.TOKENS_OWN)
-    def me(self, principal: NamedDependency[Principal]) -> Me:
+    def me(self, principal: Caller) -> Me:
         """The signed-in user's username and role, and the books and provinces their scopes
         name: what every other request is checked against."""
         return Me(
@@ -92,7 +87,7 @@ class AuthController(Controller):
     @acts("/password", "Change your password", Action.TOKENS_OWN)
     async def change_password(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         request: Request[Any, Any, Any],
         data: PasswordChangeBody,
     ) -> Response[PasswordChanged]:
@@ -124,9 +119,7 @@ class AuthController(Controller):
         return changed
 
     @creates("/tokens", "Create an API token for a field device (shown once)", Action.TOKENS_OWN)
-    async def create_token(
-        self, writer: NamedDependency[AuditedWriter], data: ApiTokenBody
-    ) -> Response[ApiTokenCreated]:
+    async def create_token(self, writer: Writer, data: ApiTokenBody) -> Response[ApiTokenCreated]:
         """Creates a revocable token that acts as you for `days` (1 to 366, default 90): the
         secret is in this answer only, never stored in clear or shown again. Refuses
         `token_name_invalid` and `token_days_invalid`. Never idempotency-keyed (a stored
@@ -145,22 +138,21 @@ class AuthController(Controller):
     @reads("/tokens", "Your API tokens", Action.TOKENS_OWN)
     def list_tokens(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        db: Db,
+        principal: Caller,
+        page: Page,
     ) -> ApiTokenPage:
         """One page of your API tokens and web sessions in the order created, revoked and
         expired ones included (`revoked_at`, `expires_at`); never their secrets. Pass
         `next_cursor` back as `cursor` for the next page."""
         with db.read() as conn:
-            found = users.list_api_tokens(conn, principal.user_id, id_after(cursor), limit)
-        return ApiTokenPage.of(found, limit)
+            found = users.list_api_tokens(
+                conn, principal.user_id, id_after(page.cursor), page.limit
+            )
+        return ApiTokenPage.of(found, page.limit)
 
     @removes("/tokens/{token_id:int}", "Revoke one of your API tokens", Action.TOKENS_OWN)
-    async def revoke_token(
-        self, writer: NamedDependency[AuditedWriter], token_id: FromPath[int]
-    ) -> Response[ApiToken]:
+    async def revoke_token(self, writer: Writer, token_id: FromPath[int]) -> Response[ApiToken]:
         """Revokes the token at once (the device holding it is signed out) and answers it with
         `revoked_at`; revoking it again changes nothing. 404 `token_not_found` for a token
         that is not yours."""

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, id_after
+from api.cursors import id_after
 from api.files import CSV, csv_response
+from api.injected import Db, Page, Writer
 from api.routes import creates, reads
 from api.schemas.grants import (
     Award,
@@ -26,14 +26,11 @@ from api.schemas.grants import (
     FundReceiptBody,
     Posted,
 )
-from api.writes import AuditedWriter
 from ledger.access.policy import Action
-from ledger.core import limits
 from ledger.funds import amendments
 from ledger.funds import service as funds
 from ledger.funds.rules import CONVERSION_METHOD
 from ledger.reports.registers import BUDGET_HEADER, budget_rows, to_csv
-from ledger.store.database import Database
 
 
 class AwardController(Controller):
@@ -41,9 +38,7 @@ class AwardController(Controller):
     tags = ["donor funds"]
 
     @creates("/", "Record a donor award with its budget lines", Action.FUNDS_WRITE)
-    async def create_award(
-        self, writer: NamedDependency[AuditedWriter], data: AwardBody
-    ) -> Response[Award]:
+    async def create_award(self, writer: Writer, data: AwardBody) -> Response[Award]:
         """Records an award of an organisation's book in its currency, with its dates,
         maker-checker `approval_threshold` and budget lines; opens the income and expense
         accounts it names when the book has none by those names. Posts nothing: money comes
@@ -61,19 +56,18 @@ class AwardController(Controller):
     @reads("/", "Donor awards", Action.FUNDS_READ)
     def list_awards(
         self,
-        db: NamedDependency[Database],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        db: Db,
+        page: Page,
     ) -> AwardPage:
         """One page of the awards in the order they were recorded, each with its budget lines
         as approved and amended, amounts in the award's currency. Pass `next_cursor` back as
         `cursor` for the next page."""
         with db.read() as conn:
-            found = funds.page_of_awards(conn, id_after(cursor), limit)
-        return AwardPage.of(found, limit)
+            found = funds.page_of_awards(conn, id_after(page.cursor), page.limit)
+        return AwardPage.of(found, page.limit)
 
     @reads("/{award:str}", "One award", Action.FUNDS_READ)
-    def get_award(self, db: NamedDependency[Database], award: FromPath[str]) -> Award:
+    def get_award(self, db: Db, award: FromPath[str]) -> Award:
         """The award by its code with its budget lines as approved and amended; 404
         `award_not_found` for a code no award has."""
         with db.read() as conn:
@@ -81,7 +75,7 @@ class AwardController(Controller):
 
     @creates("/{award:str}/budget-lines", "Add a budget line to an award", Action.FUNDS_WRITE)
     async def add_budget_line(
-        self, writer: NamedDependency[AuditedWriter], award: FromPath[str], data: BudgetLineBody
+        self, writer: Writer, award: FromPath[str], data: BudgetLineBody
     ) -> Response[Award]:
         """Adds a budget line with its expense account (opened when the book has none by that
         name); answers the award with all its lines. Refuses `budget_line_exists` (409),
@@ -98,7 +92,7 @@ class AwardController(Controller):
         Action.FUNDS_WRITE,
     )
     async def receive_funds(
-        self, writer: NamedDependency[AuditedWriter], award: FromPath[str], data: FundReceiptBody
+        self, writer: Writer, award: FromPath[str], data: FundReceiptBody
     ) -> Response[Posted]:
         """Posts the money received in the award's currency: the bank account debited, the
         award's restricted income account credited, tagged `fund-receipt` with the award's
@@ -127,7 +121,7 @@ class AwardController(Controller):
         Action.FUNDS_WRITE,
     )
     async def spend(
-        self, writer: NamedDependency[AuditedWriter], award: FromPath[str], data: ExpenseBody
+        self, writer: Writer, award: FromPath[str], data: ExpenseBody
     ) -> Response[Posted]:
         """Posts an expense on the line's expense account paid from a bank or cash account,
         in that account's currency, and measures it in the award's currency (at
@@ -150,7 +144,7 @@ class AwardController(Controller):
     )
     def budget(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         award: FromPath[str],
         as_of: FromQuery[datetime.date | None] = None,
     ) -> BudgetReport:
@@ -170,7 +164,7 @@ class AwardController(Controller):
     )
     def budget_csv(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         award: FromPath[str],
         as_of: FromQuery[datetime.date | None] = None,
     ) -> Response[bytes]:
@@ -191,9 +185,7 @@ class ExchangeController(Controller):
         "Exchange money between currencies (e.g. bank dollars into riel cash)",
         Action.FUNDS_WRITE,
     )
-    async def exchange(
-        self, writer: NamedDependency[AuditedWriter], data: ExchangeBody
-    ) -> Response[Exchange]:
+    async def exchange(self, writer: Writer, data: ExchangeBody) -> Response[Exchange]:
         """Give both amounts, or one amount and the rate (units received for one unit given).
         Posted with a total price; the rate is kept as the day's price, and payments from
         the receiving account are measured in an award's currency at the weighted average
@@ -210,14 +202,13 @@ class ExchangeController(Controller):
     @reads("/", "A book's exchanges in the order recorded", Action.FUNDS_READ)
     def list_exchanges(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromQuery[str],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: Page,
     ) -> ExchangePage:
         """One page of the book's exchanges in the order they were recorded (id order): the
         amounts given and received with their accounts and currencies, and the rate. `book`
         is required; 404 `book_not_found` for a book that does not exist."""
         with db.read() as conn:
-            found = funds.page_of_exchanges(conn, book, id_after(cursor), limit)
-        return ExchangePage.of(found, limit)
+            found = funds.page_of_exchanges(conn, book, id_after(page.cursor), page.limit)
+        return ExchangePage.of(found, page.limit)

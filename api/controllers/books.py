@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from litestar import Controller, MediaType, Response
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import PAGE, PageQuery, text_after, text_cursor
-from api.routes import creates, example, reads, replaces
+from api.cursors import text_after, text_cursor
+from api.injected import Caller, Db, Page, Writer
+from api.routes import creates, reads, replaces
+from api.schemas import example
 from api.schemas.books import (
     EXAMPLE_BOOK,
     EXAMPLE_CASH_COUNT_ASSERTION,
@@ -29,14 +30,12 @@ from api.schemas.books import (
     LockDate,
 )
 from api.schemas.fx import EXAMPLE_REVALUATION, Revaluation, RevaluationCreate
-from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal, Target, decide, visible_provinces
+from ledger.access.policy import Action, Target, decide, visible_provinces
 from ledger.core.amount import format_units
 from ledger.core.balances import CONVERSIONS_ACCOUNT, conversion_lines
 from ledger.export.beancount import export_book, export_organisation
 from ledger.funds import revaluation
 from ledger.store import books, journal, queries
-from ledger.store.database import Database
 
 BookCreateBody = Annotated[BookCreate, example("A savings group's own book", EXAMPLE_BOOK)]
 LockDateBody = Annotated[LockDate, example("Lock 2018", EXAMPLE_LOCK_DATE)]
@@ -51,12 +50,11 @@ RevaluationCreateBody = Annotated[
 class BookController(Controller):
     path = "/api/books"
     tags = ["books"]
-    dependencies = PAGE
 
     @creates("/", "Create a book", Action.BOOKS_CREATE)
     async def create_book(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         data: BookCreateBody,
     ) -> Response[Book]:
         """Creates an empty book (no accounts yet) for the organisation, a savings group or a
@@ -76,9 +74,9 @@ class BookController(Controller):
     @reads("/", "The books you may see", Action.BOOKS_READ)
     def list_books(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        page: NamedDependency[PageQuery],
+        db: Db,
+        principal: Caller,
+        page: Page,
     ) -> BookPage:
         """One page of the books you may read, in code order: all of them for the head office
         roles, else the books and provinces of your scope. `next_cursor` asks for the next
@@ -96,9 +94,7 @@ class BookController(Controller):
         Action.JOURNAL_READ,
         media_type=MediaType.TEXT,
     )
-    def export_all(
-        self, db: NamedDependency[Database], principal: NamedDependency[Principal]
-    ) -> Stream:
+    def export_all(self, db: Db, principal: Caller) -> Stream:
         """One file that Fava and bean-check open: the organisation's book with its accounts
         as they are (and a `custom "budget"` directive for every award budget line, so
         Fava's budget view shows budget against actual), then each other book you may
@@ -124,7 +120,7 @@ class BookController(Controller):
         )
 
     @reads("/{book:str}", "One book", Action.BOOKS_READ)
-    def get_book(self, db: NamedDependency[Database], book: FromPath[str]) -> Book:
+    def get_book(self, db: Db, book: FromPath[str]) -> Book:
         """The book's name, kind, operating currency, province and lock date (null while
         nothing is locked); 404 `book_not_found` for a code no book has."""
         with db.read() as conn:
@@ -133,7 +129,7 @@ class BookController(Controller):
     @replaces("/{book:str}/lock-date", "Move the lock date forward", Action.LOCK_DATE_WRITE)
     async def set_lock_date(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         data: LockDateBody,
     ) -> Response[Book]:
@@ -157,7 +153,7 @@ class BookController(Controller):
     @reads("/{book:str}/balances", "Trial balance, current or as of a date", Action.JOURNAL_READ)
     def balances(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         as_of: Annotated[
             datetime.date | None, QueryParameter(description="End of this day (YYYY-MM-DD).")
@@ -187,7 +183,7 @@ class BookController(Controller):
     )
     async def assert_balance(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         data: BalanceAssertionCreateBody,
     ) -> Response[BalanceAssertion]:
@@ -221,7 +217,7 @@ class BookController(Controller):
     )
     async def revalue(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         data: RevaluationCreateBody,
     ) -> Response[Revaluation]:
@@ -248,7 +244,7 @@ class BookController(Controller):
         Action.JOURNAL_READ,
         media_type=MediaType.TEXT,
     )
-    def export(self, db: NamedDependency[Database], book: FromPath[str]) -> Stream:
+    def export(self, db: Db, book: FromPath[str]) -> Stream:
         """The book's commodities, accounts, transactions, prices and balance assertions as
         one Beancount file that bean-check accepts, streamed as it is written; 404
         `book_not_found` before the stream starts for a code no book has."""

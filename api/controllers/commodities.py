@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
 from sqlalchemy import Connection
 
-from api.cursors import PAGE, PageQuery, text_after, text_cursor
-from api.routes import creates, example, reads
+from api.cursors import text_after, text_cursor
+from api.injected import Db, Page, Writer
+from api.routes import creates, reads
+from api.schemas import example
 from api.schemas.books import EXAMPLE_COMMODITY, Commodity, CommodityCreate, CommodityPage
-from api.writes import AuditedWriter
 from ledger.access.policy import Action
 from ledger.core.amount import Commodity as CoreCommodity
 from ledger.store import books
-from ledger.store.database import Database
 
 CommodityCreateBody = Annotated[
     CommodityCreate, example("Pig feed counted in kg", EXAMPLE_COMMODITY)
@@ -25,12 +24,11 @@ CommodityCreateBody = Annotated[
 class CommodityController(Controller):
     path = "/api/commodities"
     tags = ["commodities"]
-    dependencies = PAGE
 
     @creates("/", "Define a commodity", Action.COMMODITIES_CREATE)
     async def create_commodity(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         data: CommodityCreateBody,
     ) -> Response[Commodity]:
         """Defines a currency or an in-kind unit (pigs, feed in kg) that accounts may hold and
@@ -46,9 +44,7 @@ class CommodityController(Controller):
         return await writer.write("commodity.create", work, data)
 
     @reads("/", "List commodities and their precision", Action.COMMODITIES_READ)
-    def list_commodities(
-        self, db: NamedDependency[Database], page: NamedDependency[PageQuery]
-    ) -> CommodityPage:
+    def list_commodities(self, db: Db, page: Page) -> CommodityPage:
         """One page of the commodities in code order (`KHR`, `PIG`, `THB`, `USD`...), each
         with its precision and name; `next_cursor` asks for the next page (null on the last).
         A cursor this API did not return is 422 `cursor_invalid`."""

@@ -9,8 +9,9 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.injected import Caller, Db, Writer, example
+from api.injected import Caller, Db, Writer
 from api.routes import reads, replaces
+from api.schemas import example
 from api.schemas.access import Contact, ContactPut
 from api.schemas.people import EXAMPLE_CONTACT
 from api.scopes import ensure_found_in_scope

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, id_after
+from api.cursors import id_after
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.injected import Caller, Db, Page, Writer
 from api.routes import acts, creates, reads
 from api.schemas.grants import (
     ApproveBody,
@@ -25,15 +25,13 @@ from api.schemas.grants import (
     ReverseBody,
 )
 from api.scopes import grant_in_scope, household_in_scope
-from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal, visible_provinces
+from ledger.access.policy import Action, visible_provinces
 from ledger.core import limits
 from ledger.grants import service as grants
 from ledger.grants.service import GrantFilter
 from ledger.reports.receipt import disbursement_receipt, render_receipt
 from ledger.reports.registers import GRANT_REGISTER_HEADER, grant_register_rows, to_csv
 from ledger.store.books import utc_today
-from ledger.store.database import Database
 
 
 class GrantController(Controller):
@@ -41,9 +39,7 @@ class GrantController(Controller):
     tags = ["grants"]
 
     @creates("/", "Propose a grant to a household", Action.GRANTS_WRITE)
-    async def propose(
-        self, writer: NamedDependency[AuditedWriter], data: GrantBody
-    ) -> Response[Grant]:
+    async def propose(self, writer: Writer, data: GrantBody) -> Response[Grant]:
         """Proposes a grant to a household (by case code) on an award's budget line, in the
         currency the household receives (default: the award's); nothing is posted until it is
         approved and paid. Planned tranches must add up to `approved_amount` and fall within
@@ -62,14 +58,13 @@ class GrantController(Controller):
     @reads("/", "The grant register (grants of your provinces), in id order", Action.GRANTS_READ)
     def register(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
+        page: Page,
         status: FromQuery[str | None] = None,
         award: FromQuery[str | None] = None,
         case_code: FromQuery[str | None] = None,
         province: FromQuery[str | None] = None,
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> GrantPage:
         """One page of the grants of your provinces in id order, filtered by status
         (`proposed`, `approved`, `disbursing`, `fully_disbursed`, `closed`, `cancelled`),
@@ -78,8 +73,8 @@ class GrantController(Controller):
         scope = visible_provinces(principal, Action.GRANTS_READ)
         where = GrantFilter(status, award, case_code, province)
         with db.read() as conn:
-            found = grants.list_grants(conn, scope, where, id_after(cursor), limit)
-        return GrantPage.of(found, limit)
+            found = grants.list_grants(conn, scope, where, id_after(page.cursor), page.limit)
+        return GrantPage.of(found, page.limit)
 
     @reads(
         "/register.csv",
@@ -89,8 +84,8 @@ class GrantController(Controller):
     )
     def register_csv(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         status: FromQuery[str | None] = None,
         award: FromQuery[str | None] = None,
         province: FromQuery[str | None] = None,
@@ -115,8 +110,8 @@ class GrantController(Controller):
     @reads("/{grant_id:int}", "One grant", Action.GRANTS_READ)
     def get_grant(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         grant_id: FromPath[int],
     ) -> Grant:
         """The grant with its tranches, status, what it has paid and what approval committed
@@ -133,7 +128,7 @@ class GrantController(Controller):
     )
     async def approve(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         grant_id: FromPath[int],
         data: ApproveBody = None,
     ) -> Response[Grant]:
@@ -157,7 +152,7 @@ class GrantController(Controller):
         Action.GRANTS_WRITE,
     )
     async def cancel(
-        self, writer: NamedDependency[AuditedWriter], grant_id: FromPath[int], data: CancelBody
+        self, writer: Writer, grant_id: FromPath[int], data: CancelBody
     ) -> Response[Grant]:
         """Cancels a proposed, approved or part-paid grant; its payments stay posted and what
         it has not paid is released on the budget line. A `reason` is required
@@ -176,7 +171,7 @@ class GrantController(Controller):
     @acts("/{grant_id:int}/close", "Close a grant paid in full", Action.GRANTS_WRITE)
     async def close(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         grant_id: FromPath[int],
         data: CloseBody = None,
     ) -> Response[Grant]:
@@ -198,7 +193,7 @@ class GrantController(Controller):
         Action.GRANTS_DISBURSE,
     )
     async def disburse(
-        self, writer: NamedDependency[AuditedWriter], grant_id: FromPath[int], data: DisburseBody
+        self, writer: Writer, grant_id: FromPath[int], data: DisburseBody
     ) -> Response[Disbursement]:
         """Posts the expense on the budget line in the organisation's book and what the
         household received in its own book, linked; numbers the receipt. Send an
@@ -218,11 +213,10 @@ class GrantController(Controller):
     @reads("/{grant_id:int}/disbursements", "A grant's disbursements", Action.GRANTS_READ)
     def list_disbursements(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         grant_id: FromPath[int],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: Page,
     ) -> DisbursementPage:
         """One page of the grant's disbursements in id order, reversed ones included (with
         `reversed_at`): receipt number, amount in the grant's currency, items in kind and
@@ -230,8 +224,8 @@ class GrantController(Controller):
         does not exist or lies outside your provinces."""
         with db.read() as conn:
             grant_in_scope(conn, principal, Action.GRANTS_READ, grant_id)
-            found = grants.list_disbursements(conn, grant_id, id_after(cursor), limit)
-        return DisbursementPage.of(found, limit)
+            found = grants.list_disbursements(conn, grant_id, id_after(page.cursor), page.limit)
+        return DisbursementPage.of(found, page.limit)
 
     @reads(
         "/{grant_id:int}/disbursements/{disbursement_id:int}",
@@ -240,8 +234,8 @@ class GrantController(Controller):
     )
     def get_disbursement(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
     ) -> Disbursement:
@@ -259,8 +253,8 @@ class GrantController(Controller):
     )
     def receipt(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
     ) -> Response[bytes]:
@@ -280,7 +274,7 @@ class GrantController(Controller):
     )
     async def reverse(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         grant_id: FromPath[int],
         disbursement_id: FromPath[int],
         data: ReverseBody = None,

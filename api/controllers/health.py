@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import msgspec
 from litestar import get
-from litestar.di import NamedDependency
 
 from api.auth import PUBLIC
-from ledger.store.database import Database
+from api.injected import Db
 
 
 class Health(msgspec.Struct):
@@ -22,7 +21,7 @@ class Health(msgspec.Struct):
     summary="Liveness and database check",
     opt=PUBLIC,
 )
-def health(db: NamedDependency[Database]) -> Health:
+def health(db: Db) -> Health:
     """For a load balancer or a monitor, without signing in: `ok` with the database engine
     (`sqlite` or `postgresql`) once a query has reached the database; when it cannot, the
     request fails with a 5xx instead."""

@@ -9,9 +9,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, text_after, text_cursor
-from api.injected import Caller, Db, Writer, example
+from api.cursors import text_after, text_cursor
+from api.injected import Caller, Db, Page, Writer
 from api.routes import creates, reads, replaces
+from api.schemas import example
 from api.schemas.grants import EXAMPLE_HOUSEHOLD, Household, HouseholdCreate, HouseholdPage
 from api.schemas.people import (
     EXAMPLE_MEMBER,
@@ -62,19 +63,20 @@ class HouseholdController(Controller):
         self,
         db: Db,
         principal: Caller,
+        page: Page,
         province: FromQuery[str | None] = None,
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> HouseholdPage:
         """One page of the households of your provinces (of `province` if given) in
         case-code order, with place, head, size, category and consent date. `next_cursor`
         asks for the next page (422 cursor_invalid for any other text)."""
         scope = visible_provinces(principal, Action.HOUSEHOLDS_READ)
         with db.read() as conn:
-            found = households.list_households(conn, scope, province, text_after(cursor), limit)
+            found = households.list_households(
+                conn, scope, province, text_after(page.cursor), page.limit
+            )
         return HouseholdPage(
             items=[Household.of(h) for h in found],
-            next_cursor=text_cursor(found[-1].case_code) if len(found) == limit else None,
+            next_cursor=text_cursor(found[-1].case_code) if len(found) == page.limit else None,
         )
 
     @reads("/{case:str}", "One household", Action.HOUSEHOLDS_READ)

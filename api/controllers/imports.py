@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
-from litestar.di import NamedDependency
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath
 from sqlalchemy import Connection
 
 from api.files import CSV, csv_response
 from api.i18n import choose_language, error_text
+from api.injected import Caller, Db, Writer
 from api.routes import acts, creates, reads
 from api.schemas.intake import (
     EXAMPLE_IMPORT,
@@ -23,12 +23,10 @@ from api.schemas.intake import (
     ImportProblem,
     ImportResult,
 )
-from api.writes import AuditedWriter
-from ledger.access.policy import Action, Principal
+from ledger.access.policy import Action
 from ledger.intake import service as intake
 from ledger.intake.templates import template_csv, template_xlsx
 from ledger.store.books import utc_today
-from ledger.store.database import Database
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ImportBody = Annotated[
@@ -78,8 +76,8 @@ class ImportController(Controller):
     async def preview(
         self,
         request: Request[Any, Any, Any],
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         kind: FromPath[ImportKind],
         data: ImportBody,
     ) -> ImportPreview:
@@ -115,7 +113,7 @@ class ImportController(Controller):
     )
     async def import_file(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         kind: FromPath[ImportKind],
         data: ImportBody,
     ) -> Response[ImportResult]:

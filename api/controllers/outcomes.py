@@ -13,10 +13,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, dated_after
+from api.cursors import dated_after
 from api.files import CSV, PDF, csv_response, pdf_response
-from api.injected import Caller, Db, Writer, example
+from api.injected import Caller, Db, Page, Writer
 from api.routes import creates, reads
+from api.schemas import example
 from api.schemas.outcomes import IncomePage, VisitPage
 from api.schemas.training import (
     EXAMPLE_FOLLOW_UP,
@@ -34,7 +35,6 @@ from api.schemas.training import (
 from api.scopes import household_in_scope, scoped_household
 from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, visible_provinces
-from ledger.core import limits
 from ledger.income import service as income
 from ledger.livestock import follow_up
 from ledger.livestock import service as livestock
@@ -177,18 +177,17 @@ class HouseholdOutcomeController(Controller):
         db: Db,
         principal: Caller,
         case: Case,
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: Page,
     ) -> VisitPage:
         """One page of the visits in date order, each with its species lines (counted,
         expected by the book, births, deaths by cause, sales) and costs. `next_cursor` asks
         for the next page (422 cursor_invalid for any other text). 404 household_not_found
         (also outside your provinces)."""
-        after = dated_after(cursor)
+        after = dated_after(page.cursor)
         with db.read() as conn:
             household = scoped_household(conn, principal, Action.OUTCOMES_READ, case)
-            found = livestock.list_visits(conn, [household.id], limit, after)
-        return VisitPage.of(found, limit)
+            found = livestock.list_visits(conn, [household.id], page.limit, after)
+        return VisitPage.of(found, page.limit)
 
     @creates(
         "/{case:str}/income",
@@ -219,18 +218,17 @@ class HouseholdOutcomeController(Controller):
         db: Db,
         principal: Caller,
         case: Case,
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: Page,
     ) -> IncomePage:
         """One page of the income records in month order: source, amount, currency, whether
         it is the baseline, and the transaction that posted it. `next_cursor` asks for the
         next page (422 cursor_invalid for any other text). 404 household_not_found (also
         outside your provinces)."""
-        after = dated_after(cursor)
+        after = dated_after(page.cursor)
         with db.read() as conn:
             household = scoped_household(conn, principal, Action.OUTCOMES_READ, case)
-            found = income.list_income(conn, [household.id], limit=limit, after=after)
-        return IncomePage.of(found, limit)
+            found = income.list_income(conn, [household.id], limit=page.limit, after=after)
+        return IncomePage.of(found, page.limit)
 
     @reads(
         "/{case:str}/outcomes",

@@ -14,9 +14,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import PAGE, PageQuery, id_after
+from api.cursors import id_after
 from api.files import CSV, PDF, csv_response, pdf_response
-from api.routes import acts, creates, example, reads
+from api.injected import Db, Page, Writer
+from api.routes import acts, creates, reads
+from api.schemas import example
 from api.schemas.books import Book
 from api.schemas.reconcile import (
     EXAMPLE_CASH_COUNT,
@@ -43,7 +45,6 @@ from api.schemas.reconcile import (
     Unmatched,
     reconciliation_after,
 )
-from api.writes import AuditedWriter
 from ledger.access.policy import Action
 from ledger.reconcile import rules
 from ledger.reconcile import service as reconcile
@@ -81,7 +82,6 @@ def _read(db: Database, read: Callable[[Connection], T]) -> T:
 class ReconcileController(Controller):
     path = "/api/books"
     tags = ["reconciliation"]
-    dependencies = PAGE
 
     @creates(
         f"{ACCOUNT}/statements",
@@ -91,7 +91,7 @@ class ReconcileController(Controller):
     )
     async def import_statement(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         account_id: FromPath[int],
         data: StatementImportCreateBody,
@@ -117,10 +117,10 @@ class ReconcileController(Controller):
     @reads(f"{ACCOUNT}/statements", "The account's statement imports", Action.RECONCILE_READ)
     def list_statements(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         account_id: FromPath[int],
-        page: NamedDependency[PageQuery],
+        page: Page,
     ) -> StatementImportPage:
         """One page of the bank account's statement imports in the order imported: the dates
         they cover, lines read and added, the closing balance. `next_cursor` asks for the next
@@ -135,9 +135,7 @@ class ReconcileController(Controller):
         "Statement lines and postings not matched yet",
         Action.RECONCILE_READ,
     )
-    def unmatched(
-        self, db: NamedDependency[Database], book: FromPath[str], account_id: FromPath[int]
-    ) -> Unmatched:
+    def unmatched(self, db: Db, book: FromPath[str], account_id: FromPath[int]) -> Unmatched:
         """The bank account's statement lines and ledger postings (in its one currency) that
         no match holds yet, in date order: what is left to explain before a close. 422
         `account_not_bank` for an account not under `Assets:Bank:`."""
@@ -150,7 +148,7 @@ class ReconcileController(Controller):
     )
     def proposals(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         account_id: FromPath[int],
         window_days: FromQuery[int] = rules.DATE_WINDOW_DAYS_DEFAULT,
@@ -168,7 +166,7 @@ class ReconcileController(Controller):
     @creates(f"{ACCOUNT}/matches", "Accept a proposal or match by hand", Action.RECONCILE_WRITE)
     async def match(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         account_id: FromPath[int],
         data: MatchCreateBody,
@@ -198,7 +196,7 @@ class ReconcileController(Controller):
     )
     async def reject(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         account_id: FromPath[int],
         data: RejectionCreateBody,
@@ -223,7 +221,7 @@ class ReconcileController(Controller):
     )
     async def close(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         account_id: FromPath[int],
         data: ReconciliationCloseBody,
@@ -251,10 +249,10 @@ class ReconcileController(Controller):
     )
     def list_reconciliations(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         account_id: FromPath[int],
-        page: NamedDependency[PageQuery],
+        page: Page,
     ) -> ReconciliationPage:
         """One page of the account's closed reconciliations and cash counts in date order:
         what was counted, what the ledger held, the difference and its adjustment.
@@ -273,7 +271,7 @@ class ReconcileController(Controller):
     )
     async def count_cash(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         account_id: FromPath[int],
         data: CashCountCreateBody,
@@ -297,7 +295,7 @@ class ReconcileController(Controller):
     )
     async def close_period(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         data: PeriodCloseBody,
     ) -> Response[Book]:
@@ -342,7 +340,7 @@ class DonorReportController(Controller):
     )
     def report(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         award: FromPath[str],
         period: NamedDependency[Period],
     ) -> DonorReport:
@@ -361,7 +359,7 @@ class DonorReportController(Controller):
     )
     def report_csv(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         award: FromPath[str],
         period: NamedDependency[Period],
     ) -> Response[bytes]:
@@ -380,7 +378,7 @@ class DonorReportController(Controller):
     )
     def report_pdf(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         award: FromPath[str],
         period: NamedDependency[Period],
     ) -> Response[bytes]:

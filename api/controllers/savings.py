@@ -11,10 +11,11 @@ from litestar.params import FromPath, FromQuery, Parameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, dated_after, id_after, text_after
+from api.cursors import dated_after, id_after, text_after
 from api.files import CSV, PDF, csv_response, pdf_response
-from api.injected import Caller, Db, Writer, example
+from api.injected import Caller, Db, Page, Writer
 from api.routes import acts, creates, reads, replaces
+from api.schemas import example
 from api.schemas.savings import (
     EXAMPLE_GROUP,
     EXAMPLE_MEETING,
@@ -90,8 +91,7 @@ class SavingsGroupController(Controller):
         self,
         db: Db,
         principal: Caller,
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: Page,
     ) -> GroupPage:
         """One page of the groups in your scope (every group for finance, admins and
         auditors; a treasurer's own book; an officer's provinces), in code order, with
@@ -99,8 +99,10 @@ class SavingsGroupController(Controller):
         cursor_invalid for any other text)."""
         scope = visible_provinces(principal, Action.SAVINGS_READ)
         with db.read() as conn:
-            found = queries.groups_page(conn, scope, principal.books, text_after(cursor), limit)
-        return GroupPage.of(found, limit)
+            found = queries.groups_page(
+                conn, scope, principal.books, text_after(page.cursor), page.limit
+            )
+        return GroupPage.of(found, page.limit)
 
     @reads("/{book:str}", "One group", Action.SAVINGS_READ)
     def get_group(self, db: Db, book: FromPath[str]) -> Group:
@@ -171,15 +173,14 @@ class SavingsGroupController(Controller):
         self,
         db: Db,
         book: FromPath[str],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: Page,
     ) -> MemberPage:
         """One page of the members (those who left too, with `left_on`) in number order;
         `next_cursor` asks for the next page (422 cursor_invalid for any other text). 404
         group_not_found."""
         with db.read() as conn:
-            found = queries.members_page(conn, book, text_after(cursor), limit)
-        return MemberPage.of(found, limit)
+            found = queries.members_page(conn, book, text_after(page.cursor), page.limit)
+        return MemberPage.of(found, page.limit)
 
     @acts(
         "/{book:str}/members/{number:str}/leave", "A member leaves the group", Action.SAVINGS_WRITE
@@ -208,15 +209,14 @@ class SavingsGroupController(Controller):
         self,
         db: Db,
         book: FromPath[str],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: Page,
     ) -> CyclePage:
         """One page of the cycles in number order: start, planned end, status (open or
         shared_out) and the share-out date. `next_cursor` asks for the next page (422
         cursor_invalid for any other text). 404 group_not_found."""
         with db.read() as conn:
-            found = queries.list_cycles(conn, book, id_after(cursor), limit)
-        return CyclePage.of(found, limit)
+            found = queries.list_cycles(conn, book, id_after(page.cursor), page.limit)
+        return CyclePage.of(found, page.limit)
 
     @creates(
         "/{book:str}/meetings",
@@ -248,17 +248,16 @@ class SavingsGroupController(Controller):
         self,
         db: Db,
         book: FromPath[str],
+        page: Page,
         cycle: OptionalCycle = None,
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> MeetingPage:
         """One page of the meetings (of one `cycle`, or all) in date order, each with its
         number in its cycle, every member's entry and the cash counted. `next_cursor` asks
         for the next page (422 cursor_invalid for any other text). 404 group_not_found,
         cycle_not_found."""
         with db.read() as conn:
-            found = queries.meetings_page(conn, book, cycle, dated_after(cursor), limit)
-        return MeetingPage.of(found, limit)
+            found = queries.meetings_page(conn, book, cycle, dated_after(page.cursor), page.limit)
+        return MeetingPage.of(found, page.limit)
 
     @reads(
         "/{book:str}/meetings.csv",
@@ -286,10 +285,9 @@ class SavingsGroupController(Controller):
         self,
         db: Db,
         book: FromPath[str],
+        page: Page,
         as_of: AsOf = None,
         active: FromQuery[bool] = False,
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> LoanPage:
         """One page of the loans (only active ones with `active=true`) in disbursement order,
         each as it stood at the end of `as_of` (default today): principal outstanding,
@@ -297,8 +295,8 @@ class SavingsGroupController(Controller):
         next page (422 cursor_invalid for any other text). 404 group_not_found."""
         where = queries.LoanFilter(as_of, active)
         with db.read() as conn:
-            found = queries.loans_page(conn, book, where, dated_after(cursor), limit)
-        return LoanPage.of(found, limit)
+            found = queries.loans_page(conn, book, where, dated_after(page.cursor), page.limit)
+        return LoanPage.of(found, page.limit)
 
     @reads(
         "/{book:str}/loans/{loan_id:int}",

@@ -4,12 +4,12 @@ households, record each day's attendance; certificates for those who completed; 
 from __future__ import annotations
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, id_after
+from api.cursors import id_after
 from api.files import CSV, PDF, csv_response, pdf_response
+from api.injected import Caller, Db, Page, Writer
 from api.routes import creates, reads
 from api.schemas.training import (
     AttendanceBody,
@@ -22,9 +22,7 @@ from api.schemas.training import (
     TrainingPage,
 )
 from api.scopes import household_in_scope, province_in_scope, scoped_training, training_in_scope
-from api.writes import AuditedWriter
 from ledger.access.policy import Action, Principal, visible_provinces
-from ledger.core import limits
 from ledger.outcomes import rules as outcome_rules
 from ledger.outcomes import service as outcomes
 from ledger.reports.certificate import certificate, render_certificate
@@ -54,9 +52,7 @@ class TrainingController(Controller):
     tags = ["trainings"]
 
     @creates("/", "Describe a training paid from an award's budget line", Action.TRAININGS_WRITE)
-    async def create(
-        self, writer: NamedDependency[AuditedWriter], data: TrainingBody
-    ) -> Response[Training]:
+    async def create(self, writer: Writer, data: TrainingBody) -> Response[Training]:
         """Records a training (topics, dates, province, place, trainer) paid from a budget
         line of an award, held within the award's dates; nothing is posted until its costs
         are. Refuses 403 `province_not_in_scope`, `training_dates_invalid`,
@@ -78,18 +74,17 @@ class TrainingController(Controller):
     @reads("/", "Trainings in id order (those held in your provinces)", Action.TRAININGS_READ)
     def list_trainings(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        db: Db,
+        principal: Caller,
+        page: Page,
     ) -> TrainingPage:
         """One page of the trainings held in your provinces in id order, each with its
         participants, their attendance and completion, and its cost items. Pass
         `next_cursor` back as `cursor` for the next page."""
         scope = visible_provinces(principal, Action.TRAININGS_READ)
         with db.read() as conn:
-            found = trainings.list_trainings(conn, scope, id_after(cursor), limit)
-        return TrainingPage.of(found, limit)
+            found = trainings.list_trainings(conn, scope, id_after(page.cursor), page.limit)
+        return TrainingPage.of(found, page.limit)
 
     @reads(
         "/{training_id:int}",
@@ -98,8 +93,8 @@ class TrainingController(Controller):
     )
     def get_training(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         training_id: FromPath[int],
     ) -> Training:
         """The training with each participating household's people, the days it attended and
@@ -115,7 +110,7 @@ class TrainingController(Controller):
     )
     async def add_participant(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         training_id: FromPath[int],
         data: ParticipantBody,
     ) -> Response[Training]:
@@ -149,7 +144,7 @@ class TrainingController(Controller):
     )
     async def attendance(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         training_id: FromPath[int],
         data: AttendanceBody,
     ) -> Response[Training]:
@@ -175,7 +170,7 @@ class TrainingController(Controller):
     )
     async def add_cost(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         training_id: FromPath[int],
         data: CostBody,
     ) -> Response[TrainingCost]:
@@ -203,8 +198,8 @@ class TrainingController(Controller):
     )
     def certificate(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         training_id: FromPath[int],
         case: FromPath[str],
     ) -> Response[bytes]:
@@ -224,8 +219,8 @@ class TrainingController(Controller):
     )
     def outcomes(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
     ) -> TrainingOutcome:
@@ -242,8 +237,8 @@ class TrainingController(Controller):
     )
     def outcomes_csv(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
     ) -> Response[bytes]:
@@ -264,8 +259,8 @@ class TrainingController(Controller):
     )
     def outcomes_pdf(
         self,
-        db: NamedDependency[Database],
-        principal: NamedDependency[Principal],
+        db: Db,
+        principal: Caller,
         training_id: FromPath[int],
         currency: FromQuery[str | None] = None,
     ) -> Response[bytes]:

@@ -12,9 +12,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize
 from api.files import CSV, csv_chunks, csv_stream
-from api.routes import creates, example, reads
+from api.injected import Db, Page, Writer
+from api.routes import creates, reads
+from api.schemas import example
 from api.schemas.transactions import (
     EXAMPLE_EXCHANGE,
     EXAMPLE_REVERSAL,
@@ -25,7 +26,6 @@ from api.schemas.transactions import (
     TransactionPage,
     transaction_rows,
 )
-from api.writes import AuditedWriter
 from ledger.access.policy import Action
 from ledger.core import limits
 from ledger.store import books, journal, journal_reads, queries
@@ -77,7 +77,7 @@ class TransactionController(Controller):
     @creates("/", "Post a balanced transaction", Action.JOURNAL_WRITE)
     async def post_transaction(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         data: TransactionCreateBody,
     ) -> Response[Transaction]:
@@ -108,11 +108,10 @@ class TransactionController(Controller):
     )
     def list_transactions(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         book: FromPath[str],
         where: NamedDependency[queries.TransactionFilter],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: Page,
     ) -> TransactionPage:
         """One page of the book's transactions in date order, then id, with their postings:
         between `date_from` and `date_to`, touching `account`, with a `tag`, a `link` or a
@@ -120,16 +119,16 @@ class TransactionController(Controller):
         (null on the last); 422 `cursor_invalid` for a cursor this API did not return; 404
         `book_not_found`."""
         with db.read() as conn:
-            page = queries.list_transactions(conn, book, where, cursor, limit)
+            found = queries.list_transactions(conn, book, where, page.cursor, page.limit)
             precisions = books.commodity_precisions(conn)
         return TransactionPage(
-            items=[Transaction.of(book, t, precisions) for t in page.items],
-            next_cursor=page.next_cursor,
+            items=[Transaction.of(book, t, precisions) for t in found.items],
+            next_cursor=found.next_cursor,
         )
 
     @reads("/{transaction_id:int}", "One transaction", Action.JOURNAL_READ)
     def get_transaction(
-        self, db: NamedDependency[Database], book: FromPath[str], transaction_id: FromPath[int]
+        self, db: Db, book: FromPath[str], transaction_id: FromPath[int]
     ) -> Transaction:
         """The transaction with its postings, tags, links and metadata, and the reversal
         that reverses it (or the one it reverses). 404 `transaction_not_found` for an id not
@@ -140,7 +139,7 @@ class TransactionController(Controller):
     @creates("/{transaction_id:int}/reverse", "Reverse a transaction (once)", Action.JOURNAL_WRITE)
     async def reverse_transaction(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         book: FromPath[str],
         transaction_id: FromPath[int],
         data: ReverseCreateBody = None,
@@ -197,7 +196,7 @@ def _csv_pages(
     f"{limits.CSV_TRANSACTIONS_MAX:,} transactions (narrow `date_from`/`date_to` for more).",
 )
 def transactions_csv(
-    db: NamedDependency[Database],
+    db: Db,
     book: FromPath[str],
     where: NamedDependency[queries.TransactionFilter],
 ) -> Stream:

@@ -7,19 +7,16 @@ from __future__ import annotations
 import datetime
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, id_after
+from api.cursors import id_after
+from api.injected import Db, Page, Writer
 from api.routes import reads, removes
 from api.schemas.access import ApiToken, ApiTokenPage
-from api.writes import AuditedWriter
 from ledger.access import users
 from ledger.access.policy import Action
-from ledger.core import limits
-from ledger.store.database import Database
 
 
 class UserTokenController(Controller):
@@ -29,18 +26,17 @@ class UserTokenController(Controller):
     @reads("/", "A user's API tokens and web sessions (never their secrets)", Action.USERS_MANAGE)
     def list_user_tokens(
         self,
-        db: NamedDependency[Database],
+        db: Db,
         user_id: FromPath[int],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        page: Page,
     ) -> ApiTokenPage:
         """One page of the user's API tokens and "keep this phone signed in" sessions in the
         order created, revoked and expired ones included (`revoked_at`, `expires_at`). 404
         `user_not_found` for a user that does not exist."""
         with db.read() as conn:
             users.get_user(conn, user_id)  # 404 user_not_found
-            found = users.list_api_tokens(conn, user_id, id_after(cursor), limit)
-        return ApiTokenPage.of(found, limit)
+            found = users.list_api_tokens(conn, user_id, id_after(page.cursor), page.limit)
+        return ApiTokenPage.of(found, page.limit)
 
     @removes(
         "/{token_id:int}",
@@ -49,7 +45,7 @@ class UserTokenController(Controller):
     )
     async def revoke_user_token(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         user_id: FromPath[int],
         token_id: FromPath[int],
     ) -> Response[ApiToken]:

@@ -6,12 +6,12 @@ import datetime
 from typing import Annotated
 
 from litestar import Controller, Response
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import Cursor, PageSize, id_after
+from api.cursors import id_after
+from api.injected import Db, Page, Writer
 from api.routes import acts, creates, reads, replaces
 from api.schemas import next_id_cursor
 from api.schemas.access import (
@@ -23,11 +23,8 @@ from api.schemas.access import (
     UserBody,
     UserPage,
 )
-from api.writes import AuditedWriter
 from ledger.access import audit, users
 from ledger.access.policy import Action
-from ledger.core import limits
-from ledger.store.database import Database
 
 
 class UserController(Controller):
@@ -35,9 +32,7 @@ class UserController(Controller):
     tags = ["users"]
 
     @creates("/", "Create a user with a role and scopes", Action.USERS_MANAGE)
-    async def create_user(
-        self, writer: NamedDependency[AuditedWriter], data: UserBody
-    ) -> Response[User]:
+    async def create_user(self, writer: Writer, data: UserBody) -> Response[User]:
         """Creates a user who signs in with this username and password (10 to 256
         characters); the role (admin, finance, officer, treasurer or auditor) says what they
         may do and the scopes (`book:CODE`, `province:NAME`) where. Refuses 409
@@ -56,9 +51,7 @@ class UserController(Controller):
         "Disable a user (every token of theirs stops working)",
         Action.USERS_MANAGE,
     )
-    async def disable_user(
-        self, writer: NamedDependency[AuditedWriter], user_id: FromPath[int]
-    ) -> Response[User]:
+    async def disable_user(self, writer: Writer, user_id: FromPath[int]) -> Response[User]:
         """Disables the user at once: they can no longer sign in and every token and session
         of theirs is refused; their records and audit events stay. Refuses 404
         `user_not_found` and 409 `cannot_disable_self`."""
@@ -76,7 +69,7 @@ class UserController(Controller):
     )
     async def reset_password(
         self,
-        writer: NamedDependency[AuditedWriter],
+        writer: Writer,
         user_id: FromPath[int],
         data: PasswordResetBody,
     ) -> Response[User]:
@@ -93,7 +86,7 @@ class UserController(Controller):
 
     @replaces("/{user_id:int}/scopes", "Replace a user's scopes", Action.USERS_MANAGE)
     async def set_scopes(
-        self, writer: NamedDependency[AuditedWriter], user_id: FromPath[int], data: ScopesBody
+        self, writer: Writer, user_id: FromPath[int], data: ScopesBody
     ) -> Response[User]:
         """Replaces all the user's scopes (`book:CODE`, `province:NAME`) with the ones given;
         an empty list removes them. Refuses 404 `user_not_found`, `scope_invalid` and
@@ -109,16 +102,15 @@ class UserController(Controller):
     @reads("/", "All users", Action.USERS_MANAGE)
     def list_users(
         self,
-        db: NamedDependency[Database],
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
+        db: Db,
+        page: Page,
     ) -> UserPage:
         """One page of the users in the order they were created (id order), disabled ones
         included, with their role and scopes; never a password. Pass `next_cursor` back as
         `cursor` for the next page."""
         with db.read() as conn:
-            found = users.page_of_users(conn, id_after(cursor), limit)
-        return UserPage.of(found, limit)
+            found = users.page_of_users(conn, id_after(page.cursor), page.limit)
+        return UserPage.of(found, page.limit)
 
 
 class AuditController(Controller):
@@ -128,14 +120,13 @@ class AuditController(Controller):
     @reads("/", "The audit trail, oldest first", Action.AUDIT_READ)
     def list_events(
         self,
-        db: NamedDependency[Database],
+        db: Db,
+        page: Page,
         username: Annotated[str | None, QueryParameter(max_length=64)] = None,
         action: Annotated[str | None, QueryParameter(max_length=60)] = None,
         book: Annotated[str | None, QueryParameter(max_length=40)] = None,
         since: Annotated[datetime.datetime | None, QueryParameter()] = None,
         until: Annotated[datetime.datetime | None, QueryParameter()] = None,
-        cursor: Cursor = None,
-        limit: PageSize = limits.PAGE_SIZE_DEFAULT,
     ) -> AuditPage:
         """One page of the audit trail oldest first: writes and sign-ins with who, when, the
         request, the action, its outcome and the object it touched (by id or case code, never
@@ -145,5 +136,5 @@ class AuditController(Controller):
             username=username, action=action, book=book, since=since, until=until
         )
         with db.read() as conn:
-            found = audit.list_events(conn, where, id_after(cursor), limit)
-        return AuditPage([AuditEvent.of(e) for e in found], next_id_cursor(found, limit))
+            found = audit.list_events(conn, where, id_after(page.cursor), page.limit)
+        return AuditPage([AuditEvent.of(e) for e in found], next_id_cursor(found, page.limit))

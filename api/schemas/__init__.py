@@ -23,9 +23,14 @@ def next_id_cursor(found: Sequence[_Identified], limit: int) -> str | None:
     return id_cursor(found[-1].id) if len(found) == limit else None
 
 
-def example_body(*examples: tuple[str, Any]) -> BodyKwarg:
-    """A JSON request body's examples in /schema, as (summary, value) pairs:
-    `Annotated[GrantCreate, example_body(("Pig raising", EXAMPLE_GRANT))]`. Each value is
-    one a test sends and sees accepted."""
-    body: BodyKwarg = Body(examples=[Example(summary=s, value=v) for s, v in examples])
+def example(summary: str, value: Any) -> BodyKwarg:
+    """A JSON request body with one example in /schema:
+    `Annotated[GrantCreate, example("Pig raising", EXAMPLE_GRANT)]`. The value must be one the
+    API accepts (a test sends it)."""
+    return examples((summary, value))
+
+
+def examples(*named: tuple[str, Any]) -> BodyKwarg:
+    """A JSON request body with several examples, as (summary, value) pairs."""
+    body: BodyKwarg = Body(examples=[Example(summary=s, value=v) for s, v in named])
     return body

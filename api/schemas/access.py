@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.schemas import example_body, next_id_cursor
+from api.schemas import example, next_id_cursor
 from ledger.access.audit import AuditEvent as StoredAuditEvent
 from ledger.access.users import ApiToken as StoredApiToken
 from ledger.access.users import User as StoredUser
@@ -139,16 +139,16 @@ EXAMPLE_USER = {
 }
 EXAMPLE_PASSWORD_RESET = {"password": "a new officer password 2026"}
 EXAMPLE_SCOPES = {"scopes": ["province:Svay Rieng", "province:Prey Veng"]}
-LoginBody = Annotated[LoginCreate, example_body(("Sign in (demo user)", EXAMPLE_LOGIN))]
+LoginBody = Annotated[LoginCreate, example("Sign in (demo user)", EXAMPLE_LOGIN)]
 PasswordChangeBody = Annotated[
-    PasswordChange, example_body(("A new passphrase (demo)", EXAMPLE_PASSWORD_CHANGE))
+    PasswordChange, example("A new passphrase (demo)", EXAMPLE_PASSWORD_CHANGE)
 ]
-ApiTokenBody = Annotated[ApiTokenCreate, example_body(("A field phone", EXAMPLE_API_TOKEN))]
-UserBody = Annotated[UserCreate, example_body(("An officer for Svay Rieng", EXAMPLE_USER))]
+ApiTokenBody = Annotated[ApiTokenCreate, example("A field phone", EXAMPLE_API_TOKEN)]
+UserBody = Annotated[UserCreate, example("An officer for Svay Rieng", EXAMPLE_USER)]
 PasswordResetBody = Annotated[
-    PasswordReset, example_body(("A new password (demo)", EXAMPLE_PASSWORD_RESET))
+    PasswordReset, example("A new password (demo)", EXAMPLE_PASSWORD_RESET)
 ]
-ScopesBody = Annotated[ScopesUpdate, example_body(("Two provinces", EXAMPLE_SCOPES))]
+ScopesBody = Annotated[ScopesUpdate, example("Two provinces", EXAMPLE_SCOPES)]
 
 
 class AuditEvent(msgspec.Struct):

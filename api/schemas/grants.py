@@ -12,7 +12,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.schemas import example_body, next_id_cursor
+from api.schemas import example, examples, next_id_cursor
 from ledger.core import limits
 from ledger.core.amount import format_units
 from ledger.funds import rules as fund_rules
@@ -799,23 +799,19 @@ EXAMPLE_CASH = {
 }
 
 # The request bodies with their examples, as the controllers declare them.
-AwardBody = Annotated[AwardCreate, example_body(("USAID CTIP", EXAMPLE_AWARD))]
-BudgetLineBody = Annotated[BudgetLineCreate, example_body(("Transport home", EXAMPLE_BUDGET_LINE))]
-FundReceiptBody = Annotated[
-    FundReceiptCreate, example_body(("First tranche", EXAMPLE_FUND_RECEIPT))
-]
-ExpenseBody = Annotated[BudgetExpenseCreate, example_body(("Transport in riel", EXAMPLE_EXPENSE))]
-ExchangeBody = Annotated[ExchangeCreate, example_body(("Dollars into riel", EXAMPLE_EXCHANGE))]
-GrantBody = Annotated[GrantCreate, example_body(("Pig raising", EXAMPLE_GRANT))]
+AwardBody = Annotated[AwardCreate, example("USAID CTIP", EXAMPLE_AWARD)]
+BudgetLineBody = Annotated[BudgetLineCreate, example("Transport home", EXAMPLE_BUDGET_LINE)]
+FundReceiptBody = Annotated[FundReceiptCreate, example("First tranche", EXAMPLE_FUND_RECEIPT)]
+ExpenseBody = Annotated[BudgetExpenseCreate, example("Transport in riel", EXAMPLE_EXPENSE)]
+ExchangeBody = Annotated[ExchangeCreate, example("Dollars into riel", EXAMPLE_EXCHANGE)]
+GrantBody = Annotated[GrantCreate, example("Pig raising", EXAMPLE_GRANT)]
 ApproveBody = Annotated[
-    GrantApprove | None, example_body(("A riel grant at 4,110 riel to the dollar", EXAMPLE_APPROVE))
+    GrantApprove | None, example("A riel grant at 4,110 riel to the dollar", EXAMPLE_APPROVE)
 ]
-CancelBody = Annotated[GrantEnd, example_body(("Moved away", EXAMPLE_CANCEL))]
-CloseBody = Annotated[GrantEnd | None, example_body(("Paid in full", EXAMPLE_CLOSE))]
+CancelBody = Annotated[GrantEnd, example("Moved away", EXAMPLE_CANCEL)]
+CloseBody = Annotated[GrantEnd | None, example("Paid in full", EXAMPLE_CLOSE)]
 DisburseBody = Annotated[
     DisbursementCreate,
-    example_body(("Two pigs, in kind", EXAMPLE_IN_KIND), ("Cash in riel", EXAMPLE_CASH)),
+    examples(("Two pigs, in kind", EXAMPLE_IN_KIND), ("Cash in riel", EXAMPLE_CASH)),
 ]
-ReverseBody = Annotated[
-    DisbursementReverse | None, example_body(("Wrong household", EXAMPLE_REVERSE))
-]
+ReverseBody = Annotated[DisbursementReverse | None, example("Wrong household", EXAMPLE_REVERSE)]

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.schemas import example_body, next_id_cursor
+from api.schemas import example, next_id_cursor
 from api.schemas.grants import AccountName, Amount, Code, Line, Place, Text
 from ledger.core import limits
 from ledger.core.amount import format_units
@@ -641,16 +641,10 @@ EXAMPLE_TRAINING_COST = {
     "narration": "Meeting hall for three days",
     "payee": "Provincial Department of Agriculture, Svay Rieng",
 }
-TrainingBody = Annotated[
-    TrainingCreate, example_body(("Chicken and pig raising", EXAMPLE_TRAINING))
-]
-ParticipantBody = Annotated[
-    ParticipantCreate, example_body(("Two people of DV-009", EXAMPLE_PARTICIPANT))
-]
-AttendanceBody = Annotated[AttendanceCreate, example_body(("The first day", EXAMPLE_ATTENDANCE))]
-CostBody = Annotated[
-    TrainingCostCreate, example_body(("The venue, by bank", EXAMPLE_TRAINING_COST))
-]
+TrainingBody = Annotated[TrainingCreate, example("Chicken and pig raising", EXAMPLE_TRAINING)]
+ParticipantBody = Annotated[ParticipantCreate, example("Two people of DV-009", EXAMPLE_PARTICIPANT)]
+AttendanceBody = Annotated[AttendanceCreate, example("The first day", EXAMPLE_ATTENDANCE)]
+CostBody = Annotated[TrainingCostCreate, example("The venue, by bank", EXAMPLE_TRAINING_COST)]
 EXAMPLE_VISIT = {
     "date": "2019-03-12",
     "officer": "dara.officer",
