@@ -34,10 +34,7 @@ class AccountController(Controller):
 
     @creates("/", "Open an account", Action.ACCOUNTS_WRITE)
     async def open_account(
-        self,
-        writer: Writer,
-        book: FromPath[str],
-        data: AccountCreateBody,
+        self, writer: Writer, book: FromPath[str], data: AccountCreateBody
     ) -> Response[Account]:
         """Opens an account in the book from `open_date` on, under one of the roots Assets,
         Liabilities, Equity, Income or Expenses (`Assets:Cash:Bavet-KHR`). `currencies`
@@ -56,12 +53,7 @@ class AccountController(Controller):
         return await writer.write("account.open", work, data, book=book)
 
     @reads("/", "The book's chart of accounts", Action.JOURNAL_READ)
-    def list_accounts(
-        self,
-        db: Db,
-        book: FromPath[str],
-        page: Page,
-    ) -> AccountPage:
+    def list_accounts(self, db: Db, book: FromPath[str], page: Page) -> AccountPage:
         """One page of the book's accounts, open and closed, in name order, with their ids
         (the other routes name an account by id). `next_cursor` asks for the next page (null
         on the last); a cursor this API did not return is 422 `cursor_invalid`; 404
@@ -73,11 +65,7 @@ class AccountController(Controller):
 
     @acts("/{account_id:int}/close", "Close an empty account", Action.ACCOUNTS_WRITE)
     async def close_account(
-        self,
-        writer: Writer,
-        book: FromPath[str],
-        account_id: FromPath[int],
-        data: AccountCloseBody,
+        self, writer: Writer, book: FromPath[str], account_id: FromPath[int], data: AccountCloseBody
     ) -> Response[Account]:
         """Closes the account at the end of `date`: nothing may be posted to it afterwards.
         Only an account with a zero balance in every currency and no postings after `date`

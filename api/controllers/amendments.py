@@ -34,10 +34,7 @@ class AmendmentController(Controller):
         Action.FUNDS_WRITE,
     )
     async def propose(
-        self,
-        writer: Writer,
-        award: FromPath[str],
-        data: AmendmentCreateBody,
+        self, writer: Writer, award: FromPath[str], data: AmendmentCreateBody
     ) -> Response[Amendment]:
         """Stored as proposed: the award keeps its figures until someone other than the
         proposer approves it. Each revised line gets its amount after the amendment, in the
@@ -54,12 +51,7 @@ class AmendmentController(Controller):
         return await writer.write("award.amendment.propose", work, data)
 
     @reads("/", "An award's amendments, in the order proposed", Action.FUNDS_READ)
-    def list_amendments(
-        self,
-        db: Db,
-        award: FromPath[str],
-        page: Page,
-    ) -> AmendmentPage:
+    def list_amendments(self, db: Db, award: FromPath[str], page: Page) -> AmendmentPage:
         """One page of the award's amendments, proposed and approved, in the order proposed:
         each with its lines before and after, the total and end date before and after, who
         proposed and who approved. `next_cursor` asks for the next page (null on the last);
@@ -76,10 +68,7 @@ class AmendmentController(Controller):
         Action.FUNDS_WRITE,
     )
     async def approve(
-        self,
-        writer: Writer,
-        award: FromPath[str],
-        amendment_id: FromPath[int],
+        self, writer: Writer, award: FromPath[str], amendment_id: FromPath[int]
     ) -> Response[Amendment]:
         """The award takes the amendment's total, end date and line amounts; posts nothing.
         Refused to its proposer (403 `approval_needs_second_person`), for one approved

@@ -130,11 +130,7 @@ class TransactionAttachments(_Attachments):
 
     @reads("/", "A transaction's attachments", Action.JOURNAL_READ)
     def transaction_attachments(
-        self,
-        db: Db,
-        book: FromPath[str],
-        transaction_id: FromPath[int],
-        page: Page,
+        self, db: Db, book: FromPath[str], transaction_id: FromPath[int], page: Page
     ) -> AttachmentPage:
         """One page of the transaction's files in the order attached (name, type, size,
         SHA-256, who attached it), never their bytes; `next_cursor` asks for the next page.
@@ -291,10 +287,7 @@ class AwardAttachments(_Attachments):
 
     @_upload("Attach a document (the agreement, an amendment) to an award", Action.FUNDS_WRITE)
     async def attach_to_award(
-        self,
-        writer: Writer,
-        award: FromPath[str],
-        name: FileName = None,
+        self, writer: Writer, award: FromPath[str], name: FileName = None
     ) -> Response[Attachment]:
         """Keeps a document of the award (the signed agreement, a modification: a PDF or scan
         of at most 10 MB, the body's bytes). Refused like any attachment (422
@@ -307,12 +300,7 @@ class AwardAttachments(_Attachments):
         return await _attach(writer, find, name)
 
     @reads("/", "An award's attachments", Action.FUNDS_READ)
-    def award_attachments(
-        self,
-        db: Db,
-        award: FromPath[str],
-        page: Page,
-    ) -> AttachmentPage:
+    def award_attachments(self, db: Db, award: FromPath[str], page: Page) -> AttachmentPage:
         """One page of the award's documents in the order attached, never their bytes;
         `next_cursor` asks for the next page. 404 `award_not_found`; 422 `cursor_invalid`
         for a cursor this API did not return."""
@@ -356,10 +344,7 @@ class BookDocuments(Controller):
         media_type=OCTET_STREAM,
     )
     def document(
-        self,
-        db: Db,
-        book: FromPath[str],
-        name: Annotated[str, Parameter(max_length=80)],
+        self, db: Db, book: FromPath[str], name: Annotated[str, Parameter(max_length=80)]
     ) -> Response[bytes]:
         """The bytes of one file a `document` directive of the book names, by its SHA-256
         and extension, so Fava can show it. 404 `attachment_not_found` for a name the book's

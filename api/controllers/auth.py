@@ -86,10 +86,7 @@ class AuthController(Controller):
 
     @acts("/password", "Change your password", Action.TOKENS_OWN)
     async def change_password(
-        self,
-        writer: Writer,
-        request: Request[Any, Any, Any],
-        data: PasswordChangeBody,
+        self, writer: Writer, request: Request[Any, Any, Any], data: PasswordChangeBody
     ) -> Response[PasswordChanged]:
         """Replaces your password (10 to 256 characters) once `current_password` is right;
         every token and session issued before stops working, so sign in again. Refuses 422
@@ -136,12 +133,7 @@ class AuthController(Controller):
         return await writer.write("token.create", work, data, idempotent=False)
 
     @reads("/tokens", "Your API tokens", Action.TOKENS_OWN)
-    def list_tokens(
-        self,
-        db: Db,
-        principal: Caller,
-        page: Page,
-    ) -> ApiTokenPage:
+    def list_tokens(self, db: Db, principal: Caller, page: Page) -> ApiTokenPage:
         """One page of your API tokens and web sessions in the order created, revoked and
         expired ones included (`revoked_at`, `expires_at`); never their secrets. Pass
         `next_cursor` back as `cursor` for the next page."""

@@ -54,11 +54,7 @@ class AwardController(Controller):
         return await writer.write("award.create", work, data, book=data.book)
 
     @reads("/", "Donor awards", Action.FUNDS_READ)
-    def list_awards(
-        self,
-        db: Db,
-        page: Page,
-    ) -> AwardPage:
+    def list_awards(self, db: Db, page: Page) -> AwardPage:
         """One page of the awards in the order they were recorded, each with its budget lines
         as approved and amended, amounts in the award's currency. Pass `next_cursor` back as
         `cursor` for the next page."""
@@ -143,10 +139,7 @@ class AwardController(Controller):
         Action.FUNDS_READ,
     )
     def budget(
-        self,
-        db: Db,
-        award: FromPath[str],
-        as_of: FromQuery[datetime.date | None] = None,
+        self, db: Db, award: FromPath[str], as_of: FromQuery[datetime.date | None] = None
     ) -> BudgetReport:
         """Per budget line: budget (as amended), actual spent, committed by approved grants,
         remaining and percent used, in the award's currency, up to `as_of` (default: all);
@@ -163,10 +156,7 @@ class AwardController(Controller):
         media_type=CSV,
     )
     def budget_csv(
-        self,
-        db: Db,
-        award: FromPath[str],
-        as_of: FromQuery[datetime.date | None] = None,
+        self, db: Db, award: FromPath[str], as_of: FromQuery[datetime.date | None] = None
     ) -> Response[bytes]:
         """The budget report's lines as a CSV file for a spreadsheet: one row a budget line
         with budget, actual, committed and remaining in the award's currency, up to `as_of`.
@@ -200,12 +190,7 @@ class ExchangeController(Controller):
         return await writer.write("exchange.create", work, data, book=data.book)
 
     @reads("/", "A book's exchanges in the order recorded", Action.FUNDS_READ)
-    def list_exchanges(
-        self,
-        db: Db,
-        book: FromQuery[str],
-        page: Page,
-    ) -> ExchangePage:
+    def list_exchanges(self, db: Db, book: FromQuery[str], page: Page) -> ExchangePage:
         """One page of the book's exchanges in the order they were recorded (id order): the
         amounts given and received with their accounts and currencies, and the rate. `book`
         is required; 404 `book_not_found` for a book that does not exist."""

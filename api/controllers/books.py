@@ -52,11 +52,7 @@ class BookController(Controller):
     tags = ["books"]
 
     @creates("/", "Create a book", Action.BOOKS_CREATE)
-    async def create_book(
-        self,
-        writer: Writer,
-        data: BookCreateBody,
-    ) -> Response[Book]:
+    async def create_book(self, writer: Writer, data: BookCreateBody) -> Response[Book]:
         """Creates an empty book (no accounts yet) for the organisation, a savings group or a
         household, kept in `operating_currency`; `province` decides which officers see it.
         Refuses a malformed code, name or kind (422 `book_code_invalid`, `book_name_invalid`,
@@ -72,12 +68,7 @@ class BookController(Controller):
         return await writer.write("book.create", work, data, book=data.code)
 
     @reads("/", "The books you may see", Action.BOOKS_READ)
-    def list_books(
-        self,
-        db: Db,
-        principal: Caller,
-        page: Page,
-    ) -> BookPage:
+    def list_books(self, db: Db, principal: Caller, page: Page) -> BookPage:
         """One page of the books you may read, in code order: all of them for the head office
         roles, else the books and provinces of your scope. `next_cursor` asks for the next
         page (null on the last); a cursor this API did not return is 422 `cursor_invalid`."""
@@ -128,10 +119,7 @@ class BookController(Controller):
 
     @replaces("/{book:str}/lock-date", "Move the lock date forward", Action.LOCK_DATE_WRITE)
     async def set_lock_date(
-        self,
-        writer: Writer,
-        book: FromPath[str],
-        data: LockDateBody,
+        self, writer: Writer, book: FromPath[str], data: LockDateBody
     ) -> Response[Book]:
         """From now on no transaction, reversal, balance assertion or account may be dated
         on or before `lock_date`: the period an auditor has seen stays as it was. Returns the
@@ -182,10 +170,7 @@ class BookController(Controller):
         Action.JOURNAL_WRITE,
     )
     async def assert_balance(
-        self,
-        writer: Writer,
-        book: FromPath[str],
-        data: BalanceAssertionCreateBody,
+        self, writer: Writer, book: FromPath[str], data: BalanceAssertionCreateBody
     ) -> Response[BalanceAssertion]:
         """Records that `account` held `amount` of `currency` at the end of `date`; posts
         nothing, and afterwards nothing may be posted to the account on or before that day.
@@ -216,10 +201,7 @@ class BookController(Controller):
         Action.PERIOD_CLOSE,
     )
     async def revalue(
-        self,
-        writer: Writer,
-        book: FromPath[str],
-        data: RevaluationCreateBody,
+        self, writer: Writer, book: FromPath[str], data: RevaluationCreateBody
     ) -> Response[Revaluation]:
         """Posts, per riel or baht account of the organisation's book, the realised gain or
         loss of the money that left it since the last revaluation (its weighted-average

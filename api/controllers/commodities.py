@@ -27,9 +27,7 @@ class CommodityController(Controller):
 
     @creates("/", "Define a commodity", Action.COMMODITIES_CREATE)
     async def create_commodity(
-        self,
-        writer: Writer,
-        data: CommodityCreateBody,
+        self, writer: Writer, data: CommodityCreateBody
     ) -> Response[Commodity]:
         """Defines a currency or an in-kind unit (pigs, feed in kg) that accounts may hold and
         amounts may be written in: `precision` is how many decimals its amounts have (0 to 8;

@@ -108,12 +108,7 @@ class GrantController(Controller):
         return csv_response(to_csv(GRANT_REGISTER_HEADER, rows), "grant-register.csv")
 
     @reads("/{grant_id:int}", "One grant", Action.GRANTS_READ)
-    def get_grant(
-        self,
-        db: Db,
-        principal: Caller,
-        grant_id: FromPath[int],
-    ) -> Grant:
+    def get_grant(self, db: Db, principal: Caller, grant_id: FromPath[int]) -> Grant:
         """The grant with its tranches, status, what it has paid and what approval committed
         of the award's currency. 404 `grant_not_found` for a grant that does not exist or
         whose household lies outside your provinces."""
@@ -127,10 +122,7 @@ class GrantController(Controller):
         Action.GRANTS_APPROVE,
     )
     async def approve(
-        self,
-        writer: Writer,
-        grant_id: FromPath[int],
-        data: ApproveBody = None,
+        self, writer: Writer, grant_id: FromPath[int], data: ApproveBody = None
     ) -> Response[Grant]:
         """Commits the grant's amount on its budget line in the award's currency: itself when
         the grant is in the award's currency, else at `exchange_rate` when given, else at the
@@ -170,10 +162,7 @@ class GrantController(Controller):
 
     @acts("/{grant_id:int}/close", "Close a grant paid in full", Action.GRANTS_WRITE)
     async def close(
-        self,
-        writer: Writer,
-        grant_id: FromPath[int],
-        data: CloseBody = None,
+        self, writer: Writer, grant_id: FromPath[int], data: CloseBody = None
     ) -> Response[Grant]:
         """Closes a grant that is `fully_disbursed` (the body and its `reason` are optional);
         nothing is posted, and its disbursements can no longer be reversed. Any other status
@@ -212,11 +201,7 @@ class GrantController(Controller):
 
     @reads("/{grant_id:int}/disbursements", "A grant's disbursements", Action.GRANTS_READ)
     def list_disbursements(
-        self,
-        db: Db,
-        principal: Caller,
-        grant_id: FromPath[int],
-        page: Page,
+        self, db: Db, principal: Caller, grant_id: FromPath[int], page: Page
     ) -> DisbursementPage:
         """One page of the grant's disbursements in id order, reversed ones included (with
         `reversed_at`): receipt number, amount in the grant's currency, items in kind and
@@ -233,11 +218,7 @@ class GrantController(Controller):
         Action.GRANTS_READ,
     )
     def get_disbursement(
-        self,
-        db: Db,
-        principal: Caller,
-        grant_id: FromPath[int],
-        disbursement_id: FromPath[int],
+        self, db: Db, principal: Caller, grant_id: FromPath[int], disbursement_id: FromPath[int]
     ) -> Disbursement:
         """The disbursement with its receipt number, items and the transactions it posted in
         both books. 404 `disbursement_not_found` when the grant has no such disbursement."""
@@ -252,11 +233,7 @@ class GrantController(Controller):
         media_type=PDF,
     )
     def receipt(
-        self,
-        db: Db,
-        principal: Caller,
-        grant_id: FromPath[int],
-        disbursement_id: FromPath[int],
+        self, db: Db, principal: Caller, grant_id: FromPath[int], disbursement_id: FromPath[int]
     ) -> Response[bytes]:
         """A one-page PDF receipt under its number, in Khmer then English, for the household
         to sign: what was paid, in cash or in kind, from which budget line. It names the

@@ -60,11 +60,7 @@ class HouseholdController(Controller):
 
     @reads("/", "Households in case-code order (those of your provinces)", Action.HOUSEHOLDS_READ)
     def list_households(
-        self,
-        db: Db,
-        principal: Caller,
-        page: Page,
-        province: FromQuery[str | None] = None,
+        self, db: Db, principal: Caller, page: Page, province: FromQuery[str | None] = None
     ) -> HouseholdPage:
         """One page of the households of your provinces (of `province` if given) in
         case-code order, with place, head, size, category and consent date. `next_cursor`

@@ -112,10 +112,7 @@ class ImportController(Controller):
         request_max_body_size=IMPORT_REQUEST_BYTES_MAX,
     )
     async def import_file(
-        self,
-        writer: Writer,
-        kind: FromPath[ImportKind],
-        data: ImportBody,
+        self, writer: Writer, kind: FromPath[ImportKind], data: ImportBody
     ) -> Response[ImportResult]:
         """A problem's `field` is `rows[<row>].<column>`. The same file imported again adds
         nothing (`already_imported`); rows recorded already are counted in

@@ -172,13 +172,7 @@ class HouseholdOutcomeController(Controller):
         "The household's follow-up visits in date order",
         Action.OUTCOMES_READ,
     )
-    def list_visits(
-        self,
-        db: Db,
-        principal: Caller,
-        case: Case,
-        page: Page,
-    ) -> VisitPage:
+    def list_visits(self, db: Db, principal: Caller, case: Case, page: Page) -> VisitPage:
         """One page of the visits in date order, each with its species lines (counted,
         expected by the book, births, deaths by cause, sales) and costs. `next_cursor` asks
         for the next page (422 cursor_invalid for any other text). 404 household_not_found
@@ -213,13 +207,7 @@ class HouseholdOutcomeController(Controller):
         return await _household_write(writer, case, "income.create", data, record)
 
     @reads("/{case:str}/income", "The household's income records by month", Action.OUTCOMES_READ)
-    def list_income(
-        self,
-        db: Db,
-        principal: Caller,
-        case: Case,
-        page: Page,
-    ) -> IncomePage:
+    def list_income(self, db: Db, principal: Caller, case: Case, page: Page) -> IncomePage:
         """One page of the income records in month order: source, amount, currency, whether
         it is the baseline, and the transaction that posted it. `next_cursor` asks for the
         next page (422 cursor_invalid for any other text). 404 household_not_found (also

@@ -116,11 +116,7 @@ class ReconcileController(Controller):
 
     @reads(f"{ACCOUNT}/statements", "The account's statement imports", Action.RECONCILE_READ)
     def list_statements(
-        self,
-        db: Db,
-        book: FromPath[str],
-        account_id: FromPath[int],
-        page: Page,
+        self, db: Db, book: FromPath[str], account_id: FromPath[int], page: Page
     ) -> StatementImportPage:
         """One page of the bank account's statement imports in the order imported: the dates
         they cover, lines read and added, the closing balance. `next_cursor` asks for the next
@@ -165,11 +161,7 @@ class ReconcileController(Controller):
 
     @creates(f"{ACCOUNT}/matches", "Accept a proposal or match by hand", Action.RECONCILE_WRITE)
     async def match(
-        self,
-        writer: Writer,
-        book: FromPath[str],
-        account_id: FromPath[int],
-        data: MatchCreateBody,
+        self, writer: Writer, book: FromPath[str], account_id: FromPath[int], data: MatchCreateBody
     ) -> Response[Match]:
         """Records that these statement lines and postings are the same money (`proposed`:
         an accepted proposal); posts nothing. Their amounts must add up the same (422
@@ -248,11 +240,7 @@ class ReconcileController(Controller):
         Action.RECONCILE_READ,
     )
     def list_reconciliations(
-        self,
-        db: Db,
-        book: FromPath[str],
-        account_id: FromPath[int],
-        page: Page,
+        self, db: Db, book: FromPath[str], account_id: FromPath[int], page: Page
     ) -> ReconciliationPage:
         """One page of the account's closed reconciliations and cash counts in date order:
         what was counted, what the ledger held, the difference and its adjustment.
@@ -294,10 +282,7 @@ class ReconcileController(Controller):
         Action.PERIOD_CLOSE,
     )
     async def close_period(
-        self,
-        writer: Writer,
-        book: FromPath[str],
-        data: PeriodCloseBody,
+        self, writer: Writer, book: FromPath[str], data: PeriodCloseBody
     ) -> Response[Book]:
         """Every `Assets:Bank:` and `Assets:Cash:` account holding money by the end of `date`
         must have its balance checked on that very day (a reconciliation, a cash count or a
@@ -338,12 +323,7 @@ class DonorReportController(Controller):
         "Donor financial report for a period (by default the award's own dates)",
         Action.DONOR_REPORTS_READ,
     )
-    def report(
-        self,
-        db: Db,
-        award: FromPath[str],
-        period: NamedDependency[Period],
-    ) -> DonorReport:
+    def report(self, db: Db, award: FromPath[str], period: NamedDependency[Period]) -> DonorReport:
         """The award's money from `start` to `end` in its currency: received, spent per budget
         line against budget (in the period and to date, in kind apart), what remains, the
         households and people reached (counted, never named), exchange gains and losses, its
@@ -358,10 +338,7 @@ class DonorReportController(Controller):
         media_type=CSV,
     )
     def report_csv(
-        self,
-        db: Db,
-        award: FromPath[str],
-        period: NamedDependency[Period],
+        self, db: Db, award: FromPath[str], period: NamedDependency[Period]
     ) -> Response[bytes]:
         """The same report as CSV rows under one header, for a spreadsheet or the donor's own
         template: funds received, each budget line (budget, actual in the period and to date,
@@ -377,10 +354,7 @@ class DonorReportController(Controller):
         media_type=PDF,
     )
     def report_pdf(
-        self,
-        db: Db,
-        award: FromPath[str],
-        period: NamedDependency[Period],
+        self, db: Db, award: FromPath[str], period: NamedDependency[Period]
     ) -> Response[bytes]:
         """The same report as an A4 PDF to send the donor: the figures, a chart of budget
         against actual per line, the amendments and the bank and cash accounts. 404

@@ -87,12 +87,7 @@ class SavingsGroupController(Controller):
         return await writer.write("savings_group.create", work, data, book=data.code)
 
     @reads("/", "The groups you may see, in code order", Action.SAVINGS_READ)
-    def list_groups(
-        self,
-        db: Db,
-        principal: Caller,
-        page: Page,
-    ) -> GroupPage:
+    def list_groups(self, db: Db, principal: Caller, page: Page) -> GroupPage:
         """One page of the groups in your scope (every group for finance, admins and
         auditors; a treasurer's own book; an officer's provinces), in code order, with
         constitutions. Pass `next_cursor` back as `cursor` for the next page (422
@@ -169,12 +164,7 @@ class SavingsGroupController(Controller):
         )
 
     @reads("/{book:str}/members", "The group's members, by number", Action.SAVINGS_READ)
-    def list_members(
-        self,
-        db: Db,
-        book: FromPath[str],
-        page: Page,
-    ) -> MemberPage:
+    def list_members(self, db: Db, book: FromPath[str], page: Page) -> MemberPage:
         """One page of the members (those who left too, with `left_on`) in number order;
         `next_cursor` asks for the next page (422 cursor_invalid for any other text). 404
         group_not_found."""
@@ -205,12 +195,7 @@ class SavingsGroupController(Controller):
         )
 
     @reads("/{book:str}/cycles", "The group's cycles, by number", Action.SAVINGS_READ)
-    def list_cycles(
-        self,
-        db: Db,
-        book: FromPath[str],
-        page: Page,
-    ) -> CyclePage:
+    def list_cycles(self, db: Db, book: FromPath[str], page: Page) -> CyclePage:
         """One page of the cycles in number order: start, planned end, status (open or
         shared_out) and the share-out date. `next_cursor` asks for the next page (422
         cursor_invalid for any other text). 404 group_not_found."""
@@ -245,11 +230,7 @@ class SavingsGroupController(Controller):
 
     @reads("/{book:str}/meetings", "The group's meetings, in date order", Action.SAVINGS_READ)
     def list_meetings(
-        self,
-        db: Db,
-        book: FromPath[str],
-        page: Page,
-        cycle: OptionalCycle = None,
+        self, db: Db, book: FromPath[str], page: Page, cycle: OptionalCycle = None
     ) -> MeetingPage:
         """One page of the meetings (of one `cycle`, or all) in date order, each with its
         number in its cycle, every member's entry and the cash counted. `next_cursor` asks

@@ -72,12 +72,7 @@ class TrainingController(Controller):
         return await writer.write("training.create", work, data)
 
     @reads("/", "Trainings in id order (those held in your provinces)", Action.TRAININGS_READ)
-    def list_trainings(
-        self,
-        db: Db,
-        principal: Caller,
-        page: Page,
-    ) -> TrainingPage:
+    def list_trainings(self, db: Db, principal: Caller, page: Page) -> TrainingPage:
         """One page of the trainings held in your provinces in id order, each with its
         participants, their attendance and completion, and its cost items. Pass
         `next_cursor` back as `cursor` for the next page."""
@@ -91,12 +86,7 @@ class TrainingController(Controller):
         "One training: participants, attendance, completion, cost items",
         Action.TRAININGS_READ,
     )
-    def get_training(
-        self,
-        db: Db,
-        principal: Caller,
-        training_id: FromPath[int],
-    ) -> Training:
+    def get_training(self, db: Db, principal: Caller, training_id: FromPath[int]) -> Training:
         """The training with each participating household's people, the days it attended and
         whether it completed, and the cost items posted. 404 `training_not_found` for a
         training that does not exist or was held outside your provinces."""
@@ -109,10 +99,7 @@ class TrainingController(Controller):
         Action.TRAININGS_WRITE,
     )
     async def add_participant(
-        self,
-        writer: Writer,
-        training_id: FromPath[int],
-        data: ParticipantBody,
+        self, writer: Writer, training_id: FromPath[int], data: ParticipantBody
     ) -> Response[Training]:
         """Registers a household of your provinces as a participant, with its trainees (by
         member number under its case code) or how many of its people take part; answers the
@@ -143,10 +130,7 @@ class TrainingController(Controller):
         Action.TRAININGS_WRITE,
     )
     async def attendance(
-        self,
-        writer: Writer,
-        training_id: FromPath[int],
-        data: AttendanceBody,
+        self, writer: Writer, training_id: FromPath[int], data: AttendanceBody
     ) -> Response[Training]:
         """Records one day's register once: the participating households present (the others
         were absent) and how many of their people came; completion follows from the days
@@ -169,10 +153,7 @@ class TrainingController(Controller):
         Action.TRAININGS_WRITE,
     )
     async def add_cost(
-        self,
-        writer: Writer,
-        training_id: FromPath[int],
-        data: CostBody,
+        self, writer: Writer, training_id: FromPath[int], data: CostBody
     ) -> Response[TrainingCost]:
         """Posts the cost on the expense account of the training's budget line, paid from a
         bank or cash account in its currency and measured in the award's currency (at
@@ -197,11 +178,7 @@ class TrainingController(Controller):
         media_type=PDF,
     )
     def certificate(
-        self,
-        db: Db,
-        principal: Caller,
-        training_id: FromPath[int],
-        case: FromPath[str],
+        self, db: Db, principal: Caller, training_id: FromPath[int], case: FromPath[str]
     ) -> Response[bytes]:
         """A one-page certificate, numbered, naming the training's topics, dates and trainer
         and the household by case code. Refuses 409 `training_not_completed` and 404

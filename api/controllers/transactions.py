@@ -76,10 +76,7 @@ class TransactionController(Controller):
 
     @creates("/", "Post a balanced transaction", Action.JOURNAL_WRITE)
     async def post_transaction(
-        self,
-        writer: Writer,
-        book: FromPath[str],
-        data: TransactionCreateBody,
+        self, writer: Writer, book: FromPath[str], data: TransactionCreateBody
     ) -> Response[Transaction]:
         """Posts the transaction in the book: its postings must balance in each currency,
         or through a `price` (per unit) or `total_price` (the total) in another. Amounts are
@@ -196,9 +193,7 @@ def _csv_pages(
     f"{limits.CSV_TRANSACTIONS_MAX:,} transactions (narrow `date_from`/`date_to` for more).",
 )
 def transactions_csv(
-    db: Db,
-    book: FromPath[str],
-    where: NamedDependency[queries.TransactionFilter],
+    db: Db, book: FromPath[str], where: NamedDependency[queries.TransactionFilter]
 ) -> Stream:
     # The first page is read here, so an unknown book is a 404 before the stream starts.
     with db.read() as conn:

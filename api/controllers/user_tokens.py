@@ -24,12 +24,7 @@ class UserTokenController(Controller):
     tags = ["users"]
 
     @reads("/", "A user's API tokens and web sessions (never their secrets)", Action.USERS_MANAGE)
-    def list_user_tokens(
-        self,
-        db: Db,
-        user_id: FromPath[int],
-        page: Page,
-    ) -> ApiTokenPage:
+    def list_user_tokens(self, db: Db, user_id: FromPath[int], page: Page) -> ApiTokenPage:
         """One page of the user's API tokens and "keep this phone signed in" sessions in the
         order created, revoked and expired ones included (`revoked_at`, `expires_at`). 404
         `user_not_found` for a user that does not exist."""
@@ -44,10 +39,7 @@ class UserTokenController(Controller):
         Action.USERS_MANAGE,
     )
     async def revoke_user_token(
-        self,
-        writer: Writer,
-        user_id: FromPath[int],
-        token_id: FromPath[int],
+        self, writer: Writer, user_id: FromPath[int], token_id: FromPath[int]
     ) -> Response[ApiToken]:
         """Revokes the token at once: the phone holding it is signed out and must sign in
         again. Answers the token with `revoked_at`; revoking it again changes nothing. 404

@@ -68,10 +68,7 @@ class UserController(Controller):
         Action.USERS_MANAGE,
     )
     async def reset_password(
-        self,
-        writer: Writer,
-        user_id: FromPath[int],
-        data: PasswordResetBody,
+        self, writer: Writer, user_id: FromPath[int], data: PasswordResetBody
     ) -> Response[User]:
         """Sets the user's password (10 to 256 characters) without the old one, for a user who
         forgot it; every token and session issued before stops working. Refuses 404
@@ -100,11 +97,7 @@ class UserController(Controller):
         )
 
     @reads("/", "All users", Action.USERS_MANAGE)
-    def list_users(
-        self,
-        db: Db,
-        page: Page,
-    ) -> UserPage:
+    def list_users(self, db: Db, page: Page) -> UserPage:
         """One page of the users in the order they were created (id order), disabled ones
         included, with their role and scopes; never a password. Pass `next_cursor` back as
         `cursor` for the next page."""
