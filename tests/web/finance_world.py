@@ -53,5 +53,5 @@ def build_finance_world(db: Database) -> dict[str, int]:
             ]
             body = {"date": date, "narration": narration, "postings": postings}
             ok(api.post("/api/books/org/transactions", json=body))
-        found = ok(api.get("/api/books/org/accounts"), 200)
-    return {a["name"]: a["id"] for a in found}
+        found = ok(api.get("/api/books/org/accounts", params={"limit": 1000}), 200)
+    return {a["name"]: a["id"] for a in found["items"]}
