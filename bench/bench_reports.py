@@ -3,10 +3,10 @@
 The book is the balances benchmark's (a bank account pays 200 grant lines, two postings per
 transaction, 250 transactions a day), with one donor award running through all of it: one
 transaction in `--award-share` is an expense on one of the award's ten budget lines (posted
-as `funds.rules.budget_expense` builds it, with its `budget_spends` row, as
-`funds.post_expense` writes it), and the donor pays the award in a tranche every 50,000
-transactions (`funds.receive_funds`). The book is loaded with `journal.post_many`, 10,000
-transactions per commit.
+as `funds.rules.budget_expense` builds it, with its `budget_spends` row and its line's week,
+as `funds.post_expense` writes them through `funds.line_weeks.record_spends`), and the donor
+pays the award in a tranche every 50,000 transactions (`funds.receive_funds`). The book is
+loaded with `journal.post_many`, 10,000 transactions per commit.
 
 Each report is timed as an API request makes it, in its own read unit of work (`db.read()`):
 
@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from bench.bench_balances import measure
 from bench.common import (
@@ -50,12 +50,12 @@ from bench.common import (
     scratch_dir,
 )
 from ledger.core.transaction import Transaction
+from ledger.funds import line_weeks
 from ledger.funds import rules as fund_rules
 from ledger.funds import service as funds
 from ledger.reports.donor_report import build_donor_report
 from ledger.store import journal
 from ledger.store.database import Database
-from ledger.store.tables import budget_spends
 
 AWARD = "BENCH-AWARD"
 LINES_N = 10
@@ -140,11 +140,10 @@ def receive_tranche(db: Database, date: datetime.date) -> None:
 def post_with_spends(
     conn: Connection, award: funds.Award, txns: Sequence[Transaction], spent: Sequence[int]
 ) -> None:
-    """Post the transactions and the budget spends of the award's among them."""
+    """Post the transactions and the budget spends of the award's among them (with their
+    lines' weeks, as `funds.post_expense` writes them)."""
     ids = journal.post_many(conn, BOOK_CODE, txns)
-    rows = spend_rows(award, ids, txns, spent)
-    if rows:
-        conn.execute(insert(budget_spends), rows)
+    line_weeks.record_spends(conn, spend_rows(award, ids, txns, spent))
 
 
 def load(db: Database, award: funds.Award, names: Sequence[str], total: int, share: int) -> None:
@@ -160,10 +159,7 @@ def load(db: Database, award: funds.Award, names: Sequence[str], total: int, sha
         def work(
             conn: Connection, txns: list[Transaction] = txns, spent: list[int] = spent
         ) -> None:
-            ids = journal.post_many(conn, BOOK_CODE, txns)
-            rows = spend_rows(award, ids, txns, spent)
-            if rows:
-                conn.execute(insert(budget_spends), rows)
+            post_with_spends(conn, award, txns, spent)
 
         db.write(work)
 
