@@ -34,7 +34,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bench.bench_balances import measure
 from bench.common import (
     BANK,
     BOOK_CODE,
@@ -209,6 +208,29 @@ def main(argv: Sequence[str] | None = None) -> None:
             db.dispose()
 
 
+def measure_with_cpu(
+    db: Database, query: Callable[[Connection], Any], repeat: int
+) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds per call, each call in its own read (`db.read()`),
+    stopping early (after at least 5 calls) once two seconds have gone. SQLite runs in this
+    process, so its CPU time is the call's work: on a loaded machine, where the wall clock
+    also counts the time other jobs hold the cores, it is the steadier of the two."""
+    with db.read() as conn:  # warm the pool, the statement caches and the page cache
+        query(conn)
+    wall: list[float] = []
+    cpu: list[float] = []
+    budget_end = time.perf_counter() + 2.0
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        with db.read() as conn:
+            query(conn)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+        wall.append((time.perf_counter() - start) * 1000)
+        if len(wall) >= 5 and time.perf_counter() > budget_end:
+            break
+    return wall, cpu
+
+
 def run(db: Database, middle: datetime.date, repeat: int) -> None:
     quarter = quarter_of(middle)
     cases: dict[str, tuple[Callable[[Connection], Any], float]] = {
@@ -224,15 +246,26 @@ def run(db: Database, middle: datetime.date, repeat: int) -> None:
     }
     rows = []
     for label, (query, target_ms) in cases.items():
-        times = measure(db, query, repeat)
+        times, cpu = measure_with_cpu(db, query, repeat)
         median = statistics.median(times)
         p95 = sorted(times)[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         verdict = "PASS" if median <= target_ms else "FAIL"
         rows.append(
-            [label, f"{median:.1f}", f"{p95:.1f}", len(times), f"<= {target_ms:g}", verdict]
+            [
+                label,
+                f"{median:.1f}",
+                f"{p95:.1f}",
+                f"{statistics.median(cpu):.1f}",
+                len(times),
+                f"<= {target_ms:g}",
+                verdict,
+            ]
         )
     print()
-    print_table(["report (ms per call)", "median", "p95", "calls", "target ms", "result"], rows)
+    print_table(
+        ["report (ms per call)", "median", "p95", "CPU median", "calls", "target ms", "result"],
+        rows,
+    )
 
 
 if __name__ == "__main__":
