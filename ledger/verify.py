@@ -8,7 +8,8 @@ Design invariants 6 and 9. For one book, `verify_book`
    recorded head that is not the last transaction's hash;
 2. recomputes every balance from the postings (sum of units per account and commodity) and
    compares it with the `balances` table the journal maintains, and every week-end balance
-   checkpoint (the week's change and the running total) with `balance_checkpoints`;
+   checkpoint (the week's change and the running total) with `balance_checkpoints`; and
+   every week of the book's budget lines (`budget_line_weeks`) from its `budget_spends`;
 3. exports the book, loads the text with Beancount, reports every error Beancount finds
    (a failed balance assertion among them), and compares the balance Beancount computes per
    account and currency with the ledger's trial balance.
@@ -37,6 +38,7 @@ from sqlalchemy import Connection, func, select
 
 from ledger.core.amount import format_units, units_to_decimal
 from ledger.export.beancount import export_book
+from ledger.funds import line_weeks
 from ledger.store import checkpoints, queries
 from ledger.store.books import commodity_precisions, get_book, list_books
 from ledger.store.chain_reads import (
@@ -48,7 +50,7 @@ from ledger.store.chain_reads import (
     transaction_links_of,
 )
 from ledger.store.database import Database
-from ledger.store.tables import accounts, balances, postings
+from ledger.store.tables import accounts, awards, balances, budget_lines, postings
 
 # A Beancount error message is cut to this many characters (and to its first line).
 ERROR_MESSAGE_LENGTH_MAX = 300
@@ -173,6 +175,31 @@ def stored_checkpoint_differences(conn: Connection, book_code: str) -> list[str]
     return differences
 
 
+def budget_week_differences(conn: Connection, book_code: str) -> list[str]:
+    """Each week of a budget line of the book whose stored sum is not what the line's spends
+    dated in it add up to (`ledger.funds.line_weeks`): missing, left over, or another sum."""
+    book = get_book(conn, book_code)
+    precisions = commodity_precisions(conn)
+    lines = {
+        line_id: (award, line, currency)
+        for line_id, award, line, currency in conn.execute(
+            select(budget_lines.c.id, awards.c.code, budget_lines.c.code, awards.c.currency)
+            .join(awards, awards.c.id == budget_lines.c.award_id)
+            .where(budget_lines.c.book_id == book.id)
+        ).tuples()
+    }
+    differences = []
+    for line_id, week, held, expected in line_weeks.week_differences(conn, book.id):
+        award, line, currency = lines[line_id]
+        stored = "nothing" if held is None else _amount(held, currency, precisions)
+        summed = "nothing" if expected is None else _amount(expected, currency, precisions)
+        differences.append(
+            f"spends of budget line {line} of award {award} in the week of {week}: stored"
+            f" {stored}, recomputed from budget spends {summed}"
+        )
+    return differences
+
+
 def _checkpoint_text(
     checkpoint: tuple[int, int] | None, commodity: str, precisions: Mapping[str, int]
 ) -> str:
@@ -244,6 +271,7 @@ def verify_book(db: Database, book_code: str) -> VerifyReport:
             differences = chain_differences(conn, book.id)
             differences += stored_balance_differences(conn, book_code)
             differences += stored_checkpoint_differences(conn, book_code)
+            differences += budget_week_differences(conn, book_code)
             precisions = commodity_precisions(conn)
             ledger = {
                 (row.account, row.commodity): row.units

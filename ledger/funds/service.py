@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, exists, func, insert, select
+from sqlalchemy import Connection, Row, and_, case, func, insert, select
 
 from ledger.core import limits
 from ledger.core.account import validate_account_name
@@ -30,7 +30,7 @@ from ledger.core.errors import (
 )
 from ledger.core.text import validate_text
 from ledger.core.transaction import Transaction
-from ledger.funds import rules
+from ledger.funds import line_weeks, rules
 from ledger.funds.rules import Conversion
 from ledger.store import books, journal
 from ledger.store.book_accounts import (
@@ -44,14 +44,12 @@ from ledger.store.tables import (
     accounts,
     awards,
     budget_lines,
-    budget_spends,
     commodities,
     disbursements,
     exchanges,
     grants,
     postings,
     transaction_meta,
-    transactions,
 )
 from ledger.store.tables import (
     books as book_table,
@@ -944,18 +942,10 @@ def line_use(
     """What a budget line has spent and has reserved for approved grants.
 
     A spend counts until its transaction is reversed (by whichever route), so the budget
-    follows the journal without a second record of the reversal.
+    follows the journal without a second record of the reversal. The spends are read per
+    week (`ledger.funds.line_weeks`): the cost does not grow with the line's spends.
     """
-    reversal = transactions.alias("reversal")
-    reversed_where = [reversal.c.reverses_id == budget_spends.c.transaction_id]
-    spent_where = [budget_spends.c.budget_line_id == line.id]
-    if as_of is not None:
-        spent_where.append(budget_spends.c.date <= as_of)
-        reversed_where.append(reversal.c.date <= as_of)
-    spent_where.append(~exists().where(and_(*reversed_where)))
-    actual = conn.execute(
-        select(func.coalesce(func.sum(budget_spends.c.award_units), 0)).where(and_(*spent_where))
-    ).scalar_one()
+    actual = line_weeks.spent_through(conn, line.id, as_of)
     in_kind = conn.execute(
         select(func.coalesce(func.sum(disbursements.c.award_units), 0))
         .join(grants, grants.c.id == disbursements.c.grant_id)
@@ -1111,21 +1101,24 @@ def _record_spend(
     draft: ExpenseDraft,
     conversion: Conversion,
 ) -> None:
-    """Write the budget-spend row of a posted expense."""
-    conn.execute(
-        insert(budget_spends).values(
-            book_id=award.book_id,
-            award_id=award.id,
-            budget_line_id=line.id,
-            transaction_id=transaction_id,
-            date=draft.date,
-            kind=draft.kind,
-            currency=draft.currency,
-            units=draft.units,
-            award_units=conversion.award_units,
-            rate=None if conversion.rate is None else str(conversion.rate),
-            rate_method=conversion.method,
-        )
+    """Write the budget-spend row of a posted expense (and add it to its line's week)."""
+    line_weeks.record_spends(
+        conn,
+        [
+            dict(
+                book_id=award.book_id,
+                award_id=award.id,
+                budget_line_id=line.id,
+                transaction_id=transaction_id,
+                date=draft.date,
+                kind=draft.kind,
+                currency=draft.currency,
+                units=draft.units,
+                award_units=conversion.award_units,
+                rate=None if conversion.rate is None else str(conversion.rate),
+                rate_method=conversion.method,
+            )
+        ],
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -123,6 +124,15 @@ transactions = Table(
     # Never NULL once written; nullable only so the column could be added to existing rows.
     Column("chain_hash", String(64), nullable=True),
     Index("ix_transactions_book_date_id", "book_id", "date", "id"),
+    # The reversals alone, by date (partial: an ordinary post writes nothing here): a budget
+    # line's use walks the reversals up to a date (`ledger.funds.line_weeks`).
+    Index(
+        "ix_transactions_reversals",
+        "date",
+        "reverses_id",
+        sqlite_where=text("reverses_id IS NOT NULL"),
+        postgresql_where=text("reverses_id IS NOT NULL"),
+    ),
 )
 
 transaction_tags = Table(
@@ -436,10 +446,26 @@ budget_spends = Table(
     Column("award_units", BigInteger, nullable=False),  # the same in the award's currency
     Column("rate", String(40), nullable=True),  # `currency` per award unit; NULL if the same
     Column("rate_method", String(20), nullable=False),
-    Index("ix_budget_spends_line", "budget_line_id"),
+    # A line's spends by date: its use as of a date reads the days of the date's week here.
+    Index("ix_budget_spends_line_date", "budget_line_id", "date"),
     CheckConstraint(
         "rate_method IN ('same_currency', 'average_exchange', 'explicit')", name="rate_method"
     ),
+)
+
+# Each budget line's spends summed per ISO week (keyed by its Monday, as the balance
+# checkpoints): `award_units` is the sum of the `budget_spends.award_units` of the line dated
+# in that week, reversed or not. `ledger.funds.line_weeks` writes it in the same database
+# transaction as each `budget_spends` row, so a line's use as of a date reads one row per week
+# instead of every spend; `verify` recomputes it from `budget_spends`. Rows exist exactly for
+# weeks with spends.
+budget_line_weeks = Table(
+    "budget_line_weeks",
+    metadata,
+    Column("budget_line_id", Integer, ForeignKey("budget_lines.id"), primary_key=True),
+    Column("week", Date, primary_key=True),
+    Column("award_units", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # the primary key is the table: one B-tree to write and seek
 )
 
 # A currency exchange (bank dollars into riel or baht cash), posted with a total price.

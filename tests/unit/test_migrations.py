@@ -407,3 +407,51 @@ def test_grants_stored_before_0011_commit_their_approved_amount(empty: Database)
         assert grants.get_grant(conn, proposed).committed is None
         award = funds.get_award(conn, "CTIP-2018")
         assert funds.line_use(conn, award, award.line("livelihood-grants")).committed == 30000
+
+
+def test_the_budget_weeks_migration_fills_them_from_the_spends(empty: Database) -> None:
+    """0017 on an award with spends: the weeks it builds are what `funds.line_weeks` wrote
+    with each spend, and a line's use reads the same before and after."""
+    from ledger.funds import line_weeks
+    from ledger.funds import service as funds
+    from ledger.funds.service import BudgetLineDraft, ExpenseDraft
+    from tests.api.grants_world import create_ctip
+
+    upgrade(empty.engine)
+
+    def history(conn: Connection) -> None:
+        store_books.create_book(conn, "org", "Programme", "organisation", "USD")
+        store_books.open_account(conn, "org", "Assets:Bank", datetime.date(2018, 1, 1), ["USD"])
+        lines = [
+            BudgetLineDraft("transport", "Transport", "2000.00", "Expenses:Transport"),
+            BudgetLineDraft("venue", "Venue", "2000.00", "Expenses:Venue"),
+        ]
+        award = create_ctip(conn, lines)
+        for n in range(12):  # two or three a week over four weeks, both lines
+            day = datetime.date(2018, 11, 1) + datetime.timedelta(days=n * 2)
+            expense = ExpenseDraft(day, "Assets:Bank", 100 + n, "USD", "Spend", "expense")
+            funds.post_expense(conn, award, award.lines[n % 2], expense, "finance")
+
+    empty.write(history)
+
+    def state(conn: Connection) -> tuple[dict[tuple[int, datetime.date], int], list[int]]:
+        award = funds.get_award(conn, "CTIP-2018")
+        book_id = store_books.get_book(conn, "org").id
+        uses = [
+            funds.line_use(conn, award, line, as_of).actual
+            for line in award.lines
+            for as_of in (None, datetime.date(2018, 11, 8), datetime.date(2018, 11, 12))
+        ]
+        return line_weeks.stored_weeks(conn, book_id), uses
+
+    with empty.read() as conn:
+        written, uses = state(conn)
+    assert len(written) == 2 * 4
+    command.downgrade(alembic_config(empty.engine), "0016")
+    assert "budget_line_weeks" not in table_names(empty.engine)
+    upgrade(empty.engine)
+    with empty.read() as conn:
+        assert state(conn) == (written, uses)
+        book_id = store_books.get_book(conn, "org").id
+        assert line_weeks.recomputed_weeks(conn, book_id) == written
+    assert differences(empty.engine) == []

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 
 from ledger.core.errors import LedgerRejected
 from ledger.core.transaction import PostingDraft, PriceDraft, TransactionDraft
+from ledger.funds import service as funds
 from ledger.store import books, journal
 from ledger.store.database import Database
 from ledger.verify import AUDIT_TRAIL, verify_all, verify_book
@@ -172,4 +173,50 @@ def test_a_missing_or_extra_checkpoint_is_reported(db: Database, funded: str) ->
         " recomputed from postings 410000 (week's change 410000)",
         "checkpoint of Income:Grants:CTIP-2018 in USD for the week of 2018-11-05: stored"
         " -5000.00 (week's change 0.00), recomputed from postings nothing",
+    )
+
+
+def spend_on_an_award(db: Database, book: str) -> None:
+    """An award of one line and two expenses on it, in the weeks of 2018-10-29 and
+    2018-11-05 (its use per week: `ledger.funds.line_weeks`)."""
+
+    def work(conn: Connection) -> None:
+        line = funds.BudgetLineDraft("transport", "Transport", "1000.00", "Expenses:Transport")
+        draft = funds.AwardDraft(
+            book_code=book,
+            code="CTIP-2018",
+            donor="Donor",
+            currency="USD",
+            amount="1000.00",
+            start_date=D(2018, 7, 1),
+            end_date=D(2019, 6, 30),
+            approval_threshold="250.00",
+            income_account="Income:Grants:CTIP-2018",
+            lines=(line,),
+        )
+        award = funds.create_award(conn, draft, "setup")
+        for day, amount in ((D(2018, 11, 2), 1250), (D(2018, 11, 6), 700)):
+            expense = funds.ExpenseDraft(
+                day, "Assets:Bank:Operating-USD", amount, "USD", "Moto taxi", "expense"
+            )
+            funds.post_expense(conn, award, award.lines[0], expense, "finance")
+
+    db.write(work)
+
+
+def test_a_tampered_budget_line_week_is_reported_exactly(db: Database, funded: str) -> None:
+    spend_on_an_award(db, funded)
+    assert verify_book(db, funded).differences == ()
+    tamper(
+        db,
+        "UPDATE budget_line_weeks SET award_units = award_units + 1 WHERE week = :week",
+        week=D(2018, 10, 29),
+    )
+    tamper(db, "DELETE FROM budget_line_weeks WHERE week = :week", week=D(2018, 11, 5))
+    report = verify_book(db, funded)
+    assert report.differences == (
+        "spends of budget line transport of award CTIP-2018 in the week of 2018-10-29: stored"
+        " 12.51, recomputed from budget spends 12.50",
+        "spends of budget line transport of award CTIP-2018 in the week of 2018-11-05: stored"
+        " nothing, recomputed from budget spends 7.00",
     )
