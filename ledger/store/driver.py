@@ -133,6 +133,38 @@ def execute(
         cursor.close()
 
 
+def execute_pipelined(
+    conn: Connection, statements: Sequence[tuple[str, Sequence[Any] | Mapping[str, Any]]]
+) -> list[list[tuple[Any, ...]]]:
+    """Run several statements in order; the rows of each (empty for those returning none).
+
+    On PostgreSQL they go in one psycopg pipeline: sent together, answered together, one
+    round trip for all of them (each still runs as its own statement, with its own snapshot
+    at READ COMMITTED, so one may wait for a lock and the next see what the lock's holder
+    committed). If one fails, the ones after it do not run and its error is raised. Other
+    dialects run them one by one.
+    """
+    if conn.dialect.name != "postgresql":
+        return [execute(conn, sql, parameters) for sql, parameters in statements]
+    dbapi_connection = _dbapi_connection(conn)
+    cursors = []
+    sql: str = ""
+    parameters: Sequence[Any] | Mapping[str, Any] = ()
+    try:
+        try:
+            with dbapi_connection.pipeline():
+                for sql, parameters in statements:
+                    cursor = dbapi_connection.cursor()
+                    cursors.append(cursor)
+                    cursor.execute(sql, parameters)
+            return [c.fetchall() if c.description is not None else [] for c in cursors]
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(conn, sql, parameters, error, many=False) from error
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
 def execute_many(
     conn: Connection, sql: str, rows: Sequence[Sequence[Any] | Mapping[str, Any]]
 ) -> None:
