@@ -50,6 +50,7 @@ from ledger.store.journal_sql import (
     BookForPosting,
     account_for_posting,
     book_and_accounts,
+    book_and_accounts_rows,
     book_for_posting,
     insert_postings,
     insert_transactions,
@@ -76,12 +77,19 @@ def post_draft_stored(
     """`post_draft`, returning the transaction exactly as `load_transaction` would read it
     back, and the commodity precisions it was checked with (to format its amounts), without
     reading anything back."""
-    precisions = commodity_precisions(conn, draft_commodities(draft))
+    codes = draft_commodities(draft)
+    names = sorted({p.account for p in draft.postings})
+    read: list[tuple[Any, ...]] | None = None
+    if journal_pipelined.applies_to_draft(conn, names, codes):
+        # PostgreSQL: the precisions, the lock and the book's read in one round trip.
+        precisions, read = journal_pipelined.lock_and_read(conn, book_code, names, codes)
+    else:
+        precisions = commodity_precisions(conn, codes)
     built = build_transaction(draft, precisions)
     if isinstance(built, tuple):
         raise LedgerRejected(built)
     now = utc_now()
-    book_id, ids = _post_many(conn, book_code, [built], created_by, precisions, None, now)
+    book_id, ids = _post_many(conn, book_code, [built], created_by, precisions, None, now, read)
     stored = StoredTransaction(
         id=ids[0],
         book_id=book_id,
@@ -147,12 +155,17 @@ def _post_many(
     precisions: Mapping[str, int],
     reverses_id: int | None,
     now: datetime.datetime,
+    read: Sequence[Sequence[Any]] | None = None,
 ) -> tuple[int, list[int]]:
-    """`post_many` with everything given; returns the book's id and the new ids."""
+    """`post_many` with everything given; returns the book's id and the new ids. `read`: the
+    rows `journal_pipelined.lock_and_read` returned, when the caller locked and read."""
     names = sorted({p.account for txn in txns for p in txn.postings})
     pipelined = journal_pipelined.applies(conn, txns, names)
+    assert read is None or pipelined, "a post read with its lock is posted the same way"
     if pipelined:
-        book, found = journal_pipelined.lock_and_read(conn, book_code, names)
+        if read is None:
+            read = journal_pipelined.lock_and_read(conn, book_code, names)[1]
+        book, found = book_and_accounts_rows(read)
     else:
         lock_rows(conn, book_code, names)
         book, found = book_and_accounts(conn, book_code, names)

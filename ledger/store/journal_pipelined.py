@@ -12,6 +12,9 @@ committed, exactly as when they were sent one by one.
 Rows that need the new transaction's id take it on the server, from the sequence's value in
 this session (`currval`): the client does not wait for the INSERT's RETURNING to send them.
 
+A post of a client's draft sends the read of its commodities' precisions in the first
+pipeline too (`journal.post_draft_stored`): three round trips from BEGIN to COMMIT.
+
 Only a single transaction naming at most `driver.IN_LIST_SIZES[-1]` accounts takes this path
 (every API post does); `journal` posts anything else one statement at a time, and SQLite
 always (its statements cost no round trip). Statements are built once and compiled once per
@@ -21,7 +24,7 @@ process (`driver.compiled`).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,13 +34,12 @@ from sqlalchemy.sql import ClauseElement
 from ledger.core import limits
 from ledger.core.transaction import Transaction
 from ledger.store import chain, checkpoints, driver
+from ledger.store.books import commodity_precisions_query
 from ledger.store.journal_sql import (
     POSTING_COLUMNS,
     AccountForPosting,
-    BookForPosting,
     balance_upsert_statement,
     book_and_accounts_query,
-    book_and_accounts_rows,
     posting_rows,
 )
 from ledger.store.tables import (
@@ -114,21 +116,29 @@ def applies(conn: Connection, txns: Sequence[Transaction], names: Sequence[str])
     return conn.dialect.name == "postgresql" and len(txns) == 1 and len(names) <= NAMES_MAX
 
 
+def applies_to_draft(conn: Connection, names: Sequence[str], codes: Collection[str]) -> bool:
+    """Whether a draft naming `names` and the commodities `codes` is read with its lock (so
+    that its transaction then takes this path: `applies`)."""
+    return (
+        conn.dialect.name == "postgresql"
+        and 1 <= len(names) <= NAMES_MAX
+        and 1 <= len(codes) <= NAMES_MAX
+    )
+
+
 def lock_and_read(
-    conn: Connection, book_code: str, names: Sequence[str]
-) -> tuple[BookForPosting, dict[str, AccountForPosting]]:
-    """Lock the book's and the accounts' rows, then read them: one round trip."""
+    conn: Connection, book_code: str, names: Sequence[str], codes: Collection[str] = ()
+) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
+    """Lock the book's and the accounts' rows, then read them (`book_and_accounts_rows`
+    makes them the book and its accounts), with the precisions of `codes` (at most
+    `NAMES_MAX`) read first when given: one round trip."""
     size, values = driver.in_list_values("name", names)
     lock = driver.compiled(conn.dialect, _LOCKS[size])
-    read_sql, read_parameters = book_and_accounts_query(conn, book_code, names)
-    _, rows = driver.execute_pipelined(
-        conn,
-        [
-            (lock.sql, lock.parameters({**values, "code": book_code})),
-            (read_sql, read_parameters),
-        ],
-    )
-    return book_and_accounts_rows(rows)
+    statements = [commodity_precisions_query(conn, codes)] if codes else []
+    statements.append((lock.sql, lock.parameters({**values, "code": book_code})))
+    statements.append(book_and_accounts_query(conn, book_code, names))
+    results = driver.execute_pipelined(conn, statements)
+    return (dict(results[0]) if codes else {}), results[-1]
 
 
 @dataclass(frozen=True, slots=True)
