@@ -308,7 +308,8 @@ def chained_audit_insert(
     assert text.startswith(before + '"'), "the previous hash comes right after the version"
     statement = driver.compiled(conn.dialect, insert_event)
     parameters = {**values, "at": at, "before": before, "after": text[len(before) :]}
-    return bool(driver.execute(conn, statement.sql, statement.parameters(parameters)))
+    [rows] = driver.execute_pipelined(conn, [(statement.sql, statement.parameters(parameters))])
+    return bool(rows)
 
 
 def audit_insert_statement(table: Table, columns: Sequence[str]) -> Any:
