@@ -76,7 +76,9 @@ _INSERT_TRANSACTION = (
 )
 _UNBALANCED = (
     select(postings.c.transaction_id, postings.c.weight_commodity, func.sum(postings.c.weight))
-    .where(postings.c.transaction_id == _NEW_TRANSACTION_ID)
+    # As a subquery: run once (an index seek); `currval` itself is volatile, so compared
+    # row by row it would scan every posting.
+    .where(postings.c.transaction_id == select(_NEW_TRANSACTION_ID).scalar_subquery())
     .group_by(postings.c.transaction_id, postings.c.weight_commodity)
     .having(func.sum(postings.c.weight) != 0)
     .limit(1)
