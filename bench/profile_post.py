@@ -6,8 +6,11 @@ driver's connection.
     .venv/bin/python -m bench.profile_post --postgresql --posts 2000
     .venv/bin/python -m bench.profile_post --postgresql --posts 500 --profile 30
 
-Round trips are counted on libpq's socket: each `PGconn.flush`/`send_*` group the driver
-sends is one exchange with the server (psycopg's implicit BEGIN and the COMMIT included).
+On PostgreSQL, statements and round trips are counted in libpq's protocol trace of a handle
+of their own (100 posts): a statement is an Execute or a simple Query message, a round trip a
+run of messages to the server followed by its answers (the pool's pre-ping, psycopg's BEGIN
+and the COMMIT included). The CPU of the database's server processes is read from /proc
+(the server runs on this machine), beside the client's own.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime
+import os
 import pstats
 import tempfile
 import time
@@ -22,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from psycopg.pq import Trace as LibpqTrace
 from sqlalchemy import Connection, event
 
 from bench.common import BANK, BOOK_CODE, migrated_sqlite, open_book, postgres_database
@@ -48,7 +53,7 @@ class Trace:
         def connected(dbapi_connection: Any, _record: Any) -> None:
             pgconn = dbapi_connection.pgconn
             pgconn.trace(self.file.fileno())
-            pgconn.set_trace_flags(_trace_flags())
+            pgconn.set_trace_flags(LibpqTrace.SUPPRESS_TIMESTAMPS | LibpqTrace.REGRESS_MODE)
 
     def counts(self) -> tuple[int, int]:
         """(statements, round trips) in the trace so far, since the last call. A round trip
@@ -70,12 +75,6 @@ class Trace:
                 trips += 1
             previous = direction
         return statements, trips
-
-
-def _trace_flags() -> Any:
-    import psycopg
-
-    return psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE
 
 
 def draft(count: int, accounts_n: int) -> TransactionDraft:
@@ -109,6 +108,29 @@ def post_all(db: Database, posts: int, accounts_n: int, start: int = 0) -> None:
             )
 
         db.write(work)
+
+
+def backend_pids(db: Database) -> list[int]:
+    """The server processes of `db`'s connections (on this machine, readable in /proc)."""
+    with db.engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return [int(pid) for (pid,) in found]
+
+
+def processes_cpu(pids: Sequence[int]) -> float:
+    """User and system CPU seconds the processes have used (0 for one that is gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -147,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.postgresql:
             count_round_trips(db.engine.url.render_as_string(hide_password=False), args.accounts)
         post_all(db, 200, args.accounts)  # warm: statements compiled, pool filled
+        backends = backend_pids(db) if args.postgresql else []
+        server_cpu = processes_cpu(backends)
         cpu, started = time.process_time(), time.perf_counter()
         profile = cProfile.Profile() if args.profile else None
         if profile:
@@ -155,9 +179,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         if profile:
             profile.disable()
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        server_cpu = processes_cpu(backends) - server_cpu
         print(
             f"{args.posts} posts: {args.posts / wall:,.0f}/s,"
             f" CPU {cpu / args.posts * 1e6:,.0f} us/post, wall {wall / args.posts * 1e6:,.0f} us"
+            + (
+                f", PostgreSQL backend CPU {server_cpu / args.posts * 1e6:,.0f} us/post"
+                if backends
+                else ""
+            )
         )
         if profile:
             pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
