@@ -115,7 +115,6 @@ def backend_pids(db: Database) -> list[int]:
     with db.engine.connect() as conn:
         found = conn.exec_driver_sql(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
         )
         return [int(pid) for (pid,) in found]
 
