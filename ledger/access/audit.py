@@ -40,6 +40,8 @@ _EVENT_COLUMNS = (
 # Built once and run on the driver: every change writes one event, and through a SQLAlchemy
 # `Connection` the insert's own overhead costs several times SQLite's work for it.
 _INSERT_EVENT = insert(audit_events).values({c: bindparam(c) for c in _EVENT_COLUMNS})
+# PostgreSQL: the event, its hash and the trail's head in one statement (`ledger.store.chain`).
+_INSERT_CHAINED_EVENT = chain.audit_insert_statement(audit_events, _EVENT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,10 @@ def record_event(
         "detail": detail[:DETAIL_LENGTH_MAX],
     }
     # Last in the work, so the audit head's lock (PostgreSQL) is held only until the commit.
+    if conn.dialect.name == "postgresql" and chain.chained_audit_insert(
+        conn, _INSERT_CHAINED_EVENT, at, values
+    ):
+        return
     previous = chain.audit_head_for_update(conn)
     link = chain.link_hash(chain.audit_content(previous or chain.CHAIN_GENESIS, at, values))
     values["at"] = at

@@ -130,8 +130,17 @@ def commodity_precisions(conn: Connection, codes: Collection[str] | None = None)
         return dict(driver.fetch_all(conn, _COMMODITY_PRECISIONS))
     if not codes:
         return {}
+    return dict(driver.execute(conn, *commodity_precisions_query(conn, codes)))
+
+
+def commodity_precisions_query(
+    conn: Connection, codes: Collection[str]
+) -> tuple[str, tuple[Any, ...] | dict[str, Any]]:
+    """The SQL and parameters of `commodity_precisions` of 1 to 64 `codes` (rows: code,
+    precision), to send with other statements."""
     size, values = driver.in_list_values("code", sorted(codes))
-    return dict(driver.fetch_all(conn, _PRECISIONS_OF[size], values))
+    statement = driver.compiled(conn.dialect, _PRECISIONS_OF[size])
+    return statement.sql, statement.parameters(values)
 
 
 def parse_amount(conn: Connection, currency: str, text: str, field: str = "amount") -> int:

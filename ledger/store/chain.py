@@ -41,7 +41,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from ledger.core.transaction import Posting, Transaction, weight
@@ -223,6 +233,12 @@ def move_book_head(conn: Connection, book_id: int, head: str) -> None:
     driver.fetch_all(conn, _MOVE_BOOK_HEAD, {"book_id": book_id, "head": head})
 
 
+def book_head_move(conn: Connection, book_id: int, head: str) -> tuple[str, Any]:
+    """The SQL and parameters of `move_book_head`, to send with others."""
+    statement = driver.compiled(conn.dialect, _MOVE_BOOK_HEAD)
+    return statement.sql, statement.parameters({"book_id": book_id, "head": head})
+
+
 # -- the audit trail ---------------------------------------------------------------------------
 
 AUDIT_FIELDS = (
@@ -275,6 +291,57 @@ def audit_head_for_update(conn: Connection) -> str | None:
         driver.fetch_all(conn, _ADD_AUDIT_HEAD_PG)
         rows = driver.fetch_all(conn, _AUDIT_HEAD_LOCKED)
     return str(rows[0][0])
+
+
+def chained_audit_insert(
+    conn: Connection, insert_event: Any, at: datetime.datetime, values: Mapping[str, Any]
+) -> bool:
+    """PostgreSQL: insert an audit event chained to the trail's head in one statement and one
+    round trip (`insert_event`: `audit_insert_statement`'s statement; `values`: its binds but
+    `at`). The server moves the head to the event's hash, computed with its own SHA-256 from
+    the event's canonical JSON (`audit_content`) cut around the previous hash, and stores the
+    event with it: the same hash as `link_hash`, with the head's row locked (UPDATE) from
+    here to COMMIT, as `audit_head_for_update` would. False, having written nothing, when the
+    trail has no head row yet (`audit_head_for_update` and `move_audit_head` then make it)."""
+    text = _encode(audit_content("", at, values))
+    before = f'["{AUDIT_VERSION}","'
+    assert text.startswith(before + '"'), "the previous hash comes right after the version"
+    statement = driver.compiled(conn.dialect, insert_event)
+    parameters = {**values, "at": at, "before": before, "after": text[len(before) :]}
+    [rows] = driver.execute_pipelined(conn, [(statement.sql, statement.parameters(parameters))])
+    return bool(rows)
+
+
+def audit_insert_statement(table: Table, columns: Sequence[str]) -> Any:
+    """`chained_audit_insert`'s INSERT into `table` (the audit events) of `columns` (the
+    last: the hash), built once by the caller: the head moved by the server, then the
+    event stored with the new head as its hash. Returns the event's id."""
+    head = (
+        update(audit_chain)
+        .where(audit_chain.c.id == AUDIT_CHAIN_ID)
+        .values(
+            head_hash=func.encode(
+                func.sha256(
+                    func.convert_to(
+                        bindparam("before", type_=String())
+                        + audit_chain.c.head_hash
+                        + bindparam("after", type_=String()),
+                        literal_column("'UTF8'"),
+                    )
+                ),
+                literal_column("'hex'"),
+            )
+        )
+        .returning(audit_chain.c.head_hash)
+        .cte("head")
+    )
+    event = [bindparam(c, type_=table.c[c].type) for c in columns[:-1]]
+    return (
+        insert(table)
+        .from_select(list(columns), select(*event, head.c.head_hash))
+        .returning(table.c.id)
+        .add_cte(head)
+    )
 
 
 def move_audit_head(conn: Connection, previous: str | None, head: str) -> None:

@@ -154,6 +154,15 @@ def _upsert_week(
     conn: Connection, book_id: int, week: datetime.date, changes: Sequence[tuple[Key, int]]
 ) -> set[Key]:
     """Upsert one week's changes; the keys that have checkpoints after `week`."""
+    rows = driver.execute(conn, *week_upsert(conn, book_id, week, changes))
+    return {(account_id, commodity) for account_id, commodity, later in rows if later}
+
+
+def week_upsert(
+    conn: Connection, book_id: int, week: datetime.date, changes: Sequence[tuple[Key, int]]
+) -> tuple[str, Any]:
+    """The SQL and parameters of the upsert of one week's changes (at most
+    `UPSERT_ROWS_MAX`); its rows are (account id, commodity, whether later weeks exist)."""
     dialect = conn.dialect
     statement = _upserts.get((dialect.name, len(changes)))
     if statement is None:
@@ -164,8 +173,20 @@ def _upsert_week(
         values[f"account_id_{i}"] = account_id
         values[f"commodity_{i}"] = commodity
         values[f"units_{i}"] = units
-    rows = driver.execute(conn, statement.sql, statement.parameters(values))
-    return {(account_id, commodity) for account_id, commodity, later in rows if later}
+    return statement.sql, statement.parameters(values)
+
+
+def carry_forward_later(
+    conn: Connection,
+    week: datetime.date,
+    changes: Sequence[tuple[Key, int]],
+    upserted: Sequence[Sequence[Any]],
+) -> None:
+    """After `week_upsert` of `changes` returned `upserted`: carry the changes of the keys
+    that have later weeks forward to them (a back-dated post)."""
+    with_later = {(account_id, commodity) for account_id, commodity, later in upserted if later}
+    if with_later:
+        _carry_forward(conn, week, [(key, units) for key, units in changes if key in with_later])
 
 
 def _carry_forward(

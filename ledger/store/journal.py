@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -37,7 +38,7 @@ from ledger.core.transaction import (
     reversal_of,
     validate_transaction,
 )
-from ledger.store import chain, driver
+from ledger.store import chain, driver, journal_pipelined
 from ledger.store.books import commodity_precisions, utc_now
 from ledger.store.checkpoints import record_checkpoints
 from ledger.store.journal_reads import StoredTransaction, balance_units_through, load_transaction
@@ -49,6 +50,7 @@ from ledger.store.journal_sql import (
     BookForPosting,
     account_for_posting,
     book_and_accounts,
+    book_and_accounts_rows,
     book_for_posting,
     insert_postings,
     insert_transactions,
@@ -75,12 +77,19 @@ def post_draft_stored(
     """`post_draft`, returning the transaction exactly as `load_transaction` would read it
     back, and the commodity precisions it was checked with (to format its amounts), without
     reading anything back."""
-    precisions = commodity_precisions(conn, draft_commodities(draft))
+    codes = draft_commodities(draft)
+    names = sorted({p.account for p in draft.postings})
+    read: list[tuple[Any, ...]] | None = None
+    if journal_pipelined.applies_to_draft(conn, names, codes):
+        # PostgreSQL: the precisions, the lock and the book's read in one round trip.
+        precisions, read = journal_pipelined.lock_and_read(conn, book_code, names, codes)
+    else:
+        precisions = commodity_precisions(conn, codes)
     built = build_transaction(draft, precisions)
     if isinstance(built, tuple):
         raise LedgerRejected(built)
     now = utc_now()
-    book_id, ids = _post_many(conn, book_code, [built], created_by, precisions, None, now)
+    book_id, ids = _post_many(conn, book_code, [built], created_by, precisions, None, now, read)
     stored = StoredTransaction(
         id=ids[0],
         book_id=book_id,
@@ -146,16 +155,32 @@ def _post_many(
     precisions: Mapping[str, int],
     reverses_id: int | None,
     now: datetime.datetime,
+    read: Sequence[Sequence[Any]] | None = None,
 ) -> tuple[int, list[int]]:
-    """`post_many` with everything given; returns the book's id and the new ids."""
+    """`post_many` with everything given; returns the book's id and the new ids. `read`: the
+    rows `journal_pipelined.lock_and_read` returned, when the caller locked and read."""
     names = sorted({p.account for txn in txns for p in txn.postings})
-    lock_rows(conn, book_code, names)
-    book, found = book_and_accounts(conn, book_code, names)
+    pipelined = journal_pipelined.applies(conn, txns, names)
+    assert read is None or pipelined, "a post read with its lock is posted the same way"
+    if pipelined:
+        if read is None:
+            read = journal_pipelined.lock_and_read(conn, book_code, names)[1]
+        book, found = book_and_accounts_rows(read)
+    else:
+        lock_rows(conn, book_code, names)
+        book, found = book_and_accounts(conn, book_code, names)
     reject_if(_first_errors(txns, book, found, precisions))
 
     hashes = chain.chain_transactions(
         book.chain_head, book.id, txns, precisions, reverses_id, now, created_by
     )
+    if pipelined:
+        head = (hashes[0], created_by, reverses_id, now)
+        written = journal_pipelined.write(conn, book.id, txns[0], head, found, precisions)
+        if written is not None:
+            _check_new_units(written.changes, written.new_units, found)
+            _raise_if_unbalanced(written.unbalanced)
+            return book.id, [written.transaction_id]
     ids = insert_transactions(conn, book.id, txns, created_by, reverses_id, now, hashes)
     deltas = insert_postings(conn, book.id, ids, txns, found, precisions)
     _apply_balance_deltas(conn, book.id, deltas, found)
@@ -271,7 +296,12 @@ def _assertable_account(
 def check_stored_balanced(conn: Connection, first_id: int, last_id: int) -> None:
     """Read back the weights of transactions first_id..last_id; raise if any does not sum to 0."""
     parameters = {"first_id": first_id, "last_id": last_id}
-    for off in driver.fetch_all(conn, UNBALANCED_IN_RANGE, parameters):
+    _raise_if_unbalanced(driver.fetch_all(conn, UNBALANCED_IN_RANGE, parameters))
+
+
+def _raise_if_unbalanced(unbalanced: Sequence[Sequence[Any]]) -> None:
+    """Raise for the first row of the read-back: (transaction id, commodity, off by)."""
+    for off in unbalanced:
         raise StoredTransactionUnbalancedError(
             f"transaction {off[0]} is stored unbalanced in {off[1]} by {off[2]}"
         )
@@ -400,7 +430,6 @@ def _apply_balance_deltas(
     same order on PostgreSQL and cannot deadlock each other. The rows go in as few statements
     as possible; the first error is the one a row-by-row upsert in that order would meet.
     """
-    non_negative = {a.id for a in found.values() if a.non_negative}
     # Every (account, commodity) touched is upserted, a zero change too: its row lock is what
     # serialises the writers of its balance checkpoints (`ledger.store.checkpoints`), and
     # the as-of reads find its checkpoints through its row.
@@ -411,7 +440,20 @@ def _apply_balance_deltas(
     )
     before = changes if too_large_at is None else changes[:too_large_at]
     new_units = upsert_balances(conn, book_id, before) if before else {}
-    for key, _delta in before:
+    _check_new_units(before, new_units, found)
+    if too_large_at is not None:
+        raise _balance_too_large()
+
+
+def _check_new_units(
+    changes: Sequence[tuple[tuple[int, str], int]],
+    new_units: Mapping[tuple[int, str], int],
+    found: Mapping[str, AccountForPosting],
+) -> None:
+    """Refuse the post when a balance it changed went below zero in a non-negative account
+    or beyond the limit (the first such in `changes`' order)."""
+    non_negative = {a.id for a in found.values() if a.non_negative}
+    for key, _delta in changes:
         units = new_units[key]
         if key[0] in non_negative and units < 0:
             raise LedgerRejected(
@@ -425,5 +467,3 @@ def _apply_balance_deltas(
             )
         if abs(units) > limits.BALANCE_UNITS_ABS_MAX:
             raise _balance_too_large()
-    if too_large_at is not None:
-        raise _balance_too_large()

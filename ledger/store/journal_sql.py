@@ -172,9 +172,25 @@ def book_and_accounts(
     assert names, "a post names accounts"
     rows: list[tuple[Any, ...]] = []
     for start in range(0, len(names), _NAMES_PER_QUERY_MAX):
-        size, values = driver.in_list_values("name", names[start : start + _NAMES_PER_QUERY_MAX])
-        values["code"] = book_code
-        rows += driver.fetch_all(conn, _BOOK_AND_ACCOUNTS[size], values)
+        part = names[start : start + _NAMES_PER_QUERY_MAX]
+        rows += driver.execute(conn, *book_and_accounts_query(conn, book_code, part))
+    return book_and_accounts_rows(rows)
+
+
+def book_and_accounts_query(
+    conn: Connection, book_code: str, names: Sequence[str]
+) -> tuple[str, tuple[Any, ...] | dict[str, Any]]:
+    """The SQL and parameters of the read of the book and (at most 64) named accounts."""
+    size, values = driver.in_list_values("name", names)
+    values["code"] = book_code
+    statement = driver.compiled(conn.dialect, _BOOK_AND_ACCOUNTS[size])
+    return statement.sql, statement.parameters(values)
+
+
+def book_and_accounts_rows(
+    rows: Sequence[Sequence[Any]],
+) -> tuple[BookForPosting, dict[str, AccountForPosting]]:
+    """The book and the accounts found, from the rows of `book_and_accounts_query`."""
     if not rows:
         raise LedgerRejected([not_found("book_not_found", "No book has this code.", "book")])
     book = BookForPosting(id=rows[0][0], lock_date=_date_or_none(rows[0][1]), chain_head=rows[0][2])
@@ -428,6 +444,43 @@ def insert_postings(
     precisions: Mapping[str, int],
 ) -> dict[tuple[int, str], int]:
     """Insert every posting; return the change in balance per (account id, commodity)."""
+    shapes, deltas = posting_rows(conn, book_id, ids, txns, found, precisions)
+    for shape, rows in shapes.items():
+        if not rows:
+            continue
+        if conn.dialect.name == "sqlite":
+            driver.execute_many(conn, _sqlite_insert(conn, postings, shape), rows)
+        else:
+            conn.execute(insert(postings), [dict(zip(shape, r, strict=True)) for r in rows])
+    return deltas
+
+
+# Every column of a posting but its transaction's id, in the table's order.
+POSTING_COLUMNS = (
+    "book_id",
+    "account_id",
+    "date",
+    "position",
+    "commodity",
+    "units",
+    "price_commodity",
+    "price_per_unit",
+    "price_total",
+    "weight_commodity",
+    "weight",
+)
+
+
+def posting_rows(
+    conn: Connection,
+    book_id: int,
+    ids: Sequence[int],
+    txns: Sequence[Transaction],
+    found: Mapping[str, AccountForPosting],
+    precisions: Mapping[str, int],
+) -> tuple[dict[tuple[str, ...], list[tuple[object, ...]]], dict[tuple[int, str], int]]:
+    """The posting rows per shape (the columns named), and the change in balance per
+    (account id, commodity)."""
     days = _date_texts(conn, txns)
     account_ids = {name: account.id for name, account in found.items()}
     unpriced: list[tuple[object, ...]] = []
@@ -456,21 +509,11 @@ def insert_postings(
                     total_priced.append((*keys, price.commodity, price.total, *weighed))
             key = (account_id, commodity)
             deltas[key] = deltas.get(key, 0) + units
-    for shape, rows in (
-        (_UNPRICED, unpriced),
-        (_PER_UNIT_PRICED, per_unit_priced),
-        (_TOTAL_PRICED, total_priced),
-    ):
-        if not rows:
-            continue
-        if conn.dialect.name == "sqlite":
-            driver.execute_many(conn, _sqlite_insert(conn, postings, shape), rows)
-        else:
-            conn.execute(insert(postings), [dict(zip(shape, r, strict=True)) for r in rows])
-    return deltas
+    shapes = {_UNPRICED: unpriced, _PER_UNIT_PRICED: per_unit_priced, _TOTAL_PRICED: total_priced}
+    return shapes, deltas
 
 
-def _balance_upsert(dialect_name: str, rows: int) -> ReturningInsert[Any]:
+def balance_upsert_statement(dialect_name: str, rows: int) -> ReturningInsert[Any]:
     """Upsert `rows` balance rows in one statement, returning each row's new units."""
     upsert = pg_insert if dialect_name == "postgresql" else sqlite_insert
     statement = upsert(balances).values(
@@ -512,7 +555,7 @@ def upsert_balances(
         key = (dialect_name, len(part))
         statement = _balance_upserts.get(key)
         if statement is None:
-            statement = _balance_upserts[key] = _balance_upsert(dialect_name, len(part))
+            statement = _balance_upserts[key] = balance_upsert_statement(dialect_name, len(part))
         if dialect_name == "sqlite":
             sql = _sqlite_balance_upserts.get(len(part))
             if sql is None:
