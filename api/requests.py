@@ -11,6 +11,7 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.content_type import check_json_content_type
 from ledger.access.audit import RequestFacts
 from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected, invalid
@@ -75,7 +76,8 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     could hold before anything (the guard included) looks them up: NUL and other control
     characters, tabs and line breaks included (PostgreSQL text cannot hold NUL; no parameter
     is more than one line; the document's pattern says the same) and ids beyond INTEGER.
-    422, never a 500 from the driver. One middleware for both: each layer costs every
+    422, never a 500 from the driver; and a body that is not JSON on a route that reads JSON
+    (415, `api.content_type`). One middleware for all three: each layer costs every
     request."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -85,6 +87,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         errors = _parameter_errors(scope)
         if errors:
             raise LedgerRejected(errors)
+        check_json_content_type(scope)
         request_id = request_id_of(scope)
         path = str(scope.get("path", ""))
         if path.startswith("/schema"):
