@@ -7,8 +7,9 @@ import logging
 import os
 import sys
 from functools import partial
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -60,8 +61,10 @@ GC_YOUNG_ALLOCATIONS = 10_000
 _log = logging.getLogger("api")
 
 
-def _provide_db(state: State) -> Database:
-    database: Database = state.db
+def _provide_db(request: Request[Any, Any, Any]) -> Database:
+    """The database (dependency `db`). From the request's app rather than from a `state`
+    parameter: Litestar copies the app's state into a new `State` for each such parameter."""
+    database: Database = request.app.state.db
     return database
 
 
