@@ -61,7 +61,10 @@ def request_id_of(scope: Scope) -> str:
     existing = state.get("request_id")
     if isinstance(existing, str):
         return existing
-    supplied = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+    supplied = ""
+    for name, value in scope["headers"]:  # the last one, as a dict of them would keep
+        if name == _REQUEST_ID_NAME:
+            supplied = value.decode("latin-1")
     # 128 random bits in hex, like a uuid4's; from the process's generator (seeded from the
     # OS at start), which costs far less than reading the OS's per request (~18 us here):
     # the id traces a request, it guards nothing.
