@@ -11,6 +11,7 @@ from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.content_type import check_json_content_type
 from ledger.access.audit import RequestFacts
 from ledger.core import limits
 from ledger.core.errors import LedgerError, LedgerRejected, invalid
@@ -60,7 +61,10 @@ def request_id_of(scope: Scope) -> str:
     existing = state.get("request_id")
     if isinstance(existing, str):
         return existing
-    supplied = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+    supplied = ""
+    for name, value in scope["headers"]:  # the last one, as a dict of them would keep
+        if name == _REQUEST_ID_NAME:
+            supplied = value.decode("latin-1")
     # 128 random bits in hex, like a uuid4's; from the process's generator (seeded from the
     # OS at start), which costs far less than reading the OS's per request (~18 us here):
     # the id traces a request, it guards nothing.
@@ -75,7 +79,8 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
     could hold before anything (the guard included) looks them up: NUL and other control
     characters, tabs and line breaks included (PostgreSQL text cannot hold NUL; no parameter
     is more than one line; the document's pattern says the same) and ids beyond INTEGER.
-    422, never a 500 from the driver. One middleware for both: each layer costs every
+    422, never a 500 from the driver; and a body that is not JSON on a route that reads JSON
+    (415, `api.content_type`). One middleware for all three: each layer costs every
     request."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -85,6 +90,7 @@ def request_context_middleware(app: ASGIApp) -> ASGIApp:
         errors = _parameter_errors(scope)
         if errors:
             raise LedgerRejected(errors)
+        check_json_content_type(scope)
         request_id = request_id_of(scope)
         path = str(scope.get("path", ""))
         if path.startswith("/schema"):

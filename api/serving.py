@@ -116,10 +116,19 @@ class GuardedH11Protocol(_ReadDeadlines, H11Protocol):
 
 
 class GuardedHttpToolsProtocol(_ReadDeadlines, HttpToolsProtocol):
-    """uvicorn's httptools protocol (the faster parser) with the same deadlines and bound."""
+    """uvicorn's httptools protocol (the faster parser) with the same deadlines and bound.
+
+    The parser's callbacks only note what the client still has to send (`_awaiting`); the
+    deadline follows once the data received has been parsed. A request that arrives whole in
+    one read (nearly all of them) then sets no timer at all, where arming at each callback
+    set two and cancelled them.
+    """
+
+    _awaiting: ReadPhase | None = "head"
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._awaiting = "head"
         self._admit()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -127,17 +136,25 @@ class GuardedHttpToolsProtocol(_ReadDeadlines, HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._read_phase is None:
-            self._arm("head")  # the first byte of the next request on a kept-alive connection
+        if self._awaiting is None:
+            self._awaiting = "head"  # the first byte of the next request on a kept-alive one
         super().data_received(data)
+        self._follow_parser()
+
+    def _follow_parser(self) -> None:
+        """The deadline for what the client still has to send, once its data is parsed."""
+        if self._awaiting is None:
+            self._disarm()
+        elif self._awaiting != self._read_phase:
+            self._arm(self._awaiting)
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        self._arm("body")
+        self._awaiting = "body"
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._disarm()
+        self._awaiting = None
 
 
 def server_config(

@@ -47,8 +47,9 @@ CSRF_COOKIE = "ledger_csrf"
 # Static files change only with a release: a day in the browser's cache.
 STATIC_CACHE_SECONDS = 24 * 3600
 SECURE_COOKIES_ENV = "LEDGER_SECURE_COOKIES"
-# Bearer-token routes take no cookie, so they need no CSRF token: the JSON API and its schema.
-CSRF_EXCLUDED_PATHS = ["^/api/", "^/schema"]
+# Bearer-token routes take no cookie, so they need no CSRF token: the JSON API and its schema;
+# nor does `/health` (no form, no session), which would otherwise mint a cookie per probe.
+CSRF_EXCLUDED_PATHS = ["^/api/", "^/schema", "^/health$"]
 
 
 def _error_page(

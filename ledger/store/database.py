@@ -13,6 +13,7 @@ and a write's work is retried on serialization failure or deadlock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import fcntl
 import logging
@@ -96,10 +97,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get("ledger_write"):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+        write = connection.get_execution_options().get("ledger_write")
+        statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+        # Straight on the driver: through `exec_driver_sql` the BEGIN cost more CPU than a
+        # small write's own statements (docs/PERFORMANCE.md, 8d). Its error is wrapped as
+        # SQLAlchemy would (an `OperationalError` for a lock held past the busy timeout).
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        try:
+            driver.execute(statement)
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
 
 class Database:
@@ -179,10 +187,11 @@ class Database:
 
     async def write_async(self, work: Callable[[Connection], T]) -> T:
         """`write` for a coroutine: the event loop only awaits the outcome. With group commit
-        `work` goes to the writer thread (no thread of the executor waits for it); otherwise
-        `write` runs on the event loop's default executor."""
+        `work` goes to the writer thread (no thread of the executor waits for it), which
+        settles the awaited future once its batch is committed; otherwise `write` runs on the
+        event loop's default executor."""
         if self._writer is not None:
-            return await asyncio.wrap_future(self._writer.submit(work))
+            return await self._writer.submit_async(work)
         return await run_blocking(self.write, work)
 
     @property
@@ -286,29 +295,76 @@ async def run_blocking(function: Callable[..., T], *args: Any) -> T:
 
 
 class _Queued(Generic[T]):
-    """One write's work waiting for the writer thread, and then its outcome in `future`.
+    """One write's work waiting for the writer thread, then its outcome, then its caller's
+    future settled with it.
 
-    A thread waits on `future.result()`; a coroutine awaits `asyncio.wrap_future(future)`, so
-    the event loop only ever waits for a future and never for SQLite.
+    A thread waits on a `concurrent.futures.Future`; a coroutine awaits an `asyncio.Future` of
+    its own event loop, which the writer settles from that loop (`_settle`): one wake-up of the
+    loop per batch, not one per write, and the loop never waits for SQLite.
     """
 
-    __slots__ = ("context", "future", "result", "work")
+    __slots__ = ("committed", "context", "error", "future", "loop", "result", "work")
 
-    def __init__(self, work: Callable[[Connection], T]) -> None:
+    def __init__(
+        self, work: Callable[[Connection], T], loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self.work = work
         self.context = contextvars.copy_context()
-        self.future: Future[T] = Future()
+        self.loop = loop
+        self.future: Future[T] | asyncio.Future[T] = (
+            Future() if loop is None else loop.create_future()
+        )
         self.result: T | None = None
+        self.committed = False  # `result` is the caller's: the work returned and committed
+        self.error: BaseException | None = None
+
+    def claim(self) -> bool:
+        """Whether the work should still run: False if its caller went away (cancelled)."""
+        if isinstance(self.future, Future):
+            return self.future.set_running_or_notify_cancel()
+        return not self.future.cancelled()  # the loop may cancel it later: `settle` checks
 
     def run(self, connection: Connection) -> None:
         self.result = self.context.run(self.work, connection)
 
     def succeed(self) -> None:
-        # `result` is set when the work returned (T may itself allow None).
-        self.future.set_result(cast(T, self.result))
+        """The work returned and its transaction committed; `settle` hands over `result`."""
+        self.committed, self.error = True, None
 
     def fail(self, error: BaseException) -> None:
-        self.future.set_exception(error)
+        self.committed, self.error = False, error
+
+    @property
+    def decided(self) -> bool:
+        return self.committed or self.error is not None
+
+    def settle(self) -> None:
+        """Hand the caller its outcome (on the caller's loop, for a coroutine)."""
+        if self.future.done():  # cancelled meanwhile: nobody is waiting
+            return
+        if self.committed:
+            # `result` is set: the work returned (T may itself allow None).
+            self.future.set_result(cast(T, self.result))
+        else:
+            self.future.set_exception(self.error or RuntimeError("the write was not run"))
+
+
+def _settle(batch: list[_Queued[Any]]) -> None:
+    """Settle a batch's futures: threads' at once, each event loop's in one call on it."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Queued[Any]]] = {}
+    for queued in batch:
+        if queued.loop is None:
+            queued.settle()
+        else:
+            by_loop.setdefault(queued.loop, []).append(queued)
+    for loop, settled_there in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(_settle_all, settled_there)
+
+
+def _settle_all(batch: list[_Queued[Any]]) -> None:
+    for queued in batch:
+        queued.settle()
 
 
 class _BatchBrokenError(Exception):
@@ -318,8 +374,8 @@ class _BatchBrokenError(Exception):
 class _GroupWriter:
     """Group commit for SQLite: one writer thread, one connection, one COMMIT for many writes.
 
-    Every write's work, from a thread (`run`) or a coroutine (`submit`, awaited through
-    `asyncio.wrap_future`), goes into one queue. The writer thread takes the first work and
+    Every write's work, from a thread (`run`) or a coroutine (`submit_async`), goes into one
+    queue. The writer thread takes the first work and
     whatever else has queued behind it (up to `GROUP_COMMIT_WRITES_MAX`), opens one
     `BEGIN IMMEDIATE` transaction, runs each work in a savepoint, commits once (one `fsync`)
     and only then hands each caller its outcome. Work that raises (a `LedgerRejected`, a bug)
@@ -345,13 +401,24 @@ class _GroupWriter:
 
     def submit(self, work: Callable[[Connection], T]) -> Future[T]:
         """Queue `work` for the writer thread; the future settles once it is committed."""
+        queued = self._put(_Queued(work))
+        assert isinstance(queued.future, Future)
+        return queued.future
+
+    def submit_async(self, work: Callable[[Connection], T]) -> asyncio.Future[T]:
+        """Queue `work` from a coroutine: the future, of the running loop, settles on that
+        loop once the work is committed."""
+        queued = self._put(_Queued(work, asyncio.get_running_loop()))
+        assert isinstance(queued.future, asyncio.Future)
+        return queued.future
+
+    def _put(self, queued: _Queued[T]) -> _Queued[T]:
         if self._thread is not None and threading.get_ident() == self._thread.ident:
             # It would wait for the transaction that its own caller holds.
             raise RuntimeError("a write's work cannot start another write")
-        queued = _Queued(work)
         self._ensure_started()
         self._queue.put(queued)
-        return queued.future
+        return queued
 
     @property
     def queued(self) -> int:
@@ -402,16 +469,18 @@ class _GroupWriter:
 
     def _run_batch_safely(self, batch: list[_Queued[Any]]) -> None:
         # A caller that went away before its work started (a cancelled request): skip it.
-        batch = [q for q in batch if q.future.set_running_or_notify_cancel()]
+        batch = [q for q in batch if q.claim()]
         try:
             self._run_batch(batch)
         except BaseException as error:
-            # Something no work should raise (SystemExit...): whatever has not been answered
+            # Something no work should raise (SystemExit...): whatever has no outcome yet
             # fails with it, and the writer carries on with a new connection.
             self._close_connection()
             for queued in batch:
-                if not queued.future.done():
+                if not queued.decided:
                     queued.fail(error)
+        # Only now, with the batch committed (or failed), does any caller hear of it.
+        _settle(batch)
 
     def _run_batch(self, batch: list[_Queued[Any]]) -> None:
         if len(batch) == 1:
