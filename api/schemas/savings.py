@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -29,6 +29,22 @@ VALUE_PER_SHARE_PLACES = 4
 # Request examples, in the order a new group meets them (tests/api/test_savings_pages.py
 # sends each one): the group, a member, the first meeting, a write-off, a member leaving,
 # the share-out at the cycle's planned end.
+#
+# 5,000 riel a share, 1 to 5 shares a meeting, 500 riel social fund, 2% a month on the
+# declining balance, loans up to 3 times savings for up to 6 months.
+EXAMPLE_CONSTITUTION: dict[str, Any] = {
+    "share_price": "5000",
+    "shares_per_meeting_min": 1,
+    "shares_per_meeting_max": 5,
+    "social_fund_per_meeting": "500",
+    "interest_rate_monthly_percent": "2",
+    "interest_method": "declining",
+    "loan_savings_multiple": 3,
+    "loan_term_months_max": 6,
+    "fine_late": "500",
+    "fine_absent": "1000",
+    "fine_other": "500",
+}
 EXAMPLE_GROUP = {
     "code": "sg-kt-001",
     "name": "Prasat Balang women's savings group",
@@ -39,19 +55,7 @@ EXAMPLE_GROUP = {
     "cycle_planned_end": "2026-12-28",
     "currency": "KHR",
     "meeting_frequency": "weekly",
-    "constitution": {
-        "share_price": "5000",
-        "shares_per_meeting_min": 1,
-        "shares_per_meeting_max": 5,
-        "social_fund_per_meeting": "500",
-        "interest_rate_monthly_percent": "2",
-        "interest_method": "declining",
-        "loan_savings_multiple": 3,
-        "loan_term_months_max": 6,
-        "fine_late": "500",
-        "fine_absent": "1000",
-        "fine_other": "500",
-    },
+    "constitution": EXAMPLE_CONSTITUTION,
 }
 EXAMPLE_MEMBER = {
     "number": "M01",

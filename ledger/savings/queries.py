@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
+    Table,
     and_,
     case,
     func,
@@ -266,19 +267,23 @@ def group_members(conn: Connection, group: Group) -> list[Member]:
     return [_member_from_row(r) for r in rows]
 
 
-def members_page(conn: Connection, code: str, after: str | None, limit: int) -> list[Member]:
-    """One page of the group's members by number, after the number `after`. Two queries."""
+def _page_by_number(
+    conn: Connection, table: Table, book_id: int, after: str | int | None, limit: int
+) -> Sequence[Row[Any]]:
+    """One page of a group's rows (members or cycles) in `number` order, after `after`."""
     assert 1 <= limit <= limits.PAGE_SIZE_MAX
-    group = get_group(conn, code)
     statement = (
-        select(savings_members)
-        .where(savings_members.c.book_id == group.book_id)
-        .order_by(savings_members.c.number)
-        .limit(limit)
+        select(table).where(table.c.book_id == book_id).order_by(table.c.number).limit(limit)
     )
     if after is not None:
-        statement = statement.where(savings_members.c.number > after)
-    return [_member_from_row(r) for r in conn.execute(statement)]
+        statement = statement.where(table.c.number > after)
+    return conn.execute(statement).all()
+
+
+def members_page(conn: Connection, code: str, after: str | None, limit: int) -> list[Member]:
+    """One page of the group's members by number, after the number `after`. Two queries."""
+    rows = _page_by_number(conn, savings_members, get_group(conn, code).book_id, after, limit)
+    return [_member_from_row(r) for r in rows]
 
 
 def get_member(conn: Connection, code: str, number: str) -> Member:
@@ -306,17 +311,8 @@ def list_cycles(
     conn: Connection, code: str, after: int | None = None, limit: int = limits.PAGE_SIZE_MAX
 ) -> list[Cycle]:
     """One page of the group's cycles by number, after the number `after`. Two queries."""
-    assert 1 <= limit <= limits.PAGE_SIZE_MAX
-    group = get_group(conn, code)
-    statement = (
-        select(savings_cycles)
-        .where(savings_cycles.c.book_id == group.book_id)
-        .order_by(savings_cycles.c.number)
-        .limit(limit)
-    )
-    if after is not None:
-        statement = statement.where(savings_cycles.c.number > after)
-    return [_cycle_from_row(r) for r in conn.execute(statement)]
+    rows = _page_by_number(conn, savings_cycles, get_group(conn, code).book_id, after, limit)
+    return [_cycle_from_row(r) for r in rows]
 
 
 def get_cycle(conn: Connection, group: Group, number: int) -> Cycle:

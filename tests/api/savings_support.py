@@ -7,24 +7,11 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from api.schemas.savings import EXAMPLE_CONSTITUTION
 from tests.api.conftest import balances
 
 CODE = "sg-kt-001"
-# 5,000 riel a share, 1 to 5 shares a meeting, 500 riel social fund, 2% a month on the
-# declining balance, loans up to 3 times savings for up to 6 months.
-CONSTITUTION: dict[str, Any] = {
-    "share_price": "5000",
-    "shares_per_meeting_min": 1,
-    "shares_per_meeting_max": 5,
-    "social_fund_per_meeting": "500",
-    "interest_rate_monthly_percent": "2",
-    "interest_method": "declining",
-    "loan_savings_multiple": 3,
-    "loan_term_months_max": 6,
-    "fine_late": "500",
-    "fine_absent": "1000",
-    "fine_other": "500",
-}
+CONSTITUTION: dict[str, Any] = dict(EXAMPLE_CONSTITUTION)  # the /schema example's
 
 
 def group_body(
