@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import Connection
 
-from api.cursors import id_after
+from api.cursors import dated_after, id_after
 from api.files import CSV, PDF, csv_response, pdf_response
 from api.injected import Db, Page, Writer
 from api.routes import acts, creates, reads
@@ -43,7 +43,6 @@ from api.schemas.reconcile import (
     StatementImportCreate,
     StatementImportPage,
     Unmatched,
-    reconciliation_after,
 )
 from ledger.access.policy import Action
 from ledger.reconcile import rules
@@ -246,7 +245,7 @@ class ReconcileController(Controller):
         what was counted, what the ledger held, the difference and its adjustment.
         `next_cursor` asks for the next page (null on the last); 422 `cursor_invalid` for a
         cursor this API did not return; 404 `account_not_found`."""
-        after, limit = reconciliation_after(page.cursor), page.limit
+        after, limit = dated_after(page.cursor), page.limit
         found = _read(
             db, lambda conn: reconcile.list_reconciliations(conn, book, account_id, after, limit)
         )

@@ -9,12 +9,11 @@ from typing import Annotated
 
 import msgspec
 
-from api.cursors import CURSOR_INVALID, text_after, text_cursor
+from api.cursors import dated_cursor
 from api.schemas import next_id_cursor
 from api.schemas.amendments import Amendment
 from ledger.core import limits
 from ledger.core.amount import format_units
-from ledger.core.errors import LedgerRejected
 from ledger.demo.statements import ACLEDA_LIKE, as_json
 from ledger.reconcile import rules
 from ledger.reconcile import service as stored
@@ -312,23 +311,8 @@ class ReconciliationPage(msgspec.Struct):
     @classmethod
     def of(cls, found: Sequence[stored.Reconciliation], limit: int) -> ReconciliationPage:
         last = found[-1] if len(found) == limit else None
-        next_cursor = None if last is None else text_cursor(f"{last.date}/{last.id}")
+        next_cursor = None if last is None else dated_cursor(last.date, last.id)
         return cls([Reconciliation.of(r) for r in found], next_cursor)
-
-
-def reconciliation_after(cursor: str | None) -> tuple[datetime.date, int] | None:
-    """The date and id a `ReconciliationPage` cursor names (None for the first page)."""
-    key = text_after(cursor)
-    if key is None:
-        return None
-    day, _, last_id = key.partition("/")
-    try:
-        date = datetime.date.fromisoformat(day)
-    except ValueError as error:
-        raise LedgerRejected([CURSOR_INVALID]) from error
-    if not last_id.isdigit() or int(last_id) > limits.ID_MAX:
-        raise LedgerRejected([CURSOR_INVALID])
-    return date, int(last_id)
 
 
 class PeriodClose(msgspec.Struct, forbid_unknown_fields=True):

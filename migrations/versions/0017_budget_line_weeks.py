@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0016"  # relinked at merge time onto the latest revision before it
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
