@@ -100,12 +100,11 @@ def record_event(
         "object_id": object_id,
         "detail": detail[:DETAIL_LENGTH_MAX],
     }
-    # Last in the work, so the audit head's lock (PostgreSQL) is held only until the commit.
-    if conn.dialect.name == "postgresql" and chain.chained_audit_insert(
-        conn, _INSERT_CHAINED_EVENT, at, values
-    ):
+    if conn.dialect.name == "postgresql":
+        # Sent with the COMMIT: the audit head's lock is held only while the server runs it.
+        chain.chained_audit_insert(conn, _INSERT_CHAINED_EVENT, at, values)
         return
-    previous = chain.audit_head_for_update(conn)
+    previous = chain.audit_head(conn)
     link = chain.link_hash(chain.audit_content(previous or chain.CHAIN_GENESIS, at, values))
     values["at"] = at
     values["chain_hash"] = link

@@ -29,7 +29,8 @@ Concurrency: the chain of a book follows the journal's order of writes in that b
 has one writer at a time; on PostgreSQL a post locks its book's row exclusively
 (`ledger.store.journal.lock_rows`) before it reads the head, and moves the head in the same
 database transaction, so two writers never chain onto the same previous hash. The audit
-trail's head row is locked the same way (`FOR UPDATE`) just before the event is written.
+trail's head row is locked by the statement that moves it, sent with the write's COMMIT
+(`chained_audit_insert`), so it is held only while the server runs them.
 """
 
 from __future__ import annotations
@@ -263,74 +264,61 @@ def audit_content(previous: str, at: datetime.datetime, values: Mapping[str, Any
 
 
 _AUDIT_HEAD = select(audit_chain.c.head_hash).where(audit_chain.c.id == AUDIT_CHAIN_ID)
-_AUDIT_HEAD_LOCKED = _AUDIT_HEAD.with_for_update()
 _MOVE_AUDIT_HEAD = (
     update(audit_chain)
     .where(audit_chain.c.id == AUDIT_CHAIN_ID)
     .values(head_hash=bindparam("head"))
 )
 _ADD_AUDIT_HEAD = insert(audit_chain).values(id=AUDIT_CHAIN_ID, head_hash=bindparam("head"))
-_ADD_AUDIT_HEAD_PG = (
-    pg_insert(audit_chain)
-    .values(id=AUDIT_CHAIN_ID, head_hash=CHAIN_GENESIS)
-    .on_conflict_do_nothing(index_elements=[audit_chain.c.id])
-)
 
 
-def audit_head_for_update(conn: Connection) -> str | None:
-    """The audit trail's last hash, its row locked until commit on PostgreSQL (SQLite's one
-    writer needs no lock). None when the trail has no head row yet (no event, or a database
-    emptied by hand): then `move_audit_head` creates it."""
-    if conn.dialect.name == "sqlite":
-        rows = driver.fetch_all(conn, _AUDIT_HEAD)
-        return str(rows[0][0]) if rows else None
-    rows = driver.fetch_all(conn, _AUDIT_HEAD_LOCKED)
-    if not rows:
-        # Two first events race here: the second waits for the first's row and, at READ
-        # COMMITTED, the read after it sees the first's head.
-        driver.fetch_all(conn, _ADD_AUDIT_HEAD_PG)
-        rows = driver.fetch_all(conn, _AUDIT_HEAD_LOCKED)
-    return str(rows[0][0])
+def audit_head(conn: Connection) -> str | None:
+    """SQLite: the audit trail's last hash (its one writer needs no lock). None when the trail
+    has no head row yet (no event, or a database emptied by hand): then `move_audit_head`
+    creates it. PostgreSQL chains its events on the server: `chained_audit_insert`."""
+    assert conn.dialect.name == "sqlite"
+    rows = driver.fetch_all(conn, _AUDIT_HEAD)
+    return str(rows[0][0]) if rows else None
 
 
 def chained_audit_insert(
     conn: Connection, insert_event: Any, at: datetime.datetime, values: Mapping[str, Any]
-) -> bool:
-    """PostgreSQL: insert an audit event chained to the trail's head in one statement and one
-    round trip (`insert_event`: `audit_insert_statement`'s statement; `values`: its binds but
-    `at`). The server moves the head to the event's hash, computed with its own SHA-256 from
-    the event's canonical JSON (`audit_content`) cut around the previous hash, and stores the
-    event with it: the same hash as `link_hash`, with the head's row locked (UPDATE) from
-    here to COMMIT, as `audit_head_for_update` would. False, having written nothing, when the
-    trail has no head row yet (`audit_head_for_update` and `move_audit_head` then make it)."""
+) -> None:
+    """PostgreSQL: insert an audit event chained to the trail's head in one statement, sent
+    with the write's COMMIT (`driver.send_at_commit`; `insert_event`:
+    `audit_insert_statement`'s statement; `values`: its binds but `at`). The server moves the
+    head to the event's hash, computed with its own SHA-256 from the event's canonical JSON
+    (`audit_content`) cut around the previous hash, and stores the event with it: the same
+    hash as `link_hash`. The head's row is locked from then to COMMIT (the upsert), and made
+    with the first event's hash when the trail has none yet."""
     text = _encode(audit_content("", at, values))
     before = f'["{AUDIT_VERSION}","'
     assert text.startswith(before + '"'), "the previous hash comes right after the version"
     statement = driver.compiled(conn.dialect, insert_event)
     parameters = {**values, "at": at, "before": before, "after": text[len(before) :]}
-    [rows] = driver.execute_pipelined(conn, [(statement.sql, statement.parameters(parameters))])
-    return bool(rows)
+    driver.send_at_commit(conn, statement.sql, statement.parameters(parameters))
+
+
+def _audit_link(previous: Any) -> Any:
+    """SQL: the hash of the event whose JSON, cut around `previous`, is the binds `before`
+    and `after` (`chained_audit_insert`)."""
+    text = bindparam("before", type_=String()) + previous + bindparam("after", type_=String())
+    return func.encode(
+        func.sha256(func.convert_to(text, literal_column("'UTF8'"))), literal_column("'hex'")
+    )
 
 
 def audit_insert_statement(table: Table, columns: Sequence[str]) -> Any:
     """`chained_audit_insert`'s INSERT into `table` (the audit events) of `columns` (the
-    last: the hash), built once by the caller: the head moved by the server, then the
-    event stored with the new head as its hash. Returns the event's id."""
+    last: the hash), built once by the caller: the head moved by the server (or made, for
+    the trail's first event), then the event stored with the new head as its hash."""
+    new_head = pg_insert(audit_chain).values(
+        id=AUDIT_CHAIN_ID, head_hash=_audit_link(literal_column(f"'{CHAIN_GENESIS}'"))
+    )
     head = (
-        update(audit_chain)
-        .where(audit_chain.c.id == AUDIT_CHAIN_ID)
-        .values(
-            head_hash=func.encode(
-                func.sha256(
-                    func.convert_to(
-                        bindparam("before", type_=String())
-                        + audit_chain.c.head_hash
-                        + bindparam("after", type_=String()),
-                        literal_column("'UTF8'"),
-                    )
-                ),
-                literal_column("'hex'"),
-            )
+        new_head.on_conflict_do_update(
+            index_elements=[audit_chain.c.id],
+            set_={"head_hash": _audit_link(audit_chain.c.head_hash)},
         )
         .returning(audit_chain.c.head_hash)
         .cte("head")
@@ -345,7 +333,7 @@ def audit_insert_statement(table: Table, columns: Sequence[str]) -> Any:
 
 
 def move_audit_head(conn: Connection, previous: str | None, head: str) -> None:
-    """Record `head` as the audit trail's last hash (`previous` as `audit_head_for_update`
-    returned it)."""
+    """Record `head` as the audit trail's last hash (`previous` as `audit_head` returned
+    it)."""
     statement = _ADD_AUDIT_HEAD if previous is None else _MOVE_AUDIT_HEAD
     driver.fetch_all(conn, statement, {"head": head})

@@ -32,6 +32,8 @@ from typing import Any, Generic, TypeVar, cast
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from ledger.store import driver
+
 DEFAULT_SQLITE_PATH = Path("var") / "ledger.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The database file is read through a memory map of up to this size instead of a read() per
@@ -219,8 +221,12 @@ class Database:
         if self.is_sqlite:
             with self._write_lock, self._write_connection() as connection:
                 return work(connection)
-        with self._write_connection() as connection:
-            return work(connection)
+        with self._write_connection() as connection, driver.commit_queue(connection):
+            result = work(connection)
+            # What the work queued (its audit event, its stored response) and the COMMIT
+            # go in one round trip (`driver.send_at_commit`).
+            driver.commit_with_queued(connection)
+            return result
 
     @contextmanager
     def _write_connection(self) -> Iterator[Connection]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,7 +136,10 @@ def execute(
 
 
 def execute_pipelined(
-    conn: Connection, statements: Sequence[tuple[str, Sequence[Any] | Mapping[str, Any]]]
+    conn: Connection,
+    statements: Sequence[tuple[str, Sequence[Any] | Mapping[str, Any]]],
+    *,
+    commit: bool = False,
 ) -> list[list[tuple[Any, ...]]]:
     """Run several statements in order; the rows of each (empty for those returning none).
 
@@ -143,8 +147,10 @@ def execute_pipelined(
     round trip for all of them (each still runs as its own statement, with its own snapshot
     at READ COMMITTED, so one may wait for a lock and the next see what the lock's holder
     committed). If one fails, the ones after it do not run and its error is raised. Other
-    dialects run them one by one.
+    dialects run them one by one. With `commit` (PostgreSQL only), the transaction's COMMIT
+    goes in the same pipeline, after them: `commit_with_queued`.
     """
+    assert not commit or conn.dialect.name == "postgresql"
     if conn.dialect.name != "postgresql":
         return [execute(conn, sql, parameters) for sql, parameters in statements]
     dbapi_connection = _dbapi_connection(conn)
@@ -158,12 +164,61 @@ def execute_pipelined(
                     cursor = dbapi_connection.cursor()
                     cursors.append(cursor)
                     cursor.execute(sql, _stable_types(parameters))
+                if commit:
+                    sql, parameters = "COMMIT", ()
+                    dbapi_connection.commit()
             return [c.fetchall() if c.description is not None else [] for c in cursors]
         except conn.dialect.loaded_dbapi.Error as error:
             raise _wrapped(conn, sql, parameters, error, many=False) from error
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+# -- statements sent with the COMMIT (PostgreSQL) -----------------------------------------------
+#
+# A write's last statements often only record what it did (its audit event, the response kept
+# for its Idempotency-Key) and nobody reads their result. `Database.write` opens a queue for
+# them; they go with the COMMIT, in one round trip, so what they lock (the audit trail's head,
+# one row for the whole database) is held only while the server runs them, and the round trip
+# they would each cost under the book's lock is saved.
+
+_AT_COMMIT = "ledger_at_commit"
+
+
+def send_at_commit(
+    conn: Connection, sql: str, parameters: Sequence[Any] | Mapping[str, Any]
+) -> None:
+    """Run a statement whose result nobody reads: queued to go with the COMMIT when the
+    transaction has a queue (`commit_queue`), otherwise now. A failure then fails the
+    COMMIT, and the whole write with it."""
+    queued: list[tuple[str, Any]] | None = conn.info.get(_AT_COMMIT)
+    if queued is None:
+        execute(conn, sql, parameters)
+    else:
+        queued.append((sql, parameters))
+
+
+@contextmanager
+def commit_queue(conn: Connection) -> Iterator[None]:
+    """Open the queue of `send_at_commit` on a PostgreSQL write transaction (the `info` of the
+    pooled connection outlives it: the queue is removed however the block ends)."""
+    assert conn.dialect.name == "postgresql"
+    assert _AT_COMMIT not in conn.info
+    conn.info[_AT_COMMIT] = []
+    try:
+        yield
+    finally:
+        conn.info.pop(_AT_COMMIT, None)
+
+
+def commit_with_queued(conn: Connection) -> None:
+    """Send the queued statements and COMMIT in one pipeline (one round trip). The
+    transaction is then committed on the driver; SQLAlchemy's own COMMIT that follows finds
+    nothing to do and sends nothing."""
+    queued: list[tuple[str, Any]] = conn.info.get(_AT_COMMIT) or []
+    conn.info[_AT_COMMIT] = None  # what is sent from here on runs at once
+    execute_pipelined(conn, queued, commit=True)
 
 
 def _stable_types(parameters: Sequence[Any] | Mapping[str, Any]) -> Any:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from ledger.core.errors import LedgerRejected, conflict, invalid
+from ledger.store import driver
 from ledger.store.books import utc_now
 from ledger.store.database import Database, run_blocking
 from ledger.store.tables import idempotency_keys
@@ -163,10 +164,10 @@ def claiming_work(
             },
         )
         status, body = work(conn)
-        conn.execute(
-            _STORE_RESPONSE,
-            {"b_scope": scope, "b_key": key, "status_code": status, "response_body": body},
-        )
+        statement = driver.compiled(conn.dialect, _STORE_RESPONSE)
+        values = {"b_scope": scope, "b_key": key, "status_code": status, "response_body": body}
+        # Nobody reads its result: on PostgreSQL it goes with the COMMIT.
+        driver.send_at_commit(conn, statement.sql, statement.parameters(values))
         return StoredResponse(status, body, replayed=False)
 
     return claimed_work
@@ -180,11 +181,15 @@ _STORED_RESPONSE = select(idempotency_keys).where(
     )
 )
 _CLAIM = insert(idempotency_keys)
-_STORE_RESPONSE = update(idempotency_keys).where(
-    and_(
-        idempotency_keys.c.scope == bindparam("b_scope"),
-        idempotency_keys.c.key == bindparam("b_key"),
+_STORE_RESPONSE = (
+    update(idempotency_keys)
+    .where(
+        and_(
+            idempotency_keys.c.scope == bindparam("b_scope"),
+            idempotency_keys.c.key == bindparam("b_key"),
+        )
     )
+    .values(status_code=bindparam("status_code"), response_body=bindparam("response_body"))
 )
 _FORGET = delete(idempotency_keys).where(
     and_(
