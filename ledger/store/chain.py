@@ -125,22 +125,31 @@ def _facts_text(facts: PostingFacts) -> str:
     )
 
 
-def _transaction_hash(previous: str, head: TransactionFields, postings_text: str) -> str:
-    """The hash of a transaction whose postings are already written out as JSON."""
+# Every link's JSON starts with its version and then the previous hash.
+TRANSACTION_START = f'["{TRANSACTION_VERSION}","'
+
+
+def _transaction_after(head: TransactionFields, postings_text: str) -> str:
+    """A transaction's JSON after its previous hash (from the quote that closes that hash),
+    its postings already written out as JSON."""
     book_id, day, payee, narration, reverses_id, at, created_by, _, tags, links, meta = head
     pairs = ",".join(f"[{_quote(key)},{_quote(value)}]" for key, value in meta)
-    # The version, the previous hash, dates and timestamps need no escaping.
-    text = (
-        f'["{TRANSACTION_VERSION}","{previous}",{book_id},"{day}",{_text(payee)},'
+    # Dates and timestamps need no escaping.
+    return (
+        f'",{book_id},"{day}",{_text(payee)},'
         f'{_quote(narration)},{_number(reverses_id)},"{at}",{_text(created_by)},'
         f"[{postings_text}],{_strings(tags)},{_strings(links)},[{pairs}]]"
     )
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _linked(previous: str, after: str) -> str:
+    """The hash of the link whose JSON after `previous` is `after`."""
+    return hashlib.sha256(f"{TRANSACTION_START}{previous}{after}".encode("ascii")).hexdigest()
 
 
 def transaction_hash(previous: str, fields: TransactionFields) -> str:
     """`link_hash([TRANSACTION_VERSION, previous, *fields])`, faster."""
-    return _transaction_hash(previous, fields, ",".join(map(_facts_text, fields[7])))
+    return _linked(previous, _transaction_after(fields, ",".join(map(_facts_text, fields[7]))))
 
 
 def _posting_text(posting: Posting, precisions: Mapping[str, int]) -> str:
@@ -169,21 +178,38 @@ def chain_transactions(
     """The hashes of `txns` posted in this order after the book's head `previous` (None: the
     book has no transaction yet), from the values the post has in hand."""
     link = previous or CHAIN_GENESIS
+    hashes: list[str] = []
+    for after in texts_after_previous(
+        book_id, txns, precisions, reverses_id, created_at, created_by
+    ):
+        link = _linked(link, after)
+        hashes.append(link)
+    return hashes
+
+
+def texts_after_previous(
+    book_id: int,
+    txns: Iterable[Transaction],
+    precisions: Mapping[str, int],
+    reverses_id: int | None,
+    created_at: datetime.datetime,
+    created_by: str | None,
+) -> list[str]:
+    """Each transaction's JSON after its previous hash, which is all a link needs besides
+    that hash: `chain_transactions` hashes them in Python, `transaction_insert_statement`
+    on the server."""
     at = timestamp_text(created_at)
     # A bulk import's usual transaction (no payee, labels or metadata; unpriced postings) is
     # written in one f-string, with what the call's transactions share written once.
-    start = f'["{TRANSACTION_VERSION}","'
     shared = f',{_number(reverses_id)},"{at}",{_text(created_by)},['
     quoted: dict[str, str] = {}  # account names and commodities, quoted once per call
-    hashes: list[str] = []
+    texts: list[str] = []
     for txn in txns:
         if txn.payee is None and not (txn.tags or txn.links or txn.meta):
             postings_text = _plain_postings_text(txn, precisions, quoted)
             narration = _quote(txn.narration)
             day = txn.date.isoformat()
-            text = f'{start}{link}",{book_id},"{day}",null,{narration}{shared}{postings_text}'
-            text += "],[],[],[]]"
-            link = hashlib.sha256(text.encode("ascii")).hexdigest()
+            texts.append(f'",{book_id},"{day}",null,{narration}{shared}{postings_text}],[],[],[]]')
         else:
             fields: TransactionFields = (
                 book_id,
@@ -199,9 +225,8 @@ def chain_transactions(
                 sorted(dict(txn.meta).items()) if txn.meta else (),
             )
             postings_text = ",".join([_posting_text(p, precisions) for p in txn.postings])
-            link = _transaction_hash(link, fields, postings_text)
-        hashes.append(link)
-    return hashes
+            texts.append(_transaction_after(fields, postings_text))
+    return texts
 
 
 def _plain_postings_text(
@@ -234,10 +259,28 @@ def move_book_head(conn: Connection, book_id: int, head: str) -> None:
     driver.fetch_all(conn, _MOVE_BOOK_HEAD, {"book_id": book_id, "head": head})
 
 
-def book_head_move(conn: Connection, book_id: int, head: str) -> tuple[str, Any]:
-    """The SQL and parameters of `move_book_head`, to send with others."""
-    statement = driver.compiled(conn.dialect, _MOVE_BOOK_HEAD)
-    return statement.sql, statement.parameters({"book_id": book_id, "head": head})
+def transaction_insert_statement(table: Table, columns: Sequence[str]) -> Any:
+    """PostgreSQL: the INSERT of one transaction into `table` (the transactions) of
+    `columns` (the last: its hash), chained on the server. The book's row (bind `book_id`)
+    moves its head to the transaction's hash, which PostgreSQL computes from the previous
+    head and the binds `before` (`TRANSACTION_START`) and `after` (`texts_after_previous`),
+    and the transaction is stored with it. Returns the transaction's id. The caller holds the
+    book's row lock (`ledger.store.journal.lock_rows`): no other post chains in between."""
+    previous = func.coalesce(books.c.chain_head, literal_column(f"'{CHAIN_GENESIS}'"))
+    head = (
+        update(books)
+        .where(books.c.id == bindparam("book_id"))
+        .values(chain_head=_server_link(previous))
+        .returning(books.c.chain_head)
+        .cte("head")
+    )
+    values = [bindparam(c, type_=table.c[c].type) for c in columns[:-1]]
+    return (
+        insert(table)
+        .from_select(list(columns), select(*values, head.c.chain_head))
+        .returning(table.c.id)
+        .add_cte(head)
+    )
 
 
 # -- the audit trail ---------------------------------------------------------------------------
@@ -299,9 +342,10 @@ def chained_audit_insert(
     driver.send_at_commit(conn, statement.sql, statement.parameters(parameters))
 
 
-def _audit_link(previous: Any) -> Any:
-    """SQL: the hash of the event whose JSON, cut around `previous`, is the binds `before`
-    and `after` (`chained_audit_insert`)."""
+def _server_link(previous: Any) -> Any:
+    """SQL: the hash of the link whose JSON, cut around `previous`, is the binds `before`
+    and `after` (`chained_audit_insert`, `transaction_insert_statement`): PostgreSQL's own
+    SHA-256 of the same text, so the same hash as in Python."""
     text = bindparam("before", type_=String()) + previous + bindparam("after", type_=String())
     return func.encode(
         func.sha256(func.convert_to(text, literal_column("'UTF8'"))), literal_column("'hex'")
@@ -313,12 +357,12 @@ def audit_insert_statement(table: Table, columns: Sequence[str]) -> Any:
     last: the hash), built once by the caller: the head moved by the server (or made, for
     the trail's first event), then the event stored with the new head as its hash."""
     new_head = pg_insert(audit_chain).values(
-        id=AUDIT_CHAIN_ID, head_hash=_audit_link(literal_column(f"'{CHAIN_GENESIS}'"))
+        id=AUDIT_CHAIN_ID, head_hash=_server_link(literal_column(f"'{CHAIN_GENESIS}'"))
     )
     head = (
         new_head.on_conflict_do_update(
             index_elements=[audit_chain.c.id],
-            set_={"head_hash": _audit_link(audit_chain.c.head_hash)},
+            set_={"head_hash": _server_link(audit_chain.c.head_hash)},
         )
         .returning(audit_chain.c.head_hash)
         .cte("head")

@@ -235,7 +235,7 @@ def book_head(conn: Connection, book_id: int) -> str | None:
 
 
 def audit_head(conn: Connection) -> str | None:
-    """The recorded head of the audit trail; None before the first event, as 64 zeros when a
-    PostgreSQL writer created the row and rolled back."""
+    """The recorded head of the audit trail; None before the first event, as 64 zeros when an
+    earlier version's PostgreSQL writer created the row and rolled back."""
     head = conn.execute(_AUDIT_HEAD).scalar_one_or_none()
     return None if head is None or head == CHAIN_GENESIS else str(head)

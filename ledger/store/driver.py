@@ -165,8 +165,12 @@ def execute_pipelined(
                     cursors.append(cursor)
                     cursor.execute(sql, _stable_types(parameters))
                 if commit:
+                    # As a statement: `commit()` would sync the pipeline, and its end sync
+                    # again, one more round trip. psycopg reads the transaction's state from
+                    # the server, so it knows the transaction ended.
                     sql, parameters = "COMMIT", ()
-                    dbapi_connection.commit()
+                    cursors.append(cursor := dbapi_connection.cursor())
+                    cursor.execute(sql)
             return [c.fetchall() if c.description is not None else [] for c in cursors]
         except conn.dialect.loaded_dbapi.Error as error:
             raise _wrapped(conn, sql, parameters, error, many=False) from error

@@ -81,8 +81,8 @@ def post_draft_stored(
     names = sorted({p.account for p in draft.postings})
     read: list[tuple[Any, ...]] | None = None
     if journal_pipelined.applies_to_draft(conn, names, codes):
-        # PostgreSQL: the precisions, the lock and the book's read in one round trip.
-        precisions, read = journal_pipelined.lock_and_read(conn, book_code, names, codes)
+        # PostgreSQL: the precisions and the book's read in one round trip.
+        precisions, read = journal_pipelined.read(conn, book_code, names, codes)
     else:
         precisions = commodity_precisions(conn, codes)
     built = build_transaction(draft, precisions)
@@ -158,29 +158,24 @@ def _post_many(
     read: Sequence[Sequence[Any]] | None = None,
 ) -> tuple[int, list[int]]:
     """`post_many` with everything given; returns the book's id and the new ids. `read`: the
-    rows `journal_pipelined.lock_and_read` returned, when the caller locked and read."""
+    rows `journal_pipelined.read` returned, when the caller read them."""
     names = sorted({p.account for txn in txns for p in txn.postings})
-    pipelined = journal_pipelined.applies(conn, txns, names)
-    assert read is None or pipelined, "a post read with its lock is posted the same way"
-    if pipelined:
+    if journal_pipelined.applies(conn, txns, names):
         if read is None:
-            read = journal_pipelined.lock_and_read(conn, book_code, names)[1]
-        book, found = book_and_accounts_rows(read)
+            read = journal_pipelined.read(conn, book_code, names)[1]
+        posted = _post_pipelined(
+            conn, book_code, names, txns[0], read, created_by, precisions, reverses_id, now
+        )
+        if posted is not None:
+            return posted
     else:
-        lock_rows(conn, book_code, names)
-        book, found = book_and_accounts(conn, book_code, names)
+        assert read is None, "a post read by `journal_pipelined.read` is posted that way"
+    lock_rows(conn, book_code, names)
+    book, found = book_and_accounts(conn, book_code, names)
     reject_if(_first_errors(txns, book, found, precisions))
-
     hashes = chain.chain_transactions(
         book.chain_head, book.id, txns, precisions, reverses_id, now, created_by
     )
-    if pipelined:
-        head = (hashes[0], created_by, reverses_id, now)
-        written = journal_pipelined.write(conn, book.id, txns[0], head, found, precisions)
-        if written is not None:
-            _check_new_units(written.changes, written.new_units, found)
-            _raise_if_unbalanced(written.unbalanced)
-            return book.id, [written.transaction_id]
     ids = insert_transactions(conn, book.id, txns, created_by, reverses_id, now, hashes)
     deltas = insert_postings(conn, book.id, ids, txns, found, precisions)
     _apply_balance_deltas(conn, book.id, deltas, found)
@@ -188,6 +183,42 @@ def _post_many(
     check_stored_balanced(conn, min(ids), max(ids))
     chain.move_book_head(conn, book.id, hashes[-1])
     return book.id, ids
+
+
+def _post_pipelined(
+    conn: Connection,
+    book_code: str,
+    names: Sequence[str],
+    txn: Transaction,
+    read: Sequence[Sequence[Any]],
+    created_by: str | None,
+    precisions: Mapping[str, int],
+    reverses_id: int | None,
+    now: datetime.datetime,
+) -> tuple[int, list[int]] | None:
+    """PostgreSQL: post `txn`, checked against the book as `read` found it before any lock,
+    then locked, read again, written and chained in one round trip
+    (`journal_pipelined.write`). Nothing of the post's own work runs between the lock and
+    the writes, so posts into one book wait for each other only as long as the server takes.
+    When the book or an account changed in between (a lock date, a close, a balance
+    assertion: rare), the post is checked again against what the lock read; if it fails
+    now, its writes roll back with the refusal. None, having written nothing, for a post the
+    one-at-a-time path takes."""
+    book, found = book_and_accounts_rows(read)
+    reject_if(_first_errors([txn], book, found, precisions))
+    [after] = chain.texts_after_previous(book.id, [txn], precisions, reverses_id, now, created_by)
+    head = journal_pipelined.Head(created_by, reverses_id, now, after)
+    written = journal_pipelined.write(conn, book_code, names, book.id, txn, head, found, precisions)
+    if written is None:
+        return None
+    locked_book, locked_found = book_and_accounts_rows(written.locked)
+    if (locked_book.lock_date, locked_found) != (book.lock_date, found):
+        # Accounts are never renamed or removed: the rows written name the same ones.
+        assert {n: a.id for n, a in locked_found.items()} == {n: a.id for n, a in found.items()}
+        reject_if(_first_errors([txn], locked_book, locked_found, precisions))
+    _check_new_units(written.changes, written.new_units, locked_found)
+    _raise_if_unbalanced(written.unbalanced)
+    return book.id, [written.transaction_id]
 
 
 def reverse(

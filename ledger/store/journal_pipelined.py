@@ -1,19 +1,25 @@
-"""PostgreSQL: one post in two round trips under its book's lock.
+"""PostgreSQL: one post in two round trips, one of them under its book's lock.
 
-A post into a book holds the book's row lock (`journal.lock_rows`) from its first statement
-under the lock to COMMIT, so every round trip it makes in between is time no other post into
-that book can use. Sent one by one, the post's statements took ten round trips there. Here
-they go in two psycopg pipelines (`driver.execute_pipelined`): the lock and the read of the
-book and its accounts, then, once the post is checked and hashed in Python, every write and
-the stored-balance read-back. Each statement still runs on its own, in order, and with its own
-snapshot (READ COMMITTED), so the read after the lock sees what the lock's last holder
-committed, exactly as when they were sent one by one.
+A post into a book holds the book's row lock (`journal.lock_rows`) from the statement that
+takes it to COMMIT, so whatever happens in between is time no other post into that book can
+use. Here nothing of the post's own work does:
+
+1. `read` reads the book and its accounts (and the precisions of a draft's commodities)
+   without a lock, in one psycopg pipeline (`driver.execute_pipelined`). The post is checked
+   against them and written out in Python: its rows, and its chain text (`chain`).
+2. `write` sends, in a second pipeline, the lock, the same read again under it, and every
+   write: the transaction, chained on the server to the book's head (which moves in the same
+   statement), its labels, its postings in one multi-row INSERT, the balances upsert, the
+   checkpoint upsert and the stored-balance read-back. Each statement runs on its own, in
+   order, with its own snapshot (READ COMMITTED), so the read under the lock sees what the
+   lock's last holder committed. The caller compares that read with the first: if the book
+   or an account changed in between (rare: a lock date, a close, a balance assertion), it
+   checks the post again against the locked read and refuses it, writes undone, if it no
+   longer holds.
+3. The audit event goes with the COMMIT (`driver.send_at_commit`).
 
 Rows that need the new transaction's id take it on the server, from the sequence's value in
 this session (`currval`): the client does not wait for the INSERT's RETURNING to send them.
-
-A post of a client's draft sends the read of its commodities' precisions in the first
-pipeline too (`journal.post_draft_stored`): three round trips from BEGIN to COMMIT.
 
 Only a single transaction naming at most `driver.IN_LIST_SIZES[-1]` accounts takes this path
 (every API post does); `journal` posts anything else one statement at a time, and SQLite
@@ -69,11 +75,8 @@ _TRANSACTION_COLUMNS = (
     "created_by",
     "chain_hash",
 )
-_INSERT_TRANSACTION = (
-    insert(transactions)
-    .values({c: bindparam(c) for c in _TRANSACTION_COLUMNS})
-    .returning(transactions.c.id)
-)
+# The transaction, chained to its book's head on the server, which moves the head.
+_INSERT_TRANSACTION = chain.transaction_insert_statement(transactions, _TRANSACTION_COLUMNS)
 _UNBALANCED = (
     select(postings.c.transaction_id, postings.c.weight_commodity, func.sum(postings.c.weight))
     # As a subquery: run once (an index seek); `currval` itself is volatile, so compared
@@ -119,8 +122,8 @@ def applies(conn: Connection, txns: Sequence[Transaction], names: Sequence[str])
 
 
 def applies_to_draft(conn: Connection, names: Sequence[str], codes: Collection[str]) -> bool:
-    """Whether a draft naming `names` and the commodities `codes` is read with its lock (so
-    that its transaction then takes this path: `applies`)."""
+    """Whether a draft naming `names` and the commodities `codes` is read by `read` (so that
+    its transaction then takes this path: `applies`)."""
     return (
         conn.dialect.name == "postgresql"
         and 1 <= len(names) <= NAMES_MAX
@@ -128,19 +131,23 @@ def applies_to_draft(conn: Connection, names: Sequence[str], codes: Collection[s
     )
 
 
-def lock_and_read(
+def read(
     conn: Connection, book_code: str, names: Sequence[str], codes: Collection[str] = ()
 ) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
-    """Lock the book's and the accounts' rows, then read them (`book_and_accounts_rows`
-    makes them the book and its accounts), with the precisions of `codes` (at most
-    `NAMES_MAX`) read first when given: one round trip."""
-    size, values = driver.in_list_values("name", names)
-    lock = driver.compiled(conn.dialect, _LOCKS[size])
+    """The precisions of `codes` (at most `NAMES_MAX`; none read when empty), and the rows of
+    the book and its accounts (`book_and_accounts_rows` makes them the book and its
+    accounts), without a lock: one round trip. `write` locks them and reads them again."""
     statements = [commodity_precisions_query(conn, codes)] if codes else []
-    statements.append((lock.sql, lock.parameters({**values, "code": book_code})))
     statements.append(book_and_accounts_query(conn, book_code, names))
     results = driver.execute_pipelined(conn, statements)
     return (dict(results[0]) if codes else {}), results[-1]
+
+
+def _lock(conn: Connection, book_code: str, names: Sequence[str]) -> tuple[str, Any]:
+    """The statement that locks the book's and the accounts' rows (`journal.lock_rows`)."""
+    size, values = driver.in_list_values("name", names)
+    lock = driver.compiled(conn.dialect, _LOCKS[size])
+    return lock.sql, lock.parameters({**values, "code": book_code})
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,22 +158,37 @@ class Written:
     changes: list[tuple[tuple[int, str], int]]  # (account id, commodity) -> delta, sorted
     new_units: dict[tuple[int, str], int]  # the balances after the post
     unbalanced: list[tuple[Any, ...]]  # the read-back: (transaction, commodity, off by)
+    locked: list[tuple[Any, ...]]  # the book and its accounts, read again under their locks
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """What a transaction's row holds beside the transaction: who posted it and when, what
+    it reverses, and its JSON after the previous hash (`chain.texts_after_previous`)."""
+
+    created_by: str | None
+    reverses_id: int | None
+    created_at: datetime.datetime
+    text_after_previous: str
 
 
 def write(
     conn: Connection,
+    book_code: str,
+    names: Sequence[str],
     book_id: int,
     txn: Transaction,
-    head: tuple[str, str | None, int | None, datetime.datetime],
+    head: Head,
     found: Mapping[str, AccountForPosting],
     precisions: Mapping[str, int],
 ) -> Written | None:
-    """Write the transaction (`head`: its hash, created by, reverses id and time), its
-    postings, balances and checkpoints, check the stored weights and move the book's head,
-    in one round trip (two for a back-dated post with later checkpoints). None, having sent
-    nothing, when the post is one for the one-at-a-time path (too many rows, or a change
-    beyond the balance limit: that path reports it)."""
-    link, created_by, reverses_id, now = head
+    """Lock the book's and the accounts' rows (`names`), read them again, and write the
+    transaction, chained to the book's head on the server, its postings, balances and
+    checkpoints, and check the stored weights, in one round trip (two for a back-dated post
+    with later checkpoints). `found` and `book_id` are what `read` found before the lock:
+    the caller compares `Written.locked` with it. None, having sent nothing, when the post is
+    one for the one-at-a-time path (too many rows, or a change beyond the balance limit:
+    that path reports it)."""
     shapes, deltas = posting_rows(conn, book_id, [0], [txn], found, precisions)
     changes = sorted(deltas.items())
     rows = [
@@ -181,23 +203,33 @@ def write(
         or any(abs(delta) > limits.BALANCE_UNITS_ABS_MAX for _, delta in changes)
     ):
         return None
-    row = (book_id, txn.date, txn.payee, txn.narration, reverses_id, now, created_by, link)
-    values = dict(zip(_TRANSACTION_COLUMNS, row, strict=True))
-    statements = [_statement(conn, _INSERT_TRANSACTION, values)]
+    values = {
+        "book_id": book_id,
+        "date": txn.date,
+        "payee": txn.payee,
+        "narration": txn.narration,
+        "reverses_id": head.reverses_id,
+        "created_at": head.created_at,
+        "created_by": head.created_by,
+        "before": chain.TRANSACTION_START,
+        "after": head.text_after_previous,
+    }
+    statements = [_lock(conn, book_code, names), book_and_accounts_query(conn, book_code, names)]
+    statements.append(_statement(conn, _INSERT_TRANSACTION, values))
     statements += _label_statements(conn, book_id, txn)
     statements.append(_rows_statement(conn, postings, rows))
     statements.append(_balances_statement(conn, book_id, changes))
     week = checkpoints.week_of(txn.date)
     statements.append(checkpoints.week_upsert(conn, book_id, week, changes))
     statements.append(_statement(conn, _UNBALANCED, {}))
-    statements.append(chain.book_head_move(conn, book_id, link))
     results = driver.execute_pipelined(conn, statements)
-    checkpoints.carry_forward_later(conn, week, changes, results[-3])
+    checkpoints.carry_forward_later(conn, week, changes, results[-2])
     return Written(
-        transaction_id=int(results[0][0][0]),
+        transaction_id=int(results[2][0][0]),
         changes=changes,
-        new_units={(a, c): int(units) for a, c, units in results[-4]},
-        unbalanced=results[-2],
+        new_units={(a, c): int(units) for a, c, units in results[-3]},
+        unbalanced=results[-1],
+        locked=results[1],
     )
 
 

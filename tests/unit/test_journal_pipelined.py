@@ -5,12 +5,14 @@ of every posting (the id comes from `currval`, a volatile function)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from functools import partial
 
 import pytest
 from sqlalchemy import Connection, text
 
 from ledger.core.transaction import PostingDraft, TransactionDraft
-from ledger.store import driver, journal, journal_pipelined
+from ledger.store import chain_reads, driver, journal, journal_pipelined
 from ledger.store.database import Database
 from tests.conftest import TEST_DATABASE
 
@@ -56,3 +58,32 @@ def test_the_pipelined_read_back_seeks_the_new_transaction(db: Database, org_boo
     found = db.write(plan)
     assert "Index" in found, found
     assert "Seq Scan" not in found, found
+
+
+def test_the_server_chains_a_post_to_the_hash_python_computes(db: Database, org_book: str) -> None:
+    """The pipelined post hashes on the server (`chain.transaction_insert_statement`): the
+    stored links and the book's head are the ones Python computes from the same text, for
+    text that needs escaping (Khmer, quotes, backslashes), labels and metadata, and for the
+    book's first transaction (no head yet) as for the ones after it."""
+    hostile = TransactionDraft(
+        date=datetime.date(2018, 11, 3),
+        narration='ជំនួយ "cash" \\ grant',
+        payee="Sok Chea (សុខ ជា)",
+        postings=GRANT.postings,
+        tags=("ctip", "bavet"),
+        links=("grant-0001",),
+        meta=(("officer", "Dara\u200b"), ("case", "TIP-001")),
+    )
+    for draft in (GRANT, hostile, GRANT):
+        posted: Callable[[Connection], int] = partial(
+            journal.post_draft, book_code=org_book, draft=draft
+        )
+        db.write(posted)
+    with db.read() as conn:
+        book_id = conn.execute(
+            text("SELECT id FROM books WHERE code = :code"), {"code": org_book}
+        ).scalar_one()
+        links = list(chain_reads.transaction_links_of(conn, book_id))
+        head = chain_reads.book_head(conn, book_id)
+    assert len(links) == 3
+    assert chain_reads.first_break(iter(links), head) is None
