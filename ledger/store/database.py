@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from ledger.store import driver
 
@@ -43,6 +43,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # rather than as an error code; the file lives on a local disk (./var/ by default).
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 WRITE_ATTEMPTS_MAX = 8
+# PostgreSQL: a pooled connection idle this long is checked before it is used again.
+POOL_PING_IDLE_S = 5.0
 # Writes committed together by the group writer, at most.
 GROUP_COMMIT_WRITES_MAX = 64
 # The PostgreSQL advisory lock held while a process migrates and creates the first admin
@@ -112,6 +114,30 @@ def _configure_sqlite(engine: Engine) -> None:
             raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
 
+def _ping_idle_connections(engine: Engine, idle_s: float) -> None:
+    """Check a pooled connection with a round trip before it is used again, but only when it
+    has been idle `idle_s` or longer: one that PostgreSQL (restarted, or a firewall) dropped
+    meanwhile is replaced, not handed to a request. SQLAlchemy's `pool_pre_ping` does this on
+    every checkout: a round trip and ~300-500 us of CPU per request on a busy server
+    (docs/PERFORMANCE.md, 8g), where connections come back to the pool within milliseconds.
+    A connection dropped while busy fails its request, with or without a ping."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since_s"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since_s = record.info.get("idle_since_s")
+        if idle_since_s is None or time.monotonic() - idle_since_s < idle_s:
+            return  # new, or back in the pool only a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out another (a new one if need be).
+            raise DisconnectionError("a pooled connection was dropped while idle") from error
+
+
 class Database:
     """One engine and the rules for using it. Create with `Database.connect(url)`.
 
@@ -126,9 +152,15 @@ class Database:
 
     @classmethod
     def connect(
-        cls, url: str | None = None, *, group_commit: bool = False, **engine_options: Any
+        cls,
+        url: str | None = None,
+        *,
+        group_commit: bool = False,
+        ping_idle_s: float = POOL_PING_IDLE_S,
+        **engine_options: Any,
     ) -> Database:
-        """A handle on `url` (default: `DATABASE_URL`).
+        """A handle on `url` (default: `DATABASE_URL`). On PostgreSQL, a pooled connection
+        left idle `ping_idle_s` or longer is checked before use (`_ping_idle_connections`).
 
         `group_commit` (SQLite only; ignored for PostgreSQL) commits concurrent writes
         together, one transaction and one COMMIT for many (`_GroupWriter`): for a server with
@@ -149,8 +181,8 @@ class Database:
         else:
             engine_options.setdefault("pool_size", 10)
             engine_options.setdefault("max_overflow", 20)
-            engine_options.setdefault("pool_pre_ping", True)
             engine = create_engine(url, hide_parameters=True, **engine_options)
+            _ping_idle_connections(engine, ping_idle_s)
         return cls(engine=engine, group_commit=group_commit)
 
     @property
