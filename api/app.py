@@ -16,7 +16,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
-from api.auth import PUBLIC, AuthSettings, CallerCache, authorize, current_principal
+from api.auth import (
+    PUBLIC,
+    AuthSettings,
+    CallerCache,
+    authorize,
+    current_principal,
+    guarded_principal,
+)
 from api.caching import compression_config
 from api.contract import ContractJsonRenderPlugin
 from api.controllers.accounts import AccountController
@@ -74,7 +81,7 @@ def _provide_writer(request: Request[Any, Any, Any]) -> AuditedWriter:
     app, the caller the guard put on the request. Litestar validates each dependency's
     arguments through a signature model; built from `db` and `principal`, every write
     resolved three dependencies instead of one."""
-    return AuditedWriter(request.app.state.db, request, request.state.principal)
+    return AuditedWriter(request.app.state.db, request, guarded_principal(request))
 
 
 def create_first_admin(db: Database) -> None:

@@ -222,9 +222,9 @@ async def run(args: argparse.Namespace) -> None:
         await round_of_posts(app, token, args.posts, args.in_flight, args.accounts, start)
         profiler.disable()
         print("The event loop's thread:")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
         print("The writer thread:")
-        pstats.Stats(writer_profiler).sort_stats("tottime").print_stats(args.profile)
+        pstats.Stats(writer_profiler).sort_stats(args.sort).print_stats(args.profile)
         await life.stop()
         return
     totals: list[float] = []
@@ -248,6 +248,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--in-flight", type=int, default=16)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions")
+    parser.add_argument("--sort", default="tottime", help="the profile's order (pstats)")
     parser.add_argument("--dir", default="")
     return parser.parse_args(argv)
 
