@@ -22,7 +22,6 @@ from api.auth import (
     CallerCache,
     authorize,
     current_principal,
-    guarded_principal,
 )
 from api.caching import compression_config
 from api.contract import ContractJsonRenderPlugin
@@ -54,7 +53,7 @@ from api.login_throttle import GrowingDelay, LoginThrottle
 from api.pages import csrf_config, page_router, static_router, swagger_plugin, template_config
 from api.ratelimit import SlidingWindowLimiter
 from api.requests import request_context_middleware
-from api.writes import AuditedWriter
+from api.writes import provide_writer
 from ledger.access import users
 from ledger.access.secrets import load_secret_key
 from ledger.store.database import Database
@@ -74,14 +73,6 @@ def _provide_db(request: Request[Any, Any, Any]) -> Database:
     parameter: Litestar copies the app's state into a new `State` for each such parameter."""
     database: Database = request.app.state.db
     return database
-
-
-def _provide_writer(request: Request[Any, Any, Any]) -> AuditedWriter:
-    """The audited writer (dependency `writer`), from the request alone: the database from the
-    app, the caller the guard put on the request. Litestar validates each dependency's
-    arguments through a signature model; built from `db` and `principal`, every write
-    resolved three dependencies instead of one."""
-    return AuditedWriter(request.app.state.db, request, guarded_principal(request))
 
 
 def create_first_admin(db: Database) -> None:
@@ -171,7 +162,7 @@ def request_dependencies() -> dict[str, Provide]:
     return {
         "db": Provide(_provide_db, sync_to_thread=False),
         "principal": Provide(current_principal, sync_to_thread=False),
-        "writer": Provide(_provide_writer, sync_to_thread=False),
+        "writer": Provide(provide_writer, sync_to_thread=False),
         "page": Provide(page_query, sync_to_thread=False),
     }
 

@@ -18,11 +18,10 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
-from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import Connection
 
-from api.auth import forget_callers
+from api.auth import forget_callers, guarded_principal
 from api.requests import request_facts
 from ledger.access.audit import record_event
 from ledger.access.policy import Principal
@@ -77,13 +76,12 @@ class AuditedWriter:
         return audited.answer(self.request, stored)
 
 
-def provide_writer(
-    request: Request[Any, Any, Any],
-    db: NamedDependency[Database],
-    principal: NamedDependency[Principal],
-) -> AuditedWriter:
-    """The `writer` dependency of every write handler."""
-    return AuditedWriter(db, request, principal)
+def provide_writer(request: Request[Any, Any, Any]) -> AuditedWriter:
+    """The `writer` dependency of every write handler, from the request alone: the database
+    from the app, the caller the guard put on the request. Litestar validates each
+    dependency's arguments through a signature model; built from `db` and `principal`, every
+    write resolved three dependencies instead of one."""
+    return AuditedWriter(request.app.state.db, request, guarded_principal(request))
 
 
 def object_id_of(result: msgspec.Struct) -> str | None:
