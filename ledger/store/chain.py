@@ -271,13 +271,19 @@ def transaction_insert_statement(table: Table, columns: Sequence[str]) -> Any:
         update(books)
         .where(books.c.id == bindparam("book_id"))
         .values(chain_head=_server_link(previous))
-        .returning(books.c.chain_head)
+        .returning(books.c.chain_head.label("link"))
         .cte("head")
     )
+    return _insert_linked(table, columns, head)
+
+
+def _insert_linked(table: Table, columns: Sequence[str], head: Any) -> Any:
+    """INSERT into `table` of `columns`: binds of their names, and the last (the row's hash)
+    the `link` of the CTE `head`, which moved a chain's head to it. Returns the row's id."""
     values = [bindparam(c, type_=table.c[c].type) for c in columns[:-1]]
     return (
         insert(table)
-        .from_select(list(columns), select(*values, head.c.chain_head))
+        .from_select(list(columns), select(*values, head.c.link))
         .returning(table.c.id)
         .add_cte(head)
     )
@@ -364,16 +370,10 @@ def audit_insert_statement(table: Table, columns: Sequence[str]) -> Any:
             index_elements=[audit_chain.c.id],
             set_={"head_hash": _server_link(audit_chain.c.head_hash)},
         )
-        .returning(audit_chain.c.head_hash)
+        .returning(audit_chain.c.head_hash.label("link"))
         .cte("head")
     )
-    event = [bindparam(c, type_=table.c[c].type) for c in columns[:-1]]
-    return (
-        insert(table)
-        .from_select(list(columns), select(*event, head.c.head_hash))
-        .returning(table.c.id)
-        .add_cte(head)
-    )
+    return _insert_linked(table, columns, head)
 
 
 def move_audit_head(conn: Connection, previous: str | None, head: str) -> None:
