@@ -9,6 +9,8 @@ from collections.abc import Callable
 from functools import partial
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Connection, text
 
 from ledger.core.transaction import PostingDraft, TransactionDraft
@@ -86,4 +88,47 @@ def test_the_server_chains_a_post_to_the_hash_python_computes(db: Database, org_
         links = list(chain_reads.transaction_links_of(conn, book_id))
         head = chain_reads.book_head(conn, book_id)
     assert len(links) == 3
+    assert chain_reads.first_break(iter(links), head) is None
+
+
+# Free text as the journal takes it: newlines, tabs and any other character but controls and
+# lone surrogates (`ledger.core.text`).
+_FREE_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from('\n\t\r"\\'),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    narration=_FREE_TEXT,
+    payee=st.none() | _FREE_TEXT,
+    meta=st.dictionaries(st.sampled_from(["officer", "case", "village"]), _FREE_TEXT, max_size=3),
+)
+def test_the_server_hashes_any_text_as_python_does(
+    db: Database, org_book: str, narration: str, payee: str | None, meta: dict[str, str]
+) -> None:
+    """Whatever the text, PostgreSQL's hash of a post is the one `verify` recomputes."""
+    draft = TransactionDraft(
+        date=GRANT.date,
+        narration=narration,
+        payee=payee,
+        postings=GRANT.postings,
+        meta=tuple(meta.items()),
+    )
+    posted: Callable[[Connection], int] = partial(
+        journal.post_draft, book_code=org_book, draft=draft
+    )
+    db.write(posted)
+    with db.read() as conn:
+        book_id = conn.execute(
+            text("SELECT id FROM books WHERE code = :code"), {"code": org_book}
+        ).scalar_one()
+        links = list(chain_reads.transaction_links_of(conn, book_id))
+        head = chain_reads.book_head(conn, book_id)
     assert chain_reads.first_break(iter(links), head) is None
