@@ -166,22 +166,12 @@ def _posting_text(posting: Posting, precisions: Mapping[str, int]) -> str:
     return _facts_text((*facts, price.total, *weighed))
 
 
-def chain_transactions(
-    previous: str | None,
-    book_id: int,
-    txns: Iterable[Transaction],
-    precisions: Mapping[str, int],
-    reverses_id: int | None,
-    created_at: datetime.datetime,
-    created_by: str | None,
-) -> list[str]:
-    """The hashes of `txns` posted in this order after the book's head `previous` (None: the
-    book has no transaction yet), from the values the post has in hand."""
+def chain_transactions(previous: str | None, texts: Iterable[str]) -> list[str]:
+    """The hashes of the transactions whose `texts_after_previous` are `texts`, posted in
+    this order after the book's head `previous` (None: the book has no transaction yet)."""
     link = previous or CHAIN_GENESIS
     hashes: list[str] = []
-    for after in texts_after_previous(
-        book_id, txns, precisions, reverses_id, created_at, created_by
-    ):
+    for after in texts:
         link = _linked(link, after)
         hashes.append(link)
     return hashes

@@ -173,9 +173,8 @@ def _post_many(
     lock_rows(conn, book_code, names)
     book, found = book_and_accounts(conn, book_code, names)
     reject_if(_first_errors(txns, book, found, precisions))
-    hashes = chain.chain_transactions(
-        book.chain_head, book.id, txns, precisions, reverses_id, now, created_by
-    )
+    texts = chain.texts_after_previous(book.id, txns, precisions, reverses_id, now, created_by)
+    hashes = chain.chain_transactions(book.chain_head, texts)
     ids = insert_transactions(conn, book.id, txns, created_by, reverses_id, now, hashes)
     deltas = insert_postings(conn, book.id, ids, txns, found, precisions)
     _apply_balance_deltas(conn, book.id, deltas, found)

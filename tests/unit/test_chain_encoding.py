@@ -20,6 +20,7 @@ from ledger.store.chain import (
     PostingFacts,
     TransactionFields,
     chain_transactions,
+    texts_after_previous,
     timestamp_text,
     transaction_hash,
 )
@@ -91,7 +92,9 @@ def test_a_post_hashes_what_is_stored_in_the_documented_shape() -> None:
         2018, 11, 4, 16, 30, 5, 250, tzinfo=datetime.timezone(datetime.timedelta(hours=7))
     )
     previous = "ab" * 32
-    [link] = chain_transactions(previous, 3, [txn], {"USD": 2, "KHR": 0}, None, moment, "finance")
+    [link] = chain_transactions(
+        previous, texts_after_previous(3, [txn], {"USD": 2, "KHR": 0}, None, moment, "finance")
+    )
     postings = [
         ["Assets:Bank:Operating-USD", "USD", -10000, None, None, None, "USD", -10000],
         ["Assets:Cash:Bavet-KHR", "KHR", 410000, "USD", None, 10000, "USD", 10000],
@@ -122,7 +125,9 @@ def test_a_unit_price_is_hashed_as_its_exact_decimal_text() -> None:
         ),
     )
     moment = datetime.datetime(2018, 11, 4, tzinfo=datetime.UTC)
-    [link] = chain_transactions(None, 1, [txn], {"USD": 2, "PIG": 0}, None, moment, None)
+    [link] = chain_transactions(
+        None, texts_after_previous(1, [txn], {"USD": 2, "PIG": 0}, None, moment, None)
+    )
     fields: tuple[object, ...] = (
         1,
         "2018-11-04",
@@ -162,7 +167,7 @@ def test_a_post_chains_what_json_dumps_would_hash(
     """The post path's shortcut for plain transactions and its general path both write the
     documented JSON, each link over the one before."""
     moment = datetime.datetime(2018, 11, 4, 9, 30, tzinfo=datetime.UTC)
-    links = chain_transactions(None, 7, txns, {}, 12, moment, created_by)
+    links = chain_transactions(None, texts_after_previous(7, txns, {}, 12, moment, created_by))
     previous = CHAIN_GENESIS
     for txn, link in zip(txns, links, strict=True):
         fields = (
