@@ -25,6 +25,7 @@ from api.auth import forget_callers, guarded_principal
 from api.requests import request_facts
 from ledger.access.audit import record_event
 from ledger.access.policy import Principal
+from ledger.store import driver
 from ledger.store.database import Database
 from ledger.store.idempotency import StoredResponse, fingerprint, run_idempotent_async
 
@@ -58,6 +59,7 @@ class AuditedWriter:
         book: str | None = None,
         idempotent: bool = True,
         key: str | None = None,
+        posts: bool = False,
     ) -> Response[ResultT]:
         """Run `work` once (per Idempotency-Key), audit it as `action`, and answer with what it
         returned, encoded once.
@@ -65,10 +67,22 @@ class AuditedWriter:
         The work runs on the database's writer thread (SQLite) or a worker thread
         (PostgreSQL), never on the event loop, which only awaits the outcome. `key` is the
         Idempotency-Key when a web page's form sends it as a field (a form cannot set a
-        header); otherwise the request's header is read.
+        header); otherwise the request's header is read. `posts`: the work's last write is one
+        journal post, and the transaction it posts is the audited object; on PostgreSQL,
+        without an Idempotency-Key, the event and the COMMIT then go in the post's writing
+        round trip (`driver.offer_early_commit`).
         """
         audited = _AuditedWrite.of(
-            self.request, self.principal, data, status_code, action, work, book, idempotent, key
+            self.request,
+            self.principal,
+            data,
+            status_code,
+            action,
+            work,
+            book,
+            idempotent,
+            key,
+            posts,
         )
         stored = await run_idempotent_async(
             self.db, audited.scope, audited.key, audited.request_fingerprint, audited.work
@@ -116,6 +130,7 @@ class _AuditedWrite:
         book: str | None,
         idempotent: bool,
         form_key: str | None = None,
+        posts: bool = False,
     ) -> _AuditedWrite:
         facts = request_facts(request)
         scope = f"{facts.method} {facts.path}"
@@ -127,16 +142,32 @@ class _AuditedWrite:
         object_type = action.split(".", 1)[0]
 
         def write(conn: Connection) -> tuple[int, bytes]:
-            result = work(conn)
-            record_event(
-                conn,
-                principal,
-                facts,
-                action,
-                book=book,
-                object_type=object_type,
-                object_id=object_id_of(result),
-            )
+            # A keyed response is stored at COMMIT: it must be known before the COMMIT.
+            early = posts and key is None and driver.offer_early_commit(conn)
+            if early:
+                record_event(
+                    conn,
+                    principal,
+                    facts,
+                    action,
+                    book=book,
+                    object_type=object_type,
+                    object_is_new_transaction=True,
+                )
+            try:
+                result = work(conn)
+            finally:
+                driver.withdraw_early_commit(conn)
+            if not early:
+                record_event(
+                    conn,
+                    principal,
+                    facts,
+                    action,
+                    book=book,
+                    object_type=object_type,
+                    object_id=object_id_of(result),
+                )
             return status_code, msgspec.json.encode(result)
 
         return cls(

@@ -93,9 +93,9 @@ class TransactionController(Controller):
             stored, precisions = journal.post_draft_stored(conn, book, draft, username)
             return Transaction.of(book, stored, precisions)
 
-        # The busiest route: the work joins the event loop's group-commit batch, without a
-        # worker thread per request.
-        return await writer.write("transaction.post", work, data, book=book)
+        # The busiest route: on SQLite the work joins the writer's group-commit batch; on
+        # PostgreSQL the post's round trip carries its audit event and the COMMIT (`posts`).
+        return await writer.write("transaction.post", work, data, book=book, posts=True)
 
     @reads(
         "/",

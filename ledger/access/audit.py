@@ -42,6 +42,10 @@ _EVENT_COLUMNS = (
 _INSERT_EVENT = insert(audit_events).values({c: bindparam(c) for c in _EVENT_COLUMNS})
 # PostgreSQL: the event, its hash and the trail's head in one statement (`ledger.store.chain`).
 _INSERT_CHAINED_EVENT = chain.audit_insert_statement(audit_events, _EVENT_COLUMNS)
+# The same, its object the transaction the write posts, whose id the server fills in.
+_INSERT_CHAINED_EVENT_OF_NEW_TRANSACTION = chain.audit_insert_statement(
+    audit_events, _EVENT_COLUMNS, object_is_new_transaction=True
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,15 @@ def record_event(
     object_type: str | None = None,
     object_id: str | None = None,
     detail: str = "",
+    object_is_new_transaction: bool = False,
 ) -> None:
+    """Record what `principal` did. On PostgreSQL the event is sent with the write's COMMIT
+    (`driver.send_at_commit`). `object_is_new_transaction` (PostgreSQL, before the write's
+    one post, for its early commit: `driver.offer_early_commit`): the object is the
+    transaction the post inserts, its id filled in by the server."""
+    assert not object_is_new_transaction or (
+        object_id is None and conn.dialect.name == "postgresql"
+    )
     statement = driver.compiled(conn.dialect, _INSERT_EVENT)
     at = utc_now()
     values: dict[str, object] = {
@@ -102,7 +114,16 @@ def record_event(
     }
     if conn.dialect.name == "postgresql":
         # Sent with the COMMIT: the audit head's lock is held only while the server runs it.
-        chain.chained_audit_insert(conn, _INSERT_CHAINED_EVENT, at, values)
+        if object_is_new_transaction:
+            chain.chained_audit_insert(
+                conn,
+                _INSERT_CHAINED_EVENT_OF_NEW_TRANSACTION,
+                at,
+                values,
+                object_is_new_transaction=True,
+            )
+        else:
+            chain.chained_audit_insert(conn, _INSERT_CHAINED_EVENT, at, values)
         return
     previous = chain.audit_head(conn)
     link = chain.link_hash(chain.audit_content(previous or chain.CHAIN_GENESIS, at, values))

@@ -47,6 +47,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    cast,
     func,
     insert,
     literal_column,
@@ -59,6 +60,9 @@ from ledger.core.transaction import Posting, Transaction, weight
 from ledger.store import driver
 from ledger.store.tables import audit_chain, books
 
+# PostgreSQL: the id of the transaction this session inserted last, for statements sent
+# with a post's own (`ledger.store.journal_pipelined`) that refer to it.
+NEW_TRANSACTION_ID = func.currval(func.pg_get_serial_sequence("transactions", "id"))
 # The `previous` of the first link of every chain.
 CHAIN_GENESIS = "0" * 64
 TRANSACTION_VERSION = "transaction/1"
@@ -267,10 +271,13 @@ def transaction_insert_statement(table: Table, columns: Sequence[str]) -> Any:
     return _insert_linked(table, columns, head)
 
 
-def _insert_linked(table: Table, columns: Sequence[str], head: Any) -> Any:
-    """INSERT into `table` of `columns`: binds of their names, and the last (the row's hash)
-    the `link` of the CTE `head`, which moved a chain's head to it. Returns the row's id."""
-    values = [bindparam(c, type_=table.c[c].type) for c in columns[:-1]]
+def _insert_linked(
+    table: Table, columns: Sequence[str], head: Any, server_values: Mapping[str, Any] = {}
+) -> Any:
+    """INSERT into `table` of `columns`: binds of their names (or SQL of `server_values`),
+    and the last (the row's hash) the `link` of the CTE `head`, which moved a chain's head to
+    it. Returns the row's id."""
+    values = [server_values.get(c, bindparam(c, type_=table.c[c].type)) for c in columns[:-1]]
     return (
         insert(table)
         .from_select(list(columns), select(*values, head.c.link))
@@ -321,7 +328,12 @@ def audit_head(conn: Connection) -> str | None:
 
 
 def chained_audit_insert(
-    conn: Connection, insert_event: Any, at: datetime.datetime, values: Mapping[str, Any]
+    conn: Connection,
+    insert_event: Any,
+    at: datetime.datetime,
+    values: Mapping[str, Any],
+    *,
+    object_is_new_transaction: bool = False,
 ) -> None:
     """PostgreSQL: insert an audit event chained to the trail's head in one statement, sent
     with the write's COMMIT (`driver.send_at_commit`; `insert_event`:
@@ -329,41 +341,63 @@ def chained_audit_insert(
     head to the event's hash, computed with its own SHA-256 from the event's canonical JSON
     (`audit_content`) cut around the previous hash, and stores the event with it: the same
     hash as `link_hash`. The head's row is locked from then to COMMIT (the upsert), and made
-    with the first event's hash when the trail has none yet."""
-    text = _encode(audit_content("", at, values))
+    with the first event's hash when the trail has none yet.
+
+    With `object_is_new_transaction` (`insert_event` built with `NEW_TRANSACTION_ID`), the
+    event's object id is the id of the transaction the write posts, which the server fills
+    in: the event is queued before the post, whose round trip then carries it.
+    """
+    content = audit_content("", at, values)
+    text = _encode(content)
     before = f'["{AUDIT_VERSION}","'
     assert text.startswith(before + '"'), "the previous hash comes right after the version"
     statement = driver.compiled(conn.dialect, insert_event)
     parameters = {**values, "at": at, "before": before, "after": text[len(before) :]}
+    if object_is_new_transaction:
+        # The JSON cut around the object id (the last field but one): `after`, the id, then
+        # `after_id`, as `_server_link` joins them.
+        up_to_id = _encode(content[:-2])[:-1] + ',"'
+        after_id = '",' + _encode(content[-1:])[1:]
+        assert _encode([*content[:-2], "7", content[-1]]) == f"{up_to_id}7{after_id}"
+        parameters.update(after=up_to_id[len(before) :], after_id=after_id)
     driver.send_at_commit(conn, statement.sql, statement.parameters(parameters))
 
 
-def _server_link(previous: Any) -> Any:
+def _server_link(previous: Any, object_id: Any = None) -> Any:
     """SQL: the hash of the link whose JSON, cut around `previous`, is the binds `before`
     and `after` (`chained_audit_insert`, `transaction_insert_statement`): PostgreSQL's own
-    SHA-256 of the same text, so the same hash as in Python."""
+    SHA-256 of the same text, so the same hash as in Python. With `object_id` (SQL text), the
+    JSON goes on with it and the bind `after_id`."""
     text = bindparam("before", type_=String()) + previous + bindparam("after", type_=String())
+    if object_id is not None:
+        text = text + object_id + bindparam("after_id", type_=String())
     return func.encode(
         func.sha256(func.convert_to(text, literal_column("'UTF8'"))), literal_column("'hex'")
     )
 
 
-def audit_insert_statement(table: Table, columns: Sequence[str]) -> Any:
+def audit_insert_statement(
+    table: Table, columns: Sequence[str], *, object_is_new_transaction: bool = False
+) -> Any:
     """`chained_audit_insert`'s INSERT into `table` (the audit events) of `columns` (the
     last: the hash), built once by the caller: the head moved by the server (or made, for
-    the trail's first event), then the event stored with the new head as its hash."""
+    the trail's first event), then the event stored with the new head as its hash. With
+    `object_is_new_transaction`, the event's `object_id` is `NEW_TRANSACTION_ID`."""
+    object_id = cast(NEW_TRANSACTION_ID, String()) if object_is_new_transaction else None
+    genesis: Any = literal_column(f"'{CHAIN_GENESIS}'")
     new_head = pg_insert(audit_chain).values(
-        id=AUDIT_CHAIN_ID, head_hash=_server_link(literal_column(f"'{CHAIN_GENESIS}'"))
+        id=AUDIT_CHAIN_ID, head_hash=_server_link(genesis, object_id)
     )
     head = (
         new_head.on_conflict_do_update(
             index_elements=[audit_chain.c.id],
-            set_={"head_hash": _server_link(audit_chain.c.head_hash)},
+            set_={"head_hash": _server_link(audit_chain.c.head_hash, object_id)},
         )
         .returning(audit_chain.c.head_hash.label("link"))
         .cte("head")
     )
-    return _insert_linked(table, columns, head)
+    server_values = {} if object_id is None else {"object_id": object_id}
+    return _insert_linked(table, columns, head, server_values)
 
 
 def move_audit_head(conn: Connection, previous: str | None, head: str) -> None:

@@ -43,7 +43,22 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    column,
+    exists,
+    func,
+    select,
+    text,
+    update,
+    values,
+)
 from sqlalchemy.engine import Dialect
 
 from ledger.core.transaction import Transaction
@@ -187,6 +202,61 @@ def carry_forward_later(
     with_later = {(account_id, commodity) for account_id, commodity, later in upserted if later}
     if with_later:
         _carry_forward(conn, week, [(key, units) for key, units in changes if key in with_later])
+
+
+def carry_forward_statement(
+    conn: Connection, week: datetime.date, changes: Sequence[tuple[Key, int]]
+) -> tuple[str, Any]:
+    """PostgreSQL: the SQL and parameters that carry `changes` (at most `UPSERT_ROWS_MAX`) to
+    every checkpoint after `week` of their (account, commodity), in one statement, for a
+    round trip that cannot wait for `week_upsert`'s answer (a post that commits in it).
+    Where there is none, it is an index seek per change."""
+    assert conn.dialect.name == "postgresql"
+    assert 1 <= len(changes) <= UPSERT_ROWS_MAX
+    statement = _carries.get(len(changes))
+    if statement is None:
+        statement = _carries[len(changes)] = driver.DriverStatement.compile(
+            conn.dialect, _carry_forward_sql(len(changes))
+        )
+    values: dict[str, Any] = {"week": week}
+    for i, ((account_id, commodity), units) in enumerate(changes):
+        values[f"account_id_{i}"] = account_id
+        values[f"commodity_{i}"] = commodity
+        values[f"units_{i}"] = units
+    return statement.sql, statement.parameters(values)
+
+
+def _carry_forward_sql(rows: int) -> Any:
+    """`_CARRY_FORWARD` for `rows` changes at once (binds `account_id_i`, `commodity_i`,
+    `units_i` and `week`)."""
+    c = balance_checkpoints
+    changes = values(
+        column("account_id", Integer),
+        column("commodity", String),
+        column("units", BigInteger),
+        name="v",
+    ).data(
+        [
+            (
+                bindparam(f"account_id_{i}", type_=Integer),
+                bindparam(f"commodity_{i}", type_=String),
+                bindparam(f"units_{i}", type_=BigInteger),
+            )
+            for i in range(rows)
+        ]
+    )
+    return (
+        update(c)
+        .values(units=c.c.units + changes.c.units)
+        .where(
+            c.c.account_id == changes.c.account_id,
+            c.c.commodity == changes.c.commodity,
+            c.c.week > bindparam("week", type_=Date),
+        )
+    )
+
+
+_carries: dict[int, driver.DriverStatement] = {}
 
 
 def _carry_forward(

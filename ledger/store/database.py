@@ -240,20 +240,30 @@ class Database:
         return 0 if self._writer is None else self._writer.queued
 
     def _write_retried(self, work: Callable[[Connection], T]) -> T:
+        careful = False
         for attempt in range(1, WRITE_ATTEMPTS_MAX + 1):
             try:
-                return self._write_once(work)
+                return self._write_once(work, careful)
             except DBAPIError as error:
+                if not careful and _sqlstate(error) == driver.CHECK_FAILED:
+                    # A check the server made inside a post that would have committed in
+                    # its writing round trip: undone; run the unit again, checked in Python.
+                    careful = True
+                    continue
                 if attempt == WRITE_ATTEMPTS_MAX or not self._is_transient(error):
                     raise
                 time.sleep(min(0.002 * 2**attempt, 0.2))
         raise AssertionError("unreachable")
 
-    def _write_once(self, work: Callable[[Connection], T]) -> T:
+    def _write_once(self, work: Callable[[Connection], T], careful: bool = False) -> T:
         if self.is_sqlite:
             with self._write_lock, self._write_connection() as connection:
                 return work(connection)
-        with self._write_connection() as connection, driver.commit_queue(connection):
+        with (
+            self._write_connection() as connection,
+            driver.commit_queue(connection),
+            driver.careful(connection, careful),
+        ):
             result = work(connection)
             # What the work queued (its audit event, its stored response) and the COMMIT
             # go in one round trip (`driver.send_at_commit`).
@@ -272,8 +282,7 @@ class Database:
             # SQLite has already waited the busy timeout for the lock: waiting that long again
             # would keep a client for minutes. The caller gets `database_busy` (503) instead.
             return False
-        sqlstate = getattr(error.orig, "sqlstate", None)
-        return sqlstate in _RETRY_SQLSTATES
+        return _sqlstate(error) in _RETRY_SQLSTATES
 
     @contextmanager
     def start_up_lock(self) -> Iterator[None]:
@@ -315,6 +324,12 @@ class Database:
         if self._writer is not None:
             self._writer.stop()
         self.engine.dispose()
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE of `error` (None from SQLite)."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate if isinstance(sqlstate, str) else None
 
 
 def is_database_busy(error: BaseException) -> bool:

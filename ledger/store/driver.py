@@ -171,6 +171,8 @@ def execute_pipelined(
                     sql, parameters = "COMMIT", ()
                     cursors.append(cursor := dbapi_connection.cursor())
                     cursor.execute(sql)
+            if commit:
+                conn.info[_COMMITTED] = True
             return [c.fetchall() if c.description is not None else [] for c in cursors]
         except conn.dialect.loaded_dbapi.Error as error:
             raise _wrapped(conn, sql, parameters, error, many=False) from error
@@ -213,16 +215,73 @@ def commit_queue(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.info.pop(_AT_COMMIT, None)
+        for name in (_AT_COMMIT, _EARLY_COMMIT, _COMMITTED):
+            conn.info.pop(name, None)
 
 
 def commit_with_queued(conn: Connection) -> None:
     """Send the queued statements and COMMIT in one pipeline (one round trip). The
     transaction is then committed on the driver; SQLAlchemy's own COMMIT that follows finds
     nothing to do and sends nothing."""
+    if conn.info.get(_COMMITTED):
+        return  # a post sent them and COMMIT in its writing round trip (`take_early_commit`)
     queued: list[tuple[str, Any]] = conn.info.get(_AT_COMMIT) or []
     conn.info[_AT_COMMIT] = None  # what is sent from here on runs at once
     execute_pipelined(conn, queued, commit=True)
+
+
+# -- a write that commits in its last round trip (PostgreSQL) -----------------------------------
+#
+# A post holds its book's row lock from the statement that takes it to COMMIT. When the post is
+# the unit's last write, its round trip can carry the queued statements and the COMMIT too,
+# and the lock is then held only while the server runs them: not across the client's next
+# round trip and the wait for the GIL before it. The unit offers it (`offer_early_commit`,
+# before its work, having queued its audit event), the post takes it
+# (`take_early_commit`) when every check it would make after its writes can be made by the
+# server. A check that fails there (`CHECK_FAILED`) undoes the round trip; `Database.write`
+# then runs the unit again without the offer (`careful`), and the same checks run in Python.
+
+_EARLY_COMMIT = "ledger_early_commit"
+_COMMITTED = "ledger_committed"
+_CAREFUL = "ledger_careful"
+# The SQLSTATE of `ledger_check` (migration 0018): a check the server made inside a post.
+CHECK_FAILED = "LL001"
+
+
+def offer_early_commit(conn: Connection) -> bool:
+    """Let the unit's next post commit in its writing round trip, with what is queued: True
+    when it may (PostgreSQL, a queue open, not a careful run). The caller must then write
+    nothing after that post, and withdraw the offer when its work is done."""
+    if conn.info.get(_AT_COMMIT) is None or conn.info.get(_CAREFUL):
+        return False
+    conn.info[_EARLY_COMMIT] = True
+    return True
+
+
+def take_early_commit(conn: Connection) -> list[tuple[str, Any]] | None:
+    """The queued statements, for the caller to send with its writes and a COMMIT
+    (`execute_pipelined(..., commit=True)`), when the unit offered it (once); None
+    otherwise. Once that has committed, `commit_with_queued` sends nothing."""
+    if not conn.info.pop(_EARLY_COMMIT, False):
+        return None
+    queued: list[tuple[str, Any]] = conn.info[_AT_COMMIT]
+    conn.info[_AT_COMMIT] = None
+    return queued
+
+
+def withdraw_early_commit(conn: Connection) -> None:
+    conn.info.pop(_EARLY_COMMIT, None)
+
+
+@contextmanager
+def careful(conn: Connection, on: bool) -> Iterator[None]:
+    """Mark a unit's run as careful (`on`): no early commit is offered in it."""
+    if on:
+        conn.info[_CAREFUL] = True
+    try:
+        yield
+    finally:
+        conn.info.pop(_CAREFUL, None)
 
 
 def _stable_types(parameters: Sequence[Any] | Mapping[str, Any]) -> Any:
@@ -262,6 +321,7 @@ def _unchanged(value: Any) -> Any:
 
 
 def _dbapi_connection(conn: Connection) -> Any:
+    assert not conn.info.get(_COMMITTED), "nothing is written after a post that committed"
     if not conn.in_transaction():
         conn.begin()  # what SQLAlchemy's autobegin does before a statement
     return conn.connection.dbapi_connection

@@ -79,10 +79,11 @@ def post_draft_stored(
     reading anything back."""
     codes = draft_commodities(draft)
     names = sorted({p.account for p in draft.postings})
-    read: list[tuple[Any, ...]] | None = None
+    read: journal_pipelined.Read | None = None
     if journal_pipelined.applies_to_draft(conn, names, codes):
         # PostgreSQL: the precisions and the book's read in one round trip.
-        precisions, read = journal_pipelined.read(conn, book_code, names, codes)
+        read = journal_pipelined.read(conn, book_code, names, codes)
+        precisions = read.precisions
     else:
         precisions = commodity_precisions(conn, codes)
     built = build_transaction(draft, precisions)
@@ -155,14 +156,14 @@ def _post_many(
     precisions: Mapping[str, int],
     reverses_id: int | None,
     now: datetime.datetime,
-    read: Sequence[Sequence[Any]] | None = None,
+    read: journal_pipelined.Read | None = None,
 ) -> tuple[int, list[int]]:
-    """`post_many` with everything given; returns the book's id and the new ids. `read`: the
-    rows `journal_pipelined.read` returned, when the caller read them."""
+    """`post_many` with everything given; returns the book's id and the new ids. `read`:
+    what `journal_pipelined.read` returned, when the caller read it."""
     names = sorted({p.account for txn in txns for p in txn.postings})
     if journal_pipelined.applies(conn, txns, names):
         if read is None:
-            read = journal_pipelined.read(conn, book_code, names)[1]
+            read = journal_pipelined.read(conn, book_code, names)
         posted = _post_pipelined(
             conn, book_code, names, txns[0], read, created_by, precisions, reverses_id, now
         )
@@ -189,7 +190,7 @@ def _post_pipelined(
     book_code: str,
     names: Sequence[str],
     txn: Transaction,
-    read: Sequence[Sequence[Any]],
+    read: journal_pipelined.Read,
     created_by: str | None,
     precisions: Mapping[str, int],
     reverses_id: int | None,
@@ -202,14 +203,21 @@ def _post_pipelined(
     When the book or an account changed in between (a lock date, a close, a balance
     assertion: rare), the post is checked again against what the lock read; if it fails
     now, its writes roll back with the refusal. None, having written nothing, for a post the
-    one-at-a-time path takes."""
-    book, found = book_and_accounts_rows(read)
+    one-at-a-time path takes.
+
+    When the unit offered it (`driver.offer_early_commit`), the same round trip commits, the
+    server making the checks made here otherwise (`journal_pipelined.write`)."""
+    book, found = book_and_accounts_rows(read.rows)
     reject_if(_first_errors([txn], book, found, precisions))
     [after] = chain.texts_after_previous(book.id, [txn], precisions, reverses_id, now, created_by)
     head = journal_pipelined.Head(created_by, reverses_id, now, after)
-    written = journal_pipelined.write(conn, book_code, names, book.id, txn, head, found, precisions)
+    written = journal_pipelined.write(
+        conn, book_code, names, book.id, txn, head, read, found, precisions
+    )
     if written is None:
         return None
+    if written.committed:
+        return book.id, [written.transaction_id]
     locked_book, locked_found = book_and_accounts_rows(written.locked)
     if (locked_book.lock_date, locked_found) != (book.lock_date, found):
         # Accounts are never renamed or removed: the rows written name the same ones.

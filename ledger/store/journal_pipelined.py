@@ -34,7 +34,25 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Connection,
+    Table,
+    Text,
+    all_,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql import ClauseElement
 
 from ledger.core import limits
@@ -46,6 +64,7 @@ from ledger.store.journal_sql import (
     AccountForPosting,
     balance_upsert_statement,
     book_and_accounts_query,
+    book_and_accounts_statement,
     posting_rows,
 )
 from ledger.store.tables import (
@@ -64,7 +83,7 @@ NAMES_MAX = driver.IN_LIST_SIZES[-1]
 ROWS_MAX = 64
 
 # The id the transaction INSERT just took, in this session.
-_NEW_TRANSACTION_ID = func.currval(func.pg_get_serial_sequence("transactions", "id"))
+_NEW_TRANSACTION_ID = chain.NEW_TRANSACTION_ID
 _TRANSACTION_COLUMNS = (
     "book_id",
     "date",
@@ -131,16 +150,67 @@ def applies_to_draft(conn: Connection, names: Sequence[str], codes: Collection[s
     )
 
 
+def _as_checked(names_n: int) -> tuple[ClauseElement, ClauseElement]:
+    """`book_and_accounts_statement` with each row's text as the server writes it (the
+    chain's head left out: every post moves it) as a last column, and the check, under the
+    lock, that the rows read again have the same texts (bind `checked`: the first read's,
+    joined by `_ROWS_APART` in account-id order)."""
+    read = book_and_accounts_statement(names_n).subquery("read")
+    text = cast(tuple_(*(c for c in read.c if c.name != "chain_head")), Text)
+    rows = select(*read.c, text)
+    apart: Any = literal_column(f"'{_ROWS_APART}'")
+    texts = func.string_agg(text, aggregate_order_by(apart, read.c.id_1))
+    unchanged = func.coalesce(texts, literal_column("''")) == bindparam("checked", type_=Text)
+    check = select(func.ledger_check(unchanged, literal_column("'the read under the lock'")))
+    return rows, check.select_from(read)
+
+
+_ROWS_APART = "|"
+_CHECKED = {n: _as_checked(n) for n in driver.IN_LIST_SIZES}
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """What `read` found: the precisions, the rows of the book and its accounts
+    (`book_and_accounts_rows` makes them the book and its accounts), and those rows as the
+    server wrote them, for the check under the lock (`write`)."""
+
+    precisions: dict[str, int]
+    rows: list[tuple[Any, ...]]
+    checked: str
+
+
 def read(
     conn: Connection, book_code: str, names: Sequence[str], codes: Collection[str] = ()
-) -> tuple[dict[str, int], list[tuple[Any, ...]]]:
-    """The precisions of `codes` (at most `NAMES_MAX`; none read when empty), and the rows of
-    the book and its accounts (`book_and_accounts_rows` makes them the book and its
-    accounts), without a lock: one round trip. `write` locks them and reads them again."""
+) -> Read:
+    """The precisions of `codes` (at most `NAMES_MAX`; none read when empty), and the book
+    and its accounts, without a lock: one round trip. `write` locks them and reads them
+    again."""
     statements = [commodity_precisions_query(conn, codes)] if codes else []
-    statements.append(book_and_accounts_query(conn, book_code, names))
+    statements.append(_book_and_accounts(conn, _CHECKED, book_code, names))
     results = driver.execute_pipelined(conn, statements)
-    return (dict(results[0]) if codes else {}), results[-1]
+    found = sorted(results[-1], key=lambda row: row[3] or 0)  # by account id
+    return Read(
+        precisions=dict(results[0]) if codes else {},
+        rows=[row[:-1] for row in found],
+        checked=_ROWS_APART.join(row[-1] for row in found if row[3] is not None),
+    )
+
+
+def _book_and_accounts(
+    conn: Connection,
+    statements: Mapping[int, tuple[ClauseElement, ClauseElement]],
+    book_code: str,
+    names: Sequence[str],
+    index: int = 0,
+    checked: str = "",
+) -> tuple[str, Any]:
+    """`statements[size][index]` for `names` in the book `book_code` (`_CHECKED`)."""
+    size, values = driver.in_list_values("name", names)
+    values["code"] = book_code
+    if index == 1:
+        values["checked"] = checked
+    return _statement(conn, statements[size][index], values)
 
 
 def _lock(conn: Connection, book_code: str, names: Sequence[str]) -> tuple[str, Any]:
@@ -152,9 +222,11 @@ def _lock(conn: Connection, book_code: str, names: Sequence[str]) -> tuple[str, 
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """What the writes returned, for `journal` to check."""
+    """What the writes returned, for `journal` to check; nothing to check when the post
+    committed (`committed`: the server checked it)."""
 
     transaction_id: int
+    committed: bool
     changes: list[tuple[tuple[int, str], int]]  # (account id, commodity) -> delta, sorted
     new_units: dict[tuple[int, str], int]  # the balances after the post
     unbalanced: list[tuple[Any, ...]]  # the read-back: (transaction, commodity, off by)
@@ -179,16 +251,22 @@ def write(
     book_id: int,
     txn: Transaction,
     head: Head,
+    first: Read,
     found: Mapping[str, AccountForPosting],
     precisions: Mapping[str, int],
 ) -> Written | None:
     """Lock the book's and the accounts' rows (`names`), read them again, and write the
     transaction, chained to the book's head on the server, its postings, balances and
     checkpoints, and check the stored weights, in one round trip (two for a back-dated post
-    with later checkpoints). `found` and `book_id` are what `read` found before the lock:
-    the caller compares `Written.locked` with it. None, having sent nothing, when the post is
-    one for the one-at-a-time path (too many rows, or a change beyond the balance limit:
-    that path reports it)."""
+    with later checkpoints). `first` is what `read` found before the lock (`found` and
+    `book_id`: its book and accounts): the caller compares `Written.locked` with it. None,
+    having sent nothing, when the post is one for the one-at-a-time path (too many rows, or
+    a change beyond the balance limit: that path reports it).
+
+    When the unit offered it (`driver.take_early_commit`), the round trip also carries what
+    the unit queued (its audit event) and the COMMIT, and the server makes the checks:
+    `_committing_statements`.
+    """
     shapes, deltas = posting_rows(conn, book_id, [0], [txn], found, precisions)
     changes = sorted(deltas.items())
     rows = [
@@ -214,23 +292,59 @@ def write(
         "before": chain.TRANSACTION_START,
         "after": head.text_after_previous,
     }
-    statements = [_lock(conn, book_code, names), book_and_accounts_query(conn, book_code, names)]
-    statements.append(_statement(conn, _INSERT_TRANSACTION, values))
-    statements += _label_statements(conn, book_id, txn)
-    statements.append(_rows_statement(conn, postings, rows))
-    statements.append(_balances_statement(conn, book_id, changes))
     week = checkpoints.week_of(txn.date)
+    writes = [_statement(conn, _INSERT_TRANSACTION, values)]
+    writes += _label_statements(conn, book_id, txn)
+    writes.append(_rows_statement(conn, postings, rows))
+    lock = _lock(conn, book_code, names)
+    queued = driver.take_early_commit(conn)
+    if queued is not None:
+        non_negative = [a.id for a in found.values() if a.non_negative]
+        statements = [lock, _book_and_accounts(conn, _CHECKED, book_code, names, 1, first.checked)]
+        statements += writes
+        statements += _committing_statements(conn, book_id, week, changes, non_negative)
+        results = driver.execute_pipelined(conn, [*statements, *queued], commit=True)
+        return Written(int(results[2][0][0]), True, changes, {}, [], [])
+    statements = [lock, book_and_accounts_query(conn, book_code, names), *writes]
+    statements.append(_balances_statement(conn, book_id, changes))
     statements.append(checkpoints.week_upsert(conn, book_id, week, changes))
     statements.append(_statement(conn, _UNBALANCED, {}))
     results = driver.execute_pipelined(conn, statements)
     checkpoints.carry_forward_later(conn, week, changes, results[-2])
     return Written(
         transaction_id=int(results[2][0][0]),
+        committed=False,
         changes=changes,
         new_units={(a, c): int(units) for a, c, units in results[-3]},
         unbalanced=results[-1],
         locked=results[1],
     )
+
+
+def _committing_statements(
+    conn: Connection,
+    book_id: int,
+    week: datetime.date,
+    changes: Sequence[tuple[tuple[int, str], int]],
+    non_negative: Sequence[int],
+) -> list[tuple[str, Any]]:
+    """The rest of a post that commits in its writing round trip, after its rows: the
+    balances, checked on the server as `journal._check_new_units` checks them in Python
+    (no `non_negative` account below zero, none beyond the limit), the week's checkpoint and
+    every later one (a back-dated post; none to update is an index seek), and the check that
+    the stored weights balance (`_UNBALANCED`). A check that fails raises
+    `driver.CHECK_FAILED` (migration 0018) before the COMMIT."""
+    n = len(changes)
+    checked = _checked_balances.get(n)
+    if checked is None:
+        checked = _checked_balances[n] = _checked_balances_statement(n)
+    limit = {"non_negative": list(non_negative), "units_abs_max": limits.BALANCE_UNITS_ABS_MAX}
+    return [
+        _statement(conn, checked, {**_balance_values(book_id, changes), **limit}),
+        checkpoints.week_upsert(conn, book_id, week, changes),
+        checkpoints.carry_forward_statement(conn, week, changes),
+        _statement(conn, _BALANCED, {}),
+    ]
 
 
 def _statement(
@@ -284,10 +398,34 @@ def _balances_statement(
         statement = _balance_upserts[len(changes)] = balance_upsert_statement(
             conn.dialect.name, len(changes)
         )
+    return _statement(conn, statement, _balance_values(book_id, changes))
+
+
+def _balance_values(book_id: int, changes: Sequence[tuple[tuple[int, str], int]]) -> dict[str, Any]:
+    """The binds of `balance_upsert_statement` for `changes`."""
     values: dict[str, Any] = {}
     for i, ((account_id, commodity), delta) in enumerate(changes):
         values[f"account_id_{i}"] = account_id
         values[f"commodity_{i}"] = commodity
         values[f"book_id_{i}"] = book_id
         values[f"units_{i}"] = delta
-    return _statement(conn, statement, values)
+    return values
+
+
+def _checked_balances_statement(rows: int) -> ClauseElement:
+    """The balances upsert of `rows` changes, checked on the server as
+    `journal._check_new_units` checks in Python: no account of the bind `non_negative` below
+    zero, no balance beyond `units_abs_max`."""
+    new = balance_upsert_statement("postgresql", rows).cte("new")
+    allowed = and_(
+        or_(new.c.units >= literal_column("0"), new.c.account_id != all_(bindparam("non_negative", type_=_IDS))),
+        func.abs(new.c.units) <= bindparam("units_abs_max", type_=BigInteger),
+    )
+    held = func.coalesce(func.bool_and(allowed), true())
+    return select(func.ledger_check(held, literal_column("'the balances'"))).select_from(new)
+
+
+_IDS = ARRAY(BigInteger)
+_checked_balances: dict[int, ClauseElement] = {}
+# The read-back, as a check that fails (`_UNBALANCED`).
+_BALANCED = select(func.ledger_check(~_UNBALANCED.exists(), literal_column("'the weights'")))

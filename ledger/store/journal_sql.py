@@ -98,7 +98,7 @@ _ACCOUNT_BY_NAME = select(*_ACCOUNT_COLUMNS).where(
 )
 
 
-def _book_and_accounts_statement(names_n: int) -> Select[Any]:
+def book_and_accounts_statement(names_n: int) -> Select[Any]:
     """The book and `names_n` accounts named in one round trip: one row per account found, or
     one row with NULL account columns when none is (and no row when the book does not exist).
     Columns: book id, lock date, chain head, then `_ACCOUNT_COLUMNS` in their order."""
@@ -117,7 +117,7 @@ def _book_and_accounts_statement(names_n: int) -> Select[Any]:
     )
 
 
-_BOOK_AND_ACCOUNTS = {n: _book_and_accounts_statement(n) for n in driver.IN_LIST_SIZES}
+_BOOK_AND_ACCOUNTS = {n: book_and_accounts_statement(n) for n in driver.IN_LIST_SIZES}
 _NAMES_PER_QUERY_MAX = driver.IN_LIST_SIZES[-1]
 _BOOK_BY_CODE = select(books.c.id, books.c.lock_date, books.c.chain_head).where(
     books.c.code == bindparam("code")

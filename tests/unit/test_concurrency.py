@@ -23,13 +23,21 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Connection, func, select, text
 
+from ledger.access.audit import RequestFacts, record_event
 from ledger.core.amount import Commodity
 from ledger.core.errors import LedgerRejected
 from ledger.core.transaction import PostingDraft, TransactionDraft
-from ledger.store import books, journal, queries
+from ledger.store import books, driver, journal, queries
 from ledger.store.database import Database
 from ledger.store.idempotency import fingerprint, run_idempotent
-from ledger.store.tables import balance_assertions, balances, postings, transactions
+from ledger.store.tables import (
+    audit_events,
+    balance_assertions,
+    balances,
+    postings,
+    transactions,
+)
+from ledger.verify import verify_all
 
 D = datetime.date
 BAVET = "Assets:Cash:Bavet-KHR"
@@ -370,3 +378,131 @@ def test_two_racing_closes_of_one_account_close_it_once(db: Database, org_book: 
     assert (raced.first, raced.second) == ("ok", "account_closed")
     with db.read() as conn:
         assert books.get_account(conn, "org", kampot).close_date == D(2018, 11, 30)
+
+
+# -- posts that commit in their writing round trip (PostgreSQL) --------------------------------
+#
+# The API posts a transaction with its audit event queued first and the COMMIT offered to the
+# post (`api.writes`, `driver.offer_early_commit`): on PostgreSQL the post's one round trip
+# under the book's lock then writes, checks on the server and commits. A check that fails
+# there undoes it, and the write runs again checked in Python: the outcomes must be those of
+# the plain post above. On SQLite nothing is offered, and these are the plain post again.
+
+POST_FACTS = RequestFacts("POST", "/api/books/org/transactions", "request-1")
+
+
+def early_post(draft: TransactionDraft) -> Callable[[Connection], int]:
+    """The work of the API's post of `draft`, audited as the API audits it."""
+
+    def work(conn: Connection) -> int:
+        offered = driver.offer_early_commit(conn)
+        if offered:
+            record_event(
+                conn,
+                None,
+                POST_FACTS,
+                "transaction.post",
+                username="officer",
+                book="org",
+                object_type="transaction",
+                object_is_new_transaction=True,
+            )
+        try:
+            txn_id = journal.post_draft(conn, "org", draft)
+        finally:
+            driver.withdraw_early_commit(conn)
+        if not offered:
+            record_event(
+                conn,
+                None,
+                POST_FACTS,
+                "transaction.post",
+                username="officer",
+                book="org",
+                object_type="transaction",
+                object_id=str(txn_id),
+            )
+        return txn_id
+
+    return work
+
+
+def assert_every_post_audited(db: Database) -> None:
+    """One event per posted transaction, naming it; both chains verify."""
+    with db.read() as conn:
+        named = conn.execute(
+            select(audit_events.c.object_id).where(audit_events.c.action == "transaction.post")
+        ).scalars()
+        posted = conn.execute(select(transactions.c.id)).scalars()
+        assert sorted(int(i) for i in named) == sorted(posted)[1:]  # the cash count: not audited
+    assert [r.differences for r in verify_all(db)] == [()] * len(verify_all(db))
+
+
+def test_officers_withdrawing_at_once_with_early_commits_empty_the_box_exactly(
+    db: Database, org_book: str
+) -> None:
+    """As above; the posts refused are refused by the server's check of the balances first."""
+    fill_box(db, 150_000)
+
+    def officer(i: int) -> list[str]:
+        return [
+            outcome(lambda n=n: db.write(early_post(withdrawal(n))))  # type: ignore[misc]
+            for n in range(i * 25, i * 25 + 25)
+        ]
+
+    outcomes = in_threads(THREADS, officer)
+    assert outcomes == {"ok": 150, "account_overdrawn": 50}
+    assert riel_in(db, BAVET) == 0
+    assert transaction_count(db) == 151
+    assert_stored_balances_equal_postings(db)
+    assert_every_post_audited(db)
+
+
+def test_an_early_commit_racing_the_close_of_its_account(db: Database, org_book: str) -> None:
+    """The post read the account open; under the lock it is closed: the server's check of the
+    read fails, and the post run again is refused as closed."""
+
+    def open_kampot(conn: Connection) -> int:
+        return books.open_account(conn, "org", KAMPOT, D(2018, 1, 1), ["KHR"]).id
+
+    kampot = db.write(open_kampot)
+    deposit = move(
+        D(2018, 11, 10), "Float for Kampot", (KAMPOT, "5000", "KHR"), (OPENING, "-5000", "KHR")
+    )
+    raced = interleave(
+        db,
+        lambda c: books.close_account(c, "org", kampot, D(2018, 11, 30)),
+        early_post(deposit),
+    )
+    assert raced == Interleaved("ok", "account_closed")
+    assert transaction_count(db) == 0
+    assert_every_post_audited(db)
+
+
+def test_a_back_dated_early_commit_racing_a_cash_count(db: Database, org_book: str) -> None:
+    fill_box(db, 410_000)
+    raced = interleave(
+        db,
+        lambda c: journal.assert_balance(c, "org", BAVET, "KHR", D(2018, 11, 30), 410_000),
+        early_post(withdrawal(1)),  # dated 10 November
+    )
+    assert raced == Interleaved("ok", "balance_asserted")
+    assert riel_in(db, BAVET) == 410_000
+    assert_every_post_audited(db)
+
+
+def test_back_dated_early_commits_carry_to_later_checkpoints(db: Database, org_book: str) -> None:
+    """Posts dated before weeks that have checkpoints: the later weeks' balances as of their
+    dates include them, as `verify` recomputes them from the postings."""
+    fill_box(db, 90_000)  # 1 November
+    for day in (D(2018, 11, 28), D(2018, 11, 20), D(2018, 11, 12), D(2018, 11, 5)):
+        withdrawn = move(day, "Grant", (GRANTS, "1000", "KHR"), (BAVET, "-1000", "KHR"))
+        db.write(early_post(withdrawn))
+    with db.read() as conn:
+        bavet = next(a.id for a in books.list_accounts(conn, "org") if a.name == BAVET)
+        as_of = {
+            day: queries.account_balance(conn, "org", bavet, D(2018, 11, day)).get("KHR", 0)
+            for day in (4, 11, 19, 27, 30)
+        }
+    assert as_of == {4: 90_000, 11: 89_000, 19: 88_000, 27: 87_000, 30: 86_000}
+    assert_every_post_audited(db)
