@@ -281,21 +281,8 @@ def write(
         or any(abs(delta) > limits.BALANCE_UNITS_ABS_MAX for _, delta in changes)
     ):
         return None
-    values = {
-        "book_id": book_id,
-        "date": txn.date,
-        "payee": txn.payee,
-        "narration": txn.narration,
-        "reverses_id": head.reverses_id,
-        "created_at": head.created_at,
-        "created_by": head.created_by,
-        "before": chain.TRANSACTION_START,
-        "after": head.text_after_previous,
-    }
     week = checkpoints.week_of(txn.date)
-    writes = [_statement(conn, _INSERT_TRANSACTION, values)]
-    writes += _label_statements(conn, book_id, txn)
-    writes.append(_rows_statement(conn, postings, rows))
+    writes = _row_statements(conn, book_id, txn, head, rows)
     lock = _lock(conn, book_code, names)
     queued = driver.take_early_commit(conn)
     if queued is not None:
@@ -319,6 +306,28 @@ def write(
         unbalanced=results[-1],
         locked=results[1],
     )
+
+
+def _row_statements(
+    conn: Connection, book_id: int, txn: Transaction, head: Head, rows: Sequence[Sequence[Any]]
+) -> list[tuple[str, Any]]:
+    """The INSERTs of the transaction (chained on the server), its labels and its posting
+    `rows`."""
+    values = {
+        "book_id": book_id,
+        "date": txn.date,
+        "payee": txn.payee,
+        "narration": txn.narration,
+        "reverses_id": head.reverses_id,
+        "created_at": head.created_at,
+        "created_by": head.created_by,
+        "before": chain.TRANSACTION_START,
+        "after": head.text_after_previous,
+    }
+    statements = [_statement(conn, _INSERT_TRANSACTION, values)]
+    statements += _label_statements(conn, book_id, txn)
+    statements.append(_rows_statement(conn, postings, rows))
+    return statements
 
 
 def _committing_statements(
@@ -417,8 +426,11 @@ def _checked_balances_statement(rows: int) -> ClauseElement:
     `journal._check_new_units` checks in Python: no account of the bind `non_negative` below
     zero, no balance beyond `units_abs_max`."""
     new = balance_upsert_statement("postgresql", rows).cte("new")
+    # A literal zero: a bind would take the name `units_1`, which the upsert's binds use.
+    not_below_zero: Any = new.c.units >= literal_column("0")
+    may_go_below: Any = new.c.account_id != all_(bindparam("non_negative", type_=_IDS))
     allowed = and_(
-        or_(new.c.units >= literal_column("0"), new.c.account_id != all_(bindparam("non_negative", type_=_IDS))),
+        or_(not_below_zero, may_go_below),
         func.abs(new.c.units) <= bindparam("units_abs_max", type_=BigInteger),
     )
     held = func.coalesce(func.bool_and(allowed), true())
