@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, create_engine, text
 
-from ledger.store import books
+from ledger.access.audit import RequestFacts, record_event
+from ledger.core.transaction import TransactionDraft
+from ledger.store import books, driver, journal
 from ledger.store.database import Database
 from ledger.store.migrate import upgrade
 from ledger.store.tables import metadata
@@ -111,3 +113,47 @@ def org_book(db: Database) -> str:
 
     db.write(create)
     return "org"
+
+
+_POST_FACTS = RequestFacts("POST", "/api/books/org/transactions", "request-1")
+
+
+def early_post(
+    book_code: str, draft: TransactionDraft, before: Callable[[Connection], object] | None = None
+) -> Callable[[Connection], int]:
+    """The work of the API's post of `draft` (`api.writes`, `posts=True`), after `before`:
+    on PostgreSQL its audit event is queued first and the COMMIT offered to the post, which
+    then writes, has the server check it and commits in one round trip
+    (`driver.offer_early_commit`); elsewhere, and when the write runs again carefully, the
+    event is recorded after the post."""
+
+    def work(conn: Connection) -> int:
+        if before is not None:
+            before(conn)
+        offered = driver.offer_early_commit(conn)
+        if offered:
+            _record_post(conn, book_code, None)
+        try:
+            txn_id = journal.post_draft(conn, book_code, draft)
+        finally:
+            driver.withdraw_early_commit(conn)
+        if not offered:
+            _record_post(conn, book_code, txn_id)
+        return txn_id
+
+    return work
+
+
+def _record_post(conn: Connection, book_code: str, txn_id: int | None) -> None:
+    """The audit event of `early_post`: its object the new transaction when `txn_id` is None."""
+    record_event(
+        conn,
+        None,
+        _POST_FACTS,
+        "transaction.post",
+        username="officer",
+        book=book_code,
+        object_type="transaction",
+        object_id=None if txn_id is None else str(txn_id),
+        object_is_new_transaction=txn_id is None,
+    )

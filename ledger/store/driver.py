@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from psycopg.types.numeric import Int8 as _Int8
 from sqlalchemy import BindParameter, Column, Connection, bindparam
 from sqlalchemy.engine import Dialect
@@ -224,7 +225,12 @@ def commit_with_queued(conn: Connection) -> None:
     transaction is then committed on the driver; SQLAlchemy's own COMMIT that follows finds
     nothing to do and sends nothing."""
     if conn.info.get(_COMMITTED):
-        return  # a post sent them and COMMIT in its writing round trip (`take_early_commit`)
+        # A post sent them and COMMIT in its writing round trip (`take_early_commit`); a
+        # statement since would have begun a transaction of its own: refused, rolled back.
+        dbapi_connection: Any = conn.connection.dbapi_connection
+        status = dbapi_connection.pgconn.transaction_status
+        assert status == _IDLE, "nothing is written after a post that committed"
+        return
     queued: list[tuple[str, Any]] = conn.info.get(_AT_COMMIT) or []
     conn.info[_AT_COMMIT] = None  # what is sent from here on runs at once
     execute_pipelined(conn, queued, commit=True)
@@ -242,6 +248,7 @@ def commit_with_queued(conn: Connection) -> None:
 # then runs the unit again without the offer (`careful`), and the same checks run in Python.
 
 _EARLY_COMMIT = "ledger_early_commit"
+_IDLE = TransactionStatus.IDLE
 _COMMITTED = "ledger_committed"
 _CAREFUL = "ledger_careful"
 # The SQLSTATE of `ledger_check` (migration 0018): a check the server made inside a post.
@@ -321,7 +328,6 @@ def _unchanged(value: Any) -> Any:
 
 
 def _dbapi_connection(conn: Connection) -> Any:
-    assert not conn.info.get(_COMMITTED), "nothing is written after a post that committed"
     if not conn.in_transaction():
         conn.begin()  # what SQLAlchemy's autobegin does before a statement
     return conn.connection.dbapi_connection

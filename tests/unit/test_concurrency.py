@@ -23,11 +23,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Connection, func, select, text
 
-from ledger.access.audit import RequestFacts, record_event
 from ledger.core.amount import Commodity
 from ledger.core.errors import LedgerRejected
 from ledger.core.transaction import PostingDraft, TransactionDraft
-from ledger.store import books, driver, journal, queries
+from ledger.store import books, journal, queries
 from ledger.store.database import Database
 from ledger.store.idempotency import fingerprint, run_idempotent
 from ledger.store.tables import (
@@ -38,6 +37,7 @@ from ledger.store.tables import (
     transactions,
 )
 from ledger.verify import verify_all
+from tests.conftest import early_post
 
 D = datetime.date
 BAVET = "Assets:Cash:Bavet-KHR"
@@ -388,44 +388,6 @@ def test_two_racing_closes_of_one_account_close_it_once(db: Database, org_book: 
 # there undoes it, and the write runs again checked in Python: the outcomes must be those of
 # the plain post above. On SQLite nothing is offered, and these are the plain post again.
 
-POST_FACTS = RequestFacts("POST", "/api/books/org/transactions", "request-1")
-
-
-def early_post(draft: TransactionDraft) -> Callable[[Connection], int]:
-    """The work of the API's post of `draft`, audited as the API audits it."""
-
-    def work(conn: Connection) -> int:
-        offered = driver.offer_early_commit(conn)
-        if offered:
-            record_event(
-                conn,
-                None,
-                POST_FACTS,
-                "transaction.post",
-                username="officer",
-                book="org",
-                object_type="transaction",
-                object_is_new_transaction=True,
-            )
-        try:
-            txn_id = journal.post_draft(conn, "org", draft)
-        finally:
-            driver.withdraw_early_commit(conn)
-        if not offered:
-            record_event(
-                conn,
-                None,
-                POST_FACTS,
-                "transaction.post",
-                username="officer",
-                book="org",
-                object_type="transaction",
-                object_id=str(txn_id),
-            )
-        return txn_id
-
-    return work
-
 
 def assert_every_post_audited(db: Database) -> None:
     """One event per posted transaction, naming it; both chains verify."""
@@ -446,7 +408,7 @@ def test_officers_withdrawing_at_once_with_early_commits_empty_the_box_exactly(
 
     def officer(i: int) -> list[str]:
         return [
-            outcome(lambda n=n: db.write(early_post(withdrawal(n))))  # type: ignore[misc]
+            outcome(lambda n=n: db.write(early_post("org", withdrawal(n))))  # type: ignore[misc]
             for n in range(i * 25, i * 25 + 25)
         ]
 
@@ -472,7 +434,7 @@ def test_an_early_commit_racing_the_close_of_its_account(db: Database, org_book:
     raced = interleave(
         db,
         lambda c: books.close_account(c, "org", kampot, D(2018, 11, 30)),
-        early_post(deposit),
+        early_post("org", deposit),
     )
     assert raced == Interleaved("ok", "account_closed")
     assert transaction_count(db) == 0
@@ -484,7 +446,7 @@ def test_a_back_dated_early_commit_racing_a_cash_count(db: Database, org_book: s
     raced = interleave(
         db,
         lambda c: journal.assert_balance(c, "org", BAVET, "KHR", D(2018, 11, 30), 410_000),
-        early_post(withdrawal(1)),  # dated 10 November
+        early_post("org", withdrawal(1)),  # dated 10 November
     )
     assert raced == Interleaved("ok", "balance_asserted")
     assert riel_in(db, BAVET) == 410_000
@@ -497,7 +459,7 @@ def test_back_dated_early_commits_carry_to_later_checkpoints(db: Database, org_b
     fill_box(db, 90_000)  # 1 November
     for day in (D(2018, 11, 28), D(2018, 11, 20), D(2018, 11, 12), D(2018, 11, 5)):
         withdrawn = move(day, "Grant", (GRANTS, "1000", "KHR"), (BAVET, "-1000", "KHR"))
-        db.write(early_post(withdrawn))
+        db.write(early_post("org", withdrawn))
     with db.read() as conn:
         bavet = next(a.id for a in books.list_accounts(conn, "org") if a.name == BAVET)
         as_of = {

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, text
 from ledger.core.transaction import PostingDraft, TransactionDraft
 from ledger.store import chain_reads, driver, journal, journal_pipelined
 from ledger.store.database import Database
-from tests.conftest import TEST_DATABASE
+from tests.conftest import TEST_DATABASE, early_post
 
 pytestmark = pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="PostgreSQL's path")
 
@@ -48,6 +48,39 @@ def test_the_pipelined_read_back_catches_postings_stored_unbalanced(
     with pytest.raises(journal.StoredTransactionUnbalancedError, match="USD by 1"):
         db.write(post_skewed)
     db.write(lambda conn: journal.post_draft(conn, org_book, GRANT))  # the trigger is gone
+
+
+def test_a_post_that_would_commit_stored_unbalanced_is_undone(db: Database, org_book: str) -> None:
+    """The read-back as a check on the server (`ledger_check`) stops the round trip before
+    its COMMIT; run again carefully, the post is refused as above, and nothing is stored."""
+    skewed = early_post(org_book, GRANT, before=lambda conn: conn.execute(text(_SKEW)))
+    with pytest.raises(journal.StoredTransactionUnbalancedError, match="USD by 1"):
+        db.write(skewed)
+    with db.read() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM transactions")).scalar_one()
+        audited = conn.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
+    assert (stored, audited) == (0, 0)
+    assert db.write(early_post(org_book, GRANT)) > 0
+    assert _links_checked(db, org_book) == 1
+
+
+def test_nothing_is_written_after_a_post_that_committed(db: Database, org_book: str) -> None:
+    """A work that writes after its early-committed post breaks `offer_early_commit`'s
+    contract: the write after is refused and rolled back (the post stays committed)."""
+
+    def post_then_write(conn: Connection) -> int:
+        txn_id = early_post(org_book, GRANT)(conn)
+        conn.execute(text("UPDATE books SET name = 'changed' WHERE code = :c"), {"c": org_book})
+        return txn_id
+
+    with pytest.raises(AssertionError, match="nothing is written after"):
+        db.write(post_then_write)
+    with db.read() as conn:
+        name = conn.execute(
+            text("SELECT name FROM books WHERE code = :c"), {"c": org_book}
+        ).scalar_one()
+    assert name != "changed"
+    assert _links_checked(db, org_book) == 1
 
 
 def test_the_pipelined_read_back_seeks_the_new_transaction(db: Database, org_book: str) -> None:
