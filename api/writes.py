@@ -141,33 +141,29 @@ class _AuditedWrite:
             request_fingerprint = fingerprint(scope.encode(), body)
         object_type = action.split(".", 1)[0]
 
+        def record(conn: Connection, object_id: str | None, posted: bool = False) -> None:
+            record_event(
+                conn,
+                principal,
+                facts,
+                action,
+                book=book,
+                object_type=object_type,
+                object_id=object_id,
+                object_is_new_transaction=posted,
+            )
+
         def write(conn: Connection) -> tuple[int, bytes]:
             # A keyed response is stored at COMMIT: it must be known before the COMMIT.
             early = posts and key is None and driver.offer_early_commit(conn)
             if early:
-                record_event(
-                    conn,
-                    principal,
-                    facts,
-                    action,
-                    book=book,
-                    object_type=object_type,
-                    object_is_new_transaction=True,
-                )
+                record(conn, None, posted=True)  # its object: the transaction the work posts
             try:
                 result = work(conn)
             finally:
                 driver.withdraw_early_commit(conn)
             if not early:
-                record_event(
-                    conn,
-                    principal,
-                    facts,
-                    action,
-                    book=book,
-                    object_type=object_type,
-                    object_id=object_id_of(result),
-                )
+                record(conn, object_id_of(result))
             return status_code, msgspec.json.encode(result)
 
         return cls(

@@ -291,14 +291,20 @@ def test_two_racing_reversals_reverse_once(db: Database, org_book: str) -> None:
     assert riel_in(db, BAVET) == 0
 
 
-def test_a_deposit_racing_the_close_of_its_account(db: Database, org_book: str) -> None:
+def kampot_and_its_float(db: Database) -> tuple[int, TransactionDraft]:
+    """A new cash box's id, and the deposit that fills it."""
+
     def open_kampot(conn: Connection) -> int:
         return books.open_account(conn, "org", KAMPOT, D(2018, 1, 1), ["KHR"]).id
 
-    kampot = db.write(open_kampot)
     deposit = move(
         D(2018, 11, 10), "Float for Kampot", (KAMPOT, "5000", "KHR"), (OPENING, "-5000", "KHR")
     )
+    return db.write(open_kampot), deposit
+
+
+def test_a_deposit_racing_the_close_of_its_account(db: Database, org_book: str) -> None:
+    kampot, deposit = kampot_and_its_float(db)
     raced = interleave(
         db,
         lambda c: books.close_account(c, "org", kampot, D(2018, 11, 30)),
@@ -424,13 +430,7 @@ def test_an_early_commit_racing_the_close_of_its_account(db: Database, org_book:
     """The post read the account open; under the lock it is closed: the server's check of the
     read fails, and the post run again is refused as closed."""
 
-    def open_kampot(conn: Connection) -> int:
-        return books.open_account(conn, "org", KAMPOT, D(2018, 1, 1), ["KHR"]).id
-
-    kampot = db.write(open_kampot)
-    deposit = move(
-        D(2018, 11, 10), "Float for Kampot", (KAMPOT, "5000", "KHR"), (OPENING, "-5000", "KHR")
-    )
+    kampot, deposit = kampot_and_its_float(db)
     raced = interleave(
         db,
         lambda c: books.close_account(c, "org", kampot, D(2018, 11, 30)),
