@@ -277,6 +277,7 @@ def take_early_commit(conn: Connection) -> list[tuple[str, Any]] | None:
 
 
 def withdraw_early_commit(conn: Connection) -> None:
+    """End the offer (taken or not) once the unit's work is done: nothing after may take it."""
     conn.info.pop(_EARLY_COMMIT, None)
 
 
