@@ -5,18 +5,27 @@ takes it to COMMIT, so whatever happens in between is time no other post into th
 use. Here nothing of the post's own work does:
 
 1. `read` reads the book and its accounts (and the precisions of a draft's commodities)
-   without a lock, in one psycopg pipeline (`driver.execute_pipelined`). The post is checked
-   against them and written out in Python: its rows, and its chain text (`chain`).
-2. `write` sends, in a second pipeline, the lock, the same read again under it, and every
-   write: the transaction, chained on the server to the book's head (which moves in the same
-   statement), its labels, its postings in one multi-row INSERT, the balances upsert, the
-   checkpoint upsert and the stored-balance read-back. Each statement runs on its own, in
-   order, with its own snapshot (READ COMMITTED), so the read under the lock sees what the
-   lock's last holder committed. The caller compares that read with the first: if the book
-   or an account changed in between (rare: a lock date, a close, a balance assertion), it
-   checks the post again against the locked read and refuses it, writes undone, if it no
-   longer holds.
-3. The audit event goes with the COMMIT (`driver.send_at_commit`).
+   without a lock, in one psycopg pipeline (`driver.execute_pipelined`), each row also as
+   the text the server writes of it. The post is checked against them and written out in
+   Python: its rows, and its chain text (`chain`).
+2. `write` sends, in a second pipeline, the lock and every write: the transaction, chained
+   on the server to the book's head (which moves in the same statement), its labels, its
+   postings in one multi-row INSERT, the balances upsert and the checkpoints. Each statement
+   runs on its own, in order, with its own snapshot (READ COMMITTED), so a read after the
+   lock sees what the lock's last holder committed.
+
+   - When the unit offered it (`driver.offer_early_commit`: the API's post, its audit event
+     queued before it), the same pipeline carries that event and the COMMIT, and the server
+     checks what the client would otherwise check between the round trips
+     (`_committing_statements`): the rows read again under the lock have the texts of the
+     first read, the balances stay within their rules, the stored weights balance. A check
+     that fails (`ledger_check`, migration 0018) stops the pipeline before its COMMIT, and
+     `Database.write` runs the unit again without the offer.
+   - Otherwise the rows are read again under the lock and sent back with the balances and
+     the stored-balance read-back; the caller compares that read with the first (if the
+     book or an account changed in between: a lock date, a close, a balance assertion, it
+     checks the post again and refuses it, writes undone, if it no longer holds), and the
+     audit event goes with the COMMIT, one round trip more (`driver.send_at_commit`).
 
 Rows that need the new transaction's id take it on the server, from the sequence's value in
 this session (`currval`): the client does not wait for the INSERT's RETURNING to send them.
@@ -187,7 +196,7 @@ def read(
     and its accounts, without a lock: one round trip. `write` locks them and reads them
     again."""
     statements = [commodity_precisions_query(conn, codes)] if codes else []
-    statements.append(_book_and_accounts(conn, _CHECKED, book_code, names))
+    statements.append(_checked_read(conn, book_code, names))
     results = driver.execute_pipelined(conn, statements)
     found = sorted(results[-1], key=lambda row: row[3] or 0)  # by account id
     return Read(
@@ -197,20 +206,17 @@ def read(
     )
 
 
-def _book_and_accounts(
-    conn: Connection,
-    statements: Mapping[int, tuple[ClauseElement, ClauseElement]],
-    book_code: str,
-    names: Sequence[str],
-    index: int = 0,
-    checked: str = "",
+def _checked_read(
+    conn: Connection, book_code: str, names: Sequence[str], checked: str | None = None
 ) -> tuple[str, Any]:
-    """`statements[size][index]` for `names` in the book `book_code` (`_CHECKED`)."""
+    """The read of the book and `names` with each row's text (`checked` None), or the check
+    that the rows, read again, have the texts `checked` (`_as_checked`)."""
     size, values = driver.in_list_values("name", names)
     values["code"] = book_code
-    if index == 1:
-        values["checked"] = checked
-    return _statement(conn, statements[size][index], values)
+    rows, check = _CHECKED[size]
+    if checked is None:
+        return _statement(conn, rows, values)
+    return _statement(conn, check, {**values, "checked": checked})
 
 
 def _lock(conn: Connection, book_code: str, names: Sequence[str]) -> tuple[str, Any]:
@@ -287,7 +293,7 @@ def write(
     queued = driver.take_early_commit(conn)
     if queued is not None:
         non_negative = [a.id for a in found.values() if a.non_negative]
-        statements = [lock, _book_and_accounts(conn, _CHECKED, book_code, names, 1, first.checked)]
+        statements = [lock, _checked_read(conn, book_code, names, first.checked)]
         statements += writes
         statements += _committing_statements(conn, book_id, week, changes, non_negative)
         results = driver.execute_pipelined(conn, [*statements, *queued], commit=True)
