@@ -114,16 +114,14 @@ def record_event(
     }
     if conn.dialect.name == "postgresql":
         # Sent with the COMMIT: the audit head's lock is held only while the server runs it.
-        if object_is_new_transaction:
-            chain.chained_audit_insert(
-                conn,
-                _INSERT_CHAINED_EVENT_OF_NEW_TRANSACTION,
-                at,
-                values,
-                object_is_new_transaction=True,
-            )
-        else:
-            chain.chained_audit_insert(conn, _INSERT_CHAINED_EVENT, at, values)
+        insert_event = (
+            _INSERT_CHAINED_EVENT_OF_NEW_TRANSACTION
+            if object_is_new_transaction
+            else _INSERT_CHAINED_EVENT
+        )
+        chain.chained_audit_insert(
+            conn, insert_event, at, values, object_is_new_transaction=object_is_new_transaction
+        )
         return
     previous = chain.audit_head(conn)
     link = chain.link_hash(chain.audit_content(previous or chain.CHAIN_GENESIS, at, values))

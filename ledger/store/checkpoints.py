@@ -183,11 +183,7 @@ def week_upsert(
     if statement is None:
         statement = driver.DriverStatement.compile(dialect, _upsert_sql(len(changes)))
         _upserts[(dialect.name, len(changes))] = statement
-    values: dict[str, Any] = {"week": _week_value(dialect, week), "book_id": book_id}
-    for i, ((account_id, commodity), units) in enumerate(changes):
-        values[f"account_id_{i}"] = account_id
-        values[f"commodity_{i}"] = commodity
-        values[f"units_{i}"] = units
+    values = {"week": _week_value(dialect, week), "book_id": book_id, **_change_binds(changes)}
     return statement.sql, statement.parameters(values)
 
 
@@ -218,12 +214,17 @@ def carry_forward_statement(
         statement = _carries[len(changes)] = driver.DriverStatement.compile(
             conn.dialect, _carry_forward_sql(len(changes))
         )
-    values: dict[str, Any] = {"week": week}
+    return statement.sql, statement.parameters({"week": week, **_change_binds(changes)})
+
+
+def _change_binds(changes: Sequence[tuple[Key, int]]) -> dict[str, Any]:
+    """The binds `account_id_i`, `commodity_i` and `units_i` of each change, in order."""
+    values: dict[str, Any] = {}
     for i, ((account_id, commodity), units) in enumerate(changes):
         values[f"account_id_{i}"] = account_id
         values[f"commodity_{i}"] = commodity
         values[f"units_{i}"] = units
-    return statement.sql, statement.parameters(values)
+    return values
 
 
 def _carry_forward_sql(rows: int) -> Any:
