@@ -16,6 +16,7 @@ medians are reported, with the CPU the server and wrk used per request.
 
     .venv/bin/python -m bench.bench_http                      # 4 s per run, 3 runs
     .venv/bin/python -m bench.bench_http --duration 15        # longer runs
+    .venv/bin/python -m bench.bench_http --cpu 0             # and a server kept on CPU 0
 
 Target (from the issue): HTTP at least 40% of the raw sqlite3 durable commit rate.
 Needs `wrk` (Debian: apt-get install wrk).
@@ -151,9 +152,10 @@ def request_json(
 class Server:
     """uvicorn with the API factory on `database`, one worker, no access log."""
 
-    def __init__(self, url: str, workers: int, log: Path) -> None:
+    def __init__(self, url: str, workers: int, log: Path, cpu: int | None = None) -> None:
         self.port = free_port()
         self.workers = workers
+        self.cpu = cpu
         # A throw-away signing key and first admin password, for this server only.
         self.admin_password = secrets.token_urlsafe(24)
         env = dict(
@@ -167,6 +169,7 @@ class Server:
         # the start-up lock, then `workers` processes sharing the port.
         self.process = subprocess.Popen(
             [
+                *(["taskset", "--cpu-list", str(cpu)] if cpu is not None else []),
                 sys.executable,
                 "-c",
                 "from api.cli import main; main()",
@@ -495,6 +498,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--workers", default="1", help="server worker processes to compare, e.g. 1,2,4"
     )
     parser.add_argument(
+        "--cpu",
+        type=int,
+        metavar="N",
+        help="also measure one worker kept on CPU N (`taskset --cpu-list N ... serve`)",
+    )
+    parser.add_argument(
         "--no-idempotency-run", action="store_true", help="skip the run with Idempotency-Key"
     )
     parser.add_argument("--dir", help="keep the files here (default: a temp dir)")
@@ -532,16 +541,22 @@ class Target:
     url: str
 
 
-def start_targets(engine: Engine, workers: Sequence[int], accounts_n: int) -> list[Target]:
+def start_targets(
+    engine: Engine, workers: Sequence[int], accounts_n: int, cpu: int | None = None
+) -> list[Target]:
+    """A server for each worker count, and one worker on CPU `cpu` if it is given."""
     targets = []
-    for n in workers:
-        url, db = engine.fresh(f"api_{n}w")
+    for n, on_cpu in [*((n, None) for n in workers), *([(1, cpu)] if cpu is not None else [])]:
+        name = f"{n}w" if on_cpu is None else f"1w-cpu{on_cpu}"
+        url, db = engine.fresh(f"api_{name}")
         db.dispose()
-        server = Server(url, n, engine.directory / f"server-{n}w.log")
+        server = Server(url, n, engine.directory / f"server-{name}.log", on_cpu)
         admin, token = sign_in(server.port, server.admin_password)
         set_up_book(server.port, accounts_n, admin, token)
         targets.append(
-            Target(server, token, write_scripts(engine.directory, accounts_n, token, f"-{n}w"), url)
+            Target(
+                server, token, write_scripts(engine.directory, accounts_n, token, f"-{name}"), url
+            )
         )
     return targets
 
@@ -551,8 +566,10 @@ def configurations(
 ) -> list[tuple[str, Target, int, bool]]:
     configs = []
     for target in targets:
-        w = target.server.workers
-        suffix = f", {w} worker{'s' if w > 1 else ''}"
+        w, cpu = target.server.workers, target.server.cpu
+        suffix = f", {w} worker{'s' if w > 1 else ''}" + (
+            f" on CPU {cpu}" if cpu is not None else ""
+        )
         for c in levels:
             configs.append(
                 (f"HTTP, {c} connection{'s' if c > 1 else ''}{suffix}", target, c, False)
@@ -623,14 +640,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             raw_db.dispose()
             _, engine.journal_db = engine.fresh("journal")
             open_book(engine.journal_db, args.accounts)
-            targets = start_targets(engine, workers, args.accounts)
+            targets = start_targets(engine, workers, args.accounts, args.cpu)
             configs = configurations(targets, levels, not args.no_idempotency_run)
             print_conditions(
                 "HTTP posting vs raw database commits",
                 conditions(engine, args, workers, targets[0].token),
             )
             measured = measure(engine, args, targets, configs)
-            stored = {t.server.workers: count_transactions(t.url) for t in targets}
+            stored = {target_name(t): count_transactions(t.url) for t in targets}
         finally:
             for target in targets:
                 target.server.stop()
@@ -638,8 +655,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 engine.journal_db.dispose()
             engine.close()
     report(engine, measured, levels)
-    for n, count in stored.items():
-        print(f"transactions stored by the server with {n} worker(s): {count:,} (each 201 is one)")
+    for name, count in stored.items():
+        print(f"transactions stored by the server with {name}: {count:,} (each 201 is one)")
+
+
+def target_name(target: Target) -> str:
+    w, cpu = target.server.workers, target.server.cpu
+    return f"{w} worker(s)" + (f" on CPU {cpu}" if cpu is not None else "")
 
 
 def conditions(
@@ -657,7 +679,12 @@ def conditions(
         "baseline": baseline,
         "rows per transaction": "1 transaction + 2 postings + 2 balance upserts",
         "server": f"livelihood-ledger serve --workers {{{','.join(map(str, workers))}}}"
-        " --no-access-log",
+        " --no-access-log"
+        + (
+            f"; and taskset --cpu-list {args.cpu} ... serve --workers 1"
+            if args.cpu is not None
+            else ""
+        ),
         "authentication": "Bearer API token of a finance user" if token else "none",
         "load": "wrk -t1 (one thread, keep-alive), Lua-generated bodies",
         "book": f"1 bank account + {args.accounts} grant lines",
