@@ -196,6 +196,14 @@ class Server:
                     raise SystemExit(f"the server did not start; see {log}") from None
                 time.sleep(0.2)
 
+    @property
+    def label(self) -> str:
+        """`2 workers`, `1 worker on CPU 0`: how the report names this server."""
+        w = self.workers
+        return f"{w} worker{'s' if w > 1 else ''}" + (
+            f" on CPU {self.cpu}" if self.cpu is not None else ""
+        )
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
         try:
@@ -566,10 +574,7 @@ def configurations(
 ) -> list[tuple[str, Target, int, bool]]:
     configs = []
     for target in targets:
-        w, cpu = target.server.workers, target.server.cpu
-        suffix = f", {w} worker{'s' if w > 1 else ''}" + (
-            f" on CPU {cpu}" if cpu is not None else ""
-        )
+        suffix = f", {target.server.label}"
         for c in levels:
             configs.append(
                 (f"HTTP, {c} connection{'s' if c > 1 else ''}{suffix}", target, c, False)
@@ -647,7 +652,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 conditions(engine, args, workers, targets[0].token),
             )
             measured = measure(engine, args, targets, configs)
-            stored = {target_name(t): count_transactions(t.url) for t in targets}
+            stored = {t.server.label: count_transactions(t.url) for t in targets}
         finally:
             for target in targets:
                 target.server.stop()
@@ -657,11 +662,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     report(engine, measured, levels)
     for name, count in stored.items():
         print(f"transactions stored by the server with {name}: {count:,} (each 201 is one)")
-
-
-def target_name(target: Target) -> str:
-    w, cpu = target.server.workers, target.server.cpu
-    return f"{w} worker(s)" + (f" on CPU {cpu}" if cpu is not None else "")
 
 
 def conditions(
